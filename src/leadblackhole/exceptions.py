@@ -1,0 +1,100 @@
+"""Error and warning classes of the package.
+
+User errors (bad input files, bad codebooks, bad options) derive from
+:class:`LeadBlackHoleUserError`; the command line maps them to exit code 2 and
+prints their message without a traceback. Anything else is an internal error
+(exit code 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CodebookError",
+    "ConvergenceWarning",
+    "DesignError",
+    "EstimationError",
+    "LeadBlackHoleUserError",
+    "Problem",
+    "SurveyValidationError",
+    "ZeroShareWarning",
+]
+
+
+class LeadBlackHoleUserError(Exception):
+    """Base class for errors caused by the user's input."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem.
+
+    Attributes
+    ----------
+    row : int or None
+        1-based data row (the header is not counted), or ``None`` when the
+        problem concerns the whole file or a whole column.
+    column : str or None
+        Column concerned (the file's own name), or ``None``.
+    value : str or None
+        Offending value as text, or ``None``.
+    rule : str
+        The rule that was broken, in words.
+    """
+
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        loc = ", ".join(where) if where else "file"
+        val = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{loc}{val}: {self.rule}"
+
+
+class SurveyValidationError(LeadBlackHoleUserError):
+    """A survey file breaks the input contract; lists every problem found.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        Every problem found, in file order.
+    source : str, optional
+        Name of the file that was read.
+    """
+
+    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        head = f"{source}: " if source else ""
+        n = len(self.problems)
+        lines = [f"{head}{n} problem{'s' if n != 1 else ''} found in the survey:"]
+        lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class CodebookError(LeadBlackHoleUserError):
+    """A codebook file is unreadable or inconsistent."""
+
+
+class DesignError(LeadBlackHoleUserError, ValueError):
+    """A simulation design or a model specification is invalid."""
+
+
+class EstimationError(LeadBlackHoleUserError, ValueError):
+    """A model cannot be estimated on the data given (singular design, empty component...)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An optimizer stopped before meeting its convergence criterion."""
+
+
+class ZeroShareWarning(UserWarning):
+    """Shares of exactly 0 or 1 were compressed before estimation."""
