@@ -1,0 +1,137 @@
+"""Writing outputs whole or not at all.
+
+Every file the package writes goes through :func:`atomic_write_bytes`: the
+content is written to a temporary file in the target folder and moved into
+place with :func:`os.replace`, so a reader never sees half a file. A command
+that writes several files stages them with :class:`OutputSet`, which moves
+them into place only after every one has been produced.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = [
+    "OutputSet",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "table_to_csv",
+    "table_to_latex",
+    "table_to_markdown",
+]
+
+TABLE_FORMATS = ("csv", "md", "tex")
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination. Its folder is created when missing.
+    data : bytes
+        Content.
+
+    Returns
+    -------
+    Path
+        The destination path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write UTF-8 text with Unix newlines to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def table_to_csv(df: pd.DataFrame, index: bool = False) -> str:
+    """Render a table as CSV text with full float precision and ``\\n`` line ends."""
+    buf = io.StringIO()
+    df.to_csv(buf, index=index, lineterminator="\n", float_format="%.10g")
+    return buf.getvalue()
+
+
+def table_to_markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = ".3f") -> str:
+    """Render a table as GitHub-flavoured Markdown."""
+    return df.to_markdown(index=index, floatfmt=floatfmt) + "\n"
+
+
+def table_to_latex(df: pd.DataFrame, index: bool = False, float_format: str = "%.3f",
+                   caption: str | None = None, label: str | None = None) -> str:
+    """Render a table as a LaTeX ``tabular`` (booktabs rules)."""
+    return df.to_latex(index=index, float_format=lambda v: float_format % v,
+                       caption=caption, label=label, escape=True, na_rep="")
+
+
+class OutputSet:
+    """Stage several output files and commit them together.
+
+    Files are added in memory with :meth:`add_bytes`, :meth:`add_text` or
+    :meth:`add_table`; :meth:`commit` writes each one atomically. Nothing is
+    written if an exception occurs before :meth:`commit`.
+
+    Parameters
+    ----------
+    outdir : path-like
+        Folder the files go to.
+
+    Examples
+    --------
+    >>> out = OutputSet("results")                         # doctest: +SKIP
+    >>> out.add_table("estimates", df)                     # doctest: +SKIP
+    >>> paths = out.commit()                               # doctest: +SKIP
+    """
+
+    def __init__(self, outdir: str | os.PathLike[str]) -> None:
+        self.outdir = Path(outdir)
+        self._files: dict[str, bytes] = {}
+
+    def add_bytes(self, name: str, data: bytes) -> None:
+        """Stage a binary file called ``name`` (relative to the output folder)."""
+        self._files[name] = data
+
+    def add_text(self, name: str, text: str) -> None:
+        """Stage a text file called ``name``."""
+        self._files[name] = text.encode("utf-8")
+
+    def add_table(self, name: str, df: pd.DataFrame, formats: Iterable[str] = TABLE_FORMATS,
+                  caption: str | None = None) -> None:
+        """Stage ``df`` as ``name.csv`` (full precision), ``name.md`` and ``name.tex``."""
+        for fmt in formats:
+            if fmt == "csv":
+                self.add_text(f"{name}.csv", table_to_csv(df))
+            elif fmt == "md":
+                self.add_text(f"{name}.md", table_to_markdown(df))
+            elif fmt == "tex":
+                self.add_text(f"{name}.tex", table_to_latex(df, caption=caption))
+            else:
+                raise ValueError(f"unknown table format {fmt!r}; expected one of {TABLE_FORMATS}")
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the staged files, in the order they were added."""
+        return list(self._files)
+
+    def commit(self) -> Mapping[str, Path]:
+        """Write every staged file atomically; return name -> path."""
+        return {name: atomic_write_bytes(self.outdir / name, data)
+                for name, data in self._files.items()}
