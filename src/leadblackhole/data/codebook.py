@@ -1,0 +1,186 @@
+"""Codebooks: mapping a survey's own column names onto the canonical schema.
+
+A codebook is a TOML file::
+
+    [columns]                 # canonical name = the file's column name
+    rep_id = "RespondentID"
+    firm = "Company"
+    lead_volume = "Q12"
+    experience = "Q20_years"
+    quota_pct = "Q21"
+    pct_marketing = "Q30_a"
+    pct_self = "Q30_b"
+    pct_other = "Q30_c"
+
+    [scales.prequal]          # items in order; reverse-coded items listed again
+    items = ["Q5_1", "Q5_2", "Q5_3"]
+    reverse = ["Q5_3"]
+
+    [scales.tracking]
+    items = ["Q6_1", "Q6_2", "Q6_3", "Q6_4"]
+
+    [scales.commitment]       # any further scale: items become commitment_1..k
+    items = ["Q7_1", "Q7_2"]
+
+Columns the codebook does not name keep their names. A reverse-coded item
+``x`` is recoded as ``8 - x`` (``LIKERT_MIN + LIKERT_MAX - x``) after the range
+check. Scales ``prequal`` and ``tracking`` map to the canonical prefixes
+``pq`` and ``mt``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..exceptions import CodebookError
+from .schema import NUMERIC_COLUMNS, REQUIRED_COLUMNS, SCALE_PREFIXES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Codebook", "ScaleSpec", "load_codebook"]
+
+_KNOWN = set(REQUIRED_COLUMNS) | set(NUMERIC_COLUMNS)
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ScaleSpec:
+    """Items of one scale in the file's own names, and which are reverse-coded."""
+
+    name: str
+    items: tuple[str, ...]
+    reverse: tuple[str, ...] = ()
+
+    @property
+    def prefix(self) -> str:
+        """Canonical item prefix (``pq``, ``mt`` or the scale name)."""
+        return SCALE_PREFIXES.get(self.name, self.name)
+
+    def canonical_items(self) -> list[str]:
+        """Canonical item names ``<prefix>_1 ... <prefix>_k``."""
+        return [f"{self.prefix}_{i}" for i in range(1, len(self.items) + 1)]
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A parsed codebook.
+
+    Attributes
+    ----------
+    columns : Mapping[str, str]
+        Canonical name -> the file's column name.
+    scales : tuple of ScaleSpec
+        Multi-item scales.
+    source : str
+        Where the codebook was read from.
+    """
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    scales: tuple[ScaleSpec, ...] = ()
+    source: str = "<codebook>"
+
+    def file_columns(self) -> list[str]:
+        """Every file column the codebook names."""
+        cols = list(self.columns.values())
+        for s in self.scales:
+            cols += list(s.items)
+        return cols
+
+    def rename_map(self) -> dict[str, str]:
+        """File column name -> canonical column name."""
+        out = {v: k for k, v in self.columns.items()}
+        for s in self.scales:
+            out.update(dict(zip(s.items, s.canonical_items(), strict=True)))
+        return out
+
+    def reverse_items(self) -> list[str]:
+        """Canonical names of reverse-coded items."""
+        out = []
+        for s in self.scales:
+            lookup = dict(zip(s.items, s.canonical_items(), strict=True))
+            out += [lookup[r] for r in s.reverse]
+        return out
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Read and check a TOML codebook.
+
+    Parameters
+    ----------
+    path : path-like
+        The codebook file.
+
+    Returns
+    -------
+    Codebook
+
+    Raises
+    ------
+    CodebookError
+        If the file cannot be read or parsed, names an unknown canonical
+        column, maps two names onto one, or declares a scale with fewer than
+        two items or a reverse-coded item that is not among its items.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CodebookError(f"codebook {path.name}: file not found") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CodebookError(f"codebook {path.name}: not a valid TOML file ({exc})") from None
+    return parse_codebook(raw, source=path.name)
+
+
+def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
+    """Check a codebook given as a mapping (the parsed TOML); see :func:`load_codebook`."""
+    problems: list[str] = []
+    unknown_sections = set(raw) - {"columns", "scales"}
+    if unknown_sections:
+        problems.append(f"unknown section(s) {sorted(unknown_sections)}; expected 'columns', 'scales'")
+    columns = raw.get("columns", {})
+    if not isinstance(columns, Mapping):
+        problems.append("[columns] must be a table of canonical name = file column")
+        columns = {}
+    for canon, col in columns.items():
+        if canon not in _KNOWN:
+            problems.append(f"[columns] names unknown canonical column '{canon}'")
+        if not isinstance(col, str) or not col:
+            problems.append(f"[columns] {canon} must map to a column name (text)")
+    scales_raw = raw.get("scales", {})
+    if not isinstance(scales_raw, Mapping):
+        problems.append("[scales] must be a table of scales")
+        scales_raw = {}
+    scales = []
+    for name, spec in scales_raw.items():
+        if not _NAME.match(name) or name in _KNOWN:
+            problems.append(f"scale name '{name}' is not a valid identifier or clashes with a column")
+            continue
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("items"), list):
+            problems.append(f"[scales.{name}] needs items = [list of column names]")
+            continue
+        items = [str(i) for i in spec["items"]]
+        reverse = [str(i) for i in spec.get("reverse", [])]
+        if len(items) < 2:
+            problems.append(f"scale '{name}' has {len(items)} item(s); a scale needs at least 2")
+        if len(set(items)) != len(items):
+            problems.append(f"scale '{name}' lists an item twice")
+        for r in reverse:
+            if r not in items:
+                problems.append(f"scale '{name}': reverse-coded item '{r}' is not among its items")
+        scales.append(ScaleSpec(name, tuple(items), tuple(reverse)))
+    targets = [c for c in columns.values() if isinstance(c, str)]
+    for s in scales:
+        targets += list(s.items)
+    dup = sorted({c for c in targets if targets.count(c) > 1})
+    if dup:
+        problems.append(f"file column(s) {dup} are mapped more than once")
+    if problems:
+        raise CodebookError(f"codebook {source}: " + "; ".join(problems))
+    return Codebook(columns=dict(columns), scales=tuple(scales), source=source)

@@ -1,0 +1,258 @@
+"""The analysis frame of STUDY.md, with its exclusion report.
+
+:func:`build_analysis_frame` is the one place that turns a validated
+:class:`~leadblackhole.data.loader.Survey` into model variables.
+
+Missing-data policy
+-------------------
+* A scale score is the mean of the answered items; it needs at least half
+  of the scale's items (rounded up). A rep with fewer is excluded.
+* A rep missing ``firm``, ``lead_volume``, ``experience``, ``quota_pct`` or
+  any of the three time percents is excluded.
+* ``variable_pay_pct`` enters the model when the column is present and at
+  least one rep answered it; reps missing it are then excluded.
+* ``hours_per_week`` and ``leads_followed_up`` are descriptive only and
+  never cause an exclusion.
+* Reps with ``pct_marketing == 0`` leave the analysis sample (the sample
+  rule of STUDY.md) but stay in the selection frame used by the probit of
+  having any marketing-lead time.
+
+Every excluded rep appears in the exclusion report with its row, ``rep_id``
+and reason; a rep is reported once, with the first reason that applies in
+the order above.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import Problem, SurveyValidationError
+from ..specification import COMPONENTS, FOCAL
+from .loader import Survey
+from .schema import PERCENT_COLUMNS
+
+__all__ = ["AnalysisFrame", "build_analysis_frame", "compress_shares"]
+
+ANALYSIS_VARIABLES: tuple[str, ...] = FOCAL + ("variable_pay",)
+
+
+def compress_shares(shares: np.ndarray) -> tuple[np.ndarray, int]:
+    """Compress shares away from 0 and 1 when any share is exactly 0 or 1.
+
+    Parameters
+    ----------
+    shares : ndarray (n, K)
+        Rows summing to one.
+
+    Returns
+    -------
+    compressed : ndarray (n, K)
+        ``(y (n - 1) + 1/K) / n`` for every cell when any share is 0 or 1,
+        else ``shares`` unchanged (Smithson & Verkuilen 2006; the rule of R
+        DirichletReg's ``DR_data``).
+    n_rows : int
+        Number of rows that held a 0 or 1.
+
+    Examples
+    --------
+    >>> y, k = compress_shares(np.array([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5]]))
+    >>> k
+    1
+    """
+    shares = np.asarray(shares, dtype=float)
+    hit = ((shares <= 0) | (shares >= 1)).any(axis=1)
+    k = int(hit.sum())
+    if k == 0:
+        return shares, 0
+    n, K = shares.shape
+    return (shares * (n - 1) + 1.0 / K) / n, k
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisFrame:
+    """Model-ready variables of the analysis sample.
+
+    Attributes
+    ----------
+    data : DataFrame
+        One row per analysable rep: ``rep_id``, ``firm``, the analysis
+        variables centred at their analysis-sample means, and the shares
+        ``marketing``, ``self``, ``other`` (compressed if needed).
+    raw : DataFrame
+        The same rows before centring, plus the uncompressed shares.
+    means : Series
+        The centring means.
+    selection : DataFrame
+        Every rep with complete predictors, whatever its marketing-lead time,
+        centred at the same means, with ``any_marketing`` (0/1).
+    exclusions : DataFrame
+        ``row`` (1-based data row), ``rep_id``, ``reason`` for every rep left
+        out of the analysis sample.
+    n_read : int
+        Rows read from the file.
+    n_compressed : int
+        Rows with a share of exactly 0 or 1 before compression.
+    scales : dict
+        Scale name -> items used for its score.
+    """
+
+    data: pd.DataFrame
+    raw: pd.DataFrame
+    means: pd.Series
+    selection: pd.DataFrame
+    exclusions: pd.DataFrame
+    n_read: int
+    n_compressed: int
+    scales: dict
+    source: str = "<data>"
+
+    @property
+    def n(self) -> int:
+        """Number of analysable reps."""
+        return len(self.data)
+
+    @cached_property
+    def firms(self) -> list[str]:
+        """Firm labels of the analysis sample, sorted (the first is the reference)."""
+        return sorted(self.data["firm"].unique().tolist())
+
+    @property
+    def variables(self) -> list[str]:
+        """Analysis variables present (focal predictors and controls)."""
+        return [v for v in ANALYSIS_VARIABLES if v in self.data.columns]
+
+    @property
+    def has_variable_pay(self) -> bool:
+        """Whether the ``variable_pay`` control is in the model."""
+        return "variable_pay" in self.data.columns
+
+    def summary(self) -> str:
+        """Short text report: rows read, exclusions by reason, reps and firms analysed."""
+        lines = [f"rows read: {self.n_read}"]
+        if len(self.exclusions):
+            lines.append(f"excluded reps: {len(self.exclusions)}")
+            for reason, k in self.exclusions["reason"].value_counts(sort=False).items():
+                lines.append(f"  {k:5d}  {reason}")
+        else:
+            lines.append("excluded reps: 0")
+        lines.append(f"analysable reps: {self.n}")
+        lines.append(f"firms: {len(self.firms)} ({', '.join(self.firms)})")
+        if self.n_compressed:
+            lines.append(f"rows with a time share of exactly 0 or 1 (compressed): {self.n_compressed}")
+        return "\n".join(lines)
+
+
+def build_analysis_frame(survey: Survey) -> AnalysisFrame:
+    """Build the analysis frame of STUDY.md from a validated survey.
+
+    Parameters
+    ----------
+    survey : Survey
+        Output of :func:`~leadblackhole.data.loader.load_survey`.
+
+    Returns
+    -------
+    AnalysisFrame
+
+    Raises
+    ------
+    SurveyValidationError
+        If fewer than 2 firms, or fewer reps than the model has parameters,
+        remain in the analysis sample.
+
+    Notes
+    -----
+    ``prequal`` and ``tracking`` are row means of their items;
+    ``volume = ln(1 + lead_volume)``; ``experience`` in years;
+    ``performance = quota_pct / 100``; ``variable_pay = variable_pay_pct / 100``.
+    Each is centred at its analysis-sample mean. Shares are the three
+    percents divided by their row sum, compressed by :func:`compress_shares`.
+    """
+    d = survey.data
+    n = len(d)
+    reason = pd.Series(pd.NA, index=d.index, dtype="object")
+
+    def exclude(mask: pd.Series, why: str) -> None:
+        new = mask & reason.isna()
+        reason[new] = why
+
+    exclude(d["firm"].isna(), "missing value in 'firm'")
+    scores = {}
+    for name, items in survey.scales.items():
+        block = d[list(items)]
+        need = math.ceil(len(items) / 2)
+        answered = block.notna().sum(axis=1)
+        exclude(answered < need, f"scale '{name}' has fewer than {need} of its "
+                f"{len(items)} items answered")
+        scores[name] = block.mean(axis=1)
+    required = ["lead_volume", "experience", "quota_pct", *PERCENT_COLUMNS]
+    for col in required:
+        exclude(d[col].isna(), f"missing value in '{col}'")
+    use_pay = "variable_pay_pct" in d.columns and d["variable_pay_pct"].notna().any()
+    if use_pay:
+        exclude(d["variable_pay_pct"].isna(), "missing value in 'variable_pay_pct'")
+    complete = reason.isna()
+    exclude(d["pct_marketing"] == 0, "no time on marketing leads (pct_marketing = 0)")
+    keep = reason.isna()
+
+    raw = pd.DataFrame({
+        "rep_id": d["rep_id"], "firm": d["firm"],
+        "prequal": scores["prequal"], "tracking": scores["tracking"],
+        "volume": np.log1p(d["lead_volume"]), "experience": d["experience"],
+        "performance": d["quota_pct"] / 100.0,
+    })
+    if use_pay:
+        raw["variable_pay"] = d["variable_pay_pct"] / 100.0
+    for name in survey.scales:
+        if name not in ("prequal", "tracking"):
+            raw[name] = scores[name]
+    pct = d[list(PERCENT_COLUMNS)].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = pct / pct.sum(axis=1, keepdims=True)
+    for k, comp in enumerate(COMPONENTS):
+        raw[comp] = shares[:, k]
+    for extra in ("hours_per_week", "leads_followed_up", "lead_volume", "quota_pct"):
+        if extra in d.columns:
+            raw[extra] = d[extra]
+
+    sample = raw[keep].reset_index(drop=True)
+    variables = [v for v in ANALYSIS_VARIABLES if v in raw.columns]
+    n_firms = sample["firm"].nunique()
+    n_params = 1 + (n_firms - 1) + len(variables) + 6
+    problems = []
+    if n_firms < 2:
+        problems.append(Problem(None, "firm", None, f"the analysis sample holds {n_firms} firm(s); "
+                                "at least 2 are required"))
+    if len(sample) <= n_params:
+        problems.append(Problem(None, None, None, f"the analysis sample holds {len(sample)} reps; "
+                                f"the model needs more than {n_params}"))
+    if problems:
+        raise SurveyValidationError(problems, source=survey.source)
+
+    means = sample[variables].mean()
+    data = sample[["rep_id", "firm"]].copy()
+    data[variables] = sample[variables] - means
+    compressed, n_compressed = compress_shares(sample[list(COMPONENTS)].to_numpy())
+    data[list(COMPONENTS)] = compressed
+
+    sel = raw[complete].reset_index(drop=True)
+    selection = sel[["rep_id", "firm"]].copy()
+    selection[variables] = sel[variables] - means
+    selection["any_marketing"] = (sel["marketing"] > 0).astype(int)
+
+    excl_idx = np.flatnonzero(~keep.to_numpy())
+    exclusions = pd.DataFrame({
+        "row": excl_idx + 1,
+        "rep_id": d["rep_id"].to_numpy()[excl_idx],
+        "reason": reason.to_numpy()[excl_idx],
+    })
+    return AnalysisFrame(
+        data=data, raw=sample, means=means, selection=selection, exclusions=exclusions,
+        n_read=n, n_compressed=n_compressed, scales={k: list(v) for k, v in survey.scales.items()},
+        source=survey.source,
+    )

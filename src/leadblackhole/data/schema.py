@@ -1,0 +1,88 @@
+"""The canonical input schema (STUDY.md): one row per sales rep.
+
+=====================  ============================================  =========================
+column                 meaning                                       rule
+=====================  ============================================  =========================
+rep_id                 rep identifier                                unique, non-empty
+firm                   employer label                                text; at least 2 firms
+pq_1 ... pq_k          prequalification-quality items                integers 1-7, k >= 2
+mt_1 ... mt_k          managerial-tracking items                     integers 1-7, k >= 2
+lead_volume            marketing leads received in a typical month   number >= 0
+experience             years of sales experience                     number >= 0
+quota_pct              last year's quota achievement, percent        number >= 0
+variable_pay_pct       variable share of pay, percent (optional)     0-100
+pct_marketing,         percent of working time on marketing leads,   each 0-100, the three
+pct_self, pct_other    on self-generated leads, on everything else   summing to 100 +/- 1
+hours_per_week         weekly working hours (optional)               >= 0
+leads_followed_up      marketing leads followed up (optional)        >= 0
+=====================  ============================================  =========================
+
+Further multi-item scales may be declared in a codebook; their items are
+named ``<scale>_1 ... <scale>_k`` and follow the Likert rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "LIKERT_MAX",
+    "LIKERT_MIN",
+    "NUMERIC_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "PERCENT_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "SCALE_PREFIXES",
+    "ColumnRule",
+    "item_columns",
+]
+
+LIKERT_MIN: int = 1
+LIKERT_MAX: int = 7
+
+#: Scale name -> item prefix of the canonical schema.
+SCALE_PREFIXES: dict[str, str] = {"prequal": "pq", "tracking": "mt"}
+
+PERCENT_COLUMNS: tuple[str, str, str] = ("pct_marketing", "pct_self", "pct_other")
+#: Tolerance on the sum of the three percents.
+PERCENT_SUM_TOLERANCE: float = 1.0
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """Range rule of a numeric column."""
+
+    name: str
+    low: float | None
+    high: float | None
+    description: str
+
+
+NUMERIC_RULES: dict[str, ColumnRule] = {
+    r.name: r
+    for r in (
+        ColumnRule("lead_volume", 0, None, "lead volume must be a number >= 0"),
+        ColumnRule("experience", 0, None, "experience must be a number of years >= 0"),
+        ColumnRule("quota_pct", 0, None, "quota achievement must be a percent >= 0"),
+        ColumnRule("variable_pay_pct", 0, 100, "variable pay must be a percent between 0 and 100"),
+        ColumnRule("pct_marketing", 0, 100, "a time percent must lie between 0 and 100"),
+        ColumnRule("pct_self", 0, 100, "a time percent must lie between 0 and 100"),
+        ColumnRule("pct_other", 0, 100, "a time percent must lie between 0 and 100"),
+        ColumnRule("hours_per_week", 0, None, "weekly hours must be a number >= 0"),
+        ColumnRule("leads_followed_up", 0, None, "leads followed up must be a number >= 0"),
+    )
+}
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "rep_id", "firm", "lead_volume", "experience", "quota_pct", *PERCENT_COLUMNS,
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = ("variable_pay_pct", "hours_per_week", "leads_followed_up")
+NUMERIC_COLUMNS: tuple[str, ...] = tuple(NUMERIC_RULES)
+
+
+def item_columns(columns, prefix: str) -> list[str]:
+    """Columns named ``<prefix>_<n>``, ordered by ``n``."""
+    pat = re.compile(rf"^{re.escape(prefix)}_(\d+)$")
+    found = [(int(m.group(1)), c) for c in columns if (m := pat.match(str(c)))]
+    return [c for _, c in sorted(found)]

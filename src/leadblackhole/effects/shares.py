@@ -1,0 +1,174 @@
+"""Closed-form derivatives of multinomial-logit mean shares.
+
+In the alternative parametrization of the Dirichlet model (and in any
+multinomial-logit mean model) the expected shares are
+
+.. math::
+
+    \\mu_k = \\frac{\\exp(\\eta_k)}{\\sum_j \\exp(\\eta_j)}, \\qquad
+    \\eta_k = x^\\top \\beta_k, \\qquad \\beta_{base} = 0,
+
+where the design row :math:`x` holds products of variables (interaction
+terms). With :math:`a_k = \\partial\\eta_k/\\partial x`,
+:math:`b_k = \\partial\\eta_k/\\partial m`,
+:math:`c_k = \\partial^2\\eta_k/\\partial x\\,\\partial m` and
+:math:`\\bar a = \\sum_j \\mu_j a_j` (likewise :math:`\\bar b, \\bar c`),
+
+.. math::
+
+    \\frac{\\partial \\mu_k}{\\partial x} = \\mu_k (a_k - \\bar a),
+
+    \\frac{\\partial^2 \\mu_k}{\\partial x\\,\\partial m} = \\mu_k \\big[
+        (a_k - \\bar a)(b_k - \\bar b) + c_k - \\bar c
+        - \\textstyle\\sum_j \\mu_j a_j (b_j - \\bar b) \\big].
+
+These are the effects of STUDY.md's hypothesis registry (Ai & Norton 2003:
+an interaction is read from the cross-partial on the share scale, not from
+the coefficient). The functions are pure numpy and vectorized over reps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "cross_partial",
+    "mean_shares",
+    "share_derivative",
+    "term_derivative",
+    "term_second_derivative",
+]
+
+
+def _factors(term: str) -> list[str]:
+    return term.split(":")
+
+
+def term_derivative(terms: Sequence[str], values: dict[str, np.ndarray], var: str,
+                    n: int) -> np.ndarray:
+    """Derivative of each design column with respect to ``var``.
+
+    Parameters
+    ----------
+    terms : sequence of str
+        Design column names; products are written ``a:b``.
+    values : dict of str to ndarray
+        Values of every variable that appears in a product term.
+    var : str
+        Variable to differentiate by.
+    n : int
+        Number of rows.
+
+    Returns
+    -------
+    ndarray, shape (n, len(terms))
+    """
+    out = np.zeros((n, len(terms)))
+    for j, t in enumerate(terms):
+        f = _factors(t)
+        if var not in f:
+            continue
+        rest = list(f)
+        rest.remove(var)
+        col = np.ones(n)
+        for r in rest:
+            col = col * values[r]
+        out[:, j] = col
+    return out
+
+
+def term_second_derivative(terms: Sequence[str], values: dict[str, np.ndarray], x: str, m: str,
+                           n: int) -> np.ndarray:
+    """Second derivative of each design column with respect to ``x`` and ``m``."""
+    out = np.zeros((n, len(terms)))
+    for j, t in enumerate(terms):
+        f = _factors(t)
+        if x not in f:
+            continue
+        rest = list(f)
+        rest.remove(x)
+        if m not in rest:
+            continue
+        rest.remove(m)
+        col = np.ones(n)
+        for r in rest:
+            col = col * values[r]
+        out[:, j] = col
+    return out
+
+
+def mean_shares(X: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:
+    """Expected shares from a design ``X`` (n×p) and coefficients ``B`` (p×(K−1)).
+
+    The columns of ``B`` belong to the non-base components in order; the
+    result has K columns with the base inserted at position ``base``.
+    """
+    eta = _full(X, B, base)
+    eta -= eta.max(axis=1, keepdims=True)
+    np.exp(eta, out=eta)
+    eta /= eta.sum(axis=1, keepdims=True)
+    return eta
+
+
+def _full(d: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:
+    """``d @ B`` with a column of zeros inserted for the base component."""
+    n, k = d.shape[0], B.shape[1] + 1
+    out = np.zeros((n, k))
+    keep = [j for j in range(k) if j != base]
+    out[:, keep] = d @ B
+    return out
+
+
+def share_derivative(X: np.ndarray, dX: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:
+    """Per-rep derivative of every expected share with respect to one variable.
+
+    Parameters
+    ----------
+    X : ndarray (n, p)
+        Design matrix.
+    dX : ndarray (n, p)
+        Derivative of the design by the variable (:func:`term_derivative`).
+    B : ndarray (p, K-1)
+        Coefficients of the non-base components.
+    base : int
+        Position of the base component.
+
+    Returns
+    -------
+    ndarray (n, K)
+    """
+    mu = mean_shares(X, B, base)
+    a = _full(dX, B, base)
+    abar = (mu * a).sum(axis=1, keepdims=True)
+    return mu * (a - abar)
+
+
+def cross_partial(X: np.ndarray, dXx: np.ndarray, dXm: np.ndarray, dXxm: np.ndarray,
+                  B: np.ndarray, base: int) -> np.ndarray:
+    """Per-rep cross-partial of every expected share with respect to ``x`` and ``m``.
+
+    Parameters
+    ----------
+    X, dXx, dXm, dXxm : ndarray (n, p)
+        Design and its first derivatives by ``x`` and ``m`` and its second
+        derivative by both.
+    B : ndarray (p, K-1)
+        Coefficients of the non-base components.
+    base : int
+        Position of the base component.
+
+    Returns
+    -------
+    ndarray (n, K)
+    """
+    mu = mean_shares(X, B, base)
+    a = _full(dXx, B, base)
+    b = _full(dXm, B, base)
+    c = _full(dXxm, B, base)
+    abar = (mu * a).sum(axis=1, keepdims=True)
+    bbar = (mu * b).sum(axis=1, keepdims=True)
+    cbar = (mu * c).sum(axis=1, keepdims=True)
+    cov = (mu * a * (b - bbar)).sum(axis=1, keepdims=True)
+    return mu * ((a - abar) * (b - bbar) + c - cbar - cov)

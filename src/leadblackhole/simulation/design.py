@@ -1,0 +1,269 @@
+"""The population model the simulator draws from: :class:`StudyDesign`.
+
+Every number here is an assumption of this package, chosen to mirror the
+study's design, except the ones the public record fixes: 461 analysable reps,
+four firms, the signs of the registry effects (STUDY.md) and the roughly 70%
+of marketing leads that are never followed up. The firms' data, the survey
+items and the published coefficients are not public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from string import ascii_uppercase
+
+from ..exceptions import DesignError
+
+__all__ = ["DEFAULT_BETA_MARKETING", "DEFAULT_BETA_SELF", "StudyDesign"]
+
+#: True coefficients of the marketing-share equation (log-ratio to ``other``),
+#: on the centred analysis variables. Assumptions, with the published signs.
+DEFAULT_BETA_MARKETING: dict[str, float] = {
+    "Intercept": -0.35,
+    "prequal": 0.30,
+    "tracking": 0.20,
+    "volume": 0.35,
+    "experience": -0.035,
+    "performance": -1.00,
+    "variable_pay": -0.50,
+    "experience:prequal": 0.030,
+    "experience:tracking": -0.030,
+    "experience:volume": -0.035,
+    "performance:prequal": 0.0,
+    "performance:tracking": -1.00,
+    "performance:volume": 1.00,
+}
+
+#: True coefficients of the self-generated-share equation (log-ratio to ``other``).
+DEFAULT_BETA_SELF: dict[str, float] = {
+    "Intercept": 0.15,
+    "prequal": -0.15,
+    "tracking": 0.0,
+    "volume": 0.0,
+    "experience": 0.02,
+    "performance": 0.50,
+    "variable_pay": 0.50,
+    "experience:prequal": 0.0,
+    "experience:tracking": 0.0,
+    "experience:volume": 0.0,
+    "performance:prequal": 0.0,
+    "performance:tracking": 0.0,
+    "performance:volume": 0.0,
+}
+
+_FIRM_WEIGHT_CYCLE = (0.35, 0.28, 0.22, 0.15)
+_FIRM_LEADS_CYCLE = (30.0, 45.0, 22.0, 60.0)
+_FIRM_PQ_CYCLE = (0.0, 0.3, -0.3, 0.2)
+_FIRM_MT_CYCLE = (0.0, -0.2, 0.3, 0.1)
+_FIRM_PAY_CYCLE = (25.0, 35.0, 20.0, 40.0)
+_FIRM_MKT_CYCLE = (0.0, 0.10, -0.10, 0.15)
+_FIRM_SELF_CYCLE = (0.0, -0.05, 0.10, 0.0)
+
+
+def _cycle(values: tuple[float, ...], n: int) -> tuple[float, ...]:
+    return tuple(values[i % len(values)] for i in range(n))
+
+
+def _firm_labels(n: int) -> tuple[str, ...]:
+    if n <= 26:
+        return tuple(ascii_uppercase[:n])
+    return tuple(f"F{i + 1:02d}" for i in range(n))
+
+
+def _freeze(mapping: Mapping[str, float] | tuple) -> tuple[tuple[str, float], ...]:
+    items = mapping.items() if isinstance(mapping, Mapping) else mapping
+    return tuple((str(k), float(v)) for k, v in items)
+
+
+@dataclass(frozen=True)
+class StudyDesign:
+    """Population model of the simulated study (frozen, hashable).
+
+    Parameters
+    ----------
+    n_reps : int
+        Analysable reps (with some time on marketing leads). Study: 461.
+    n_zero_marketing : int
+        Extra reps who spend no time on marketing leads; the sample rule
+        excludes them. Assumption: drawn from the same population (so the
+        true probit of having any marketing-lead time is flat).
+    firms : tuple of str
+        Firm labels. Study: four firms (labels are placeholders).
+    firm_weights : tuple of float
+        Relative firm sizes (assumption: 35/28/22/15%); counts are allocated
+        by largest remainder, so they are fixed, not random.
+    firm_lead_mean : tuple of float
+        Mean monthly marketing leads per rep by firm (assumption).
+    lead_dispersion : float
+        Negative-binomial size of lead counts (assumption: 2, overdispersed).
+    firm_prequal_shift, firm_tracking_shift : tuple of float
+        Firm shifts of the latent scale scores, in latent SD units (assumption).
+    firm_pay_mean : tuple of float
+        Mean variable-pay percent by firm (assumption); SD ``pay_sd``.
+    firm_effect_marketing, firm_effect_self : tuple of float
+        True firm effects in the two share equations (first firm 0).
+    prequal_loadings, tracking_loadings : tuple of float
+        Standardized loadings of the items (assumption: 4 items each,
+        0.70-0.85, alpha about 0.85); the number of loadings sets the number
+        of items.
+    scale_correlation : float
+        Correlation of the two latent scales (assumption: 0.25).
+    item_center, item_spread : float
+        Items are ``round(item_center + item_spread * (loading * f + e))``
+        clipped to 1-7 (assumption: 4.3 and 1.3).
+    experience_shape, experience_scale : float
+        Gamma distribution of years of experience, rounded to whole years
+        (assumption: mean 10, right-skewed).
+    quota_mean, quota_sd, quota_experience_slope : float
+        Quota achievement percent: ``quota_mean + slope * (experience - 10) +
+        N(0, quota_sd)``, rounded, at least 0 (assumption: 100, 20, 1.2 per
+        year: correlation with experience about 0.35).
+    pay_sd : float
+        SD of variable pay percent within firm (assumption: 8).
+    hours_mean, hours_sd : float
+        Weekly working hours (assumption: 47, 6; clipped to 30-70).
+    beta_marketing, beta_self : Mapping
+        True coefficients of the two share equations (log-ratios to
+        ``other``) on variables centred at their population means; terms
+        not listed are 0. Defaults: :data:`DEFAULT_BETA_MARKETING`,
+        :data:`DEFAULT_BETA_SELF`.
+    precision : float
+        Dirichlet precision phi = sum of alphas (assumption: 15).
+    heap_step : int
+        Reported percents are heaped on multiples of this (5, as survey
+        answers are); 0 reports the exact shares. Heaping keeps
+        ``pct_marketing`` at least one step for analysable reps.
+    hours_per_lead : float
+        Working hours one marketing lead needs to be followed up
+        (assumption: calibrated so about 70% of leads are not followed up).
+    include_variable_pay : bool
+        Write the ``variable_pay_pct`` column (and let it enter the model).
+
+    Notes
+    -----
+    Shares: ``(marketing, self, other) ~ Dirichlet(phi * mu)`` with
+    ``mu`` the multinomial logit of ``eta_marketing = x' beta_marketing``,
+    ``eta_self = x' beta_self``, ``eta_other = 0``, where ``x`` is the
+    STUDY.md right-hand side (:func:`leadblackhole.specification.design_matrix`)
+    built from the *observed* scale scores and answers, centred at
+    population means. The analysis model is therefore correctly specified
+    when ``heap_step = 0``; heaping adds rounding error.
+
+    Follow-up: a rep has ``hours_per_week * 52/12 * share_marketing /
+    hours_per_lead`` hours-worth of lead capacity a month and follows up
+    ``Binomial(lead_volume, min(1, capacity / lead_volume))`` leads.
+
+    Examples
+    --------
+    >>> d = StudyDesign()
+    >>> d.n_reps, len(d.firms)
+    (461, 4)
+    >>> StudyDesign.for_firms(5).firms
+    ('A', 'B', 'C', 'D', 'E')
+    """
+
+    n_reps: int = 461
+    n_zero_marketing: int = 0
+    firms: tuple[str, ...] = ("A", "B", "C", "D")
+    firm_weights: tuple[float, ...] = _FIRM_WEIGHT_CYCLE
+    firm_lead_mean: tuple[float, ...] = _FIRM_LEADS_CYCLE
+    lead_dispersion: float = 2.0
+    firm_prequal_shift: tuple[float, ...] = _FIRM_PQ_CYCLE
+    firm_tracking_shift: tuple[float, ...] = _FIRM_MT_CYCLE
+    firm_pay_mean: tuple[float, ...] = _FIRM_PAY_CYCLE
+    firm_effect_marketing: tuple[float, ...] = _FIRM_MKT_CYCLE
+    firm_effect_self: tuple[float, ...] = _FIRM_SELF_CYCLE
+    prequal_loadings: tuple[float, ...] = (0.85, 0.80, 0.75, 0.70)
+    tracking_loadings: tuple[float, ...] = (0.80, 0.80, 0.75, 0.70)
+    scale_correlation: float = 0.25
+    item_center: float = 4.3
+    item_spread: float = 1.3
+    experience_shape: float = 2.0
+    experience_scale: float = 5.0
+    quota_mean: float = 100.0
+    quota_sd: float = 20.0
+    quota_experience_slope: float = 1.2
+    pay_sd: float = 8.0
+    hours_mean: float = 47.0
+    hours_sd: float = 6.0
+    beta_marketing: tuple[tuple[str, float], ...] | Mapping[str, float] = field(
+        default_factory=lambda: _freeze(DEFAULT_BETA_MARKETING))
+    beta_self: tuple[tuple[str, float], ...] | Mapping[str, float] = field(
+        default_factory=lambda: _freeze(DEFAULT_BETA_SELF))
+    precision: float = 15.0
+    heap_step: int = 5
+    hours_per_lead: float = 4.8
+    include_variable_pay: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "beta_marketing", _freeze(self.beta_marketing))
+        object.__setattr__(self, "beta_self", _freeze(self.beta_self))
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, list):
+                object.__setattr__(self, f.name, tuple(v))
+        self._check()
+
+    def _check(self) -> None:
+        k = len(self.firms)
+        problems = []
+        if k < 2:
+            problems.append(f"at least 2 firms are required, got {k}")
+        if len(set(self.firms)) != k:
+            problems.append("firm labels must be distinct")
+        for name in ("firm_weights", "firm_lead_mean", "firm_prequal_shift",
+                     "firm_tracking_shift", "firm_pay_mean", "firm_effect_marketing",
+                     "firm_effect_self"):
+            if len(getattr(self, name)) != k:
+                problems.append(f"{name} has {len(getattr(self, name))} values for {k} firms")
+        if self.n_reps < 30:
+            problems.append(f"n_reps must be at least 30, got {self.n_reps}")
+        if self.n_zero_marketing < 0:
+            problems.append("n_zero_marketing must be >= 0")
+        if min(len(self.prequal_loadings), len(self.tracking_loadings)) < 2:
+            problems.append("each scale needs at least 2 items (loadings)")
+        if any(not 0 < x < 1 for x in self.prequal_loadings + self.tracking_loadings):
+            problems.append("loadings must lie strictly between 0 and 1")
+        if not -1 < self.scale_correlation < 1:
+            problems.append("scale_correlation must lie strictly between -1 and 1")
+        if self.precision <= 0 or self.hours_per_lead <= 0 or self.lead_dispersion <= 0:
+            problems.append("precision, hours_per_lead and lead_dispersion must be positive")
+        if self.heap_step < 0 or (self.heap_step and 100 % self.heap_step):
+            problems.append("heap_step must be 0 or a divisor of 100")
+        if problems:
+            raise DesignError("invalid StudyDesign: " + "; ".join(problems))
+
+    @classmethod
+    def for_firms(cls, n_firms: int, **changes) -> StudyDesign:
+        """A default design with ``n_firms`` firms (firm values cycle the four-firm defaults).
+
+        Parameters
+        ----------
+        n_firms : int
+            Number of firms (at least 2).
+        **changes
+            Other fields to set.
+        """
+        if n_firms < 2:
+            raise DesignError(f"at least 2 firms are required, got {n_firms}")
+        per_firm = {
+            "firms": _firm_labels(n_firms),
+            "firm_weights": _cycle(_FIRM_WEIGHT_CYCLE, n_firms),
+            "firm_lead_mean": _cycle(_FIRM_LEADS_CYCLE, n_firms),
+            "firm_prequal_shift": _cycle(_FIRM_PQ_CYCLE, n_firms),
+            "firm_tracking_shift": _cycle(_FIRM_MT_CYCLE, n_firms),
+            "firm_pay_mean": _cycle(_FIRM_PAY_CYCLE, n_firms),
+            "firm_effect_marketing": _cycle(_FIRM_MKT_CYCLE, n_firms),
+            "firm_effect_self": _cycle(_FIRM_SELF_CYCLE, n_firms),
+        }
+        per_firm.update(changes)
+        return cls(**per_firm)
+
+    def replace(self, **changes) -> StudyDesign:
+        """A copy with some fields changed (see :func:`dataclasses.replace`)."""
+        return replace(self, **changes)
+
+    def coefficients(self) -> dict[str, dict[str, float]]:
+        """True coefficients by equation, terms not listed being 0."""
+        return {"marketing": dict(self.beta_marketing), "self": dict(self.beta_self)}

@@ -1,0 +1,116 @@
+"""The main model's right-hand side, as STUDY.md specifies it, in one place.
+
+Every share model of the package (the Dirichlet main model, the robustness
+models and the simulator's population model) uses the design built here, so
+term names agree everywhere:
+
+``Intercept, firm[T.<label>], prequal, tracking, volume, experience,
+performance[, variable_pay], experience:prequal, experience:tracking,
+experience:volume, performance:prequal, performance:tracking,
+performance:volume``
+
+Firm enters as treatment-coded dummies whose reference is the first label in
+sorted order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "COMPONENTS",
+    "FOCAL",
+    "INTERACTIONS",
+    "design_matrix",
+    "firm_levels",
+    "term_names",
+]
+
+#: Share components, in the order used throughout; ``other`` is the base.
+COMPONENTS: tuple[str, str, str] = ("marketing", "self", "other")
+
+#: Focal predictors (each centred at its analysis-sample mean).
+FOCAL: tuple[str, ...] = ("prequal", "tracking", "volume", "experience", "performance")
+
+#: Interaction terms as (moderator, focal predictor) pairs, in model order.
+INTERACTIONS: tuple[tuple[str, str], ...] = (
+    ("experience", "prequal"),
+    ("experience", "tracking"),
+    ("experience", "volume"),
+    ("performance", "prequal"),
+    ("performance", "tracking"),
+    ("performance", "volume"),
+)
+
+
+def firm_levels(firm: pd.Series | Sequence[str]) -> list[str]:
+    """Sorted distinct firm labels; the first is the reference category."""
+    return sorted({str(f) for f in firm})
+
+
+def term_names(levels: Sequence[str], variable_pay: bool = False) -> list[str]:
+    """Column names of :func:`design_matrix`, in order.
+
+    Parameters
+    ----------
+    levels : sequence of str
+        Firm labels in sorted order (the first is the reference).
+    variable_pay : bool
+        Whether the ``variable_pay`` control is included.
+    """
+    names = ["Intercept"] + [f"firm[T.{lv}]" for lv in list(levels)[1:]]
+    names += list(FOCAL)
+    if variable_pay:
+        names.append("variable_pay")
+    names += [f"{m}:{x}" for m, x in INTERACTIONS]
+    return names
+
+
+def design_matrix(data: pd.DataFrame, levels: Sequence[str] | None = None,
+                  variable_pay: bool | None = None) -> pd.DataFrame:
+    """Build the main model's design matrix from analysis variables.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Must hold ``firm`` and the focal predictors (already centred when the
+        model wants centred variables), and ``variable_pay`` when used.
+    levels : sequence of str, optional
+        Firm labels in sorted order. Defaults to the labels present in
+        ``data``; pass the training labels when building a design for new data.
+    variable_pay : bool, optional
+        Include the ``variable_pay`` control. Defaults to whether ``data`` has
+        the column.
+
+    Returns
+    -------
+    DataFrame
+        One column per term (see :func:`term_names`), index as ``data``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"firm": ["A", "B"], "prequal": [0.5, -0.5], "tracking": [0, 0],
+    ...                   "volume": [1, -1], "experience": [2, -2], "performance": [0.1, -0.1]})
+    >>> list(design_matrix(d).columns[:3])
+    ['Intercept', 'firm[T.B]', 'prequal']
+    """
+    if levels is None:
+        levels = firm_levels(data["firm"])
+    if variable_pay is None:
+        variable_pay = "variable_pay" in data.columns
+    n = len(data)
+    firm = data["firm"].astype(str).to_numpy()
+    cols: dict[str, np.ndarray] = {"Intercept": np.ones(n)}
+    for lv in list(levels)[1:]:
+        cols[f"firm[T.{lv}]"] = (firm == lv).astype(float)
+    for v in FOCAL:
+        cols[v] = data[v].to_numpy(dtype=float)
+    if variable_pay:
+        cols["variable_pay"] = data["variable_pay"].to_numpy(dtype=float)
+    for m, x in INTERACTIONS:
+        cols[f"{m}:{x}"] = cols[m] * cols[x]
+    return pd.DataFrame(cols, index=data.index)
