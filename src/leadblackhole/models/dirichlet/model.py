@@ -1,0 +1,997 @@
+r"""Dirichlet regression model: data preparation, validation and estimation.
+
+The model class follows the statsmodels / linearmodels conventions: it is
+built from data (:class:`DirichletRegression` or
+:meth:`DirichletRegression.from_formula`), and :meth:`DirichletRegression.fit`
+returns an immutable :class:`~leadblackhole.models.dirichlet.results.DirichletRegressionResults`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+from scipy.optimize import minimize_scalar
+from scipy.special import gammaln
+
+from leadblackhole.exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
+
+from . import kernel
+
+__all__ = [
+    "DirichletRegression",
+    "Parametrization",
+    "PredictKind",
+    "ResidKind",
+]
+
+Parametrization = Literal["common", "alternative"]
+PredictKind = Literal["mean", "alpha", "precision"]
+ResidKind = Literal["raw", "standardized"]
+
+PRECISION_EQUATION = "precision"
+DEFAULT_BASE = "other"
+#: Rows whose sum differs from 1 by more than this are reported as normalized
+#: (DR_data's default tolerance, the square root of the machine epsilon).
+NORMALIZATION_TOL = math.sqrt(np.finfo(float).eps)
+
+
+def check_option(name: str, value: Any, allowed: Any) -> Any:
+    """Check an option string against the values of a ``Literal`` type.
+
+    Parameters
+    ----------
+    name : str
+        Name of the option, used in the error message.
+    value : object
+        Value received.
+    allowed : Literal type or sequence of str
+        The accepted values.
+
+    Returns
+    -------
+    object
+        ``value`` unchanged.
+
+    Raises
+    ------
+    EstimationError
+        When ``value`` is not among the accepted values; the message lists
+        what was expected and what was received.
+
+    Examples
+    --------
+    >>> check_option("kind", "mean", PredictKind)
+    'mean'
+    """
+    choices = get_args(allowed) or tuple(allowed)
+    if not isinstance(value, str) or value not in choices:
+        expected = ", ".join(repr(c) for c in choices)
+        raise EstimationError(f"{name} must be one of {expected}; received {value!r}")
+    return value
+
+
+# ----------------------------------------------------------------------------
+# input validation
+# ----------------------------------------------------------------------------
+
+
+def _as_frame(data: Any, what: str, prefix: str) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        frame = data.copy()
+    elif isinstance(data, pd.Series):
+        frame = data.to_frame()
+    else:
+        arr = np.asarray(data)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise EstimationError(
+                f"{what} must be a two-dimensional table; got {arr.ndim} dimensions"
+            )
+        frame = pd.DataFrame(arr, columns=[f"{prefix}{j}" for j in range(arr.shape[1])])
+    frame.columns = [str(c) for c in frame.columns]
+    if frame.columns.duplicated().any():
+        dups = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise EstimationError(f"{what} has duplicated column names: {dups}")
+    return frame
+
+
+def _numeric_matrix(frame: pd.DataFrame, what: str) -> np.ndarray:
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    bad = [c for c in bad if not pd.api.types.is_bool_dtype(frame[c])]
+    if bad:
+        raise EstimationError(
+            f"{what} must be numeric; non-numeric columns: {bad} (encode categorical "
+            "variables as dummies, or use DirichletRegression.from_formula)"
+        )
+    arr = frame.to_numpy(dtype=float)
+    if not np.isfinite(arr).all():
+        rows, cols = np.nonzero(~np.isfinite(arr))
+        where = ", ".join(
+            f"row {frame.index[r]!r} column {frame.columns[c]!r}"
+            for r, c in zip(rows[:5], cols[:5], strict=True)
+        )
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        raise EstimationError(f"{what} contains NaN or infinite values: {where}{more}")
+    return arr
+
+
+def _check_rows(frame: pd.DataFrame, what: str, endog: pd.DataFrame) -> None:
+    if len(frame) != len(endog):
+        raise EstimationError(
+            f"{what} has {len(frame)} rows but endog has {len(endog)}; they must match"
+        )
+    if not frame.index.equals(endog.index):
+        raise EstimationError(
+            f"the index of {what} differs from the index of endog; align the rows "
+            "(for example with .loc[endog.index]) or reset both indexes"
+        )
+
+
+def _check_full_rank(arr: np.ndarray, names: Sequence[str], what: str) -> None:
+    n, p = arr.shape
+    if p == 0:
+        raise EstimationError(f"{what} has no columns")
+    if n < p:
+        raise EstimationError(f"{what} has {p} columns but only {n} rows")
+    norms = np.linalg.norm(arr, axis=0)
+    zero = [names[j] for j in np.flatnonzero(norms == 0)]
+    if zero:
+        raise EstimationError(f"{what} is singular: column(s) {zero} are all zero")
+    scaled = arr / norms
+    if np.linalg.matrix_rank(scaled) == p:
+        return
+    # Name the columns that are linear combinations of the earlier ones.
+    culprits = []
+    kept: list[int] = []
+    for j in range(p):
+        if np.linalg.matrix_rank(scaled[:, kept + [j]]) == len(kept) + 1:
+            kept.append(j)
+        else:
+            culprits.append(names[j])
+    raise EstimationError(
+        f"{what} is rank deficient (rank {len(kept)} < {p} columns): column(s) {culprits} "
+        "are linear combinations of earlier columns (for example a constant column "
+        "besides the intercept, or a duplicated column)"
+    )
+
+
+def _prepare_shares(endog: pd.DataFrame) -> tuple[np.ndarray, int, int]:
+    """Validate, normalize and compress the shares; return (y, n_normalized, n_compressed)."""
+    if endog.shape[1] < 2:
+        raise EstimationError(
+            f"endog must have at least 2 components (columns); got {endog.shape[1]}"
+        )
+    y = _numeric_matrix(endog, "endog")
+    n, big_k = y.shape
+    if n == 0:
+        raise EstimationError("endog has no rows")
+    if (y < 0).any():
+        rows = endog.index[np.flatnonzero((y < 0).any(axis=1))[:5]].tolist()
+        raise EstimationError(f"endog contains negative shares (rows {rows})")
+    sums = y.sum(axis=1)
+    if (sums == 0).any():
+        rows = endog.index[np.flatnonzero(sums == 0)[:5]].tolist()
+        raise EstimationError(f"endog has rows whose shares are all zero (rows {rows})")
+    empty = [endog.columns[k] for k in range(big_k) if (y[:, k] == 0).all()]
+    if empty:
+        raise EstimationError(f"component(s) {empty} are zero in every row; drop them from endog")
+    off = np.abs(sums - 1.0) > NORMALIZATION_TOL
+    n_normalized = int(off.sum())
+    y = y / sums[:, None]
+    if n_normalized:
+        warnings.warn(
+            f"{n_normalized} row(s) of endog do not sum to 1 (largest deviation "
+            f"{np.abs(sums - 1.0).max():.3g}); every row was divided by its sum",
+            UserWarning,
+            stacklevel=4,
+        )
+    boundary = ((y == 0.0) | (y == 1.0)).any(axis=1)
+    n_compressed = int(boundary.sum())
+    if n_compressed:
+        y = (y * (n - 1.0) + 1.0 / big_k) / n
+        warnings.warn(
+            f"{n_compressed} of {n} row(s) of endog contain shares of exactly 0 or 1; all "
+            f"shares were compressed as y' = (y (n - 1) + 1/K) / n with n = {n}, K = {big_k}",
+            ZeroShareWarning,
+            stacklevel=4,
+        )
+    return y, n_normalized, n_compressed
+
+
+def _orthonormalizer(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (T, T^-1) with arr @ T having orthogonal columns of norm sqrt(n)."""
+    n = arr.shape[0]
+    r = scipy.linalg.qr(arr, mode="r", check_finite=False)[0][: arr.shape[1]]
+    # Fix signs so that T has a positive diagonal (deterministic transform).
+    signs = np.where(np.diag(r) < 0, -1.0, 1.0)
+    r = r * signs[:, None]
+    t_inv = r / math.sqrt(n)
+    t = scipy.linalg.solve_triangular(t_inv, np.eye(arr.shape[1]), check_finite=False)
+    return t, t_inv
+
+
+def _split_top_level(text: str, sep: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts]
+
+
+def _design_from_formula(rhs: str, data: pd.DataFrame, what: str):
+    import formulaic
+
+    if not rhs:
+        raise EstimationError(f"the {what} formula is empty")
+    try:
+        mm = formulaic.model_matrix(rhs, data, na_action="raise")
+    except Exception as exc:  # formulaic raises assorted exception types
+        raise EstimationError(f"cannot build the {what} design from {rhs!r}: {exc}") from exc
+    frame = pd.DataFrame(mm)
+    frame.index = data.index
+    return frame, mm.model_spec
+
+
+# ----------------------------------------------------------------------------
+# the model
+# ----------------------------------------------------------------------------
+
+
+class DirichletRegression:
+    r"""Dirichlet regression for compositional (share) data.
+
+    Parameters
+    ----------
+    endog : DataFrame, shape (n, K)
+        Shares of the K >= 2 components; each row should sum to 1. Rows that
+        do not are divided by their sum (as R's ``DR_data`` does) with a
+        ``UserWarning`` stating how many; negative shares raise. When any share
+        is exactly 0 or 1, every share is compressed to
+        :math:`y' = (y (n - 1) + 1/K) / n` (Smithson & Verkuilen, 2006) and a
+        :class:`~leadblackhole.exceptions.ZeroShareWarning` states how many rows
+        contained a 0 or 1 (:attr:`n_compressed`).
+    exog : DataFrame, shape (n, p), or dict of DataFrame
+        Regressors of the mean model. No intercept is added: include a column
+        of ones (conventionally named ``Intercept``) when wanted. With
+        ``parametrization="common"`` a dict ``{component: DataFrame}`` gives
+        each component its own regressors (R's ``y ~ x1 | x2 | x3``).
+    exog_precision : DataFrame, shape (n, q), optional
+        Regressors of the precision model (alternative parametrization only).
+        Default: a single column of ones named ``Intercept``.
+    parametrization : {"alternative", "common"}
+        Model parametrization, see Notes.
+    base : str
+        Base (reference) component of the alternative parametrization, whose
+        coefficients are fixed at zero. The default ``"other"`` falls back on
+        the last column when endog has no column ``"other"``. Ignored by the
+        common parametrization (but still checked).
+
+    Attributes
+    ----------
+    endog_names : list of str
+        Component names, in column order.
+    exog_names : dict of str to list of str
+        Regressor names of each equation (for the alternative parametrization
+        the non-base components and ``"precision"``).
+    param_names : pandas.MultiIndex
+        (equation, term) labels of the parameter vector.
+    shares : DataFrame
+        The shares entering the likelihood (after normalization and compression).
+    n_compressed : int
+        Number of rows that contained a share of exactly 0 or 1 (0 when no
+        compression was applied).
+    n_normalized : int
+        Number of rows whose sum differed from 1 by more than
+        :data:`NORMALIZATION_TOL`.
+    nobs : int
+        Number of observations.
+
+    Raises
+    ------
+    EstimationError
+        Fewer than 2 components, negative / NaN / infinite values, a component
+        that is zero in every row, row counts or indexes that do not match, a
+        singular or rank-deficient design, an unknown parametrization or base.
+
+    Notes
+    -----
+    Both parametrizations are those of R's DirichletReg (Maier, 2014).
+    *Common*: :math:`\log\alpha_{ik} = x_{ik}^\top\beta_k` for every component.
+    *Alternative*: :math:`\mu_{ik} = \exp(x_i^\top\beta_k)/\sum_j\exp(x_i^\top\beta_j)`
+    with :math:`\beta_{\text{base}} = 0`, :math:`\phi_i = \exp(z_i^\top\gamma)`
+    and :math:`\alpha_{ik} = \mu_{ik}\phi_i`. The log-likelihood is
+
+    .. math::
+
+        \ell = \sum_i \Big[\log\Gamma(\alpha_{i0}) - \sum_k \log\Gamma(\alpha_{ik})
+               + \sum_k(\alpha_{ik} - 1)\log y_{ik}\Big], \quad
+        \alpha_{i0} = \sum_k \alpha_{ik};
+
+    its analytic score and Hessian are given in
+    :mod:`leadblackhole.models.dirichlet.kernel`.
+
+    Unlike ``DR_data``, which compresses when a share lies within
+    :math:`\sqrt{\epsilon} \approx 1.5 \times 10^{-8}` of 0 or 1, compression is
+    triggered only by shares of exactly 0 or 1.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=200)
+    >>> y = np.array([rng.dirichlet(np.exp([1 + 0.5 * v, 1, 1.5])) for v in x])
+    >>> endog = pd.DataFrame(y, columns=["marketing", "self", "other"])
+    >>> exog = pd.DataFrame({"Intercept": 1.0, "x": x})
+    >>> res = DirichletRegression(endog, exog, parametrization="common").fit()
+    >>> res.converged
+    True
+    """
+
+    def __init__(
+        self,
+        endog: pd.DataFrame,
+        exog: pd.DataFrame | Mapping[str, pd.DataFrame],
+        exog_precision: pd.DataFrame | None = None,
+        parametrization: Parametrization = "alternative",
+        base: str = DEFAULT_BASE,
+    ) -> None:
+        self.parametrization: Parametrization = check_option(
+            "parametrization", parametrization, Parametrization
+        )
+        endog_frame = _as_frame(endog, "endog", prefix="y")
+        if endog_frame.shape[1] < 2:
+            raise EstimationError(
+                f"endog must have at least 2 components (columns); got {endog_frame.shape[1]}"
+            )
+        self.endog_names: list[str] = list(endog_frame.columns)
+        if not isinstance(base, str):
+            raise EstimationError(f"base must be a component name (str); received {base!r}")
+        if base == DEFAULT_BASE and DEFAULT_BASE not in self.endog_names:
+            base = self.endog_names[-1]
+        self.base: str = check_option("base", base, self.endog_names)
+        self._base_index = self.endog_names.index(self.base)
+
+        y, self.n_normalized, self.n_compressed = _prepare_shares(endog_frame)
+        self.nobs: int = y.shape[0]
+        self.k_components: int = y.shape[1]
+        self._index = endog_frame.index.copy()
+        self.endog = endog_frame
+        self._y = y
+        self._y.setflags(write=False)
+        self._logy = np.log(y)
+        self._logy.setflags(write=False)
+
+        # -- designs ---------------------------------------------------------
+        self._specs: dict[str, Any] | None = None
+        self.formula: str | None = None
+        self.precision_formula: str | None = None
+        if isinstance(exog, Mapping):
+            if self.parametrization != "common":
+                raise EstimationError(
+                    "a dict of exog (one design per component) requires "
+                    "parametrization='common'; received parametrization="
+                    f"{self.parametrization!r}"
+                )
+            keys = [str(k) for k in exog]
+            if sorted(keys) != sorted(self.endog_names):
+                raise EstimationError(
+                    f"the keys of the exog dict must be the components {self.endog_names}; "
+                    f"received {keys}"
+                )
+            frames = {str(k): v for k, v in exog.items()}
+            exog_frames = {
+                c: _as_frame(frames[c], f"exog[{c!r}]", prefix="x") for c in self.endog_names
+            }
+        else:
+            shared = _as_frame(exog, "exog", prefix="x")
+            if self.parametrization == "common":
+                exog_frames = {c: shared for c in self.endog_names}
+            else:
+                exog_frames = {"": shared}
+        self._exog_frames: dict[str, pd.DataFrame] = {}
+        designs: dict[str, np.ndarray] = {}
+        checked: dict[int, np.ndarray] = {}
+        for key, frame in exog_frames.items():
+            what = f"exog[{key!r}]" if isinstance(exog, Mapping) else "exog"
+            _check_rows(frame, what, endog_frame)
+            if id(frame) not in checked:
+                arr = _numeric_matrix(frame, what)
+                _check_full_rank(arr, list(frame.columns), what)
+                arr.setflags(write=False)
+                checked[id(frame)] = arr
+            designs[key] = checked[id(frame)]
+            self._exog_frames[key] = frame
+
+        if self.parametrization == "common":
+            if exog_precision is not None:
+                raise EstimationError(
+                    "exog_precision applies to the alternative parametrization only; "
+                    "with parametrization='common' the precision is the sum of the alphas"
+                )
+            self._z = None
+            self._z_names: list[str] = []
+            self._xs = [designs[c] for c in self.endog_names]
+            self.exog_names = {c: list(self._exog_frames[c].columns) for c in self.endog_names}
+        else:
+            if exog_precision is None:
+                zframe = pd.DataFrame({"Intercept": np.ones(self.nobs)}, index=self._index)
+            else:
+                zframe = _as_frame(exog_precision, "exog_precision", prefix="z")
+            _check_rows(zframe, "exog_precision", endog_frame)
+            z = _numeric_matrix(zframe, "exog_precision")
+            _check_full_rank(z, list(zframe.columns), "exog_precision")
+            z.setflags(write=False)
+            self._z = z
+            self._z_names = list(zframe.columns)
+            self._zframe = zframe
+            x = designs[""]
+            self._xs = [x]
+            xnames = list(self._exog_frames[""].columns)
+            self.exog_names = {c: list(xnames) for c in self.endog_names if c != self.base}
+            self.exog_names[PRECISION_EQUATION] = list(self._z_names)
+
+        tuples = [(eq, term) for eq, terms in self.exog_names.items() for term in terms]
+        self.param_names = pd.MultiIndex.from_tuples(tuples, names=["equation", "term"])
+        self.k_params: int = len(tuples)
+
+        # -- internal reparametrization for the optimizer -----------------------
+        self._build_transform()
+
+    # ------------------------------------------------------------------
+    def _build_transform(self) -> None:
+        """Orthonormalize each design: theta = T theta_tilde, X_tilde = X T."""
+        blocks, inv_blocks = [], []
+        cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+        def transformed(arr):
+            if id(arr) not in cache:
+                t, t_inv = _orthonormalizer(arr)
+                cache[id(arr)] = (t, t_inv, arr @ t)
+            return cache[id(arr)]
+
+        if self.parametrization == "common":
+            self._xs_t = []
+            for x in self._xs:
+                t, t_inv, xt = transformed(x)
+                blocks.append(t)
+                inv_blocks.append(t_inv)
+                self._xs_t.append(xt)
+        else:
+            t, t_inv, xt = transformed(self._xs[0])
+            blocks += [t] * (self.k_components - 1)
+            inv_blocks += [t_inv] * (self.k_components - 1)
+            self._xs_t = [xt]
+            tz, tz_inv, zt = transformed(self._z)
+            blocks.append(tz)
+            inv_blocks.append(tz_inv)
+            self._z_t = zt
+        self._t = scipy.linalg.block_diag(*blocks)
+        self._t_inv = scipy.linalg.block_diag(*inv_blocks)
+
+    # ------------------------------------------------------------------
+    @classmethod
+    def from_formula(
+        cls,
+        formula: str,
+        data: pd.DataFrame,
+        precision_formula: str = "1",
+        parametrization: Parametrization = "alternative",
+        base: str = DEFAULT_BASE,
+    ) -> DirichletRegression:
+        """Build the model from a formula.
+
+        Parameters
+        ----------
+        formula : str
+            ``"a + b + c ~ rhs"``: the left side names the component columns of
+            ``data``; the right side is a `formulaic` formula (intercept
+            ``Intercept``; categorical variables in treatment coding with the
+            first level in sorted order as reference, columns named like
+            ``firm[T.b]``; interactions ``x1:x2``; ``- 1`` drops the intercept).
+            With ``parametrization="common"`` the right side may hold one
+            formula per component separated by ``|`` (``~ x1 | x2 | x3``); with
+            ``"alternative"`` a second part after ``|`` is the precision formula,
+            as in R's ``y ~ x | z``.
+        data : DataFrame
+            Data holding the components and the variables of the formulas.
+        precision_formula : str, default "1"
+            Right side of the precision model (alternative parametrization).
+        parametrization : {"alternative", "common"}
+            Model parametrization.
+        base : str
+            Base component of the alternative parametrization.
+
+        Returns
+        -------
+        DirichletRegression
+            The model; :meth:`DirichletRegressionResults.predict` then takes
+            new *data* (not design matrices), run through the same formulas.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(1)
+        >>> data = pd.DataFrame(rng.dirichlet([2, 3, 5], size=60), columns=["a", "b", "other"])
+        >>> data["x"] = rng.normal(size=60)
+        >>> model = DirichletRegression.from_formula("a + b + other ~ x", data)
+        >>> list(model.param_names)
+        [('a', 'Intercept'), ('a', 'x'), ('b', 'Intercept'), ('b', 'x'), ('precision', 'Intercept')]
+        """
+        check_option("parametrization", parametrization, Parametrization)
+        if not isinstance(data, pd.DataFrame):
+            raise EstimationError("data must be a pandas DataFrame")
+        if formula.count("~") != 1:
+            raise EstimationError(
+                f"formula must have the form 'a + b + c ~ x1 + x2'; received {formula!r}"
+            )
+        lhs, rhs = (s.strip() for s in formula.split("~"))
+        components = [c.strip() for c in lhs.split("+") if c.strip()]
+        missing = [c for c in components if c not in data.columns]
+        if missing:
+            raise EstimationError(f"component column(s) {missing} not found in data")
+        if len(components) < 2:
+            raise EstimationError(
+                f"endog must have at least 2 components (columns); got {len(components)}"
+            )
+        parts = _split_top_level(rhs, "|")
+        specs: dict[str, Any] = {}
+        exog: pd.DataFrame | dict[str, pd.DataFrame]
+        exog_precision = None
+        if parametrization == "common":
+            if len(parts) == 1:
+                exog, specs["exog"] = _design_from_formula(parts[0], data, "mean model")
+            elif len(parts) == len(components):
+                exog = {}
+                for comp, part in zip(components, parts, strict=True):
+                    exog[comp], specs[comp] = _design_from_formula(part, data, f"{comp!r}")
+            else:
+                raise EstimationError(
+                    f"the right side must hold 1 or {len(components)} formulas separated by "
+                    f"'|' for the common parametrization; received {len(parts)}"
+                )
+            if precision_formula.strip() != "1":
+                raise EstimationError(
+                    "precision_formula applies to the alternative parametrization only"
+                )
+        else:
+            if len(parts) > 2:
+                raise EstimationError(
+                    "the right side of an alternative-parametrization formula holds at most "
+                    f"2 parts ('x | z'); received {len(parts)}"
+                )
+            if len(parts) == 2:
+                if precision_formula.strip() != "1":
+                    raise EstimationError(
+                        "the precision model is given twice: after '|' in formula and in "
+                        "precision_formula"
+                    )
+                precision_formula = parts[1]
+            exog, specs["exog"] = _design_from_formula(parts[0], data, "mean model")
+            exog_precision, specs[PRECISION_EQUATION] = _design_from_formula(
+                precision_formula, data, "precision model"
+            )
+        model = cls(
+            data[components],
+            exog,
+            exog_precision=exog_precision,
+            parametrization=parametrization,
+            base=base,
+        )
+        model._specs = specs
+        model.formula = formula
+        model.precision_formula = precision_formula if parametrization == "alternative" else None
+        return model
+
+    # ------------------------------------------------------------------
+    # likelihood on the original parameter scale
+    # ------------------------------------------------------------------
+    def _params_array(self, params: Any) -> np.ndarray:
+        if isinstance(params, pd.Series) and isinstance(params.index, pd.MultiIndex):
+            missing = self.param_names.difference(params.index)
+            if len(missing):
+                raise EstimationError(f"params lacks the parameters {list(missing)}")
+            params = params.reindex(self.param_names)
+        arr = np.asarray(params, dtype=float).ravel()
+        if arr.size != self.k_params:
+            raise EstimationError(f"params must have {self.k_params} values; received {arr.size}")
+        if not np.isfinite(arr).all():
+            raise EstimationError("params contains NaN or infinite values")
+        return arr
+
+    def _kernel_args(self, transformed: bool = False) -> tuple:
+        xs = self._xs_t if transformed else self._xs
+        if self.parametrization == "common":
+            return (self._logy, xs)
+        z = self._z_t if transformed else self._z
+        return (self._logy, xs[0], z, self._base_index)
+
+    def _fn(self, name: str):
+        return getattr(kernel, f"{name}_{self.parametrization}")
+
+    def loglike(self, params: Any) -> float:
+        """Log-likelihood at ``params``.
+
+        Parameters
+        ----------
+        params : array-like or Series
+            Parameter vector in the order of :attr:`param_names`.
+
+        Returns
+        -------
+        float
+            The log-likelihood (see the class Notes).
+        """
+        return self._fn("loglike")(self._params_array(params), *self._kernel_args())
+
+    def score(self, params: Any) -> np.ndarray:
+        """Analytic gradient of the log-likelihood at ``params``.
+
+        Parameters
+        ----------
+        params : array-like or Series
+            Parameter vector in the order of :attr:`param_names`.
+
+        Returns
+        -------
+        ndarray, shape (k_params,)
+            The score, see :mod:`leadblackhole.models.dirichlet.kernel`.
+        """
+        return self._fn("score")(self._params_array(params), *self._kernel_args())
+
+    def score_obs(self, params: Any) -> np.ndarray:
+        """Per-observation analytic score at ``params``.
+
+        Parameters
+        ----------
+        params : array-like or Series
+            Parameter vector in the order of :attr:`param_names`.
+
+        Returns
+        -------
+        ndarray, shape (nobs, k_params)
+            Gradient of each observation's log-likelihood; the rows sum to
+            :meth:`score`.
+        """
+        return self._fn("score_obs")(self._params_array(params), *self._kernel_args())
+
+    def hessian(self, params: Any) -> np.ndarray:
+        """Analytic Hessian of the log-likelihood at ``params``.
+
+        Parameters
+        ----------
+        params : array-like or Series
+            Parameter vector in the order of :attr:`param_names`.
+
+        Returns
+        -------
+        ndarray, shape (k_params, k_params)
+            Matrix of second derivatives, see :mod:`leadblackhole.models.dirichlet.kernel`.
+        """
+        return self._fn("hessian")(self._params_array(params), *self._kernel_args())
+
+    # ------------------------------------------------------------------
+    # estimation
+    # ------------------------------------------------------------------
+    def _start_params_t(self) -> np.ndarray:
+        """Starting values on the transformed scale."""
+        n = self.nobs
+        y, logy = self._y, self._logy
+        if self.parametrization == "alternative":
+            xt, zt = self._xs_t[0], self._z_t
+            others = [k for k in range(self.k_components) if k != self._base_index]
+            # OLS of the log-ratios (columns of xt are orthogonal with norm sqrt(n)).
+            lr = logy[:, others] - logy[:, [self._base_index]]
+            beta = (xt.T @ lr / n).T.ravel()
+            eta = np.zeros_like(logy)
+            eta[:, others] = xt @ (xt.T @ lr / n)
+            eta -= eta.max(axis=1, keepdims=True)
+            mu = np.exp(eta)
+            mu /= mu.sum(axis=1, keepdims=True)
+            log_phi = _best_log_precision(mu, logy)
+            gamma = zt.T @ np.full(n, log_phi) / n
+            return np.concatenate([beta, gamma])
+        mu = np.broadcast_to(y.mean(axis=0), y.shape)
+        log_phi = _best_log_precision(mu, logy)
+        target = log_phi + np.log(y.mean(axis=0))
+        return np.concatenate([xt.T @ np.full(n, target[k]) / n for k, xt in enumerate(self._xs_t)])
+
+    def fit(
+        self,
+        maxiter: int = 100,
+        tol: float = 1e-10,
+        start_params: Any = None,
+    ):
+        r"""Estimate the parameters by maximum likelihood.
+
+        Parameters
+        ----------
+        maxiter : int, default 100
+            Maximum number of Newton-Raphson iterations.
+        tol : float, default 1e-10
+            Convergence criterion on half the squared Newton decrement,
+            :math:`g^\top(-H)^{-1}g / 2` (the predicted gain in log-likelihood
+            of a full Newton step, invariant to rescaling the regressors).
+        start_params : array-like or Series, optional
+            Starting values in the order of :attr:`param_names`. Default:
+            log-ratio least squares for the mean (alternative) or the mean
+            shares (common), and the best constant precision.
+
+        Returns
+        -------
+        DirichletRegressionResults
+            Immutable results; the model is not modified.
+
+        Warns
+        -----
+        ConvergenceWarning
+            When the criterion is not met within ``maxiter`` iterations or the
+            line search cannot improve the log-likelihood; the message states
+            the gradient norm and the iteration count.
+
+        Notes
+        -----
+        Newton-Raphson with the analytic Hessian on internally orthonormalized
+        regressors (:math:`\tilde X = X T` with orthogonal columns of norm
+        :math:`\sqrt n`, :math:`\beta = T\tilde\beta`), which makes the
+        iterations insensitive to badly scaled regressors. A step is halved
+        until the log-likelihood increases; when the negative Hessian is not
+        positive definite a multiple of the identity is added to it
+        (Levenberg-Marquardt), moving the step toward the gradient. The
+        covariance matrix is the inverse of the negative analytic Hessian at the
+        optimum, computed as :math:`T(-\tilde H)^{-1}T^\top`.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(2)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=100), columns=["a", "b", "other"])
+        >>> exog = pd.DataFrame({"Intercept": np.ones(100)})
+        >>> res = DirichletRegression(endog, exog).fit()
+        >>> res.params.index.get_level_values("equation").unique().tolist()
+        ['a', 'b', 'precision']
+        """
+        from .results import DirichletRegressionResults
+
+        if not (isinstance(maxiter, int | np.integer) and maxiter >= 0):
+            raise EstimationError(f"maxiter must be a non-negative integer; received {maxiter!r}")
+        if not (isinstance(tol, float | int) and tol > 0):
+            raise EstimationError(f"tol must be a positive number; received {tol!r}")
+        if start_params is None:
+            theta_t = self._start_params_t()
+        else:
+            theta_t = self._t_inv @ self._params_array(start_params)
+
+        args = self._kernel_args(transformed=True)
+        f_all = self._fn("loglike_and_derivatives")
+        f_ll = self._fn("loglike")
+        with np.errstate(all="ignore"):
+            out = _newton(f_all, f_ll, theta_t, args, maxiter=int(maxiter), tol=float(tol))
+        theta_t, llf, g_t, h_t, converged, iterations, decrement, message = out
+
+        params = self._t @ theta_t
+        t_inv = self._t_inv
+        score = t_inv.T @ g_t
+        hessian = t_inv.T @ h_t @ t_inv
+        hessian = (hessian + hessian.T) / 2
+        try:
+            cov_t = np.linalg.inv(-h_t)
+            cov = self._t @ cov_t @ self._t.T
+            cov = (cov + cov.T) / 2
+        except np.linalg.LinAlgError:
+            cov = np.full((self.k_params, self.k_params), np.nan)
+        gradient_norm = float(np.linalg.norm(score))
+        if not converged:
+            warnings.warn(
+                f"Dirichlet regression did not converge: {message} after {iterations} "
+                f"iteration(s); gradient norm {gradient_norm:.3g}, half squared Newton "
+                f"decrement {decrement:.3g} (tol {tol:.3g})",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return DirichletRegressionResults(
+            model=self,
+            params=params,
+            cov_params=cov,
+            hessian=hessian,
+            score=score,
+            llf=llf,
+            converged=converged,
+            iterations=iterations,
+            gradient_norm=gradient_norm,
+        )
+
+    # ------------------------------------------------------------------
+    # designs for prediction
+    # ------------------------------------------------------------------
+    def _designs_for(self, exog: Any, exog_precision: Any) -> tuple[list, Any, pd.Index]:
+        """Design matrices (xs, z, index) for new data, or the training ones."""
+        if exog is None and exog_precision is None:
+            return list(self._xs), self._z, self._index
+        if self._specs is not None:
+            if exog_precision is not None:
+                raise EstimationError(
+                    "for a model built with from_formula pass the new data as exog only; "
+                    "both designs are rebuilt from it"
+                )
+            if not isinstance(exog, pd.DataFrame):
+                raise EstimationError("exog must be a DataFrame of new data")
+            frames = {}
+            for key, spec in self._specs.items():
+                try:
+                    frames[key] = pd.DataFrame(spec.get_model_matrix(exog))
+                except Exception as exc:
+                    raise EstimationError(f"cannot build the design for new data: {exc}") from exc
+            index = exog.index
+            if self.parametrization == "common":
+                if "exog" in frames:
+                    xs = [frames["exog"].to_numpy(float)] * self.k_components
+                else:
+                    xs = [frames[c].to_numpy(float) for c in self.endog_names]
+                return xs, None, index
+            x = frames["exog"].to_numpy(float)
+            z = frames[PRECISION_EQUATION].to_numpy(float)
+            return [x], z, index
+
+        def select(frame, names, what):
+            frame = _as_frame(frame, what, prefix="x")
+            missing = [c for c in names if c not in frame.columns]
+            if missing:
+                raise EstimationError(f"{what} lacks the column(s) {missing}")
+            return _numeric_matrix(frame[names], what), frame.index
+
+        if exog is None:
+            raise EstimationError("exog is required when exog_precision is given")
+        if self.parametrization == "common":
+            if exog_precision is not None:
+                raise EstimationError(
+                    "exog_precision applies to the alternative parametrization only"
+                )
+            if isinstance(exog, Mapping):
+                xs, index = [], None
+                for c in self.endog_names:
+                    if c not in exog:
+                        raise EstimationError(f"exog lacks the design of component {c!r}")
+                    arr, index = select(exog[c], self.exog_names[c], f"exog[{c!r}]")
+                    xs.append(arr)
+                if len({a.shape[0] for a in xs}) != 1:
+                    raise EstimationError("the designs in exog have different numbers of rows")
+                return xs, None, index
+            xs = []
+            for c in self.endog_names:
+                arr, index = select(exog, self.exog_names[c], "exog")
+                xs.append(arr)
+            return xs, None, index
+        xnames = self.exog_names[next(iter(self.exog_names))]
+        x, index = select(exog, xnames, "exog")
+        if exog_precision is None:
+            if self._z_names != ["Intercept"] or not np.all(self._z == 1.0):
+                raise EstimationError(
+                    "exog_precision is required for new data: the precision model has "
+                    f"regressors {self._z_names}"
+                )
+            z = np.ones((x.shape[0], 1))
+        else:
+            z, zindex = select(exog_precision, self._z_names, "exog_precision")
+            if z.shape[0] != x.shape[0]:
+                raise EstimationError(
+                    f"exog has {x.shape[0]} rows but exog_precision has {z.shape[0]}"
+                )
+        return [x], z, index
+
+    def _alpha_mu_phi(self, params: np.ndarray, xs, z) -> tuple[np.ndarray, ...]:
+        if self.parametrization == "common":
+            betas = kernel._split(params, xs)
+            alpha = np.exp(np.column_stack([x @ b for x, b in zip(xs, betas, strict=True)]))
+            phi = alpha.sum(axis=1)
+            mu = alpha / phi[:, None]
+            return alpha, mu, phi
+        mu, phi, _ = kernel._alt_mu_phi(params, xs[0], z, self._base_index, self.k_components)
+        return mu * phi[:, None], mu, phi
+
+    def __repr__(self) -> str:
+        return (
+            f"DirichletRegression(parametrization={self.parametrization!r}, "
+            f"components={self.endog_names}, base={self.base!r}, nobs={self.nobs}, "
+            f"k_params={self.k_params})"
+        )
+
+
+def _best_log_precision(mu: np.ndarray, logy: np.ndarray) -> float:
+    """Log precision maximizing the likelihood with the means held at ``mu``."""
+
+    def negll(t):
+        phi = math.exp(t)
+        alpha = mu * phi
+        return -float(
+            (gammaln(phi) - gammaln(alpha).sum(axis=1) + ((alpha - 1.0) * logy).sum(axis=1)).sum()
+        )
+
+    with np.errstate(all="ignore"):
+        res = minimize_scalar(negll, bounds=(-10.0, 15.0), method="bounded")
+    return float(res.x)
+
+
+def _newton(f_all, f_ll, theta, args, maxiter: int, tol: float):
+    """Damped Newton-Raphson maximization with step halving.
+
+    Returns (theta, llf, gradient, hessian, converged, iterations, decrement, message).
+    """
+    llf, g, h = f_all(theta, *args)
+    if not np.isfinite(llf):
+        raise EstimationError(
+            "the log-likelihood is not finite at the starting values; supply start_params"
+        )
+    converged = False
+    message = "iteration limit reached"
+    decrement = math.inf
+    iterations = 0
+    eye = np.eye(theta.size)
+    while iterations < maxiter:
+        neg_h = -h
+        newton_ok = True
+        try:
+            chol = scipy.linalg.cho_factor(neg_h, check_finite=False)
+            step = scipy.linalg.cho_solve(chol, g, check_finite=False)
+        except (np.linalg.LinAlgError, ValueError):
+            newton_ok = False
+            lam = 1e-6 * max(1.0, float(np.abs(np.diag(neg_h)).max()))
+            while True:
+                try:
+                    chol = scipy.linalg.cho_factor(neg_h + lam * eye, check_finite=False)
+                    break
+                except (np.linalg.LinAlgError, ValueError):
+                    lam *= 10.0
+                    if not np.isfinite(lam):
+                        message = "the Hessian is not finite"
+                        return theta, llf, g, h, False, iterations, decrement, message
+            step = scipy.linalg.cho_solve(chol, g, check_finite=False)
+        decrement = float(g @ step) / 2.0 if newton_ok else math.inf
+        iterations += 1
+        if newton_ok and decrement < tol:
+            # Take the (tiny) final Newton step when it does not lose likelihood.
+            candidate = theta + step
+            ll_new = f_ll(candidate, *args)
+            if np.isfinite(ll_new) and ll_new >= llf - 1e-12 * max(1.0, abs(llf)):
+                theta = candidate
+                llf, g, h = f_all(theta, *args)
+            converged = True
+            message = "converged"
+            break
+        t = 1.0
+        accepted = False
+        for _ in range(60):
+            candidate = theta + t * step
+            ll_new = f_ll(candidate, *args)
+            if np.isfinite(ll_new) and ll_new > llf:
+                accepted = True
+                break
+            t /= 2.0
+        if not accepted:
+            # No representable improvement: converged when the predicted gain is
+            # below the rounding error of the log-likelihood.
+            if newton_ok and decrement < 1e3 * np.finfo(float).eps * max(1.0, abs(llf)):
+                converged = True
+                message = "converged"
+            else:
+                message = "the line search could not increase the log-likelihood"
+            break
+        theta = candidate
+        llf, g, h = f_all(theta, *args)
+    if not converged and iterations >= maxiter:
+        message = "iteration limit reached"
+    return theta, llf, g, h, converged, iterations, decrement, message

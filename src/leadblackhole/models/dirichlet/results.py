@@ -1,0 +1,490 @@
+"""Results of a Dirichlet regression fit and the likelihood-ratio test."""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from leadblackhole.exceptions import EstimationError
+
+from .model import PRECISION_EQUATION, PredictKind, ResidKind, check_option
+
+if TYPE_CHECKING:
+    from .model import DirichletRegression
+
+__all__ = ["DirichletRegressionResults", "LikelihoodRatioTest"]
+
+
+@dataclass(frozen=True)
+class LikelihoodRatioTest:
+    r"""Outcome of a likelihood-ratio test.
+
+    Parameters
+    ----------
+    stat : float
+        Test statistic :math:`2(\ell_{\text{full}} - \ell_{\text{restricted}})`.
+    pval : float
+        Upper-tail probability of ``stat`` under the null distribution.
+    df : int
+        Degrees of freedom (difference in the number of parameters).
+    null : str
+        The null hypothesis, in words.
+    dist_name : str
+        Name of the null distribution (``"chi2"``).
+
+    Examples
+    --------
+    >>> LikelihoodRatioTest(stat=3.84, pval=0.05, df=1, null="b = 0", dist_name="chi2").df
+    1
+    """
+
+    stat: float
+    pval: float
+    df: int
+    null: str
+    dist_name: str = "chi2"
+
+    def __str__(self) -> str:
+        return (
+            f"Likelihood-ratio test: {self.dist_name}({self.df}) = {self.stat:.4f}, "
+            f"p = {self.pval:.4g}\nH0: {self.null}"
+        )
+
+
+def _readonly(arr: Any) -> np.ndarray:
+    out = np.array(arr, dtype=float, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+class DirichletRegressionResults:
+    r"""Immutable results of :meth:`DirichletRegression.fit`.
+
+    Parameters
+    ----------
+    model : DirichletRegression
+        The fitted model.
+    params : ndarray
+        Maximum-likelihood estimates, in the order of ``model.param_names``.
+    cov_params : ndarray
+        Inverse of the negative Hessian at ``params``.
+    hessian : ndarray
+        Analytic Hessian at ``params``.
+    score : ndarray
+        Analytic gradient at ``params``.
+    llf : float
+        Maximized log-likelihood.
+    converged : bool
+        Whether the optimizer met its convergence criterion.
+    iterations : int
+        Number of Newton-Raphson iterations.
+    gradient_norm : float
+        Euclidean norm of ``score``.
+
+    Notes
+    -----
+    Standard errors are the square roots of the diagonal of the inverse of the
+    negative analytic Hessian, :math:`\operatorname{Var}(\hat\theta) =
+    (-H(\hat\theta))^{-1}`, as in R's DirichletReg; z statistics and p-values
+    use the standard normal distribution. :math:`\mathrm{AIC} = -2\ell + 2k`,
+    :math:`\mathrm{BIC} = -2\ell + k\log n` with :math:`k` the number of
+    parameters. Assigning to any attribute raises ``AttributeError``; the
+    pandas objects returned are fresh copies.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from leadblackhole.models.dirichlet import DirichletRegression
+    >>> rng = np.random.default_rng(3)
+    >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=100), columns=["a", "b", "other"])
+    >>> res = DirichletRegression(endog, pd.DataFrame({"Intercept": np.ones(100)})).fit()
+    >>> res.df_model
+    3
+    """
+
+    def __init__(
+        self,
+        *,
+        model: DirichletRegression,
+        params: np.ndarray,
+        cov_params: np.ndarray,
+        hessian: np.ndarray,
+        score: np.ndarray,
+        llf: float,
+        converged: bool,
+        iterations: int,
+        gradient_norm: float,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "model", model)
+        set_(self, "_params", _readonly(params))
+        set_(self, "_cov", _readonly(cov_params))
+        set_(self, "_hessian", _readonly(hessian))
+        set_(self, "_score", _readonly(score))
+        set_(self, "llf", float(llf))
+        set_(self, "converged", bool(converged))
+        set_(self, "iterations", int(iterations))
+        set_(self, "gradient_norm", float(gradient_norm))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; cannot delete {name!r}")
+
+    # ------------------------------------------------------------------
+    # scalars
+    # ------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        """Number of observations."""
+        return self.model.nobs
+
+    @property
+    def df_model(self) -> int:
+        """Number of estimated parameters."""
+        return self.model.k_params
+
+    @property
+    def n_compressed(self) -> int:
+        """Number of rows that contained a share of exactly 0 or 1."""
+        return self.model.n_compressed
+
+    @property
+    def parametrization(self) -> str:
+        """Model parametrization, ``"common"`` or ``"alternative"``."""
+        return self.model.parametrization
+
+    @cached_property
+    def aic(self) -> float:
+        """Akaike information criterion, -2 llf + 2 k."""
+        return -2.0 * self.llf + 2.0 * self.df_model
+
+    @cached_property
+    def bic(self) -> float:
+        """Bayesian information criterion, -2 llf + k log(n)."""
+        return -2.0 * self.llf + math.log(self.nobs) * self.df_model
+
+    # ------------------------------------------------------------------
+    # parameter tables
+    # ------------------------------------------------------------------
+    @property
+    def params(self) -> pd.Series:
+        """Estimates, indexed by (equation, term)."""
+        return pd.Series(self._params, index=self.model.param_names, name="coef")
+
+    @cached_property
+    def _bse(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return _readonly(np.sqrt(np.diag(self._cov)))
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors from the inverse negative Hessian."""
+        return pd.Series(self._bse, index=self.model.param_names, name="std_err")
+
+    @cached_property
+    def _tvalues(self) -> np.ndarray:
+        return _readonly(self._params / self._bse)
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """z statistics, params / bse."""
+        return pd.Series(self._tvalues, index=self.model.param_names, name="z")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of the z statistics (standard normal)."""
+        pv = 2.0 * stats.norm.sf(np.abs(self._tvalues))
+        return pd.Series(pv, index=self.model.param_names, name="pvalue")
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance matrix of the estimates.
+
+        Returns
+        -------
+        DataFrame
+            :math:`(-H)^{-1}` with the analytic Hessian at the optimum,
+            labelled by (equation, term) on both axes.
+        """
+        names = self.model.param_names
+        return pd.DataFrame(self._cov, index=names, columns=names)
+
+    @property
+    def hessian(self) -> pd.DataFrame:
+        """Analytic Hessian of the log-likelihood at the estimates."""
+        names = self.model.param_names
+        return pd.DataFrame(self._hessian, index=names, columns=names)
+
+    @property
+    def score(self) -> np.ndarray:
+        """Analytic gradient of the log-likelihood at the estimates."""
+        return self._score.copy()
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Normal confidence intervals.
+
+        Parameters
+        ----------
+        alpha : float, default 0.05
+            The intervals have coverage ``1 - alpha``.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``lower`` and ``upper``, indexed by (equation, term).
+        """
+        if not 0 < alpha < 1:
+            raise EstimationError(f"alpha must lie in (0, 1); received {alpha!r}")
+        q = stats.norm.ppf(1.0 - alpha / 2.0)
+        return pd.DataFrame(
+            {"lower": self._params - q * self._bse, "upper": self._params + q * self._bse},
+            index=self.model.param_names,
+        )
+
+    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Coefficient table.
+
+        Parameters
+        ----------
+        alpha : float, default 0.05
+            Level of the confidence intervals.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``coef``, ``std_err``, ``z``, ``pvalue``, ``lower``, ``upper``.
+        """
+        ci = self.conf_int(alpha)
+        return pd.concat([self.params, self.bse, self.tvalues, self.pvalues, ci], axis=1)
+
+    # ------------------------------------------------------------------
+    # fitted values, prediction, residuals
+    # ------------------------------------------------------------------
+    @cached_property
+    def _fitted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        alpha, mu, phi = self.model._alpha_mu_phi(self._params, self.model._xs, self.model._z)
+        return _readonly(alpha), _readonly(mu), _readonly(phi)
+
+    @property
+    def fittedvalues(self) -> pd.DataFrame:
+        """Expected shares on the estimation data."""
+        return pd.DataFrame(
+            self._fitted[1], index=self.model._index, columns=self.model.endog_names
+        )
+
+    def predict(
+        self,
+        exog: Any = None,
+        exog_precision: Any = None,
+        kind: PredictKind = "mean",
+    ) -> pd.DataFrame | pd.Series:
+        r"""Predict expected shares, Dirichlet parameters or precisions.
+
+        Parameters
+        ----------
+        exog : DataFrame or dict of DataFrame, optional
+            New regressors, selected by column name (a dict per component for a
+            common model built from a dict). For a model built with
+            :meth:`DirichletRegression.from_formula`, new *data* from which both
+            designs are rebuilt. Default: the estimation data.
+        exog_precision : DataFrame, optional
+            New precision regressors (alternative parametrization); needed only
+            when the precision model has regressors besides the intercept.
+        kind : {"mean", "alpha", "precision"}
+            ``"mean"``: expected shares :math:`\mu_{ik}`; ``"alpha"``: Dirichlet
+            parameters :math:`\alpha_{ik}`; ``"precision"``:
+            :math:`\phi_i = \sum_k \alpha_{ik}`.
+
+        Returns
+        -------
+        DataFrame or Series
+            A DataFrame with one column per component, or a Series for
+            ``kind="precision"``, indexed like the new data.
+        """
+        check_option("kind", kind, PredictKind)
+        model = self.model
+        if exog is None and exog_precision is None:
+            alpha, mu, phi = self._fitted
+            index = model._index
+        else:
+            xs, z, index = model._designs_for(exog, exog_precision)
+            alpha, mu, phi = model._alpha_mu_phi(self._params, xs, z)
+        if kind == "precision":
+            return pd.Series(phi, index=index, name="precision")
+        values = mu if kind == "mean" else alpha
+        return pd.DataFrame(values, index=index, columns=model.endog_names)
+
+    def resid(self, kind: ResidKind = "raw") -> pd.DataFrame:
+        r"""Residuals on the estimation data.
+
+        Parameters
+        ----------
+        kind : {"raw", "standardized"}
+            ``"raw"``: :math:`y_{ik} - \mu_{ik}`; ``"standardized"``:
+            :math:`(y_{ik} - \mu_{ik}) / \sqrt{\mu_{ik}(1 - \mu_{ik})/(\phi_i + 1)}`,
+            as DirichletReg's ``residuals(type = "standardized")``.
+
+        Returns
+        -------
+        DataFrame
+            One column per component. :math:`y` are the shares that entered the
+            likelihood (normalized and, if applicable, compressed).
+        """
+        check_option("kind", kind, ResidKind)
+        _, mu, phi = self._fitted
+        raw = self.model._y - mu
+        if kind == "standardized":
+            raw = raw / np.sqrt(mu * (1.0 - mu) / (phi[:, None] + 1.0))
+        return pd.DataFrame(raw, index=self.model._index, columns=self.model.endog_names)
+
+    # ------------------------------------------------------------------
+    # tests
+    # ------------------------------------------------------------------
+    def lr_test(self, restricted: DirichletRegressionResults) -> LikelihoodRatioTest:
+        r"""Likelihood-ratio test of a nested, restricted model.
+
+        Parameters
+        ----------
+        restricted : DirichletRegressionResults
+            Fit of a model nested in this one, on the same shares.
+
+        Returns
+        -------
+        LikelihoodRatioTest
+            :math:`LR = 2(\ell_{\text{this}} - \ell_{\text{restricted}})`,
+            referred to :math:`\chi^2` with as many degrees of freedom as the
+            difference in the number of parameters.
+
+        Raises
+        ------
+        EstimationError
+            When ``restricted`` was fitted on other shares, has at least as many
+            parameters as this model, or has a clearly larger log-likelihood
+            (not nested, or a fit did not converge).
+
+        Notes
+        -----
+        Nesting itself cannot be verified; it is the caller's responsibility.
+        """
+        if not isinstance(restricted, DirichletRegressionResults):
+            raise EstimationError(
+                "restricted must be a DirichletRegressionResults; "
+                f"received {type(restricted).__name__}"
+            )
+        if restricted.nobs != self.nobs or not np.array_equal(restricted.model._y, self.model._y):
+            raise EstimationError("the restricted model was fitted on other shares")
+        df = self.df_model - restricted.df_model
+        if df <= 0:
+            raise EstimationError(
+                f"the restricted model has {restricted.df_model} parameters, this model "
+                f"{self.df_model}; call lr_test on the larger model"
+            )
+        stat = 2.0 * (self.llf - restricted.llf)
+        if stat < -1e-6 * max(1.0, abs(self.llf)):
+            raise EstimationError(
+                f"the restricted model has the larger log-likelihood ({restricted.llf:.6g} > "
+                f"{self.llf:.6g}); the models are not nested or a fit did not converge"
+            )
+        stat = max(stat, 0.0)
+        return LikelihoodRatioTest(
+            stat=stat,
+            pval=float(stats.chi2.sf(stat, df)),
+            df=int(df),
+            null=f"the restricted model ({restricted.df_model} parameters) holds",
+            dist_name="chi2",
+        )
+
+    # ------------------------------------------------------------------
+    # display
+    # ------------------------------------------------------------------
+    def summary(self, alpha: float = 0.05) -> str:
+        """Text summary of the fit.
+
+        Parameters
+        ----------
+        alpha : float, default 0.05
+            Level of the confidence intervals.
+
+        Returns
+        -------
+        str
+            Fit statistics and one coefficient table per equation.
+        """
+        model = self.model
+        width = 78
+        left = [
+            ("Parametrization:", model.parametrization),
+            ("Components:", ", ".join(model.endog_names)),
+            (
+                "Base component:",
+                model.base if model.parametrization == "alternative" else "(none)",
+            ),
+            ("Observations:", str(self.nobs)),
+            ("Compressed rows:", str(self.n_compressed)),
+        ]
+        right = [
+            ("Log-likelihood:", f"{self.llf:.4f}"),
+            ("AIC:", f"{self.aic:.4f}"),
+            ("BIC:", f"{self.bic:.4f}"),
+            ("Parameters:", str(self.df_model)),
+            ("Converged:", f"{'yes' if self.converged else 'NO'} ({self.iterations} it.)"),
+        ]
+        lines = ["Dirichlet regression results".center(width), "=" * width]
+        for (lk, lv), (rk, rv) in zip(left, right, strict=True):
+            lv = lv if len(lv) <= 20 else lv[:17] + "..."
+            lines.append(f"{lk:<17}{lv:>20}   {rk:<17}{rv:>21}")
+        lines.append("=" * width)
+        lo = f"[{alpha / 2:.3g}"
+        hi = f"{1 - alpha / 2:.3g}]"
+        table = self.summary_frame(alpha)
+        terms = [str(t) for _, t in table.index]
+        tw = max(12, min(30, max(len(t) for t in terms) + 1))
+        header = f"{'':<{tw}}{'coef':>10}{'std err':>10}{'z':>9}{'P>|z|':>8}{lo:>10}{hi:>10}"
+        for eq in dict.fromkeys(table.index.get_level_values("equation")):
+            label = "Precision" if eq == PRECISION_EQUATION else f"Component {eq}"
+            if model.parametrization == "common":
+                label += " (log alpha)"
+            elif eq != PRECISION_EQUATION:
+                label += f" (log odds vs {model.base})"
+            else:
+                label += " (log phi)"
+            lines += [label, header, "-" * width]
+            for (_, term), row in table.loc[[eq]].iterrows():
+                name = str(term) if len(str(term)) < tw else str(term)[: tw - 4] + "..."
+                lines.append(
+                    f"{name:<{tw}}{row['coef']:>10.4f}{row['std_err']:>10.4f}"
+                    f"{row['z']:>9.3f}{row['pvalue']:>8.3f}{row['lower']:>10.4f}"
+                    f"{row['upper']:>10.4f}"
+                )
+            lines.append("")
+        if self.n_compressed:
+            lines.append(
+                f"Note: {self.n_compressed} row(s) had shares of 0 or 1; all shares were "
+                "compressed as (y (n - 1) + 1/K) / n."
+            )
+        if not self.converged:
+            lines.append(
+                f"Warning: the optimizer did not converge (gradient norm "
+                f"{self.gradient_norm:.3g}); the estimates are unreliable."
+            )
+        return "\n".join(lines).rstrip() + "\n"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (
+            f"<DirichletRegressionResults: {self.parametrization}, nobs={self.nobs}, "
+            f"k_params={self.df_model}, llf={self.llf:.4f}, converged={self.converged}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.summary())}</pre>"
