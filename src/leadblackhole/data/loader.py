@@ -224,7 +224,8 @@ def validate_survey(df: pd.DataFrame, codebook: Codebook | None = None,
         if n_firms < 2:
             _problem(problems, f"at least 2 firms are required; the file has {n_firms}",
                      column=display.get("firm", "firm"))
-    if problems:
+    structural = [p for p in problems if "firms are required" not in p.rule]
+    if structural:
         raise SurveyValidationError(problems, source=source)
 
     rows = np.arange(1, len(df) + 1)

@@ -196,7 +196,7 @@ def heap_percents(shares: np.ndarray, step: int, floor_first: bool = True) -> np
     Examples
     --------
     >>> heap_percents(np.array([[0.123, 0.456, 0.421]]), 5)
-    array([[10, 45, 45]])
+    array([[15, 45, 40]])
     """
     units = 100 // step
     q = shares * units

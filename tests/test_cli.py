@@ -1,0 +1,96 @@
+"""The command line: outputs, exit codes and messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from leadblackhole import cli
+
+from .conftest import write_csv
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "leadblackhole.cli", *args], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+def test_simulate_same_seed_same_bytes(tmp_path):
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    assert cli.main(["simulate", "--seed", "7", "--out", str(a)]) == 0
+    assert cli.main(["simulate", "--seed", "7", "--out", str(b)]) == 0
+    assert cli.main(["simulate", "--seed", "8", "--out", str(c)]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != c.read_bytes()
+
+
+def test_default_output_validates(tmp_path, capsys):
+    proc = run("simulate", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "data" / "simulated" / "reps.csv"
+    assert out.is_file()
+    assert cli.main(["validate", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "analysable reps: 461" in text and "firms: 4 (A, B, C, D)" in text
+
+
+def test_validate_reports_excluded_reps(tmp_path, capsys):
+    path = tmp_path / "s.csv"
+    assert cli.main(["simulate", "--n-zero-marketing", "12", "--firms", "3",
+                     "--out", str(path), "--truth", str(tmp_path / "truth.csv")]) == 0
+    assert cli.main(["validate", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "rows read: 473" in text and "analysable reps: 461" in text
+    assert "12  no time on marketing leads (pct_marketing = 0)" in text
+    truth = pd.read_csv(tmp_path / "truth.csv")
+    assert list(truth["id"]) == ["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9", "H10",
+                                 "H11", "E1"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "match"),
+    [
+        ("pq_1", "9", "column 'pq_1'"),
+        ("lead_volume", "-2", "column 'lead_volume'"),
+        ("pct_self", "x", "column 'pct_self'"),
+        ("rep_id", "", "column 'rep_id'"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(tmp_path, default_survey, column, value, match):
+    df = default_survey.iloc[::8].reset_index(drop=True).astype(object)
+    df.loc[9, column] = value
+    path = write_csv(tmp_path, df)
+    before = path.read_bytes()
+    proc = run("validate", str(path))
+    assert proc.returncode == 2
+    assert "row 10" in proc.stderr and match in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert path.read_bytes() == before
+
+
+def test_bad_codebook_and_arguments_exit_2(tmp_path, survey_csv):
+    cb = tmp_path / "cb.toml"
+    cb.write_text("[columns]\nfirm = 'Company'\n")
+    proc = run("validate", str(survey_csv), "--codebook", str(cb))
+    assert proc.returncode == 2 and "Company" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("simulate", "--seed", "minus")
+    assert proc.returncode == 2 and "expected a whole number" in proc.stderr
+    proc = run("validate")
+    assert proc.returncode == 2 and "required" in proc.stderr
+    proc = run("simulate", "--firms", "1")
+    assert proc.returncode == 2 and "at least 2 firms" in proc.stderr
+
+
+def test_internal_error_exits_1(monkeypatch, capsys):
+    def boom(args):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setitem(cli.COMMANDS, "validate", boom)
+    assert cli.main(["validate", "x.csv"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: kaboom" in err and "Traceback" not in err
+    assert cli.main(["--debug", "validate", "x.csv"]) == 1
+    assert "Traceback" in capsys.readouterr().err
