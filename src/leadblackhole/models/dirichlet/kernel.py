@@ -492,7 +492,7 @@ def score_alternative(
     >>> import numpy as np
     >>> one = np.ones((1, 1))
     >>> score_alternative(np.zeros(2), np.log([[0.5, 0.5]]), one, one, 1).round(6)
-    array([0.      , 0.613706])
+    array([0.      , 0.693147])
     """
     return _score_alt_from_parts(*_alt_parts(params, logy, x, z, base), x, z)
 

@@ -903,6 +903,11 @@ class DirichletRegression:
         mu, phi, _ = kernel._alt_mu_phi(params, xs[0], z, self._base_index, self.k_components)
         return mu * phi[:, None], mu, phi
 
+    @property
+    def shares(self) -> pd.DataFrame:
+        """Shares entering the likelihood (after normalization and compression)."""
+        return pd.DataFrame(self._y, index=self._index, columns=self.endog_names)
+
     def __repr__(self) -> str:
         return (
             f"DirichletRegression(parametrization={self.parametrization!r}, "

@@ -58,6 +58,15 @@ class LikelihoodRatioTest:
         )
 
 
+def _fmt(value: float) -> str:
+    """Four decimals, or scientific notation for very small or large numbers."""
+    if not np.isfinite(value):
+        return str(value)
+    if value == 0 or 1e-3 <= abs(value) < 1e5:
+        return f"{value:.4f}"
+    return f"{value:.3e}"
+
+
 def _readonly(arr: Any) -> np.ndarray:
     out = np.array(arr, dtype=float, copy=True)
     out.setflags(write=False)
@@ -419,14 +428,17 @@ class DirichletRegressionResults:
             Fit statistics and one coefficient table per equation.
         """
         model = self.model
-        width = 78
+        table = self.summary_frame(alpha)
+        terms = [str(t) for _, t in table.index]
+        tw = max(12, min(30, max(len(t) for t in terms) + 1))
+        width = max(78, tw + 61)
         left = [
             ("Parametrization:", model.parametrization),
-            ("Components:", ", ".join(model.endog_names)),
             (
                 "Base component:",
                 model.base if model.parametrization == "alternative" else "(none)",
             ),
+            ("Components:", str(model.k_components)),
             ("Observations:", str(self.nobs)),
             ("Compressed rows:", str(self.n_compressed)),
         ]
@@ -441,13 +453,11 @@ class DirichletRegressionResults:
         for (lk, lv), (rk, rv) in zip(left, right, strict=True):
             lv = lv if len(lv) <= 20 else lv[:17] + "..."
             lines.append(f"{lk:<17}{lv:>20}   {rk:<17}{rv:>21}")
+        lines.append(f"Components: {', '.join(model.endog_names)}")
         lines.append("=" * width)
         lo = f"[{alpha / 2:.3g}"
         hi = f"{1 - alpha / 2:.3g}]"
-        table = self.summary_frame(alpha)
-        terms = [str(t) for _, t in table.index]
-        tw = max(12, min(30, max(len(t) for t in terms) + 1))
-        header = f"{'':<{tw}}{'coef':>10}{'std err':>10}{'z':>9}{'P>|z|':>8}{lo:>10}{hi:>10}"
+        header = f"{'':<{tw}}{'coef':>11}{'std err':>11}{'z':>9}{'P>|z|':>8}{lo:>11}{hi:>11}"
         for eq in dict.fromkeys(table.index.get_level_values("equation")):
             label = "Precision" if eq == PRECISION_EQUATION else f"Component {eq}"
             if model.parametrization == "common":
@@ -460,9 +470,9 @@ class DirichletRegressionResults:
             for (_, term), row in table.loc[[eq]].iterrows():
                 name = str(term) if len(str(term)) < tw else str(term)[: tw - 4] + "..."
                 lines.append(
-                    f"{name:<{tw}}{row['coef']:>10.4f}{row['std_err']:>10.4f}"
-                    f"{row['z']:>9.3f}{row['pvalue']:>8.3f}{row['lower']:>10.4f}"
-                    f"{row['upper']:>10.4f}"
+                    f"{name:<{tw}}{_fmt(row['coef']):>11}{_fmt(row['std_err']):>11}"
+                    f"{row['z']:>9.3f}{row['pvalue']:>8.3f}{_fmt(row['lower']):>11}"
+                    f"{_fmt(row['upper']):>11}"
                 )
             lines.append("")
         if self.n_compressed:
