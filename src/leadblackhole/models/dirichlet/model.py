@@ -213,7 +213,7 @@ def _orthonormalizer(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     signs = np.where(np.diag(r) < 0, -1.0, 1.0)
     r = r * signs[:, None]
     t_inv = r / math.sqrt(n)
-    t = scipy.linalg.solve_triangular(t_inv, np.eye(arr.shape[1]), check_finite=False)
+    t = np.linalg.inv(t_inv)
     return t, t_inv
 
 
@@ -238,6 +238,8 @@ def _design_from_formula(rhs: str, data: pd.DataFrame, what: str):
 
     if not rhs:
         raise EstimationError(f"the {what} formula is empty")
+    if rhs.strip() == "1":  # intercept only: no need for the formula machinery
+        return pd.DataFrame({"Intercept": np.ones(len(data))}, index=data.index), None
     try:
         mm = formulaic.model_matrix(rhs, data, na_action="raise")
     except Exception as exc:  # formulaic raises assorted exception types
@@ -832,6 +834,9 @@ class DirichletRegression:
                 raise EstimationError("exog must be a DataFrame of new data")
             frames = {}
             for key, spec in self._specs.items():
+                if spec is None:  # intercept-only formula "1"
+                    frames[key] = pd.DataFrame({"Intercept": np.ones(len(exog))})
+                    continue
                 try:
                     frames[key] = pd.DataFrame(spec.get_model_matrix(exog))
                 except Exception as exc:
