@@ -290,7 +290,7 @@ def validate_survey(df: pd.DataFrame, codebook: Codebook | None = None,
     off = total.notna() & ((total - 100).abs() > PERCENT_SUM_TOLERANCE)
     for i in np.flatnonzero(off.to_numpy()):
         cell_problems.append((rows[i], col_order.get("pct_marketing", 0),
-                              Problem(int(rows[i]), "pct_marketing+pct_self+pct_other",
+                              Problem(int(rows[i]), "+".join(display.get(c, c) for c in PERCENT_COLUMNS),
                                       f"{total.iloc[i]:g}",
                                       "the three time percents must sum to 100 (+/- 1)")))
 
