@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import special, stats
 from statsmodels.tools.numdiff import approx_fprime
 
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
@@ -26,6 +26,7 @@ from leadblackhole.models.dirichlet import (
     LikelihoodRatioTest,
     kernel,
 )
+from leadblackhole.models.dirichlet.model import _newton
 
 REF_DIR = Path(__file__).parent / "reference" / "dirichlet"
 CASES = json.loads((REF_DIR / "cases.json").read_text())
@@ -135,6 +136,13 @@ def test_reference_compression_fitted_residuals(reference_case):
 
 
 @pytest.mark.reference
+def test_reference_predict_new_data_equals_fitted(reference_case):
+    case, _, _, res = reference_case
+    data = _read(case["data"])
+    np.testing.assert_allclose(res.predict(data), res.fittedvalues, rtol=1e-12)
+
+
+@pytest.mark.reference
 def test_arctic_lake_from_naive_start(arctic):
     """Starting from zeros on the original scale still reaches R's optimum."""
     model = _quiet(
@@ -218,6 +226,32 @@ def test_loglikelihood_matches_scipy_density(kernel_data):
     y = y / y.sum(axis=1, keepdims=True)
     expected = sum(stats.dirichlet.logpdf(y[i], alpha[i]) for i in range(len(y)))
     assert kernel.loglike_alternative(params, np.log(y), x, z, 1) == pytest.approx(expected)
+
+
+def test_trigamma_matches_scipy():
+    x = np.geomspace(1e-6, 1e8, 2000)
+    np.testing.assert_allclose(kernel.trigamma(x), special.polygamma(1, x), rtol=1e-14)
+
+
+def test_newton_falls_back_when_hessian_not_negative_definite():
+    """ll = -(t0^2 - 1)^2 - t1^2 has a positive curvature in t0 at the start t0 = 0.1."""
+
+    def f_ll(t):
+        return -((t[0] ** 2 - 1) ** 2) - t[1] ** 2
+
+    def f_all(t):
+        g = np.array([-4 * t[0] * (t[0] ** 2 - 1), -2 * t[1]])
+        h = np.diag([-(12 * t[0] ** 2 - 4), -2.0])
+        return f_ll(t), g, h
+
+    start = np.array([0.1, 1.0])
+    assert f_all(start)[2][0, 0] > 0
+    theta, llf, *_, converged, iterations, _, _ = _newton(
+        f_all, f_ll, start, (), maxiter=50, tol=1e-12
+    )
+    assert converged
+    np.testing.assert_allclose(theta, [1.0, 0.0], atol=1e-8)  # maximum at t0 = +-1, t1 = 0
+    assert llf == pytest.approx(0.0, abs=1e-14)
 
 
 def test_model_derivatives_at_optimum(alt_precision_fit):
@@ -478,6 +512,17 @@ def test_residuals(alt_precision_fit):
     np.testing.assert_allclose(raw.sum(axis=1), 0, atol=1e-12)
     with pytest.raises(EstimationError, match=r"kind must be one of 'raw', 'standardized'"):
         res.resid("pearson")
+
+
+def test_precision_after_bar_equals_precision_formula(sales_nozero):
+    bar = DirichletRegression.from_formula(
+        f"marketing + self + other ~ {SALES_RHS} | z", sales_nozero
+    ).fit()
+    arg = DirichletRegression.from_formula(
+        f"marketing + self + other ~ {SALES_RHS}", sales_nozero, precision_formula="z"
+    ).fit()
+    pd.testing.assert_series_equal(bar.params, arg.params)
+    assert bar.model.precision_formula == "z"
 
 
 def test_base_choice_does_not_change_fit(sales_nozero):

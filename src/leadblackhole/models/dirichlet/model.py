@@ -190,7 +190,7 @@ def _prepare_shares(endog: pd.DataFrame) -> tuple[np.ndarray, int, int]:
             f"{n_normalized} row(s) of endog do not sum to 1 (largest deviation "
             f"{np.abs(sums - 1.0).max():.3g}); every row was divided by its sum",
             UserWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
     boundary = ((y == 0.0) | (y == 1.0)).any(axis=1)
     n_compressed = int(boundary.sum())
@@ -200,7 +200,7 @@ def _prepare_shares(endog: pd.DataFrame) -> tuple[np.ndarray, int, int]:
             f"{n_compressed} of {n} row(s) of endog contain shares of exactly 0 or 1; all "
             f"shares were compressed as y' = (y (n - 1) + 1/K) / n with n = {n}, K = {big_k}",
             ZeroShareWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
     return y, n_normalized, n_compressed
 
@@ -637,6 +637,15 @@ class DirichletRegression:
         -------
         float
             The log-likelihood (see the class Notes).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> model = DirichletRegression(endog, pd.DataFrame({"Intercept": np.ones(50)}))
+        >>> round(model.loglike([0.0, 0.0, np.log(3.0)]), 3)  # alpha = 1: flat, density 2
+        34.657
         """
         return self._fn("loglike")(self._params_array(params), *self._kernel_args())
 
@@ -652,6 +661,15 @@ class DirichletRegression:
         -------
         ndarray, shape (k_params,)
             The score, see :mod:`leadblackhole.models.dirichlet.kernel`.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> model = DirichletRegression(endog, pd.DataFrame({"Intercept": np.ones(50)}))
+        >>> model.score(np.zeros(3)).shape
+        (3,)
         """
         return self._fn("score")(self._params_array(params), *self._kernel_args())
 
@@ -668,6 +686,15 @@ class DirichletRegression:
         ndarray, shape (nobs, k_params)
             Gradient of each observation's log-likelihood; the rows sum to
             :meth:`score`.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> model = DirichletRegression(endog, pd.DataFrame({"Intercept": np.ones(50)}))
+        >>> bool(np.allclose(model.score_obs(np.zeros(3)).sum(axis=0), model.score(np.zeros(3))))
+        True
         """
         return self._fn("score_obs")(self._params_array(params), *self._kernel_args())
 
@@ -683,6 +710,15 @@ class DirichletRegression:
         -------
         ndarray, shape (k_params, k_params)
             Matrix of second derivatives, see :mod:`leadblackhole.models.dirichlet.kernel`.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> model = DirichletRegression(endog, pd.DataFrame({"Intercept": np.ones(50)}))
+        >>> model.hessian(np.zeros(3)).shape
+        (3, 3)
         """
         return self._fn("hessian")(self._params_array(params), *self._kernel_args())
 

@@ -222,6 +222,17 @@ class DirichletRegressionResults:
         DataFrame
             :math:`(-H)^{-1}` with the analytic Hessian at the optimum,
             labelled by (equation, term) on both axes.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from leadblackhole.models.dirichlet import DirichletRegression
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> exog = pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)})
+        >>> res = DirichletRegression(endog, exog).fit()
+        >>> res.cov_params().shape
+        (5, 5)
         """
         names = self.model.param_names
         return pd.DataFrame(self._cov, index=names, columns=names)
@@ -249,6 +260,17 @@ class DirichletRegressionResults:
         -------
         DataFrame
             Columns ``lower`` and ``upper``, indexed by (equation, term).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from leadblackhole.models.dirichlet import DirichletRegression
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> exog = pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)})
+        >>> res = DirichletRegression(endog, exog).fit()
+        >>> list(res.conf_int(0.1).columns)
+        ['lower', 'upper']
         """
         if not 0 < alpha < 1:
             raise EstimationError(f"alpha must lie in (0, 1); received {alpha!r}")
@@ -270,6 +292,17 @@ class DirichletRegressionResults:
         -------
         DataFrame
             Columns ``coef``, ``std_err``, ``z``, ``pvalue``, ``lower``, ``upper``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from leadblackhole.models.dirichlet import DirichletRegression
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> exog = pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)})
+        >>> res = DirichletRegression(endog, exog).fit()
+        >>> res.summary_frame().shape
+        (5, 6)
         """
         ci = self.conf_int(alpha)
         return pd.concat([self.params, self.bse, self.tvalues, self.pvalues, ci], axis=1)
@@ -317,6 +350,20 @@ class DirichletRegressionResults:
         DataFrame or Series
             A DataFrame with one column per component, or a Series for
             ``kind="precision"``, indexed like the new data.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from leadblackhole.models.dirichlet import DirichletRegression
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> exog = pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)})
+        >>> res = DirichletRegression(endog, exog).fit()
+        >>> new = pd.DataFrame({"Intercept": [1.0, 1.0], "x": [-1.0, 1.0]})
+        >>> res.predict(new).shape
+        (2, 3)
+        >>> res.predict(new, kind="precision").name
+        'precision'
         """
         check_option("kind", kind, PredictKind)
         model = self.model
@@ -346,6 +393,17 @@ class DirichletRegressionResults:
         DataFrame
             One column per component. :math:`y` are the shares that entered the
             likelihood (normalized and, if applicable, compressed).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from leadblackhole.models.dirichlet import DirichletRegression
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> exog = pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)})
+        >>> res = DirichletRegression(endog, exog).fit()
+        >>> bool(np.allclose(res.resid().sum(axis=1), 0.0))
+        True
         """
         check_option("kind", kind, ResidKind)
         _, mu, phi = self._fitted
@@ -382,6 +440,19 @@ class DirichletRegressionResults:
         Notes
         -----
         Nesting itself cannot be verified; it is the caller's responsibility.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from leadblackhole.models.dirichlet import DirichletRegression
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> exog = pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)})
+        >>> res = DirichletRegression(endog, exog).fit()
+        >>> restricted = DirichletRegression(endog, exog[["Intercept"]]).fit()
+        >>> test = res.lr_test(restricted)
+        >>> test.df, test.dist_name
+        (2, 'chi2')
         """
         if not isinstance(restricted, DirichletRegressionResults):
             raise EstimationError(
@@ -426,6 +497,17 @@ class DirichletRegressionResults:
         -------
         str
             Fit statistics and one coefficient table per equation.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from leadblackhole.models.dirichlet import DirichletRegression
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> exog = pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)})
+        >>> res = DirichletRegression(endog, exog).fit()
+        >>> print(res.summary().splitlines()[0].strip())
+        Dirichlet regression results
         """
         model = self.model
         table = self.summary_frame(alpha)
