@@ -1,48 +1,113 @@
 # leadblackhole: rebuild every table and figure with `make all`.
 # Run `make` or `make help` for the list of targets.
+#
+# Outputs go to the current directory (data/simulated, results, figures), the
+# package and its virtual environment live beside this Makefile, so
+# `make -C OTHER_DIR -f path/to/Makefile all` builds a second copy elsewhere
+# (that is what `make verify` does).
 
+HERE       := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PYTHON_SYS ?= python3
-VENV       := .venv
+VENV       := $(HERE)/.venv
 PY         := $(VENV)/bin/python
-CLI        := $(VENV)/bin/leadblackhole
+CLI        := $(VENV)/bin/leadblackhole --provenance results
 STAMP      := $(VENV)/.installed
 SEED       ?= 20130101
-DATA       ?= data/simulated/reps.csv
-CODEBOOK   ?=
-CB_ARG     := $(if $(CODEBOOK),--codebook $(CODEBOOK),)
-CB_DEP     := $(if $(CODEBOOK),$(CODEBOOK),)
 SIMULATED  := data/simulated/reps.csv
+DATA       ?= $(SIMULATED)
+CODEBOOK   ?=
+BOOTSTRAP  ?= 0
+CB_ARG     := $(if $(CODEBOOK),--codebook $(CODEBOOK),)
+SRC        := $(shell find $(HERE)/src -name '*.py')
+NOTEBOOKS  := $(sort $(wildcard $(HERE)/notebooks/*.ipynb))
+NB_OUT     := $(patsubst $(HERE)/notebooks/%,results/notebooks/%,$(NOTEBOOKS))
+
+VALIDATION := results/validation.md
+MEASURE    := results/measurement/measurement.csv
+MODELS     := results/models/estimates.csv
+FIGURES    := figures/effects.png
+REPORT     := results/report.html
+MANIFEST   := results/manifest.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install data validate all test lint clean
+.PHONY: help install data validate measure models tables figures report notebooks manifest \
+        pipeline all verify test lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): $(HERE)/pyproject.toml
 	$(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e "$(HERE)[dev]"
 	@touch $@
 
 install: $(STAMP) ## Create .venv and install the package with its dev extra
 
-$(SIMULATED): $(STAMP) src/leadblackhole/simulation/design.py src/leadblackhole/simulation/simulate.py
+$(SIMULATED): $(STAMP) $(HERE)/src/leadblackhole/simulation/design.py $(HERE)/src/leadblackhole/simulation/simulate.py
 	$(CLI) simulate --seed $(SEED) --out $@
 
 data: $(SIMULATED) ## Simulate the study's survey (data/simulated/reps.csv)
 
-validate: $(STAMP) $(DATA) ## Check the input survey against the contract
-	$(CLI) validate $(DATA) $(CB_ARG)
+$(VALIDATION): $(STAMP) $(DATA) $(CODEBOOK) $(SRC)
+	$(CLI) validate $(DATA) $(CB_ARG) --out results
 
-all: $(STAMP) validate ## Run the full pipeline (simulated data unless DATA=... CODEBOOK=...)
+validate: $(VALIDATION) ## Check the input survey against the contract (results/validation.md)
 
-test: $(STAMP) ## Run the test suite
+$(MEASURE): $(VALIDATION)
+	$(CLI) measure $(DATA) $(CB_ARG) --out results/measurement
+
+measure: $(MEASURE) ## Reliability, CFA, validity, CMV and descriptives (results/measurement/)
+
+$(MODELS): $(VALIDATION)
+	$(CLI) fit $(DATA) $(CB_ARG) --out results/models --bootstrap $(BOOTSTRAP) --seed $(SEED)
+
+models: $(MODELS) ## Dirichlet and robustness models, hypotheses (results/models/)
+
+tables: $(MEASURE) $(MODELS) ## Every table (measure + models)
+
+$(FIGURES): $(VALIDATION)
+	$(CLI) figures $(DATA) $(CB_ARG) --out figures
+
+figures: $(FIGURES) ## Every figure, PNG and PDF (figures/)
+
+$(REPORT): $(MEASURE) $(MODELS) $(FIGURES)
+	$(CLI) report --results results --figures figures
+
+report: $(REPORT) ## Replication report (results/report.md, results/report.html)
+
+results/notebooks/%.ipynb: $(HERE)/notebooks/%.ipynb $(STAMP) $(SRC)
+	$(CLI) notebook $< --out $@
+
+notebooks: $(NB_OUT) ## Execute every notebook (results/notebooks/)
+
+$(MANIFEST): $(REPORT) $(NB_OUT)
+	$(CLI) manifest --results results
+
+manifest: $(MANIFEST) ## Hash every output (results/manifest.json)
+
+pipeline: $(MANIFEST)
+
+all: $(STAMP) pipeline ## Run the full pipeline (simulated data unless DATA=... CODEBOOK=...)
+
+verify: $(STAMP) ## Run the pipeline twice in temporary folders and compare every output's hash
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for run in 1 2; do \
+	  mkdir -p "$$tmp/$$run"; \
+	  $(MAKE) --no-print-directory -s -C "$$tmp/$$run" -f $(HERE)/Makefile pipeline \
+	    SEED=$(SEED) DATA=$(if $(filter $(SIMULATED),$(DATA)),$(SIMULATED),$(abspath $(DATA))) \
+	    CODEBOOK=$(if $(CODEBOOK),$(abspath $(CODEBOOK)),) > "$$tmp/$$run.log"; \
+	  (cd "$$tmp/$$run" && find data results figures -type f | LC_ALL=C sort | xargs sha256sum) > "$$tmp/$$run.sha"; \
+	done; \
+	if diff "$$tmp/1.sha" "$$tmp/2.sha"; then echo "verify: $$(wc -l < $$tmp/1.sha) files, identical in both runs"; \
+	else echo "verify: outputs differ between runs" >&2; exit 1; fi
+
+test: $(STAMP) ## Run the test suite (includes the notebooks)
 	$(PY) -m pytest -q
 
 lint: $(STAMP) ## Run ruff on the code
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check $(HERE)/src $(HERE)/tests $(HERE)/benchmarks
 
 clean: ## Remove generated data, results and figures (keeps .venv)
 	rm -rf data/simulated/*.csv results/* figures/*.png figures/*.pdf .pytest_cache

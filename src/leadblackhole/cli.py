@@ -40,6 +40,15 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _record(args: argparse.Namespace, step: str, inputs, outputs, seed=None) -> None:
+    """Record the step's provenance when ``--provenance DIR`` was given."""
+    if getattr(args, "provenance", None):
+        from .reporting.manifest import record_provenance
+
+        record_provenance(args.provenance, step, args.argv, inputs=inputs, outputs=outputs,
+                          seed=seed)
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .config import SIMULATED_SURVEY
     from .reporting.io import atomic_write_text, table_to_csv
@@ -59,6 +68,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         eff = truth.effects.reset_index()
         write(args.truth, table_to_csv(eff))
         print(f"wrote {args.truth} (population effects)")
+    _record(args, "data", [], [out] + ([args.truth] if args.truth else []), seed=args.seed)
     return EXIT_OK
 
 
@@ -77,12 +87,63 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print("\nexcluded reps (row, rep_id, reason):")
         for r in frame.exclusions.itertuples(index=False):
             print(f"  {r.row:5d}  {r.rep_id}  {r.reason}")
+    if args.out:
+        from .reporting.io import OutputSet
+
+        out = OutputSet(args.out)
+        lines = [f"Survey file: `{survey.source}`.", ""]
+        lines += [f"- {line.strip()}" for line in frame.summary().splitlines()]
+        out.add_text("validation.md", "\n".join(lines) + "\n")
+        out.add_table("exclusions", frame.exclusions, formats=("csv",))
+        paths = out.commit()
+        _record(args, "validate", [args.path, args.codebook], paths.values())
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .reporting.report import build_report
+
+    paths = build_report(args.results, args.figures).commit()
+    for p in paths.values():
+        print(f"wrote {p}")
+    _record(args, "report", [], paths.values())
+    return EXIT_OK
+
+
+def _cmd_manifest(args: argparse.Namespace) -> int:
+    from .reporting.manifest import build_manifest
+
+    print(f"wrote {build_manifest(args.results)}")
+    return EXIT_OK
+
+
+def _cmd_notebook(args: argparse.Namespace) -> int:
+    import nbformat
+    from nbclient import NotebookClient
+
+    from .reporting.io import atomic_write_text
+
+    src = Path(args.notebook)
+    if not src.is_file():
+        raise _UserArgumentError(f"notebook {src} not found")
+    nb = nbformat.read(src, as_version=4)
+    NotebookClient(nb, timeout=args.timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(src.parent)}}).execute()
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    nb.metadata.get("language_info", {}).pop("version", None)
+    atomic_write_text(args.out, nbformat.writes(nb) + "\n")
+    print(f"wrote {args.out}")
+    _record(args, f"notebook_{src.stem}", [src], [args.out])
     return EXIT_OK
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "simulate": _cmd_simulate,
     "validate": _cmd_validate,
+    "report": _cmd_report,
+    "manifest": _cmd_manifest,
+    "notebook": _cmd_notebook,
 }
 
 
@@ -100,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Replication package for Sabnis et al. (2013), 'The Sales Lead Black Hole'."))
     parser.add_argument("--version", action="version", version=f"leadblackhole {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("--provenance", metavar="DIR", default=None,
+                        help="record what each command reads and writes in DIR/provenance/")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -119,6 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a survey file against the input contract")
     _add_data_args(p)
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="also write DIR/validation.md and DIR/exclusions.csv")
+
+    p = sub.add_parser("report", help="assemble the replication report from the outputs")
+    p.add_argument("--results", default="results", help="results folder (default results)")
+    p.add_argument("--figures", default="figures", help="figures folder (default figures)")
+
+    p = sub.add_parser("manifest", help="hash every recorded output into RESULTS/manifest.json")
+    p.add_argument("--results", default="results", help="results folder (default results)")
+
+    p = sub.add_parser("notebook", help="execute a notebook and write the executed copy")
+    p.add_argument("notebook", help="the .ipynb file")
+    p.add_argument("--out", required=True, help="where to write the executed notebook")
+    p.add_argument("--timeout", type=_positive_int, default=300,
+                   help="seconds allowed per cell (default 300)")
     return parser
 
 
@@ -128,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
+        args.argv = [a for a in argv if a != "--debug"]
+        if args.provenance:
+            i = args.argv.index("--provenance")
+            del args.argv[i:i + 2]
         return COMMANDS[args.command](args)
     except LeadBlackHoleUserError as exc:
         print(f"error: {exc}", file=sys.stderr)
