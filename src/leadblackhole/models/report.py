@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -458,13 +459,17 @@ def run_models(
     Raises
     ------
     EstimationError
-        When a model cannot be estimated (singular design, invalid shares,
-        perfect separation in the probit).
+        When a share model cannot be estimated (singular design, invalid
+        shares).
 
     Warns
     -----
     ConvergenceWarning
         When an iterative estimator does not converge.
+    UserWarning
+        When the probit cannot be estimated (for example perfect separation:
+        every rep of a firm reports marketing-lead time); it is then listed
+        in ``skipped`` with the reason and the other models are kept.
     """
     dirichlet = fit_main_model(frame, parametrization=parametrization)
     ols = fit_ols(frame)
@@ -475,7 +480,12 @@ def run_models(
     reason = probit_skip_reason(frame)
     probit = None
     if reason is None:
-        probit = fit_probit(frame)
+        try:
+            probit = fit_probit(frame)
+        except EstimationError as exc:
+            # An auxiliary model: record why it failed instead of losing the others.
+            skipped["probit"] = f"not estimable: {exc}"
+            warnings.warn(f"the probit was skipped: {exc}", UserWarning, stacklevel=2)
     else:
         skipped["probit"] = reason
     loo = leave_one_firm_out(frame, parametrization=parametrization) if leave_one_out else {}

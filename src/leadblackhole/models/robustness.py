@@ -127,9 +127,8 @@ def _sm_fit(fit_call, what: str):
             )
     for w in caught:
         if issubclass(w.category, sm_exceptions.ConvergenceWarning):
-            warnings.warn(f"{what} did not converge: {w.message}", ConvergenceWarning,
-                          stacklevel=3)
-        elif issubclass(w.category, sm_exceptions.HessianInversionWarning):
+            continue  # the callers check the convergence flag and warn once
+        if issubclass(w.category, sm_exceptions.HessianInversionWarning):
             raise EstimationError(f"{what}: the Hessian cannot be inverted ({w.message})")
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -494,9 +493,25 @@ def fit_probit(frame: AnalysisFrame):
     if not y.isin([0.0, 1.0]).all():
         raise EstimationError(f"{what}: {SELECTION_OUTCOME!r} must be 0 or 1 in every row")
     exog = analysis_exog(sel, what, levels=firm_levels(sel["firm"]))
+    by_firm = y.groupby(sel["firm"].astype(str).to_numpy()).agg(["min", "max"])
+    same = by_firm[by_firm["min"] == by_firm["max"]]
+    if len(same):
+        cells = ", ".join(f"{f!r} (all {int(v)})" for f, v in same["min"].items())
+        raise EstimationError(
+            f"{what} cannot be estimated: every rep of firm(s) {cells} has the same "
+            f"{SELECTION_OUTCOME!r}, so the firm effect is infinite (quasi-complete "
+            "separation)"
+        )
     model = sm.Probit(y.rename(SELECTION_OUTCOME), exog)
     res = _sm_fit(lambda: model.fit(method="newton", maxiter=100, tol=1e-12, disp=False), what)
     if not res.mle_retvals.get("converged", True):
+        prob = np.asarray(res.predict())
+        if ((prob < 1e-8) | (prob > 1 - 1e-8)).any():
+            raise EstimationError(
+                f"{what} cannot be estimated: the regressors predict {SELECTION_OUTCOME!r} "
+                "(almost) perfectly for some reps and Newton's method diverges "
+                "(perfect or quasi-complete separation)"
+            )
         warnings.warn(f"{what} did not converge in 100 Newton iterations", ConvergenceWarning,
                       stacklevel=2)
     return res
