@@ -107,7 +107,7 @@ def test_truth_effects_equal_finite_differences():
     for hyp in HYPOTHESES:
         k, x, m = comp[hyp.outcome], hyp.predictor, hyp.moderator
 
-        def shifted(dx, dm):
+        def shifted(dx, dm, k=k, x=x, m=m):
             d = v.copy()
             d[x] = d[x] + dx
             if m is not None:
