@@ -100,6 +100,46 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_measure(args: argparse.Namespace) -> int:
+    from .measurement import run_measurement
+    from .specification import COMPONENTS
+
+    survey, frame = _load_frame(args)
+    items_used = [c for items in survey.scales.values() for c in items]
+    # the analysis sample's item answers, in the frame's row order
+    items = (survey.data.set_index("rep_id").loc[frame.raw["rep_id"], items_used]
+             .reset_index(drop=True))
+    extra = [name for name in survey.scales if name not in ("prequal", "tracking")]
+    variables = frame.raw[frame.variables + extra + list(COMPONENTS)]
+    report = run_measurement(items, {k: list(v) for k, v in survey.scales.items()},
+                             variables=variables, groups=frame.raw["firm"])
+    paths = report.write(args.out)
+    print(f"wrote {len(paths)} files to {args.out} (measurement model on {frame.n} reps)")
+    _record(args, "measure", [args.path, args.codebook], paths.values())
+    return EXIT_OK
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from .effects import run_hypotheses
+    from .models import run_models
+    from .reporting.io import OutputSet
+
+    _, frame = _load_frame(args)
+    models = run_models(frame)
+    hyps = run_hypotheses(frame, models.dirichlet, models.ols, models.fractional_logit,
+                          bootstrap=args.bootstrap, seed=args.seed,
+                          progress=args.bootstrap > 0 and sys.stderr.isatty())
+    out = OutputSet(args.out)
+    models.stage(out)
+    hyps.stage(out)
+    paths = out.commit()
+    print(models.summary())
+    print(f"wrote {len(paths)} files to {args.out}")
+    _record(args, "fit", [args.path, args.codebook], paths.values(),
+            seed=args.seed if args.bootstrap else None)
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .reporting.report import build_report
 
@@ -141,6 +181,8 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "simulate": _cmd_simulate,
     "validate": _cmd_validate,
+    "measure": _cmd_measure,
+    "fit": _cmd_fit,
     "report": _cmd_report,
     "manifest": _cmd_manifest,
     "notebook": _cmd_notebook,
@@ -184,6 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(p)
     p.add_argument("--out", default=None, metavar="DIR",
                    help="also write DIR/validation.md and DIR/exclusions.csv")
+
+    p = sub.add_parser("measure", help="reliability, CFA, validity, CMV checks and descriptives")
+    _add_data_args(p)
+    p.add_argument("--out", default="results/measurement", metavar="DIR",
+                   help="output folder (default results/measurement)")
+
+    p = sub.add_parser("fit", help="main and robustness models, share-scale hypotheses, probing")
+    _add_data_args(p)
+    p.add_argument("--out", default="results/models", metavar="DIR",
+                   help="output folder (default results/models)")
+    p.add_argument("--bootstrap", type=_positive_int, default=0, metavar="N",
+                   help="bootstrap draws for the effects' intervals (default 0: none)")
+    p.add_argument("--seed", type=_positive_int, default=DEFAULT_SEED,
+                   help=f"seed of the bootstrap (default {DEFAULT_SEED})")
 
     p = sub.add_parser("report", help="assemble the replication report from the outputs")
     p.add_argument("--results", default="results", help="results folder (default results)")
