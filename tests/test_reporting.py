@@ -71,3 +71,32 @@ def test_report_assembles_tables_and_embeds_figures(tmp_path):
     assert "](../figures/effects.png)" in md
     assert "_Not produced._" in md  # the measurement tables are missing here
     assert "<table>" in html and "data:image/png;base64," in html
+
+
+def test_output_set_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
+    out = OutputSet(tmp_path / "o")
+    out.add_text("a.txt", "a")
+    out.add_text("b.txt", "b")
+    import leadblackhole.reporting.io as io_mod
+
+    real = io_mod.os.fdopen
+    calls = {"n": 0}
+
+    def flaky(fd, mode):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            io_mod.os.close(fd)
+            raise OSError("disk full")
+        return real(fd, mode)
+
+    monkeypatch.setattr(io_mod.os, "fdopen", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        out.commit()
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+def test_markdown_tables_show_missing_values_as_blank():
+    from leadblackhole.reporting.io import table_to_markdown
+
+    text = table_to_markdown(pd.DataFrame({"a": [1.0, float("nan")]}))
+    assert "nan" not in text

@@ -71,8 +71,8 @@ def table_to_csv(df: pd.DataFrame, index: bool = False) -> str:
 
 
 def table_to_markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = ".3f") -> str:
-    """Render a table as GitHub-flavoured Markdown."""
-    return df.to_markdown(index=index, floatfmt=floatfmt) + "\n"
+    """Render a table as GitHub-flavoured Markdown (missing values as empty cells)."""
+    return df.to_markdown(index=index, floatfmt=floatfmt, missingval="") + "\n"
 
 
 def table_to_latex(df: pd.DataFrame, index: bool = False, float_format: str = "%.3f",
@@ -132,6 +132,28 @@ class OutputSet:
         return list(self._files)
 
     def commit(self) -> Mapping[str, Path]:
-        """Write every staged file atomically; return name -> path."""
-        return {name: atomic_write_bytes(self.outdir / name, data)
-                for name, data in self._files.items()}
+        """Write every staged file; return name -> path.
+
+        Every file is first written to a temporary file beside its
+        destination; only when all of them are written are they moved into
+        place (:func:`os.replace`). A failure while writing leaves no output
+        and no temporary file behind.
+        """
+        staged: list[tuple[str, Path]] = []
+        try:
+            for name, data in self._files.items():
+                dest = self.outdir / name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp",
+                                           dir=dest.parent)
+                staged.append((tmp, dest))
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+        except BaseException:
+            for tmp, _ in staged:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            raise
+        for tmp, dest in staged:
+            os.replace(tmp, dest)
+        return {name: self.outdir / name for name in self._files}
