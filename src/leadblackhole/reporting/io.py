@@ -72,7 +72,8 @@ def table_to_csv(df: pd.DataFrame, index: bool = False) -> str:
 
 def table_to_markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = ".3f") -> str:
     """Render a table as GitHub-flavoured Markdown (missing values as empty cells)."""
-    return df.to_markdown(index=index, floatfmt=floatfmt, missingval="") + "\n"
+    shown = df.astype(object).where(df.notna(), None)
+    return shown.to_markdown(index=index, floatfmt=floatfmt, missingval="") + "\n"
 
 
 def table_to_latex(df: pd.DataFrame, index: bool = False, float_format: str = "%.3f",
