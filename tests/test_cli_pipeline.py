@@ -1,0 +1,101 @@
+"""The pipeline commands end to end on a simulated survey."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from leadblackhole import cli
+
+from .conftest import write_csv
+
+
+@pytest.fixture(scope="module")
+def pipeline_dir(tmp_path_factory):
+    """Run simulate -> validate -> measure -> fit -> report -> manifest once."""
+    root = tmp_path_factory.mktemp("pipeline")
+    import os
+
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        prov = ["--provenance", "results"]
+        assert cli.main([*prov, "simulate", "--seed", "11", "--n-zero-marketing", "20",
+                         "--out", "data/reps.csv"]) == 0
+        assert cli.main([*prov, "validate", "data/reps.csv", "--out", "results"]) == 0
+        assert cli.main([*prov, "measure", "data/reps.csv", "--out", "results/measurement"]) == 0
+        assert cli.main([*prov, "fit", "data/reps.csv", "--out", "results/models"]) == 0
+        assert cli.main([*prov, "report", "--results", "results", "--figures", "figures"]) == 0
+        assert cli.main(["manifest", "--results", "results"]) == 0
+    finally:
+        os.chdir(old)
+    return root
+
+
+def test_measure_outputs(pipeline_dir):
+    m = pipeline_dir / "results" / "measurement"
+    for name in ("measurement", "cfa_fit", "loadings", "discriminant", "cmv", "descriptives",
+                 "correlations"):
+        for ext in ("csv", "md", "tex"):
+            assert (m / f"{name}.{ext}").stat().st_size > 0, (name, ext)
+    meas = pd.read_csv(m / "measurement.csv")
+    assert list(meas.columns) == ["scale", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high",
+                                  "composite_reliability", "ave"]
+    fit = pd.read_csv(m / "cfa_fit.csv")
+    assert list(fit["index"]) == ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
+    desc = pd.read_csv(m / "descriptives.csv")
+    assert {"all", "A", "B", "C", "D"} <= set(desc["group"].astype(str))
+
+
+def test_fit_outputs(pipeline_dir):
+    d = pipeline_dir / "results" / "models"
+    est = pd.read_csv(d / "estimates.csv")
+    assert list(est.columns) == ["model", "equation", "term", "estimate", "std_error",
+                                 "statistic", "p_value", "conf_low", "conf_high"]
+    assert {"dirichlet", "ols", "fractional_logit", "sur", "probit"} <= set(est["model"])
+    hyp = pd.read_csv(d / "hypotheses.csv")
+    assert list(hyp.columns) == ["id", "outcome", "predictor", "moderator", "expected_sign",
+                                 "model", "estimate", "std_error", "statistic", "p_value",
+                                 "conf_low", "conf_high", "supported"]
+    assert len(hyp[hyp["model"] == "dirichlet"]) == 12
+    for name in ("fit_stats.csv", "regression_table.md", "regression_table.tex",
+                 "regression_table.html", "hypotheses_vs_published.md", "simple_slopes.csv",
+                 "johnson_neyman.csv"):
+        assert (d / name).stat().st_size > 0, name
+
+
+def test_report_and_manifest(pipeline_dir):
+    res = pipeline_dir / "results"
+    md = (res / "report.md").read_text()
+    assert "## Measurement" in md and "## Hypotheses" in md and "analysable reps: 461" in md
+    manifest = json.loads((res / "manifest.json").read_text())
+    files = manifest["files"]
+    assert "results/models/estimates.csv" in files and "data/reps.csv" in files
+    assert files["data/reps.csv"]["seed"] == 11
+    assert files["results/models/hypotheses.csv"]["command"].startswith("leadblackhole fit")
+    assert str(pipeline_dir) not in (res / "manifest.json").read_text()
+
+
+@pytest.mark.parametrize("command", ["measure", "fit"])
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, default_survey, command, capsys):
+    df = default_survey.astype(object)
+    df.loc[4, "mt_2"] = "12"
+    path = write_csv(tmp_path, df)
+    out = tmp_path / "out"
+    assert cli.main([command, str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "row 5, column 'mt_2'" in err
+    assert not out.exists()
+
+
+def test_fit_bootstrap_is_seeded(tmp_path, survey_csv):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert cli.main(["fit", str(survey_csv), "--out", str(out), "--bootstrap", "20",
+                         "--seed", "3"]) == 0
+    assert (a / "hypotheses_bootstrap.csv").read_bytes() == (b / "hypotheses_bootstrap.csv").read_bytes()
+    boot = pd.read_csv(a / "hypotheses_bootstrap.csv")
+    assert (boot["n_boot"] == 20).all() and (boot["boot_std_error"] > 0).all()
+    assert (a / "simple_slopes.csv").read_bytes() == (b / "simple_slopes.csv").read_bytes()
