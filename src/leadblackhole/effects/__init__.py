@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "johnson_neyman_table": "probing",
     "predictive_margins": "probing",
     "simple_slopes": "probing",
+    "simulate_effects": "probing",
     "HypothesisReport": "report",
     "run_hypotheses": "report",
 }

@@ -210,7 +210,7 @@ class ShareModel:
 
     @classmethod
     def from_results(cls, results: Any, kind: str | None = None,
-                     outcome: str = "marketing") -> ShareModel:
+                     outcome: str | None = None) -> ShareModel:
         """Extract the mean model from fitted results.
 
         Parameters
@@ -221,8 +221,10 @@ class ShareModel:
             parametrization) or statsmodels OLS / binomial-logit GLM results.
         kind : {"dirichlet", "fractional_logit", "ols"}, optional
             Mean model; detected by :func:`detect_model_kind` when omitted.
-        outcome : str
-            The share a single-share model (OLS, fractional logit) describes.
+        outcome : str, optional
+            The share a single-share model (OLS, fractional logit) describes;
+            default the model's ``endog_names`` when it names a share, else
+            ``"marketing"``.
 
         Returns
         -------
@@ -237,6 +239,9 @@ class ShareModel:
             kind = detect_model_kind(results)
         if kind not in MODEL_KINDS:
             raise EffectsError(f"kind must be one of {MODEL_KINDS}; received {kind!r}")
+        if outcome is None:
+            name = getattr(getattr(results, "model", None), "endog_names", None)
+            outcome = name if isinstance(name, str) and name in COMPONENTS else "marketing"
         params = results.params
         cov = results.cov_params()
         if not isinstance(cov, pd.DataFrame):
@@ -524,7 +529,7 @@ class _Engine:
         return est, rep_var, grad.transpose(0, 2, 1).reshape(S, -1)
 
 
-def _as_model(results: Any, kind: str | None, outcome: str = "marketing") -> ShareModel:
+def _as_model(results: Any, kind: str | None, outcome: str | None = None) -> ShareModel:
     if isinstance(results, ShareModel):
         return results
     return ShareModel.from_results(results, kind=kind, outcome=outcome)
@@ -560,7 +565,7 @@ def _inference(est: np.ndarray, rep_var: np.ndarray, grad: np.ndarray, model: Sh
 
 def average_effects(results: Any, frame: Any, specs: Iterable[EffectSpec], *,
                     kind: str | None = None, variance: Variance = "unconditional",
-                    alpha: float = 0.05, outcome: str = "marketing") -> pd.DataFrame:
+                    alpha: float = 0.05, outcome: str | None = None) -> pd.DataFrame:
     """Average share levels, derivatives or cross-partials with delta-method inference.
 
     Parameters
@@ -579,8 +584,8 @@ def average_effects(results: Any, frame: Any, specs: Iterable[EffectSpec], *,
         average over reps (see the module notes).
     alpha : float
         One minus the confidence level of the intervals.
-    outcome : str
-        Share a single-share model describes.
+    outcome : str, optional
+        Share a single-share model describes (see :meth:`ShareModel.from_results`).
 
     Returns
     -------
@@ -634,7 +639,7 @@ def _supported(expected: int, est: float, p: float, alpha: float):
 def model_effects(results: Any, frame: Any, *, kind: str | None = None,
                   hypotheses: Sequence[Hypothesis] = HYPOTHESES,
                   variance: Variance = "unconditional", alpha: float = 0.05,
-                  outcome: str = "marketing") -> pd.DataFrame:
+                  outcome: str | None = None) -> pd.DataFrame:
     """Registry effects of one fitted model, in the layout of ``hypotheses.csv``.
 
     Parameters
@@ -653,8 +658,8 @@ def model_effects(results: Any, frame: Any, *, kind: str | None = None,
         See :func:`average_effects`.
     alpha : float
         Test level and one minus the confidence level.
-    outcome : str
-        Share a single-share model describes.
+    outcome : str, optional
+        Share a single-share model describes (see :meth:`ShareModel.from_results`).
 
     Returns
     -------

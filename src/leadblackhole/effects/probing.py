@@ -63,6 +63,12 @@ the registry effects off every refit. Two schemes:
 Every draw comes from ``numpy.random.default_rng(seed)``. Refits start from
 the full-sample estimates (warm starts); a refit that fails or does not
 converge is dropped and counted.
+
+:func:`simulate_effects` is the parametric alternative (Krinsky & Robb
+1986): it draws the mean coefficients from their estimated normal sampling
+distribution :math:`N(\hat\theta, \hat V)` and reads the effects off every
+draw, without refitting. Its spread checks the linearization of the delta
+method (it matches ``variance="conditional"``).
 """
 
 from __future__ import annotations
@@ -104,6 +110,7 @@ __all__ = [
     "moderation_pairs",
     "predictive_margins",
     "simple_slopes",
+    "simulate_effects",
 ]
 
 Scheme = Literal["stratified", "firm"]
@@ -169,7 +176,7 @@ def conditional_effects(results: Any, frame: Any, predictor: str, moderator: str
         Unknown variables, predictor equal to moderator, non-finite values.
     """
     _check_options(variance, alpha)
-    model = _as_model(results, kind, outcome)
+    model = _as_model(results, kind)
     data = _data_of(frame)
     vals = np.asarray(values, dtype=float).ravel()
     if vals.size == 0 or not np.all(np.isfinite(vals)):
@@ -398,7 +405,7 @@ def johnson_neyman(results: Any, frame: Any, predictor: str, moderator: str, *,
         raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {critical!r}")
     if not (isinstance(grid, int | np.integer) and grid >= 11):
         raise EffectsError(f"grid must be an integer of at least 11; received {grid!r}")
-    model = _as_model(results, kind, outcome)
+    model = _as_model(results, kind)
     data = _data_of(frame)
     if moderator not in data.columns:
         raise EffectsError(f"data lacks the moderator column {moderator!r}")
@@ -554,7 +561,7 @@ def predictive_margins(results: Any, frame: Any, at: Mapping[str, Sequence[float
         predicted share.
     """
     _check_options(variance, alpha)
-    model = _as_model(results, kind, outcome)
+    model = _as_model(results, kind)
     data = _data_of(frame)
     names = list(at)
     if not names:
@@ -656,7 +663,7 @@ def _refit(model: ShareModel, data: pd.DataFrame) -> ShareModel:
 def bootstrap_effects(results: Any, frame: Any, *, n_boot: int, seed: int,
                       scheme: Scheme = "stratified", kind: str | None = None,
                       hypotheses: Sequence[Hypothesis] = HYPOTHESES, alpha: float = 0.05,
-                      progress: bool = True, outcome: str = "marketing") -> BootstrapResult:
+                      progress: bool = True, outcome: str | None = None) -> BootstrapResult:
     """Bootstrap the registry effects by re-estimating the model on resampled reps.
 
     Parameters
@@ -681,8 +688,9 @@ def bootstrap_effects(results: Any, frame: Any, *, n_boot: int, seed: int,
         One minus the level of the percentile intervals.
     progress : bool
         Show a tqdm progress bar on standard error.
-    outcome : str
-        Share a single-share model describes.
+    outcome : str, optional
+        Share a single-share model describes (see
+        :meth:`~leadblackhole.effects.effects.ShareModel.from_results`).
 
     Returns
     -------
@@ -743,3 +751,56 @@ def bootstrap_effects(results: Any, frame: Any, *, n_boot: int, seed: int,
     frame_draws.index.name = "draw"
     return BootstrapResult(draws=frame_draws, table=table, scheme=scheme, seed=int(seed),
                            n_failed=int(failed))
+
+
+def simulate_effects(results: Any, frame: Any, *, n_draws: int, seed: int,
+                     kind: str | None = None, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+                     outcome: str | None = None) -> pd.DataFrame:
+    """Parametric (Krinsky–Robb) draws of the registry effects.
+
+    Parameters
+    ----------
+    results : object or ShareModel
+        Fitted share model.
+    frame : AnalysisFrame or DataFrame
+        Reps to average over.
+    n_draws : int
+        Number of coefficient draws from :math:`N(\\hat\\theta, \\hat V)`.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    kind : str, optional
+        Mean model; detected when omitted.
+    hypotheses : sequence of Hypothesis
+        Registry rows (rows on shares the model does not describe are left out).
+    outcome : str, optional
+        Share a single-share model describes (see
+        :meth:`~leadblackhole.effects.effects.ShareModel.from_results`).
+
+    Returns
+    -------
+    DataFrame
+        One row per draw, one column per effect id.
+
+    Raises
+    ------
+    EffectsError
+        Bad ``n_draws`` or ``seed``.
+    """
+    if not (isinstance(n_draws, int | np.integer) and n_draws >= 1):
+        raise EffectsError(f"n_draws must be a positive integer; received {n_draws!r}")
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool):
+        raise EffectsError(f"seed must be an integer; received {seed!r}")
+    model = _as_model(results, kind, outcome)
+    data = _data_of(frame)
+    rows = [h for h in hypotheses if h.outcome in model.outcomes]
+    specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]
+    engine = _Engine(model, data)
+    rng = np.random.default_rng(int(seed))
+    thetas = rng.multivariate_normal(model.theta, model.cov, size=int(n_draws), method="cholesky")
+    q = model.coef.shape[1]
+    out = np.empty((int(n_draws), len(specs)))
+    for b, theta in enumerate(thetas):
+        out[b] = engine.evaluate(specs, coef=theta.reshape(q, -1).T, gradient=False)[0]
+    draws = pd.DataFrame(out, columns=[h.id for h in rows])
+    draws.index.name = "draw"
+    return draws

@@ -1,0 +1,97 @@
+"""Tests of the figures: every file is written, non-empty, and reproducible to the byte."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from leadblackhole.data import build_analysis_frame, validate_survey
+from leadblackhole.effects.effects import EffectsError
+from leadblackhole.effects.registry import HYPOTHESES
+from leadblackhole.effects.report import run_hypotheses
+from leadblackhole.models.main import fit_main_model
+from leadblackhole.models.robustness import fit_fractional_logit, fit_ols
+from leadblackhole.reporting.figures import (
+    FIGURE_CAPTIONS,
+    FIGURE_FORMATS,
+    figure_bytes,
+    figure_names,
+    make_figures,
+    plot_effects,
+    plot_johnson_neyman,
+    plot_moderation,
+    plot_ternary,
+)
+from leadblackhole.simulation import StudyDesign, simulate
+
+from .conftest import FIXTURE_SEED
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    frame = build_analysis_frame(validate_survey(simulate(StudyDesign(), seed=FIXTURE_SEED).survey))
+    res = fit_main_model(frame)
+    robust = {"ols_results": fit_ols(frame), "frac_results": fit_fractional_logit(frame)}
+    report = run_hypotheses(frame, res, **robust)
+    return frame, res, report, robust
+
+
+@pytest.mark.slow
+def test_every_figure_is_written_and_reproducible(fitted, tmp_path):
+    frame, res, report, robust = fitted
+    # first run computes its own hypothesis report (as the command line does),
+    # the second reuses one made separately: both must give the same bytes
+    first = make_figures(frame, res, tmp_path / "a", **robust)
+    second = make_figures(frame, res, tmp_path / "b", report=report)
+    expected = [f"{n}.{fmt}" for n in figure_names() for fmt in FIGURE_FORMATS]
+    # 1 forest plot + 6 moderation + 6 Johnson-Neyman + ternary + shares by firm
+    assert len(figure_names()) == 15
+    assert [p.name for p in first] == expected
+    assert [p.name for p in second] == expected
+    for a, b in zip(first, second, strict=True):
+        data = a.read_bytes()
+        assert len(data) > 5_000, a.name
+        assert data == b.read_bytes(), f"{a.name} differs between two runs"
+        if a.suffix == ".png":
+            assert data.startswith(b"\x89PNG\r\n\x1a\n")
+            assert b"Software" not in data   # no tool/version stamp
+            with Image.open(io.BytesIO(data)) as im:
+                # 200 dpi (figures.py) and at least a journal column (3.5 in) wide
+                dpi = im.info["dpi"][0]
+                assert dpi == pytest.approx(200, abs=1), (a.name, dpi)
+                assert im.size[0] / dpi >= 3.5, (a.name, im.size)
+        else:
+            assert data.startswith(b"%PDF-")
+            assert b"CreationDate" not in data and b"ModDate" not in data
+
+
+def test_every_figure_has_a_caption():
+    assert set(figure_names()) <= set(FIGURE_CAPTIONS)
+
+
+def test_johnson_neyman_plot_without_rug(fitted):
+    _, _, report, _ = fitted
+    jn = report.jn_analyses[("E1", "normal")]
+    fig = plot_johnson_neyman(jn)
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    assert figure_bytes(fig, "png").startswith(b"\x89PNG")
+
+
+def test_figure_errors(fitted, tmp_path):
+    frame, res, report, _ = fitted
+    main_effect = next(h for h in HYPOTHESES if h.moderator is None)
+    with pytest.raises(EffectsError, match="H1 is not a moderation"):
+        plot_moderation(res, frame, main_effect)
+    with pytest.raises(ValueError, match="fmt must be one of"):
+        figure_bytes(Figure(), "svg")
+    with pytest.raises(ValueError, match="formats must be among"):
+        make_figures(frame, res, tmp_path / "x", report=report, formats=("jpg",))
+    assert not (tmp_path / "x").exists()   # nothing written on error
+    table = report.hypotheses
+    with pytest.raises(EffectsError, match="no rows for the Dirichlet model"):
+        plot_effects(table[table["model"] == "ols"], frame)
+    with pytest.raises(EffectsError, match="expected an AnalysisFrame"):
+        plot_ternary(frame.data)
