@@ -296,7 +296,18 @@ class ShareModel:
         return self.coef.T.ravel()
 
     def with_coef(self, coef: np.ndarray) -> ShareModel:
-        """A copy with other mean coefficients (same shape), e.g. a bootstrap draw."""
+        """A copy with other mean coefficients, e.g. a bootstrap draw.
+
+        Parameters
+        ----------
+        coef : ndarray (p, q)
+            Mean coefficients in the layout of :attr:`coef`.
+
+        Returns
+        -------
+        ShareModel
+            Same terms, components and covariance; new coefficients.
+        """
         coef = np.asarray(coef, dtype=float).reshape(self.coef.shape)
         return ShareModel(kind=self.kind, terms=self.terms, components=self.components,
                           equations=self.equations, base=self.base, coef=coef, cov=self.cov,
@@ -810,7 +821,18 @@ def _fmt_p(p: float) -> str:
 
 
 def comparison_markdown(comparison: pd.DataFrame) -> str:
-    """Render :func:`published_comparison` as a Markdown table with a short legend."""
+    """Render :func:`published_comparison` as a Markdown table with a short legend.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        Output of :func:`published_comparison`.
+
+    Returns
+    -------
+    str
+        The table, a blank line and a paragraph on units and the agreement rule.
+    """
     lines = [
         "| id | published finding | expected | estimate [95% CI] | p | result | agrees |",
         "|----|-------------------|----------|-------------------|---|--------|--------|",
@@ -839,7 +861,18 @@ def _tex_escape(text: str) -> str:
 
 
 def comparison_latex(comparison: pd.DataFrame) -> str:
-    """Render :func:`published_comparison` as a LaTeX ``tabular`` (booktabs rules)."""
+    """Render :func:`published_comparison` as a LaTeX ``tabular`` (booktabs rules).
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        Output of :func:`published_comparison`.
+
+    Returns
+    -------
+    str
+        A ``tabular`` environment; special characters are escaped.
+    """
     lines = [
         r"\begin{tabular}{llp{0.34\linewidth}lrll}",
         r"\toprule",

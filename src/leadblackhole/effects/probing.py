@@ -131,7 +131,18 @@ def _offset(frame: Any, var: str) -> float:
 
 
 def moderation_pairs(hypotheses: Sequence[Hypothesis] = HYPOTHESES) -> list[Hypothesis]:
-    """Registry rows that are moderations (H7–H11 and E1 by default)."""
+    """Registry rows that are moderations.
+
+    Parameters
+    ----------
+    hypotheses : sequence of Hypothesis
+        Registry rows (default the whole registry).
+
+    Returns
+    -------
+    list of Hypothesis
+        The rows with a moderator (H7–H11 and E1 by default), in registry order.
+    """
     return [h for h in hypotheses if h.moderator is not None]
 
 
@@ -403,6 +414,30 @@ def johnson_neyman(results: Any, frame: Any, predictor: str, moderator: str, *,
     _check_options(variance, alpha)
     if critical not in CRITICAL_METHODS:
         raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {critical!r}")
+    setup = _jn_setup(results, frame, predictor, moderator, outcome, alpha, grid, span, kind,
+                      variance)
+    return _jn_solve(setup, critical)
+
+
+@dataclass(frozen=True, eq=False)
+class _JNSetup:
+    model: ShareModel
+    engine: _Engine
+    predictor: str
+    moderator: str
+    outcome: str
+    alpha: float
+    variance: str
+    offset: float
+    observed: np.ndarray
+    grid: np.ndarray
+    curve: pd.DataFrame
+
+
+def _jn_setup(results, frame, predictor, moderator, outcome, alpha, grid, span, kind,
+              variance) -> _JNSetup:
+    """Validate the inputs and evaluate the conditional effect on the grid."""
+    _check_options(variance, alpha)
     if not (isinstance(grid, int | np.integer) and grid >= 11):
         raise EffectsError(f"grid must be an integer of at least 11; received {grid!r}")
     model = _as_model(results, kind)
@@ -411,36 +446,41 @@ def johnson_neyman(results: Any, frame: Any, predictor: str, moderator: str, *,
         raise EffectsError(f"data lacks the moderator column {moderator!r}")
     off = _offset(frame, moderator)
     col = data[moderator].to_numpy(dtype=float) + off
-    observed = (float(col.min()), float(col.max()))
-    lo, hi = span if span is not None else observed
+    lo, hi = span if span is not None else (float(col.min()), float(col.max()))
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise EffectsError(f"span must be two finite numbers, low < high; received {span!r}")
     ms = np.linspace(lo, hi, int(grid))
     curve = conditional_effects(model, frame, predictor, moderator, ms, outcome=outcome,
                                 variance=variance, alpha=alpha, raw=True)
+    return _JNSetup(model=model, engine=_Engine(model, data), predictor=predictor,
+                    moderator=moderator, outcome=outcome, alpha=alpha, variance=variance,
+                    offset=off, observed=col, grid=ms, curve=curve)
+
+
+def _jn_solve(setup: _JNSetup, critical: str) -> JohnsonNeyman:
+    """Critical value, boundaries and regions from an evaluated grid."""
+    s, ms, col = setup, setup.grid, setup.observed
+    curve = s.curve.copy()
     if critical == "normal":
-        c = float(stats.norm.isf(alpha / 2))
+        c = float(stats.norm.isf(s.alpha / 2))
     else:
-        c = esarey_sumner_critical(curve["estimate"], curve["std_error"], alpha=alpha)
+        c = esarey_sumner_critical(curve["estimate"], curve["std_error"], alpha=s.alpha)
     curve["conf_low"] = curve["estimate"] - c * curve["std_error"]
     curve["conf_high"] = curve["estimate"] + c * curve["std_error"]
     t = curve["statistic"].to_numpy()
     sig = np.abs(t) > c
     curve["significant"] = sig
 
-    engine = _Engine(model, data)
-
     def excess(m_raw: float) -> float:
-        spec = EffectSpec(outcome, predictor, None, ((moderator, m_raw - off),))
-        est, rv, g = engine.evaluate([spec])
-        r = _inference(est, rv, g, model, engine.n, variance, alpha)
+        spec = EffectSpec(s.outcome, s.predictor, None, ((s.moderator, m_raw - s.offset),))
+        est, rv, g = s.engine.evaluate([spec])
+        r = _inference(est, rv, g, s.model, s.engine.n, s.variance, s.alpha)
         return float(abs(r["statistic"].iloc[0]) - c)
 
-    roots = []
-    xtol = 1e-10 * (hi - lo)
-    for g in np.flatnonzero(sig[1:] != sig[:-1]):
-        roots.append(optimize.brentq(excess, ms[g], ms[g + 1], xtol=xtol, rtol=4 * np.finfo(float).eps))
-    boundaries = np.array(roots)
+    xtol = 1e-10 * (ms[-1] - ms[0])
+    boundaries = np.array([
+        optimize.brentq(excess, ms[g], ms[g + 1], xtol=xtol, rtol=4 * np.finfo(float).eps)
+        for g in np.flatnonzero(sig[1:] != sig[:-1])])
 
     regions = []
     g = 0
@@ -463,9 +503,10 @@ def johnson_neyman(results: Any, frame: Any, predictor: str, moderator: str, *,
         g += 1
     reg = pd.DataFrame(regions, columns=["low", "high", "low_is_boundary", "high_is_boundary",
                                          "sign", "share_of_reps"])
-    return JohnsonNeyman(predictor=predictor, moderator=moderator, outcome=outcome,
-                         method=critical, alpha=alpha, critical_value=c, boundaries=boundaries,
-                         regions=reg, curve=curve, observed_range=observed)
+    return JohnsonNeyman(predictor=s.predictor, moderator=s.moderator, outcome=s.outcome,
+                         method=critical, alpha=s.alpha, critical_value=c,
+                         boundaries=boundaries, regions=reg, curve=curve,
+                         observed_range=(float(col.min()), float(col.max())))
 
 
 def _root_between(roots: np.ndarray, a: float, b: float) -> float:
@@ -506,12 +547,15 @@ def johnson_neyman_table(results: Any, frame: Any, *,
     analyses : dict
         ``(id, method) -> JohnsonNeyman``.
     """
+    for method in methods:
+        if method not in CRITICAL_METHODS:
+            raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {method!r}")
     rows, analyses = [], {}
     for h in moderation_pairs(hypotheses):
+        setup = _jn_setup(results, frame, h.predictor, h.moderator, outcome, alpha, grid, None,
+                          kind, variance)
         for method in methods:
-            jn = johnson_neyman(results, frame, h.predictor, h.moderator, outcome=outcome,
-                                alpha=alpha, critical=method, grid=grid, kind=kind,
-                                variance=variance)
+            jn = _jn_solve(setup, method)
             analyses[(h.id, method)] = jn
             head = {"id": h.id, "outcome": outcome, "predictor": h.predictor,
                     "moderator": h.moderator, "method": method,

@@ -104,13 +104,29 @@ class HypothesisReport:
         return names
 
     def write(self, outdir: str | os.PathLike[str]) -> dict[str, Path]:
-        """Write the report's files to ``outdir`` atomically; return name -> path."""
+        """Write the report's files to ``outdir``, all of them or none.
+
+        Parameters
+        ----------
+        outdir : path-like
+            Destination folder (created when missing).
+
+        Returns
+        -------
+        dict of str to Path
+            File name -> path written.
+        """
         out = OutputSet(outdir)
         self.stage(out)
         return dict(out.commit())
 
     def summary(self) -> str:
-        """A few lines: how many directional hypotheses each model supports."""
+        """A few lines of text: how many directional hypotheses each model supports.
+
+        Returns
+        -------
+        str
+        """
         lines = []
         for model, rows in self.hypotheses.groupby("model", sort=False):
             directional = rows[rows["expected_sign"] != 0]

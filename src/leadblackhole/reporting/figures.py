@@ -136,7 +136,14 @@ def _moderations() -> list[Hypothesis]:
 
 
 def figure_names() -> list[str]:
-    """Stems of the figures :func:`make_figures` writes, in order."""
+    """Stems of the figures :func:`make_figures` writes, in order.
+
+    Returns
+    -------
+    list of str
+        ``effects``, ``moderation_<id>`` and ``johnson_neyman_<id>`` for each
+        moderation, ``ternary_shares``, ``shares_by_firm``.
+    """
     names = ["effects"]
     names += [f"moderation_{h.id}" for h in _moderations()]
     names += [f"johnson_neyman_{h.id}" for h in _moderations()]
