@@ -140,6 +140,19 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_figures(args: argparse.Namespace) -> int:
+    from .models import run_models
+    from .reporting.figures import make_figures
+
+    _, frame = _load_frame(args)
+    models = run_models(frame, leave_one_out=False)
+    paths = make_figures(frame, models.dirichlet, args.out, ols_results=models.ols,
+                         frac_results=models.fractional_logit)
+    print(f"wrote {len(paths)} figure files to {args.out}")
+    _record(args, "figures", [args.path, args.codebook], paths)
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .reporting.report import build_report
 
@@ -183,6 +196,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": _cmd_validate,
     "measure": _cmd_measure,
     "fit": _cmd_fit,
+    "figures": _cmd_figures,
     "report": _cmd_report,
     "manifest": _cmd_manifest,
     "notebook": _cmd_notebook,
@@ -240,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bootstrap draws for the effects' intervals (default 0: none)")
     p.add_argument("--seed", type=_positive_int, default=DEFAULT_SEED,
                    help=f"seed of the bootstrap (default {DEFAULT_SEED})")
+
+    p = sub.add_parser("figures", help="draw every figure (PNG and PDF)")
+    _add_data_args(p)
+    p.add_argument("--out", default="figures", metavar="DIR",
+                   help="output folder (default figures)")
 
     p = sub.add_parser("report", help="assemble the replication report from the outputs")
     p.add_argument("--results", default="results", help="results folder (default results)")
