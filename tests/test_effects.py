@@ -491,6 +491,8 @@ def test_run_hypotheses_writes_every_table(study, tmp_path):
         assert p.is_file() and p.stat().st_size > 0
     csv = pd.read_csv(paths["hypotheses.csv"])
     assert tuple(csv.columns) == HYPOTHESIS_COLUMNS
+    # every directional hypothesis is supported on the default study (H9, the
+    # closest, has |z| >= 1.97 over seeds 0-99 of the default design)
     assert "dirichlet: 11 of 11 directional hypotheses supported" in rep.summary()
     plain = run_hypotheses(study["frame"], study["dirichlet"], jn_grid=51)
     staged = plain.write(tmp_path / "plain")
@@ -616,6 +618,8 @@ def test_probing_errors(study):
         johnson_neyman(res, frame.data.drop(columns="experience"), "prequal", "experience")
     with pytest.raises(EffectsError, match="at must name at least one variable"):
         predictive_margins(res, frame, {})
+    with pytest.raises(EffectsError, match="critical must be one of"):
+        johnson_neyman_table(res, frame, methods=("normal", "scheffe"))
 
 
 def test_bootstrap_and_report_errors(study, monkeypatch):
@@ -659,3 +663,19 @@ def test_bootstrap_and_report_errors(study, monkeypatch):
     assert out.draws.iloc[0].isna().all()
     with pytest.raises(EffectsError, match="bootstrap must be a whole number"):
         run_hypotheses(frame, res, bootstrap=-1)
+
+
+def test_refit_errors(study, monkeypatch):
+    frame = study["frame"]
+    ols = ShareModel.from_results(study["ols"])
+    nan = frame.data.copy()
+    nan.loc[0, "marketing"] = np.nan
+    with pytest.raises(EstimationError, match="non-finite coefficients"):
+        probing._refit(ols, nan)
+    original = DirichletRegression.fit
+    monkeypatch.setattr(DirichletRegression, "fit",
+                        lambda self, **kw: original(self, maxiter=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(EstimationError, match="the refit did not converge"):
+            probing._refit(ShareModel.from_results(study["dirichlet"]), frame.data)
