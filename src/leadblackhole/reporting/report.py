@@ -15,9 +15,10 @@ from pathlib import Path
 
 import markdown
 
+from .figures import FIGURE_CAPTIONS, figure_names
 from .io import OutputSet
 
-__all__ = ["FIGURE_CAPTIONS", "build_report"]
+__all__ = ["build_report"]
 
 #: Sections of the report: (title, folder under results, table stem, caption).
 TABLE_SECTIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -35,14 +36,6 @@ TABLE_SECTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("Hypotheses", "models", "hypotheses_vs_published",
      "Share-scale effects of the Dirichlet model beside the published findings."),
 )
-
-#: Figure stem -> caption; figures not listed are shown with their file name.
-FIGURE_CAPTIONS: dict[str, str] = {
-    "effects": "Share-scale effects of H1-H11 and E1 with 95% intervals.",
-    "ternary_shares": "Time shares of each rep, coloured by experience.",
-    "shares_by_firm": "Distribution of the three time shares by firm.",
-}
-
 
 def _read(path: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
@@ -91,7 +84,8 @@ def build_report(results_dir: str | os.PathLike[str], figures_dir: str | os.Path
             current = section
         text = _read(results_dir / sub / f"{stem}.md")
         parts += [f"**{caption}**", "", text.strip() if text else "_Not produced._", ""]
-    figures = sorted(figures_dir.glob("*.png"))
+    known = {stem: i for i, stem in enumerate(figure_names())}
+    figures = sorted(figures_dir.glob("*.png"), key=lambda p: (known.get(p.stem, len(known)), p.name))
     parts += ["## Figures", ""]
     if not figures:
         parts += ["_No figures were produced._", ""]
