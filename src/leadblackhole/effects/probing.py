@@ -81,7 +81,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..exceptions import ConvergenceWarning, EstimationError
 from ..specification import design_matrix
