@@ -100,3 +100,19 @@ def test_markdown_tables_show_missing_values_as_blank():
 
     text = table_to_markdown(pd.DataFrame({"a": [1.0, float("nan")]}))
     assert "nan" not in text
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "a")
+        out = OutputSet(tmp_path)
+        out.add_text("b.txt", "b")
+        out.commit()
+    finally:
+        os.umask(mask)
+    for name in ("a.txt", "b.txt"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644

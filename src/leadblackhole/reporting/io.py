@@ -29,6 +29,13 @@ __all__ = [
 TABLE_FORMATS = ("csv", "md", "tex")
 
 
+def _file_mode() -> int:
+    """Permissions of a newly created file under the current umask (``0o666 & ~umask``)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically.
 
@@ -50,6 +57,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _file_mode())  # mkstemp creates 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -150,6 +158,7 @@ class OutputSet:
                 staged.append((tmp, dest))
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
+                os.chmod(tmp, _file_mode())
         except BaseException:
             for tmp, _ in staged:
                 if os.path.exists(tmp):
