@@ -12,26 +12,62 @@ from leadblackhole import cli
 from .conftest import write_csv
 
 
-@pytest.fixture(scope="module")
-def pipeline_dir(tmp_path_factory):
-    """Run simulate -> validate -> measure -> fit -> report -> manifest once."""
-    root = tmp_path_factory.mktemp("pipeline")
+def run_pipeline(root, survey_args, codebook=None):
+    """Run (simulate ->) validate -> measure -> fit -> figures -> report -> manifest in ``root``.
+
+    With ``survey_args=None`` the survey must already be at ``root/data/reps.csv``.
+    """
     import os
 
     old = os.getcwd()
     os.chdir(root)
+    cb = ["--codebook", str(codebook)] if codebook else []
     try:
         prov = ["--provenance", "results"]
-        assert cli.main([*prov, "simulate", "--seed", "11", "--n-zero-marketing", "20",
-                         "--out", "data/reps.csv"]) == 0
-        assert cli.main([*prov, "validate", "data/reps.csv", "--out", "results"]) == 0
-        assert cli.main([*prov, "measure", "data/reps.csv", "--out", "results/measurement"]) == 0
-        assert cli.main([*prov, "fit", "data/reps.csv", "--out", "results/models"]) == 0
+        if survey_args is not None:
+            assert cli.main([*prov, "simulate", *survey_args, "--out", "data/reps.csv"]) == 0
+        assert cli.main([*prov, "validate", "data/reps.csv", *cb, "--out", "results"]) == 0
+        assert cli.main([*prov, "measure", "data/reps.csv", *cb,
+                         "--out", "results/measurement"]) == 0
+        assert cli.main([*prov, "fit", "data/reps.csv", *cb, "--out", "results/models"]) == 0
+        assert cli.main([*prov, "figures", "data/reps.csv", *cb, "--out", "figures"]) == 0
         assert cli.main([*prov, "report", "--results", "results", "--figures", "figures"]) == 0
         assert cli.main(["manifest", "--results", "results"]) == 0
     finally:
         os.chdir(old)
     return root
+
+
+def output_names(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_file() and p.parts[-2] != "data")
+
+
+@pytest.fixture(scope="module")
+def pipeline_dir(tmp_path_factory):
+    """The default design with 20 extra reps without marketing-lead time."""
+    return run_pipeline(tmp_path_factory.mktemp("pipeline"),
+                        ["--seed", "11", "--n-zero-marketing", "20"])
+
+
+def test_other_firms_and_item_counts_give_the_same_outputs(pipeline_dir, tmp_path):
+    """Five firms, 3 and 5 items per scale, no zero-time reps: the same set of files."""
+    from leadblackhole.reporting.io import table_to_csv
+    from leadblackhole.simulation import StudyDesign, simulate
+
+    root = tmp_path / "five"
+    (root / "data").mkdir(parents=True)
+    design = StudyDesign.for_firms(5, n_reps=300, prequal_loadings=(0.8, 0.75, 0.7),
+                                   tracking_loadings=(0.8, 0.8, 0.7, 0.7, 0.6))
+    survey, _ = simulate(design, seed=2)
+    (root / "data" / "reps.csv").write_text(table_to_csv(survey))
+    run_pipeline(root, None)
+    assert "firms: 5" in (root / "results" / "validation.md").read_text()
+    loadings = pd.read_csv(root / "results" / "measurement" / "loadings.csv")
+    assert loadings.groupby("scale").size().to_dict() == {"prequal": 3, "tracking": 5}
+    # the same files, except the provenance record of the simulation step
+    expected = [n for n in output_names(pipeline_dir) if n != "results/provenance/data.json"]
+    assert output_names(root) == expected
 
 
 def test_measure_outputs(pipeline_dir):
