@@ -31,7 +31,7 @@ MANIFEST   := results/manifest.json
 
 .DEFAULT_GOAL := help
 .PHONY: help install data validate measure models tables figures report notebooks manifest \
-        pipeline all verify test lint clean
+        pipeline all verify docs-figures test lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -102,6 +102,9 @@ verify: $(STAMP) ## Run the pipeline twice in temporary folders and compare ever
 	done; \
 	if diff "$$tmp/1.sha" "$$tmp/2.sha"; then echo "verify: $$(wc -l < $$tmp/1.sha) files, identical in both runs"; \
 	else echo "verify: outputs differ between runs" >&2; exit 1; fi
+
+docs-figures: $(FIGURES) ## Copy the figures of the default run into docs/figures/ (shown by docs/figures.md)
+	cp figures/*.png $(HERE)/docs/figures/
 
 test: $(STAMP) ## Run the test suite (includes the notebooks)
 	$(PY) -m pytest -q
