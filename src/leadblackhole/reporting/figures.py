@@ -411,8 +411,10 @@ def plot_ternary(frame: Any) -> Figure:
             handles = [Line2D([], [], marker="o", linestyle="none", color="0.5",
                               markersize=np.sqrt(size_unit * k), label=f"{k}")
                        for k in steps]
-            ax.legend(handles=handles, title="reps at a point", loc="upper left",
-                      bbox_to_anchor=(-0.12, 1.02), frameon=False, labelspacing=1.0)
+            # below the triangle, clear of the axis labels
+            ax.legend(handles=handles, title="reps at a point", loc="upper center",
+                      bbox_to_anchor=(0.5, -0.2), frameon=False, ncol=len(steps),
+                      columnspacing=1.5, handletextpad=0.4)
     return fig
 
 
