@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from leadblackhole.effects.registry import HYPOTHESES
+from leadblackhole.effects.shares import mean_shares
 from leadblackhole.exceptions import DesignError
 from leadblackhole.simulation import StudyDesign, heap_percents, simulate
-from leadblackhole.simulation.simulate import _coefficients, _mean_shares
+from leadblackhole.simulation.simulate import _coefficients
 from leadblackhole.specification import design_matrix, firm_levels
 
 
@@ -100,7 +101,7 @@ def test_truth_effects_equal_finite_differences():
     levels = firm_levels(design.firms)
 
     def mu(df):
-        return _mean_shares(design_matrix(df, levels, True).to_numpy(), B)
+        return mean_shares(design_matrix(df, levels, True).to_numpy(), B, base=2)
 
     h = 1e-3
     comp = {"marketing": 0, "self": 1}

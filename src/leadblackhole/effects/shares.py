@@ -42,8 +42,21 @@ __all__ = [
 ]
 
 
-def _factors(term: str) -> list[str]:
-    return term.split(":")
+def _product_derivative(terms: Sequence[str], values: dict[str, np.ndarray],
+                        by: Sequence[str], n: int) -> np.ndarray:
+    """Derivative of each product term by the variables ``by`` (each at most once)."""
+    out = np.zeros((n, len(terms)))
+    for j, t in enumerate(terms):
+        rest = t.split(":")
+        if not all(v in rest for v in by):
+            continue
+        for v in by:
+            rest.remove(v)
+        col = np.ones(n)
+        for r in rest:
+            col = col * values[r]
+        out[:, j] = col
+    return out
 
 
 def term_derivative(terms: Sequence[str], values: dict[str, np.ndarray], var: str,
@@ -65,38 +78,13 @@ def term_derivative(terms: Sequence[str], values: dict[str, np.ndarray], var: st
     -------
     ndarray, shape (n, len(terms))
     """
-    out = np.zeros((n, len(terms)))
-    for j, t in enumerate(terms):
-        f = _factors(t)
-        if var not in f:
-            continue
-        rest = list(f)
-        rest.remove(var)
-        col = np.ones(n)
-        for r in rest:
-            col = col * values[r]
-        out[:, j] = col
-    return out
+    return _product_derivative(terms, values, [var], n)
 
 
 def term_second_derivative(terms: Sequence[str], values: dict[str, np.ndarray], x: str, m: str,
                            n: int) -> np.ndarray:
-    """Second derivative of each design column with respect to ``x`` and ``m``."""
-    out = np.zeros((n, len(terms)))
-    for j, t in enumerate(terms):
-        f = _factors(t)
-        if x not in f:
-            continue
-        rest = list(f)
-        rest.remove(x)
-        if m not in rest:
-            continue
-        rest.remove(m)
-        col = np.ones(n)
-        for r in rest:
-            col = col * values[r]
-        out[:, j] = col
-    return out
+    """Second derivative of each design column with respect to ``x`` and ``m`` (``x != m``)."""
+    return _product_derivative(terms, values, [x, m], n)
 
 
 def mean_shares(X: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:

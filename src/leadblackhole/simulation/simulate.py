@@ -19,6 +19,7 @@ import pandas as pd
 from ..effects.registry import HYPOTHESES
 from ..effects.shares import (
     cross_partial,
+    mean_shares,
     share_derivative,
     term_derivative,
     term_second_derivative,
@@ -158,13 +159,6 @@ def _coefficients(design: StudyDesign) -> tuple[list[str], np.ndarray]:
     return terms, B
 
 
-def _mean_shares(X: np.ndarray, B: np.ndarray) -> np.ndarray:
-    eta = np.column_stack([X @ B, np.zeros(len(X))])
-    eta -= eta.max(axis=1, keepdims=True)
-    e = np.exp(eta)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _draw_shares(rng: np.random.Generator, mu: np.ndarray, phi: float) -> np.ndarray:
     g = rng.standard_gamma(mu * phi)
     g = np.maximum(g, np.finfo(float).tiny)
@@ -230,7 +224,7 @@ def _population(design: StudyDesign) -> Truth:
     means = variables[var_cols].mean()
     terms, B = _coefficients(design)
     X = _design(variables, means, design)
-    mu = _mean_shares(X, B)
+    mu = mean_shares(X, B, base=2)
     y = _draw_shares(rng, mu, design.precision)
     cap = draw["hours_per_week"] * _WEEKS_PER_MONTH * y[:, 0] / design.hours_per_lead
     leads = draw["lead_volume"].astype(float)
@@ -330,7 +324,7 @@ def simulate(design: StudyDesign | None = None, seed: int | np.random.Generator 
     variables = _variables(design, draw)
     terms, B = _coefficients(design)
     X = _design(variables, truth.population_means, design)
-    mu = _mean_shares(X, B)
+    mu = mean_shares(X, B, base=2)
     y = _draw_shares(rng, mu, design.precision)
     if n_zero:
         rest = _draw_shares(rng, mu[is_zero, 1:] / mu[is_zero, 1:].sum(axis=1, keepdims=True),
