@@ -388,3 +388,30 @@ def test_random_corruption_gives_survey_or_validation_error(tmp_path, cells, dro
         build_analysis_frame(survey)
     except SurveyValidationError:
         pass
+
+
+def test_compression_uses_the_tolerance_of_dr_data():
+    """A share within sqrt(eps) of 0 or 1 counts as on the boundary (R DR_data's rule)."""
+    from leadblackhole.compositions import BOUNDARY_TOL
+
+    assert BOUNDARY_TOL == pytest.approx(1.4901161193847656e-08)  # sqrt(2**-52)
+    tiny = np.array([[1e-309, 0.5, 0.5 - 1e-309], [0.2, 0.3, 0.5], [1e-6, 0.4, 0.6 - 1e-6]])
+    got, k = compress_shares(tiny)
+    assert k == 1
+    np.testing.assert_allclose(got, (tiny * 2 + 1 / 3) / 3)
+
+
+def test_subnormal_share_is_compressed_and_the_model_converges(tmp_path):
+    """Exact simulated shares can underflow; the main model still fits (seed found failing
+    before the boundary tolerance was adopted)."""
+    import warnings
+
+    from leadblackhole.models import fit_main_model
+
+    survey, _ = simulate(StudyDesign(heap_step=0), seed=1076)
+    frame = build_analysis_frame(validate_survey(survey))
+    assert frame.n_compressed >= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_main_model(frame)
+    assert res.converged

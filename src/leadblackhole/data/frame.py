@@ -31,6 +31,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..compositions import compress_shares
 from ..exceptions import Problem, SurveyValidationError
 from ..specification import COMPONENTS, FOCAL
 from .loader import Survey
@@ -39,38 +40,6 @@ from .schema import PERCENT_COLUMNS
 __all__ = ["AnalysisFrame", "build_analysis_frame", "compress_shares"]
 
 ANALYSIS_VARIABLES: tuple[str, ...] = FOCAL + ("variable_pay",)
-
-
-def compress_shares(shares: np.ndarray) -> tuple[np.ndarray, int]:
-    """Compress shares away from 0 and 1 when any share is exactly 0 or 1.
-
-    Parameters
-    ----------
-    shares : ndarray (n, K)
-        Rows summing to one.
-
-    Returns
-    -------
-    compressed : ndarray (n, K)
-        ``(y (n - 1) + 1/K) / n`` for every cell when any share is 0 or 1,
-        else ``shares`` unchanged (Smithson & Verkuilen 2006; the rule of R
-        DirichletReg's ``DR_data``).
-    n_rows : int
-        Number of rows that held a 0 or 1.
-
-    Examples
-    --------
-    >>> y, k = compress_shares(np.array([[0.0, 0.5, 0.5], [0.2, 0.3, 0.5]]))
-    >>> k
-    1
-    """
-    shares = np.asarray(shares, dtype=float)
-    hit = ((shares <= 0) | (shares >= 1)).any(axis=1)
-    k = int(hit.sum())
-    if k == 0:
-        return shares, 0
-    n, K = shares.shape
-    return (shares * (n - 1) + 1.0 / K) / n, k
 
 
 @dataclass(frozen=True, eq=False)

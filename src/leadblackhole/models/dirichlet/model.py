@@ -19,6 +19,7 @@ import scipy.linalg
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
+from leadblackhole.compositions import compress_shares
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
 
 from . import kernel
@@ -192,12 +193,10 @@ def _prepare_shares(endog: pd.DataFrame) -> tuple[np.ndarray, int, int]:
             UserWarning,
             stacklevel=3,
         )
-    boundary = ((y == 0.0) | (y == 1.0)).any(axis=1)
-    n_compressed = int(boundary.sum())
+    y, n_compressed = compress_shares(y)
     if n_compressed:
-        y = (y * (n - 1.0) + 1.0 / big_k) / n
         warnings.warn(
-            f"{n_compressed} of {n} row(s) of endog contain shares of exactly 0 or 1; all "
+            f"{n_compressed} of {n} row(s) of endog contain shares of 0 or 1; all "
             f"shares were compressed as y' = (y (n - 1) + 1/K) / n with n = {n}, K = {big_k}",
             ZeroShareWarning,
             stacklevel=3,
@@ -327,9 +326,9 @@ class DirichletRegression:
     its analytic score and Hessian are given in
     :mod:`leadblackhole.models.dirichlet.kernel`.
 
-    Unlike ``DR_data``, which compresses when a share lies within
-    :math:`\sqrt{\epsilon} \approx 1.5 \times 10^{-8}` of 0 or 1, compression is
-    triggered only by shares of exactly 0 or 1.
+    As in ``DR_data``, compression is triggered by a share within
+    :math:`\sqrt{\epsilon} \approx 1.5 \times 10^{-8}` of 0 or 1
+    (:func:`leadblackhole.compositions.compress_shares`).
 
     Examples
     --------
