@@ -189,3 +189,16 @@ def test_design_errors_for_firms_and_unknown_terms():
         StudyDesign.for_firms(1)
     with pytest.raises(DesignError, match="unknown terms"):
         simulate(StudyDesign(beta_marketing={"charisma": 1.0}), seed=0)
+
+
+def test_design_diagnosis_table():
+    from leadblackhole.simulation.diagnosis import diagnose
+
+    table = diagnose(StudyDesign(heap_step=0), n_sims=4, seed=3)
+    assert list(table.columns) == ["truth", "mean_estimate", "bias", "relative_bias", "mc_se",
+                                   "coverage", "supported_rate", "n_sims"]
+    assert list(table.index) == [h.id for h in HYPOTHESES]
+    assert (table["n_sims"] == 4).all() and table["coverage"].between(0, 1).all()
+    np.testing.assert_allclose(table["bias"], table["mean_estimate"] - table["truth"])
+    with pytest.raises(ValueError, match="n_sims must be at least 2"):
+        diagnose(n_sims=1)
