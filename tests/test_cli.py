@@ -94,3 +94,14 @@ def test_internal_error_exits_1(monkeypatch, capsys):
     assert "internal error: RuntimeError: kaboom" in err and "Traceback" not in err
     assert cli.main(["--debug", "validate", "x.csv"]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_notebook_command_missing_file_exits_2(tmp_path, capsys):
+    assert cli.main(["notebook", str(tmp_path / "none.ipynb"), "--out",
+                     str(tmp_path / "o.ipynb")]) == 2
+    assert "notebook none.ipynb not found" in capsys.readouterr().err
+
+
+def test_negative_numbers_are_rejected(capsys):
+    assert cli.main(["simulate", "--n-reps=-3"]) == 2
+    assert "expected a number >= 0" in capsys.readouterr().err

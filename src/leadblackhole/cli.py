@@ -178,7 +178,7 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
 
     src = Path(args.notebook)
     if not src.is_file():
-        raise _UserArgumentError(f"notebook {src} not found")
+        raise _UserArgumentError(f"notebook {src.name} not found")
     nb = nbformat.read(src, as_version=4)
     NotebookClient(nb, timeout=args.timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(src.parent)}}).execute()

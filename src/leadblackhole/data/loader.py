@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..exceptions import CodebookError, Problem, SurveyValidationError
+from ..exceptions import Problem, SurveyValidationError
 from .codebook import Codebook, load_codebook
 from .schema import (
     LIKERT_MAX,
@@ -337,8 +337,6 @@ def load_survey(path: str | Path, codebook: str | Path | Codebook | None = None)
     """
     if codebook is not None and not isinstance(codebook, Codebook):
         codebook = load_codebook(codebook)
-    if codebook is not None and not isinstance(codebook, Codebook):  # pragma: no cover
-        raise CodebookError("codebook must be a path or a Codebook")
     path = Path(path)
     raw = read_table(path)
     return validate_survey(raw, codebook=codebook, source=path.name)
