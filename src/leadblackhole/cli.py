@@ -92,7 +92,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
         out = OutputSet(args.out)
         lines = [f"Survey file: `{survey.source}`.", ""]
-        lines += [f"- {line.strip()}" for line in frame.summary().splitlines()]
+        for line in frame.summary().splitlines():
+            if line.startswith("  "):  # an exclusion reason with its count
+                count, reason = line.strip().split(maxsplit=1)
+                lines.append(f"  - {reason}: {count}")
+            else:
+                lines.append(f"- {line}")
         out.add_text("validation.md", "\n".join(lines) + "\n")
         out.add_table("exclusions", frame.exclusions, formats=("csv",))
         paths = out.commit()
