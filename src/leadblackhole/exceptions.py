@@ -97,4 +97,4 @@ class ConvergenceWarning(UserWarning):
 
 
 class ZeroShareWarning(UserWarning):
-    """Shares of exactly 0 or 1 were compressed before estimation."""
+    """Shares of 0 or 1 (to within sqrt(eps)) were compressed before estimation."""

@@ -65,7 +65,7 @@ class AnalysisFrame:
     n_read : int
         Rows read from the file.
     n_compressed : int
-        Rows with a share of exactly 0 or 1 before compression.
+        Rows with a share of 0 or 1 (to within sqrt(eps)) before compression.
     scales : dict
         Scale name -> items used for its score.
     """
@@ -112,7 +112,7 @@ class AnalysisFrame:
         lines.append(f"analysable reps: {self.n}")
         lines.append(f"firms: {len(self.firms)} ({', '.join(self.firms)})")
         if self.n_compressed:
-            lines.append(f"rows with a time share of exactly 0 or 1 (compressed): {self.n_compressed}")
+            lines.append(f"rows with a time share of 0 or 1 (compressed): {self.n_compressed}")
         return "\n".join(lines)
 
 

@@ -262,7 +262,7 @@ class DirichletRegression:
         Shares of the K >= 2 components; each row should sum to 1. Rows that
         do not are divided by their sum (as R's ``DR_data`` does) with a
         ``UserWarning`` stating how many; negative shares raise. When any share
-        is exactly 0 or 1, every share is compressed to
+        is 0 or 1 (to within sqrt(eps), see :mod:`leadblackhole.compositions`), every share is compressed to
         :math:`y' = (y (n - 1) + 1/K) / n` (Smithson & Verkuilen, 2006) and a
         :class:`~leadblackhole.exceptions.ZeroShareWarning` states how many rows
         contained a 0 or 1 (:attr:`n_compressed`).
@@ -294,7 +294,7 @@ class DirichletRegression:
     shares : DataFrame
         The shares entering the likelihood (after normalization and compression).
     n_compressed : int
-        Number of rows that contained a share of exactly 0 or 1 (0 when no
+        Number of rows that contained a share of 0 or 1 (to within sqrt(eps)) (0 when no
         compression was applied).
     n_normalized : int
         Number of rows whose sum differed from 1 by more than

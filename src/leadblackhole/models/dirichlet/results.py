@@ -163,7 +163,7 @@ class DirichletRegressionResults:
 
     @property
     def n_compressed(self) -> int:
-        """Number of rows that contained a share of exactly 0 or 1."""
+        """Number of rows that contained a share of 0 or 1 (to within sqrt(eps))."""
         return self.model.n_compressed
 
     @property
