@@ -135,3 +135,12 @@ def test_fit_bootstrap_is_seeded(tmp_path, survey_csv):
     boot = pd.read_csv(a / "hypotheses_bootstrap.csv")
     assert (boot["n_boot"] == 20).all() and (boot["boot_std_error"] > 0).all()
     assert (a / "simple_slopes.csv").read_bytes() == (b / "simple_slopes.csv").read_bytes()
+
+
+def test_fit_firm_block_bootstrap(tmp_path, survey_csv):
+    out = tmp_path / "firm"
+    assert cli.main(["fit", str(survey_csv), "--out", str(out), "--bootstrap", "8",
+                     "--bootstrap-scheme", "firm", "--seed", "5"]) == 0
+    boot = pd.read_csv(out / "hypotheses_bootstrap.csv")
+    assert set(boot["scheme"]) == {"firm"}
+    assert cli.main(["fit", str(survey_csv), "--bootstrap-scheme", "cluster"]) == 2

@@ -133,6 +133,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     models = run_models(frame)
     hyps = run_hypotheses(frame, models.dirichlet, models.ols, models.fractional_logit,
                           bootstrap=args.bootstrap, seed=args.seed,
+                          scheme=args.bootstrap_scheme,
                           progress=args.bootstrap > 0 and sys.stderr.isatty())
     out = OutputSet(args.out)
     models.stage(out)
@@ -257,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output folder (default results/models)")
     p.add_argument("--bootstrap", type=_positive_int, default=0, metavar="N",
                    help="bootstrap draws for the effects' intervals (default 0: none)")
+    p.add_argument("--bootstrap-scheme", choices=("stratified", "firm"), default="stratified",
+                   help="resample reps within firm (default) or whole firms (firm blocks; "
+                        "with four firms only 35 distinct resamples exist)")
     p.add_argument("--seed", type=_positive_int, default=DEFAULT_SEED,
                    help=f"seed of the bootstrap (default {DEFAULT_SEED})")
 
