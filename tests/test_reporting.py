@@ -116,3 +116,11 @@ def test_outputs_get_ordinary_permissions(tmp_path):
         os.umask(mask)
     for name in ("a.txt", "b.txt"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
+
+
+def test_tex_escape_does_not_escape_its_own_escapes():
+    from leadblackhole.reporting.io import tex_escape
+
+    # by hand: each special character replaced once; the braces of \textbackslash{} stay
+    assert tex_escape("a\\b {x} \u22120.1 < 5% & _") == (
+        r"a\textbackslash{}b \{x\} $-$0.1 \textless{} 5\% \& \_")

@@ -70,6 +70,7 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import EstimationError
+from ..reporting.io import tex_escape
 from ..specification import COMPONENTS, design_matrix
 from .registry import HYPOTHESES, Hypothesis
 from .shares import term_derivative, term_second_derivative
@@ -852,14 +853,6 @@ def comparison_markdown(comparison: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _tex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
-                 ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}"), ("−", "$-$"),
-                 ("<", r"$<$")):
-        text = text.replace(a, b)
-    return text
-
-
 def comparison_latex(comparison: pd.DataFrame) -> str:
     """Render :func:`published_comparison` as a LaTeX ``tabular`` (booktabs rules).
 
@@ -883,7 +876,7 @@ def comparison_latex(comparison: pd.DataFrame) -> str:
         ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
         cells = [r.id, r.expected_sign, r.published_finding, ci, _fmt_p(r.p_value), r.result,
                  r.agrees]
-        lines.append(" & ".join(_tex_escape(str(c)) for c in cells) + r" \\")
+        lines.append(" & ".join(tex_escape(str(c)) for c in cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import EstimationError
-from ..reporting.io import OutputSet, table_to_csv
+from ..reporting.io import OutputSet, table_to_csv, tex_escape
 from ..specification import firm_levels, term_names
 from .dirichlet import DirichletRegressionResults
 from .main import fit_main_model
@@ -223,22 +223,11 @@ def _markdown(table: pd.DataFrame, notes: list[str]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-_TEX_ESCAPE = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}",
-}
-
-
-def _tex_escape(text: str) -> str:
-    return "".join(_TEX_ESCAPE.get(ch, ch) for ch in text)
-
-
 def _tex_cell(cell: str) -> str:
     if cell == "R²":
         return "$R^2$"
     if cell.startswith("(") or not cell or cell[0] not in "-0123456789":
-        return _tex_escape(cell)
+        return tex_escape(cell)
     num = cell.rstrip("*")
     star = cell[len(num):]
     num = num.replace("-", "$-$", 1) if num.startswith("-") else num
@@ -254,7 +243,7 @@ def _latex(table: pd.DataFrame, notes: list[str]) -> str:
         r"\label{tab:models}",
         r"\begin{tabular}{l" + "c" * k + "}",
         r"\toprule",
-        " & ".join([""] + [_tex_escape(c) for c in table.columns[1:]]) + r" \\",
+        " & ".join([""] + [tex_escape(c) for c in table.columns[1:]]) + r" \\",
         r"\midrule",
     ]
     footer = {"Firm effects", "N", "R²"}
@@ -270,7 +259,7 @@ def _latex(table: pd.DataFrame, notes: list[str]) -> str:
     lines.append(rf"\multicolumn{{{k + 1}}}{{l}}{{\footnotesize {legend}}} \\")
     for n in notes:
         lines.append(rf"\multicolumn{{{k + 1}}}{{p{{0.95\linewidth}}}}"
-                     rf"{{\footnotesize {_tex_escape(n)}}} \\")
+                     rf"{{\footnotesize {tex_escape(n)}}} \\")
     lines += [r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 

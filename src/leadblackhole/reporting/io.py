@@ -24,6 +24,7 @@ __all__ = [
     "table_to_csv",
     "table_to_latex",
     "table_to_markdown",
+    "tex_escape",
 ]
 
 TABLE_FORMATS = ("csv", "md", "tex")
@@ -69,6 +70,24 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write UTF-8 text with Unix newlines to ``path`` atomically (see :func:`atomic_write_bytes`)."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+_TEX_ESCAPE = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "\u2212": "$-$",
+}
+
+
+def tex_escape(text: str) -> str:
+    """Escape LaTeX's special characters (character by character, so escapes are not re-escaped).
+
+    Examples
+    --------
+    >>> print(tex_escape("50% & p < 0.05"))
+    50\\% \\& p \\textless{} 0.05
+    """
+    return "".join(_TEX_ESCAPE.get(ch, ch) for ch in text)
 
 
 def table_to_csv(df: pd.DataFrame, index: bool = False) -> str:
