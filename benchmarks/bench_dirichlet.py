@@ -31,7 +31,7 @@ import pandas as pd
 
 from leadblackhole.exceptions import ZeroShareWarning
 from leadblackhole.models.dirichlet import DirichletRegression
-from leadblackhole.reporting.io import atomic_write_text
+from leadblackhole.outputs import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "bench_dirichlet.csv"

@@ -20,7 +20,7 @@ from leadblackhole.config import DEFAULT_SEED
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.models import fit_main_model
 from leadblackhole.models.main import main_model_exog
-from leadblackhole.reporting.io import atomic_write_text, table_to_csv
+from leadblackhole.outputs import atomic_write_text, table_to_csv
 from leadblackhole.simulation import StudyDesign, simulate
 
 HERE = Path(__file__).resolve().parent
@@ -34,8 +34,10 @@ def main() -> None:
     frame = build_analysis_frame(validate_survey(survey))
     exog = main_model_exog(frame)
     data = frame.data[["marketing", "self", "other"]].join(
-        exog.drop(columns="Intercept").rename(columns=lambda c: c.replace(":", "_x_")
-                                              .replace("[T.", "_").replace("]", "")))
+        exog.drop(columns="Intercept").rename(
+            columns=lambda c: c.replace(":", "_x_").replace("[T.", "_").replace("]", "")
+        )
+    )
     atomic_write_text(HERE / "data" / "main_model.csv", table_to_csv(data))
 
     res = fit_main_model(frame)
@@ -45,10 +47,14 @@ def main() -> None:
         r = fit_main_model(frame)
         _ = r.bse
         times.append(time.perf_counter() - t0)
-    print(f"default simulated study: {frame.n} reps, {len(res.params)} parameters, "
-          f"llf {res.llf:.6f}, {res.iterations} Newton iterations")
-    print(f"fit_main_model + standard errors, median of {args.repeats}: "
-          f"{1000 * statistics.median(times):.1f} ms")
+    print(
+        f"default simulated study: {frame.n} reps, {len(res.params)} parameters, "
+        f"llf {res.llf:.6f}, {res.iterations} Newton iterations"
+    )
+    print(
+        f"fit_main_model + standard errors, median of {args.repeats}: "
+        f"{1000 * statistics.median(times):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,10 @@ def main(repeats: int = 200) -> None:
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
     print(f"simulate(StudyDesign()), first call incl. population truth: {first:.2f} s")
-    print(f"simulate(StudyDesign()), median of {repeats} calls: {med * 1e3:.2f} ms "
-          f"({1 / med:.0f} surveys per second)")
+    print(
+        f"simulate(StudyDesign()), median of {repeats} calls: {med * 1e3:.2f} ms "
+        f"({1 / med:.0f} surveys per second)"
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadblackhole.reporting.io import table_to_csv
+from leadblackhole.outputs import table_to_csv
 from leadblackhole.simulation import StudyDesign, simulate
 
 #: Seed used by the fixtures (any fixed value).

@@ -14,8 +14,9 @@ from .conftest import write_csv
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "leadblackhole.cli", *args], cwd=cwd,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "leadblackhole.cli", *args], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_simulate_same_seed_same_bytes(tmp_path):
@@ -39,15 +40,41 @@ def test_default_output_validates(tmp_path, capsys):
 
 def test_validate_reports_excluded_reps(tmp_path, capsys):
     path = tmp_path / "s.csv"
-    assert cli.main(["simulate", "--n-zero-marketing", "12", "--firms", "3",
-                     "--out", str(path), "--truth", str(tmp_path / "truth.csv")]) == 0
+    assert (
+        cli.main(
+            [
+                "simulate",
+                "--n-zero-marketing",
+                "12",
+                "--firms",
+                "3",
+                "--out",
+                str(path),
+                "--truth",
+                str(tmp_path / "truth.csv"),
+            ]
+        )
+        == 0
+    )
     assert cli.main(["validate", str(path)]) == 0
     text = capsys.readouterr().out
     assert "rows read: 473" in text and "analysable reps: 461" in text
     assert "12  no time on marketing leads (pct_marketing = 0)" in text
     truth = pd.read_csv(tmp_path / "truth.csv")
-    assert list(truth["id"]) == ["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9", "H10",
-                                 "H11", "E1"]
+    assert list(truth["id"]) == [
+        "H1",
+        "H2",
+        "H3",
+        "H4",
+        "H5",
+        "H6",
+        "H7",
+        "H8",
+        "H9",
+        "H10",
+        "H11",
+        "E1",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -97,8 +124,10 @@ def test_internal_error_exits_1(monkeypatch, capsys):
 
 
 def test_notebook_command_missing_file_exits_2(tmp_path, capsys):
-    assert cli.main(["notebook", str(tmp_path / "none.ipynb"), "--out",
-                     str(tmp_path / "o.ipynb")]) == 2
+    assert (
+        cli.main(["notebook", str(tmp_path / "none.ipynb"), "--out", str(tmp_path / "o.ipynb")])
+        == 2
+    )
     assert "notebook none.ipynb not found" in capsys.readouterr().err
 
 

@@ -27,8 +27,9 @@ def run_pipeline(root, survey_args, codebook=None):
         if survey_args is not None:
             assert cli.main([*prov, "simulate", *survey_args, "--out", "data/reps.csv"]) == 0
         assert cli.main([*prov, "validate", "data/reps.csv", *cb, "--out", "results"]) == 0
-        assert cli.main([*prov, "measure", "data/reps.csv", *cb,
-                         "--out", "results/measurement"]) == 0
+        assert (
+            cli.main([*prov, "measure", "data/reps.csv", *cb, "--out", "results/measurement"]) == 0
+        )
         assert cli.main([*prov, "fit", "data/reps.csv", *cb, "--out", "results/models"]) == 0
         assert cli.main([*prov, "figures", "data/reps.csv", *cb, "--out", "figures"]) == 0
         assert cli.main([*prov, "report", "--results", "results", "--figures", "figures"]) == 0
@@ -39,26 +40,34 @@ def run_pipeline(root, survey_args, codebook=None):
 
 
 def output_names(root):
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                  if p.is_file() and p.parts[-2] != "data")
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.parts[-2] != "data"
+    )
 
 
 @pytest.fixture(scope="module")
 def pipeline_dir(tmp_path_factory):
     """The default design with 20 extra reps without marketing-lead time."""
-    return run_pipeline(tmp_path_factory.mktemp("pipeline"),
-                        ["--seed", "11", "--n-zero-marketing", "20"])
+    return run_pipeline(
+        tmp_path_factory.mktemp("pipeline"), ["--seed", "11", "--n-zero-marketing", "20"]
+    )
 
 
 def test_other_firms_and_item_counts_give_the_same_outputs(pipeline_dir, tmp_path):
     """Five firms, 3 and 5 items per scale, no zero-time reps: the same set of files."""
-    from leadblackhole.reporting.io import table_to_csv
+    from leadblackhole.outputs import table_to_csv
     from leadblackhole.simulation import StudyDesign, simulate
 
     root = tmp_path / "five"
     (root / "data").mkdir(parents=True)
-    design = StudyDesign.for_firms(5, n_reps=300, prequal_loadings=(0.8, 0.75, 0.7),
-                                   tracking_loadings=(0.8, 0.8, 0.7, 0.7, 0.6))
+    design = StudyDesign.for_firms(
+        5,
+        n_reps=300,
+        prequal_loadings=(0.8, 0.75, 0.7),
+        tracking_loadings=(0.8, 0.8, 0.7, 0.7, 0.6),
+    )
     survey, _ = simulate(design, seed=2)
     (root / "data" / "reps.csv").write_text(table_to_csv(survey))
     run_pipeline(root, None)
@@ -72,13 +81,27 @@ def test_other_firms_and_item_counts_give_the_same_outputs(pipeline_dir, tmp_pat
 
 def test_measure_outputs(pipeline_dir):
     m = pipeline_dir / "results" / "measurement"
-    for name in ("measurement", "cfa_fit", "loadings", "discriminant", "cmv", "descriptives",
-                 "correlations"):
+    for name in (
+        "measurement",
+        "cfa_fit",
+        "loadings",
+        "discriminant",
+        "cmv",
+        "descriptives",
+        "correlations",
+    ):
         for ext in ("csv", "md", "tex"):
             assert (m / f"{name}.{ext}").stat().st_size > 0, (name, ext)
     meas = pd.read_csv(m / "measurement.csv")
-    assert list(meas.columns) == ["scale", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high",
-                                  "composite_reliability", "ave"]
+    assert list(meas.columns) == [
+        "scale",
+        "n_items",
+        "alpha",
+        "alpha_ci_low",
+        "alpha_ci_high",
+        "composite_reliability",
+        "ave",
+    ]
     fit = pd.read_csv(m / "cfa_fit.csv")
     assert list(fit["index"]) == ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
     desc = pd.read_csv(m / "descriptives.csv")
@@ -88,17 +111,44 @@ def test_measure_outputs(pipeline_dir):
 def test_fit_outputs(pipeline_dir):
     d = pipeline_dir / "results" / "models"
     est = pd.read_csv(d / "estimates.csv")
-    assert list(est.columns) == ["model", "equation", "term", "estimate", "std_error",
-                                 "statistic", "p_value", "conf_low", "conf_high"]
+    assert list(est.columns) == [
+        "model",
+        "equation",
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
     assert {"dirichlet", "ols", "fractional_logit", "sur", "probit"} <= set(est["model"])
     hyp = pd.read_csv(d / "hypotheses.csv")
-    assert list(hyp.columns) == ["id", "outcome", "predictor", "moderator", "expected_sign",
-                                 "model", "estimate", "std_error", "statistic", "p_value",
-                                 "conf_low", "conf_high", "supported"]
+    assert list(hyp.columns) == [
+        "id",
+        "outcome",
+        "predictor",
+        "moderator",
+        "expected_sign",
+        "model",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+        "supported",
+    ]
     assert len(hyp[hyp["model"] == "dirichlet"]) == 12
-    for name in ("fit_stats.csv", "regression_table.md", "regression_table.tex",
-                 "regression_table.html", "hypotheses_vs_published.md", "simple_slopes.csv",
-                 "johnson_neyman.csv"):
+    for name in (
+        "fit_stats.csv",
+        "regression_table.md",
+        "regression_table.tex",
+        "regression_table.html",
+        "hypotheses_vs_published.md",
+        "simple_slopes.csv",
+        "johnson_neyman.csv",
+    ):
         assert (d / name).stat().st_size > 0, name
 
 
@@ -129,9 +179,15 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, default_survey, command,
 def test_fit_bootstrap_is_seeded(tmp_path, survey_csv):
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):
-        assert cli.main(["fit", str(survey_csv), "--out", str(out), "--bootstrap", "20",
-                         "--seed", "3"]) == 0
-    assert (a / "hypotheses_bootstrap.csv").read_bytes() == (b / "hypotheses_bootstrap.csv").read_bytes()
+        assert (
+            cli.main(
+                ["fit", str(survey_csv), "--out", str(out), "--bootstrap", "20", "--seed", "3"]
+            )
+            == 0
+        )
+    assert (a / "hypotheses_bootstrap.csv").read_bytes() == (
+        b / "hypotheses_bootstrap.csv"
+    ).read_bytes()
     boot = pd.read_csv(a / "hypotheses_bootstrap.csv")
     assert (boot["n_boot"] == 20).all() and (boot["boot_std_error"] > 0).all()
     assert (a / "simple_slopes.csv").read_bytes() == (b / "simple_slopes.csv").read_bytes()
@@ -139,8 +195,23 @@ def test_fit_bootstrap_is_seeded(tmp_path, survey_csv):
 
 def test_fit_firm_block_bootstrap(tmp_path, survey_csv):
     out = tmp_path / "firm"
-    assert cli.main(["fit", str(survey_csv), "--out", str(out), "--bootstrap", "8",
-                     "--bootstrap-scheme", "firm", "--seed", "5"]) == 0
+    assert (
+        cli.main(
+            [
+                "fit",
+                str(survey_csv),
+                "--out",
+                str(out),
+                "--bootstrap",
+                "8",
+                "--bootstrap-scheme",
+                "firm",
+                "--seed",
+                "5",
+            ]
+        )
+        == 0
+    )
     boot = pd.read_csv(out / "hypotheses_bootstrap.csv")
     assert set(boot["scheme"]) == {"firm"}
     assert cli.main(["fit", str(survey_csv), "--bootstrap-scheme", "cluster"]) == 2

@@ -95,7 +95,9 @@ def test_fewer_than_two_firms(tmp_path):
     df = small_survey()
     df["firm"] = "Only"
     df.loc[0, "pq_1"] = 0
-    with pytest.raises(SurveyValidationError, match="at least 2 firms are required; the file has 1") as ei:
+    with pytest.raises(
+        SurveyValidationError, match="at least 2 firms are required; the file has 1"
+    ) as ei:
         load_survey(write_csv(tmp_path, df))
     assert len(problems_of(ei)) == 2  # the cell problem is reported too
 
@@ -181,16 +183,23 @@ def test_file_formats_give_the_same_survey(tmp_path, fmt):
 
 
 def test_other_firms_items_and_zero_time_reps_validate(tmp_path):
-    design = StudyDesign.for_firms(5, prequal_loadings=(0.8, 0.8, 0.7),
-                                   tracking_loadings=(0.8, 0.75, 0.7, 0.7, 0.6),
-                                   n_zero_marketing=25, n_reps=200)
+    design = StudyDesign.for_firms(
+        5,
+        prequal_loadings=(0.8, 0.8, 0.7),
+        tracking_loadings=(0.8, 0.75, 0.7, 0.7, 0.6),
+        n_zero_marketing=25,
+        n_reps=200,
+    )
     df = simulate(design, seed=11).survey
-    df["firm"] = df["firm"].map(dict(zip("ABCDE", ["Acme", "Bolt", "Crux", "Dyna", "Echo"],
-                                         strict=True)))
+    df["firm"] = df["firm"].map(
+        dict(zip("ABCDE", ["Acme", "Bolt", "Crux", "Dyna", "Echo"], strict=True))
+    )
     frame = build_analysis_frame(load_survey(write_csv(tmp_path, df)))
     assert frame.n_read == 225 and frame.n == 200
     assert frame.firms == ["Acme", "Bolt", "Crux", "Dyna", "Echo"]
-    assert (frame.exclusions["reason"] == "no time on marketing leads (pct_marketing = 0)").sum() == 25
+    assert (
+        frame.exclusions["reason"] == "no time on marketing leads (pct_marketing = 0)"
+    ).sum() == 25
     assert frame.scales["prequal"] == ["pq_1", "pq_2", "pq_3"]
     assert len(frame.scales["tracking"]) == 5
 
@@ -221,13 +230,25 @@ items = ["C1", "C2"]
 
 def renamed_survey(n: int = 60) -> pd.DataFrame:
     df = small_survey(n)
-    out = pd.DataFrame({
-        "RespID": df["rep_id"], "Company": df["firm"],
-        "P_a": df["pq_1"], "P_b": df["pq_2"], "P_c": 8 - df["pq_3"],
-        "M_a": df["mt_1"], "M_b": df["mt_2"], "C1": df["mt_3"], "C2": df["mt_4"],
-        "Q12": df["lead_volume"], "Years": df["experience"], "Quota": df["quota_pct"],
-        "T_mkt": df["pct_marketing"], "T_self": df["pct_self"], "T_oth": df["pct_other"],
-    })
+    out = pd.DataFrame(
+        {
+            "RespID": df["rep_id"],
+            "Company": df["firm"],
+            "P_a": df["pq_1"],
+            "P_b": df["pq_2"],
+            "P_c": 8 - df["pq_3"],
+            "M_a": df["mt_1"],
+            "M_b": df["mt_2"],
+            "C1": df["mt_3"],
+            "C2": df["mt_4"],
+            "Q12": df["lead_volume"],
+            "Years": df["experience"],
+            "Quota": df["quota_pct"],
+            "T_mkt": df["pct_marketing"],
+            "T_self": df["pct_self"],
+            "T_oth": df["pct_other"],
+        }
+    )
     return out
 
 
@@ -236,8 +257,11 @@ def test_codebook_maps_names_and_reverse_codes(tmp_path):
     cb.write_text(CODEBOOK)
     survey = load_survey(write_csv(tmp_path, renamed_survey()), codebook=cb)
     src = small_survey(60)
-    assert survey.scales == {"prequal": ("pq_1", "pq_2", "pq_3"), "tracking": ("mt_1", "mt_2"),
-                             "commitment": ("commitment_1", "commitment_2")}
+    assert survey.scales == {
+        "prequal": ("pq_1", "pq_2", "pq_3"),
+        "tracking": ("mt_1", "mt_2"),
+        "commitment": ("commitment_1", "commitment_2"),
+    }
     np.testing.assert_array_equal(survey.data["pq_3"], src["pq_3"])  # reverse-coded back
     np.testing.assert_array_equal(survey.data["commitment_2"], src["mt_4"])
     assert survey.reversed_items == ("pq_3",)
@@ -322,11 +346,11 @@ def test_compression_closed_form():
 
 def test_missing_data_policy(tmp_path):
     df = small_survey(60).astype(object)
-    df.loc[0, ["pq_1", "pq_2", "pq_3"]] = ""          # 1 of 4 items left: excluded
-    df.loc[1, ["pq_1", "pq_2"]] = ""                  # 2 of 4 (half): kept
-    df.loc[2, "experience"] = ""                      # required value missing
-    df.loc[3, "variable_pay_pct"] = ""                # optional control present: excluded
-    df.loc[4, "hours_per_week"] = ""                  # descriptive only: kept
+    df.loc[0, ["pq_1", "pq_2", "pq_3"]] = ""  # 1 of 4 items left: excluded
+    df.loc[1, ["pq_1", "pq_2"]] = ""  # 2 of 4 (half): kept
+    df.loc[2, "experience"] = ""  # required value missing
+    df.loc[3, "variable_pay_pct"] = ""  # optional control present: excluded
+    df.loc[4, "hours_per_week"] = ""  # descriptive only: kept
     df.loc[5, ["pct_marketing", "pct_self", "pct_other"]] = [0, 50, 50]
     frame = build_analysis_frame(load_survey(write_csv(tmp_path, df)))
     reasons = dict(zip(frame.exclusions["row"], frame.exclusions["reason"], strict=True))
@@ -339,7 +363,8 @@ def test_missing_data_policy(tmp_path):
     assert frame.n == 56
     kept = frame.raw.set_index("rep_id")
     assert kept.loc[df.loc[1, "rep_id"], "prequal"] == pytest.approx(
-        float(np.mean([int(df.loc[1, "pq_3"]), int(df.loc[1, "pq_4"])])))
+        float(np.mean([int(df.loc[1, "pq_3"]), int(df.loc[1, "pq_4"])]))
+    )
     # the zero-time rep stays in the selection frame for the probit
     assert len(frame.selection) == 57 and frame.selection["any_marketing"].sum() == 56
 
@@ -361,15 +386,21 @@ _JUNK = st.one_of(
     st.text(alphabet=string.printable, max_size=6),
     st.sampled_from(["", "nan", "-1", "1e309", "0", "7", "8", "3.5", "100", "101", " ", "NA"]),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
-    st.integers(-10**6, 10**6).map(str),
+    st.integers(-(10**6), 10**6).map(str),
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cells=st.lists(st.tuples(st.integers(0, len(_BASE) - 1),
-                                st.integers(0, len(_BASE.columns) - 1), _JUNK),
-                      min_size=1, max_size=8),
-       drop=st.lists(st.integers(0, len(_BASE.columns) - 1), max_size=2))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cells=st.lists(
+        st.tuples(st.integers(0, len(_BASE) - 1), st.integers(0, len(_BASE.columns) - 1), _JUNK),
+        min_size=1,
+        max_size=8,
+    ),
+    drop=st.lists(st.integers(0, len(_BASE.columns) - 1), max_size=2),
+)
 def test_random_corruption_gives_survey_or_validation_error(tmp_path, cells, drop):
     df = _BASE.copy()
     for r, c, v in cells:
@@ -378,8 +409,9 @@ def test_random_corruption_gives_survey_or_validation_error(tmp_path, cells, dro
     path = tmp_path / "fuzz.csv"
     df.to_csv(path, index=False)
     try:
-        survey = validate_survey(pd.read_csv(path, dtype=str, keep_default_na=False,
-                                             na_values=[""]), source="fuzz.csv")
+        survey = validate_survey(
+            pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]), source="fuzz.csv"
+        )
         load_survey(path)
     except SurveyValidationError as exc:
         assert exc.problems

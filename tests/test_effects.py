@@ -42,18 +42,18 @@ from leadblackhole.effects.probing import (
     simple_slopes,
     simulate_effects,
 )
-from leadblackhole.effects.registry import HYPOTHESES
 from leadblackhole.effects.report import REPORT_FILES, run_hypotheses
-from leadblackhole.effects.shares import (
+from leadblackhole.exceptions import EstimationError
+from leadblackhole.models.dirichlet import DirichletRegression
+from leadblackhole.models.main import fit_main_model
+from leadblackhole.models.robustness import fit_fractional_logit, fit_ols
+from leadblackhole.registry import HYPOTHESES
+from leadblackhole.shares import (
     cross_partial,
     share_derivative,
     term_derivative,
     term_second_derivative,
 )
-from leadblackhole.exceptions import EstimationError
-from leadblackhole.models.dirichlet import DirichletRegression
-from leadblackhole.models.main import fit_main_model
-from leadblackhole.models.robustness import fit_fractional_logit, fit_ols
 from leadblackhole.simulation import (
     DEFAULT_BETA_MARKETING,
     DEFAULT_BETA_SELF,
@@ -76,8 +76,12 @@ def _frame(design: StudyDesign, seed: int):
 def study():
     """The default simulated study (heaped percents) with its three fitted models."""
     frame = _frame(StudyDesign(), FIXTURE_SEED)
-    return {"frame": frame, "dirichlet": fit_main_model(frame), "ols": fit_ols(frame),
-            "frac": fit_fractional_logit(frame)}
+    return {
+        "frame": frame,
+        "dirichlet": fit_main_model(frame),
+        "ols": fit_ols(frame),
+        "frac": fit_fractional_logit(frame),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +116,7 @@ def _fd_effect(results, kind: str, data: pd.DataFrame, h) -> float:
     if h.moderator is None:
         return float(np.mean((shifted(sx, 0) - shifted(-sx, 0)) / (2 * sx)))
     sm_ = 1e-3 * data[h.moderator].std()
-    cross = (shifted(sx, sm_) - shifted(sx, -sm_) - shifted(-sx, sm_) + shifted(-sx, -sm_))
+    cross = shifted(sx, sm_) - shifted(sx, -sm_) - shifted(-sx, sm_) + shifted(-sx, -sm_)
     return float(np.mean(cross / (4 * sx * sm_)))
 
 
@@ -200,7 +204,8 @@ def test_unconditional_variance_adds_the_variance_over_reps(study):
     per_rep = share_derivative(X, term_derivative(terms, values, h.predictor, len(X)), B, 2)[:, 0]
     extra = per_rep.var(ddof=1) / len(X)
     assert unc.loc["H1", "std_error"] ** 2 == pytest.approx(
-        cond.loc["H1", "std_error"] ** 2 + extra, rel=1e-10)
+        cond.loc["H1", "std_error"] ** 2 + extra, rel=1e-10
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -273,8 +278,9 @@ def test_monte_carlo_bias_and_coverage_of_dirichlet_effects():
     err = est.mean(axis=0) - tv
     mcse = est.std(axis=0, ddof=1) / np.sqrt(MC_REPS)
     cover = ((low <= tv) & (tv <= high)).mean(axis=0)
-    report = pd.DataFrame({"truth": tv, "mean_error": err, "mc_se": mcse, "coverage": cover},
-                          index=ids)
+    report = pd.DataFrame(
+        {"truth": tv, "mean_error": err, "mc_se": mcse, "coverage": cover}, index=ids
+    )
     print(f"\n{MC_REPS} replications in {elapsed:.1f} s\n{report.round(5)}")
     # bias: every mean error within 3 Monte Carlo SEs of zero
     assert (np.abs(err) <= 3 * mcse).all(), report
@@ -299,16 +305,19 @@ def test_truly_null_effects_are_not_supported_beyond_the_test_size():
     p, supported = [], []
     for r in range(MC_REPS):
         frame = _frame(design, 20_000 + r)
-        res = DirichletRegression(frame.data[list(COMPONENTS)],
-                                  design_matrix(frame.data)).fit(start_params=start)
+        res = DirichletRegression(frame.data[list(COMPONENTS)], design_matrix(frame.data)).fit(
+            start_params=start
+        )
         start = res.params.to_numpy()
         tab = model_effects(res, frame, kind="dirichlet").set_index("id").loc[nulls]
         p.append(tab["p_value"].to_numpy())
         supported.append(tab["supported"].to_numpy(dtype=bool))
     reject = (np.array(p) < 0.05).sum(axis=0)
     support = np.array(supported).sum(axis=0)
-    print(f"\nnull rejections of {MC_REPS}: {dict(zip(nulls, reject.tolist(), strict=True))}, "
-          f"'supported': {dict(zip(nulls, support.tolist(), strict=True))}")
+    print(
+        f"\nnull rejections of {MC_REPS}: {dict(zip(nulls, reject.tolist(), strict=True))}, "
+        f"'supported': {dict(zip(nulls, support.tolist(), strict=True))}"
+    )
     # two-sided size 5%: at most the 99.5% quantile of Binomial(200, 0.05) = 19;
     # 'supported' also needs the expected sign (one-sided 2.5%): Binomial(200, 0.025) -> 11
     assert (reject <= stats.binom.ppf(0.995, MC_REPS, 0.05)).all()
@@ -345,8 +354,8 @@ def test_hypothesis_table_layout(study):
 def test_published_comparison_says_whether_results_agree(study):
     t = hypothesis_table(study["frame"], study["dirichlet"])
     forced = t.copy()
-    forced.loc[forced["id"] == "H3", "estimate"] = -0.5   # opposite sign, significant
-    forced.loc[forced["id"] == "H4", "p_value"] = 0.2     # right sign, not significant
+    forced.loc[forced["id"] == "H3", "estimate"] = -0.5  # opposite sign, significant
+    forced.loc[forced["id"] == "H4", "p_value"] = 0.2  # right sign, not significant
     comp = published_comparison(forced).set_index("id")
     assert comp.loc["H3", "agrees"] == "no" and comp.loc["H3", "result"].startswith("opposite")
     assert comp.loc["H4", "result"] == "expected sign, not significant"
@@ -371,9 +380,10 @@ def test_simple_slopes_of_a_linear_model_are_beta_x_plus_beta_xm_m(study):
         # the other moderator of x is centred, so only this interaction moves
         other = [t for t in res.params.index if t.endswith(f":{x}") and t != term]
         shift = sum(res.params[t] * frame.data[t.split(":")[0]].mean() for t in other)
-        assert r.estimate == pytest.approx(res.params[x] + res.params[term] * m0 + shift,
-                                           rel=1e-10, abs=1e-12)
-        var = V.loc[x, x] + 2 * m0 * V.loc[x, term] + m0 ** 2 * V.loc[term, term]
+        assert r.estimate == pytest.approx(
+            res.params[x] + res.params[term] * m0 + shift, rel=1e-10, abs=1e-12
+        )
+        var = V.loc[x, x] + 2 * m0 * V.loc[x, term] + m0**2 * V.loc[term, term]
         assert r.std_error == pytest.approx(np.sqrt(var), rel=1e-6)
     user = slopes[(slopes["level"] == "value")]
     # user values are on the raw scale: 2 years of experience, centred at the mean
@@ -402,9 +412,9 @@ def test_johnson_neyman_of_a_linear_model_matches_the_quadratic(study):
     V = res.cov_params()
     c = stats.norm.isf(0.025)
     # (b1 + b3 z)^2 = c^2 (V11 + 2 z V13 + z^2 V33), z centred
-    a2 = b3 ** 2 - c ** 2 * V.loc[f"{m}:{x}", f"{m}:{x}"]
-    a1 = 2 * (b1 * b3 - c ** 2 * V.loc[x, f"{m}:{x}"])
-    a0 = b1 ** 2 - c ** 2 * V.loc[x, x]
+    a2 = b3**2 - c**2 * V.loc[f"{m}:{x}", f"{m}:{x}"]
+    a1 = 2 * (b1 * b3 - c**2 * V.loc[x, f"{m}:{x}"])
+    a0 = b1**2 - c**2 * V.loc[x, x]
     roots = np.sort(np.roots([a2, a1, a0]).real) + frame.means[m]
     span = (roots.min() - 5, roots.max() + 5)
     jn = johnson_neyman(res, frame, x, m, variance="conditional", span=span, grid=301)
@@ -421,8 +431,9 @@ def test_johnson_neyman_boundaries_solve_t_equals_critical_value(study):
     checked = 0
     for h in MODERATIONS:
         for method in ("normal", "esarey_sumner"):
-            jn = johnson_neyman(res, frame, h.predictor, h.moderator, critical=method,
-                                variance="conditional")
+            jn = johnson_neyman(
+                res, frame, h.predictor, h.moderator, critical=method, variance="conditional"
+            )
             for b in jn.boundaries:
                 # independent evaluation at the boundary: closed-form derivative of
                 # the shares (shares.py) on a rebuilt design; SE from a central-
@@ -441,8 +452,9 @@ def test_johnson_neyman_boundaries_solve_t_equals_critical_value(study):
                 for j in range(theta.size):
                     e = np.zeros(theta.size)
                     e[j] = 1e-6
-                    g[j] = (effect((theta + e).reshape(2, -1).T)
-                            - effect((theta - e).reshape(2, -1).T)) / 2e-6
+                    g[j] = (
+                        effect((theta + e).reshape(2, -1).T) - effect((theta - e).reshape(2, -1).T)
+                    ) / 2e-6
                 t = effect(B) / np.sqrt(g @ model.cov @ g)
                 assert abs(t) == pytest.approx(jn.critical_value, abs=1e-6), (h.id, method, b)
                 checked += 1
@@ -458,12 +470,13 @@ def test_esarey_sumner_critical_value(study):
     assert c == pytest.approx(2.2414, abs=1e-4)
     # with t reference distribution (df = 10) the same rank gives the t quantile
     assert esarey_sumner_critical([30.0, 0.0], [1.0, 1.0], df=10) == pytest.approx(
-        stats.t(10).isf(0.0125))
+        stats.t(10).isf(0.0125)
+    )
     frame, res = study["frame"], study["dirichlet"]
     table, analyses = johnson_neyman_table(res, frame)
     es = table[table["method"] == "esarey_sumner"]["critical_value"]
-    assert (es >= stats.norm.isf(0.025) - 1e-12).all()         # never below 1.96
-    assert (es <= stats.norm.isf(0.025 / 201) + 1e-12).all()   # never above Bonferroni
+    assert (es >= stats.norm.isf(0.025) - 1e-12).all()  # never below 1.96
+    assert (es <= stats.norm.isf(0.025 / 201) + 1e-12).all()  # never above Bonferroni
     for h in MODERATIONS:  # a larger critical value can only shrink the region
         normal = analyses[(h.id, "normal")].curve["significant"]
         fdr = analyses[(h.id, "esarey_sumner")].curve["significant"]
@@ -483,8 +496,15 @@ def test_johnson_neyman_table_layout(study):
 # the report
 # ----------------------------------------------------------------------------
 def test_run_hypotheses_writes_every_table(study, tmp_path):
-    rep = run_hypotheses(study["frame"], study["dirichlet"], study["ols"], study["frac"],
-                         bootstrap=5, seed=3, jn_grid=51)
+    rep = run_hypotheses(
+        study["frame"],
+        study["dirichlet"],
+        study["ols"],
+        study["frac"],
+        bootstrap=5,
+        seed=3,
+        jn_grid=51,
+    )
     paths = rep.write(tmp_path)
     assert sorted(paths) == sorted(REPORT_FILES)
     for p in paths.values():
@@ -507,8 +527,11 @@ class _Fake:
 
     def __init__(self, params, cov=None, model=None):
         self.params = params
-        self._cov = cov if cov is not None else pd.DataFrame(
-            np.eye(len(params)), index=params.index, columns=params.index)
+        self._cov = (
+            cov
+            if cov is not None
+            else pd.DataFrame(np.eye(len(params)), index=params.index, columns=params.index)
+        )
         if model is not None:
             self.model = model
 
@@ -529,8 +552,9 @@ def test_model_errors(study):
         pres = poisson.fit()
     with pytest.raises(EffectsError, match="binomial family with logit link"):
         detect_model_kind(pres)
-    common = DirichletRegression(frame.data[list(COMPONENTS)], X[["Intercept", "prequal"]],
-                                 parametrization="common").fit()
+    common = DirichletRegression(
+        frame.data[list(COMPONENTS)], X[["Intercept", "prequal"]], parametrization="common"
+    ).fit()
     with pytest.raises(EffectsError, match="alternative parametrization"):
         detect_model_kind(common)
     with pytest.raises(EffectsError, match="kind must be one of"):
@@ -541,13 +565,15 @@ def test_model_errors(study):
         ShareModel.from_results(study["dirichlet"], kind="ols")
     p = pd.Series([0.1, 0.2], index=["Intercept", "prequal"])
     with pytest.raises(EffectsError, match="lacks entries"):
-        ShareModel.from_results(_Fake(p, cov=pd.DataFrame([[1.0]], index=["x"], columns=["x"])),
-                                kind="ols")
+        ShareModel.from_results(
+            _Fake(p, cov=pd.DataFrame([[1.0]], index=["x"], columns=["x"])), kind="ols"
+        )
     nan_cov = pd.DataFrame(np.full((2, 2), np.nan), index=p.index, columns=p.index)
     with pytest.raises(EffectsError, match="not finite"):
         ShareModel.from_results(_Fake(p, cov=nan_cov), kind="ols")
-    idx = pd.MultiIndex.from_tuples([("marketing", "Intercept"), ("self", "prequal")],
-                                    names=["equation", "term"])
+    idx = pd.MultiIndex.from_tuples(
+        [("marketing", "Intercept"), ("self", "prequal")], names=["equation", "term"]
+    )
     with pytest.raises(EffectsError, match="same terms"):
         ShareModel.from_results(_Fake(pd.Series([0.0, 0.0], index=idx)), kind="dirichlet")
 
@@ -673,8 +699,7 @@ def test_refit_errors(study, monkeypatch):
     with pytest.raises(EstimationError, match="non-finite coefficients"):
         probing._refit(ols, nan)
     original = DirichletRegression.fit
-    monkeypatch.setattr(DirichletRegression, "fit",
-                        lambda self, **kw: original(self, maxiter=0))
+    monkeypatch.setattr(DirichletRegression, "fit", lambda self, **kw: original(self, maxiter=0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(EstimationError, match="the refit did not converge"):

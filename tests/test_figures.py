@@ -10,10 +10,10 @@ from PIL import Image
 
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.effects.effects import EffectsError
-from leadblackhole.effects.registry import HYPOTHESES
 from leadblackhole.effects.report import run_hypotheses
 from leadblackhole.models.main import fit_main_model
 from leadblackhole.models.robustness import fit_fractional_logit, fit_ols
+from leadblackhole.registry import HYPOTHESES
 from leadblackhole.reporting.figures import (
     FIGURE_CAPTIONS,
     FIGURE_FORMATS,
@@ -59,7 +59,7 @@ def test_every_figure_is_written_and_reproducible(fitted, tmp_path):
         assert data == b.read_bytes(), f"{a.name} differs between two runs"
         if a.suffix == ".png":
             assert data.startswith(b"\x89PNG\r\n\x1a\n")
-            assert b"Software" not in data   # no tool/version stamp
+            assert b"Software" not in data  # no tool/version stamp
             with Image.open(io.BytesIO(data)) as im:
                 # 200 dpi (figures.py) and at least a journal column (3.5 in) wide
                 dpi = im.info["dpi"][0]
@@ -91,7 +91,7 @@ def test_figure_errors(fitted, tmp_path):
         figure_bytes(Figure(), "svg")
     with pytest.raises(ValueError, match="formats must be among"):
         make_figures(frame, res, tmp_path / "x", report=report, formats=("jpg",))
-    assert not (tmp_path / "x").exists()   # nothing written on error
+    assert not (tmp_path / "x").exists()  # nothing written on error
     table = report.hypotheses
     with pytest.raises(EffectsError, match="no rows for the Dirichlet model"):
         plot_effects(table[table["model"] == "ols"], frame)

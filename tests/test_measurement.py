@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import leadblackhole.reporting.io as reporting_io
+import leadblackhole.outputs as reporting_io
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError
 from leadblackhole.measurement import (
     FIT_INDICES,
@@ -62,8 +62,9 @@ def cfa_of(name: str) -> CFAResult:
     return _CFA_CACHE[name]
 
 
-def simulate_items(n_items: tuple[int, ...], n: int = 300, seed: int = 7,
-                   phi: float = 0.4) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+def simulate_items(
+    n_items: tuple[int, ...], n: int = 300, seed: int = 7, phi: float = 0.4
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Likert items (1..7) from a correlated-factor model, loadings 0.75-0.85."""
     rng = np.random.default_rng(seed)
     m = len(n_items)
@@ -83,6 +84,7 @@ def simulate_items(n_items: tuple[int, ...], n: int = 300, seed: int = 7,
 # ---------------------------------------------------------------------------
 # reliability against psych
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.reference
 @pytest.mark.parametrize("name", DATASETS)
@@ -114,7 +116,8 @@ def test_cronbach_alpha_single_scale_matches_psych():
     expected = next(r for r in ref["alpha"] if r["scale"] == "tracking")
     assert res.alpha == pytest.approx(expected["raw_alpha"], abs=1e-10)
     assert (res.ci_low, res.ci_high) == pytest.approx(
-        (expected["feldt_low"], expected["feldt_high"]), abs=1e-8)
+        (expected["feldt_low"], expected["feldt_high"]), abs=1e-8
+    )
 
 
 def test_composite_reliability_and_ave_hand_values():
@@ -127,6 +130,7 @@ def test_composite_reliability_and_ave_hand_values():
 # ---------------------------------------------------------------------------
 # CFA against lavaan
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.reference
 @pytest.mark.parametrize("name", DATASETS)
@@ -164,7 +168,8 @@ def test_cfa_factor_correlations_match_lavaan(name):
     got = cfa_of(name).factor_correlation_table
     lav = pd.DataFrame(ref["cfa"]["factor_correlations"])  # standardizedSolution(), op "~~"
     assert list(zip(got["scale_a"], got["scale_b"], strict=True)) == list(
-        zip(lav["scale_a"], lav["scale_b"], strict=True))
+        zip(lav["scale_a"], lav["scale_b"], strict=True)
+    )
     np.testing.assert_allclose(got["correlation"], lav["correlation"], atol=TOL)
     np.testing.assert_allclose(got["se"], lav["se"], atol=TOL)
 
@@ -176,12 +181,13 @@ def test_cfa_unstandardized_estimates_match_lavaan():
     lav = pd.DataFrame(ref["cfa"]["unstandardized"])  # parameterEstimates(fit)
     lam = lav[lav["op"] == "=~"]
     res = lav[(lav["op"] == "~~") & (lav["lhs"] == lav["rhs"]) & lav["lhs"].str.contains("_")]
-    np.testing.assert_allclose(got.loc[got["parameter"] == "loading", "estimate"], lam["est"],
-                               atol=TOL)
-    np.testing.assert_allclose(got.loc[got["parameter"] == "loading", "se"], lam["se"],
-                               atol=TOL)
-    np.testing.assert_allclose(got.loc[got["parameter"] == "residual_variance", "estimate"],
-                               res["est"], atol=TOL)
+    np.testing.assert_allclose(
+        got.loc[got["parameter"] == "loading", "estimate"], lam["est"], atol=TOL
+    )
+    np.testing.assert_allclose(got.loc[got["parameter"] == "loading", "se"], lam["se"], atol=TOL)
+    np.testing.assert_allclose(
+        got.loc[got["parameter"] == "residual_variance", "estimate"], res["est"], atol=TOL
+    )
 
 
 @pytest.mark.reference
@@ -248,8 +254,10 @@ def test_noise_factor_can_fail_to_converge_and_warns():
     # likelihood pushes one noise loading towards infinity (a Heywood case), and the
     # fit warns instead of returning silently. Alpha still shows the problem.
     items, scales = _with_noise_scale(seed=13)
-    with pytest.warns(ConvergenceWarning, match="did not converge"), \
-            pytest.warns(UserWarning, match="improper CFA solution"):
+    with (
+        pytest.warns(ConvergenceWarning, match="did not converge"),
+        pytest.warns(UserWarning, match="improper CFA solution"),
+    ):
         res = fit_cfa(items, scales)
     assert not res.converged and res.improper
     assert scale_alphas(items, scales).set_index("scale").loc["noise", "alpha"] < 0.3
@@ -258,6 +266,7 @@ def test_noise_factor_can_fail_to_converge_and_warns():
 # ---------------------------------------------------------------------------
 # validity and CMV against values computed in R
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.reference
 @pytest.mark.parametrize("name", DATASETS)
@@ -285,8 +294,16 @@ def test_discriminant_table_flags_indistinct_scales():
     # two "scales" that measure one factor: phi = 0.98 in the generating model
     items, scales = simulate_items((4, 4), n=400, seed=3, phi=0.98)
     table = discriminant_validity(items, scales)
-    assert list(table.columns) == ["scale_a", "scale_b", "factor_correlation", "sqrt_ave_a",
-                                   "sqrt_ave_b", "fornell_larcker_pass", "htmt", "htmt_pass"]
+    assert list(table.columns) == [
+        "scale_a",
+        "scale_b",
+        "factor_correlation",
+        "sqrt_ave_a",
+        "sqrt_ave_b",
+        "fornell_larcker_pass",
+        "htmt",
+        "htmt_pass",
+    ]
     assert not table.loc[0, "fornell_larcker_pass"]
     assert not table.loc[0, "htmt_pass"]
     assert table.loc[0, "htmt"] > 0.9
@@ -330,13 +347,23 @@ def test_cmv_table_layout():
 # any number of scales and items
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n_items", [(3,), (2, 2), (2, 3), (3, 5, 2), (2, 2, 2, 2), (6, 4, 3, 2, 5)])
+
+@pytest.mark.parametrize(
+    "n_items", [(3,), (2, 2), (2, 3), (3, 5, 2), (2, 2, 2, 2), (6, 4, 3, 2, 5)]
+)
 def test_pipeline_any_number_of_scales_and_items(n_items):
     items, scales = simulate_items(n_items, n=300, seed=sum(n_items))
     rep = run_measurement(items, scales)
     m, p = len(n_items), sum(n_items)
-    assert list(rep.measurement.columns) == ["scale", "n_items", "alpha", "alpha_ci_low",
-                                             "alpha_ci_high", "composite_reliability", "ave"]
+    assert list(rep.measurement.columns) == [
+        "scale",
+        "n_items",
+        "alpha",
+        "alpha_ci_low",
+        "alpha_ci_high",
+        "composite_reliability",
+        "ave",
+    ]
     assert list(rep.measurement["n_items"]) == list(n_items)
     assert list(rep.cfa_fit.columns) == ["index", "value"]
     assert list(rep.cfa_fit["index"]) == ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
@@ -364,9 +391,12 @@ def test_single_two_item_scale_is_not_identified():
 # errors
 # ---------------------------------------------------------------------------
 
+
 def test_error_scale_with_fewer_than_two_items():
     items, _ = simulate_items((3, 3))
-    with pytest.raises(EstimationError, match="scale 'solo' has 1 item; every scale needs at least 2"):
+    with pytest.raises(
+        EstimationError, match="scale 'solo' has 1 item; every scale needs at least 2"
+    ):
         run_measurement(items, {"solo": ["s0_0"], "scale1": ["s1_0", "s1_1", "s1_2"]})
 
 
@@ -408,6 +438,7 @@ def test_error_non_numeric_item():
 # ---------------------------------------------------------------------------
 # missing data, immutability, descriptives
 # ---------------------------------------------------------------------------
+
 
 def test_listwise_deletion_across_all_items():
     items, scales, ref = load("two_factor")
@@ -461,15 +492,17 @@ def test_correlation_table_puts_alpha_on_diagonal():
     assert table.loc["prequal", "prequal"] == pytest.approx(alphas["prequal"])
     assert np.isnan(table.loc["tenure", "tenure"])
     assert table.loc["prequal", "tracking"] == pytest.approx(
-        np.corrcoef(scores["prequal"], scores["tracking"])[0, 1])
+        np.corrcoef(scores["prequal"], scores["tracking"])[0, 1]
+    )
     assert table.loc["prequal", "tracking"] == table.loc["tracking", "prequal"]
 
 
 def test_run_measurement_with_variables_and_groups():
     items, scales, _ = load("three_factor")
     variables = scale_scores(items, scales)
-    groups = pd.Series(np.where(np.arange(len(items)) % 2 == 0, "firm1", "firm2"),
-                       index=items.index)
+    groups = pd.Series(
+        np.where(np.arange(len(items)) % 2 == 0, "firm1", "firm2"), index=items.index
+    )
     rep = run_measurement(items, scales, variables=variables, groups=groups)
     assert set(rep.descriptives["group"]) == {"all", "firm1", "firm2"}
     assert list(rep.correlations["variable"]) == ["prequal", "tracking", "feedback"]
@@ -481,6 +514,7 @@ def test_run_measurement_with_variables_and_groups():
 # writing
 # ---------------------------------------------------------------------------
 
+
 def test_report_write_produces_every_file(tmp_path):
     items, scales, _ = load("three_factor")
     rep = run_measurement(items, scales)
@@ -488,12 +522,26 @@ def test_report_write_produces_every_file(tmp_path):
     expected = {f"{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")}
     assert set(paths) == expected
     assert {p.name for p in (tmp_path / "out").iterdir()} == expected
-    for name in ("measurement", "cfa_fit", "loadings", "discriminant", "cmv", "descriptives",
-                 "correlations"):
+    for name in (
+        "measurement",
+        "cfa_fit",
+        "loadings",
+        "discriminant",
+        "cmv",
+        "descriptives",
+        "correlations",
+    ):
         assert name in TABLE_NAMES
     back = pd.read_csv(tmp_path / "out" / "measurement.csv")
-    assert list(back.columns) == ["scale", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high",
-                                  "composite_reliability", "ave"]
+    assert list(back.columns) == [
+        "scale",
+        "n_items",
+        "alpha",
+        "alpha_ci_low",
+        "alpha_ci_high",
+        "composite_reliability",
+        "ave",
+    ]
     np.testing.assert_allclose(back["alpha"], rep.measurement["alpha"], rtol=1e-9)
 
 

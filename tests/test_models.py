@@ -43,7 +43,7 @@ from leadblackhole.models import (
 )
 from leadblackhole.models.report import OUTPUT_FILES, STARS_LEGEND, WALD_COLUMNS
 from leadblackhole.models.robustness import ESTIMATE_COLUMNS, FIT_STAT_COLUMNS
-from leadblackhole.reporting.io import OutputSet
+from leadblackhole.outputs import OutputSet
 from leadblackhole.specification import design_matrix
 
 REF_DIR = Path(__file__).parent / "reference" / "models"
@@ -63,10 +63,14 @@ def make_frame(data: pd.DataFrame, selection: pd.DataFrame | None = None) -> Ana
     """An AnalysisFrame around already-built analysis data (as the CSV files hold)."""
     selection = data.assign(any_marketing=1) if selection is None else selection
     return AnalysisFrame(
-        data=data.reset_index(drop=True), raw=data.reset_index(drop=True),
-        means=pd.Series(dtype=float), selection=selection.reset_index(drop=True),
+        data=data.reset_index(drop=True),
+        raw=data.reset_index(drop=True),
+        means=pd.Series(dtype=float),
+        selection=selection.reset_index(drop=True),
         exclusions=pd.DataFrame(columns=["row", "rep_id", "reason"]),
-        n_read=len(selection), n_compressed=0, scales={},
+        n_read=len(selection),
+        n_compressed=0,
+        scales={},
     )
 
 
@@ -87,8 +91,9 @@ def report(frames) -> ModelReport:
 
 
 def assert_rel(actual, desired, rtol=RTOL):
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(desired, float),
-                               rtol=rtol, atol=0)
+    np.testing.assert_allclose(
+        np.asarray(actual, float), np.asarray(desired, float), rtol=rtol, atol=0
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -120,8 +125,10 @@ def test_ols_hc3_matches_r(frames, name):
     assert res.cov_type == "HC3"
     # R: logLik(lm), AIC(lm), BIC(lm) (the error variance counted) and R^2.
     row = fit_statistics(res, "ols")
-    assert_rel([row["log_likelihood"], row["aic"], row["bic"], row["r_squared"]],
-               [ref["loglik"], ref["aic"], ref["bic"], ref["r_squared"]])
+    assert_rel(
+        [row["log_likelihood"], row["aic"], row["bic"], row["r_squared"]],
+        [ref["loglik"], ref["aic"], ref["bic"], ref["r_squared"]],
+    )
     assert row["n"] == ref["nobs"]
 
 
@@ -175,8 +182,9 @@ def test_probit_matches_r(frames, name):
     assert not np.allclose(res.bse[terms], ref["se_expected_glm"], rtol=1e-3)
     row = fit_statistics(res, "probit")
     # R: logLik(glm), AIC(glm), BIC(glm).
-    assert_rel([row["log_likelihood"], row["aic"], row["bic"]],
-               [ref["loglik_glm"], ref["aic"], ref["bic"]])
+    assert_rel(
+        [row["log_likelihood"], row["aic"], row["bic"]], [ref["loglik_glm"], ref["aic"], ref["bic"]]
+    )
     assert row["n"] == ref["nobs"] == META[name]["n_selection"]
 
 
@@ -191,8 +199,9 @@ def test_sur_wald_closed_form_and_r(frames, name):
     test = sur_prequal_wald(res)
     # Closed form: W = (b_m + b_s)^2 / (V_mm + V_ss + 2 V_ms), chi2(1).
     b = res.params[["marketing_prequal", "self_prequal"]].to_numpy()
-    v = res.cov.loc[["marketing_prequal", "self_prequal"],
-                    ["marketing_prequal", "self_prequal"]].to_numpy()
+    v = res.cov.loc[
+        ["marketing_prequal", "self_prequal"], ["marketing_prequal", "self_prequal"]
+    ].to_numpy()
     est = b.sum()
     var = v[0, 0] + v[1, 1] + 2 * v[0, 1]
     assert test.estimate == pytest.approx(est, rel=1e-12)
@@ -232,12 +241,16 @@ def test_main_model_is_the_study_dirichlet(frames):
     assert res.parametrization == "alternative"
     assert res.model.base == "other"
     assert res.params.index.get_level_values("equation").unique().tolist() == [
-        "marketing", "self", "precision"]
+        "marketing",
+        "self",
+        "precision",
+    ]
     assert res.params["marketing"].index.tolist() == terms
     assert res.params["precision"].index.tolist() == ["Intercept"]
     # The same model built by hand from design_matrix gives the same estimates.
-    direct = DirichletRegression(frame.data[["marketing", "self", "other"]],
-                                 design_matrix(frame.data), base="other").fit()
+    direct = DirichletRegression(
+        frame.data[["marketing", "self", "other"]], design_matrix(frame.data), base="other"
+    ).fit()
     np.testing.assert_allclose(res.params, direct.params, rtol=1e-12)
 
 
@@ -257,8 +270,7 @@ def test_leave_one_firm_out(frames):
     assert "firm[T.B]" not in fits["A"].params["marketing"].index
     # Each fit is the main model on the reduced sample.
     sub = frame.data[frame.data["firm"] != "C"].reset_index(drop=True)
-    np.testing.assert_allclose(fits["C"].params, fit_main_model(make_frame(sub)).params,
-                               rtol=1e-10)
+    np.testing.assert_allclose(fits["C"].params, fit_main_model(make_frame(sub)).params, rtol=1e-10)
 
 
 def test_leave_one_firm_out_needs_two_firms(frames):
@@ -275,14 +287,38 @@ def test_leave_one_firm_out_needs_two_firms(frames):
 
 def test_run_models_tables(report, frames):
     est, fit = report.estimates, report.fit_stats
-    assert list(est.columns) == list(ESTIMATE_COLUMNS) == [
-        "model", "equation", "term", "estimate", "std_error", "statistic", "p_value",
-        "conf_low", "conf_high"]
-    assert list(fit.columns) == list(FIT_STAT_COLUMNS) == [
-        "model", "n", "log_likelihood", "aic", "bic", "r_squared", "converged"]
+    assert (
+        list(est.columns)
+        == list(ESTIMATE_COLUMNS)
+        == [
+            "model",
+            "equation",
+            "term",
+            "estimate",
+            "std_error",
+            "statistic",
+            "p_value",
+            "conf_low",
+            "conf_high",
+        ]
+    )
+    assert (
+        list(fit.columns)
+        == list(FIT_STAT_COLUMNS)
+        == ["model", "n", "log_likelihood", "aic", "bic", "r_squared", "converged"]
+    )
     assert list(report.sur_wald_table.columns) == list(WALD_COLUMNS)
-    models = ["dirichlet", "ols", "fractional_logit", "sur", "probit",
-              "loo_A", "loo_B", "loo_C", "loo_D"]
+    models = [
+        "dirichlet",
+        "ols",
+        "fractional_logit",
+        "sur",
+        "probit",
+        "loo_A",
+        "loo_B",
+        "loo_C",
+        "loo_D",
+    ]
     assert fit["model"].tolist() == models
     assert est["model"].unique().tolist() == models
     eqs = est.groupby("model")["equation"].unique().map(list).to_dict()
@@ -318,8 +354,15 @@ def test_report_keeps_fitted_results(report):
 
 def test_regression_table_renderings(report):
     table = report.regression_table
-    assert table.columns.tolist() == ["term", "Dirichlet marketing", "Dirichlet self", "OLS",
-                                      "Fractional logit", "SUR marketing", "SUR self"]
+    assert table.columns.tolist() == [
+        "term",
+        "Dirichlet marketing",
+        "Dirichlet self",
+        "OLS",
+        "Fractional logit",
+        "SUR marketing",
+        "SUR self",
+    ]
     assert not table["term"].str.startswith("firm[").any()
     rows = table.set_index("term")
     assert rows.loc["Firm effects"].tolist() == ["Yes"] * 6
@@ -334,12 +377,13 @@ def test_regression_table_renderings(report):
     n = str(report.dirichlet.nobs)
     assert f"| N | {n} |" in md
     assert f"N & {n} &" in tex
-    assert f"<td style=\"text-align:left\">N</td><td style=\"text-align:center\">{n}</td>" in page
+    assert f'<td style="text-align:left">N</td><td style="text-align:center">{n}</td>' in page
     assert "| Firm effects | Yes |" in md and "Firm effects & Yes" in tex and "Firm effects" in page
     assert "firm[T." not in md and "firm[T." not in page
     # Stars follow the p-values of the estimates table: prequal in the Dirichlet model.
-    p = report.estimates.query("model == 'dirichlet' and equation == 'marketing' "
-                               "and term == 'prequal'")["p_value"].item()
+    p = report.estimates.query(
+        "model == 'dirichlet' and equation == 'marketing' and term == 'prequal'"
+    )["p_value"].item()
     cell = rows.loc["prequal", "Dirichlet marketing"]
     assert cell.endswith("***") == (p < 0.001)
     assert tex.count(r"\begin{tabular}") == 1 and tex.rstrip().endswith(r"\end{table}")
@@ -349,9 +393,18 @@ def test_regression_table_renderings(report):
 def test_stage_and_write(report, tmp_path):
     outset = OutputSet(tmp_path / "out")
     assert report.stage(outset) is outset
-    assert outset.names == list(OUTPUT_FILES) == [
-        "estimates.csv", "fit_stats.csv", "sur_wald.csv",
-        "regression_table.md", "regression_table.tex", "regression_table.html"]
+    assert (
+        outset.names
+        == list(OUTPUT_FILES)
+        == [
+            "estimates.csv",
+            "fit_stats.csv",
+            "sur_wald.csv",
+            "regression_table.md",
+            "regression_table.tex",
+            "regression_table.html",
+        ]
+    )
     assert not (tmp_path / "out").exists()  # staged, not written
     written = report.write(tmp_path / "out")
     assert sorted(written) == sorted(OUTPUT_FILES)
@@ -400,8 +453,18 @@ def _with(frame: AnalysisFrame, **columns) -> AnalysisFrame:
     return make_frame(frame.data.assign(**columns), frame.selection.assign(**columns))
 
 
-@pytest.mark.parametrize("fit", [fit_main_model, fit_ols, fit_fractional_logit, fit_sur,
-                                 fit_probit, leave_one_firm_out, run_models])
+@pytest.mark.parametrize(
+    "fit",
+    [
+        fit_main_model,
+        fit_ols,
+        fit_fractional_logit,
+        fit_sur,
+        fit_probit,
+        leave_one_firm_out,
+        run_models,
+    ],
+)
 def test_variable_without_variation_raises(frames, fit):
     # Everyone answered the same variable-pay percent: zero after centring.
     bad = _with(frames["four_firms"], variable_pay=0.0)
@@ -413,8 +476,9 @@ def test_variable_without_variation_raises(frames, fit):
 def test_constant_column_raises(frames, fit):
     # A constant (non-zero) column duplicates the intercept.
     bad = _with(frames["four_firms"], variable_pay=0.25)
-    with pytest.raises(EstimationError,
-                       match=r"singular \(rank 15 < 16 columns\).*\['variable_pay'\].*constant"):
+    with pytest.raises(
+        EstimationError, match=r"singular \(rank 15 < 16 columns\).*\['variable_pay'\].*constant"
+    ):
         fit(bad)
 
 
@@ -428,8 +492,11 @@ def test_collinear_column_raises(frames):
 def test_missing_value_raises(frames):
     data = frames["three_firms"].data.copy()
     data.loc[3, "tracking"] = np.nan
-    with pytest.raises(EstimationError, match=r"missing or infinite values in column\(s\) "
-                                              r"\['tracking'"):
+    with pytest.raises(
+        EstimationError,
+        match=r"missing or infinite values in column\(s\) "
+        r"\['tracking'",
+    ):
         fit_ols(make_frame(data))
 
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from leadblackhole.reporting.io import OutputSet, atomic_write_text  # noqa: E402
+from leadblackhole.outputs import OutputSet, atomic_write_text  # noqa: E402
 from leadblackhole.reporting.manifest import build_manifest, record_provenance, sha256  # noqa: E402
 from leadblackhole.reporting.report import build_report  # noqa: E402
 
@@ -39,8 +39,14 @@ def test_manifest_is_deterministic_and_path_free(tmp_path, monkeypatch):
     (tmp_path / "data" / "in.csv").write_text("a\n1\n")
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "out.csv").write_text("b\n2\n")
-    record_provenance("results", "fit", ["fit", "data/in.csv", "--out", "results"],
-                      inputs=["data/in.csv"], outputs=["results/out.csv"], seed=7)
+    record_provenance(
+        "results",
+        "fit",
+        ["fit", "data/in.csv", "--out", "results"],
+        inputs=["data/in.csv"],
+        outputs=["results/out.csv"],
+        seed=7,
+    )
     first = build_manifest("results").read_bytes()
     second = build_manifest("results").read_bytes()
     assert first == second
@@ -77,7 +83,7 @@ def test_output_set_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
     out = OutputSet(tmp_path / "o")
     out.add_text("a.txt", "a")
     out.add_text("b.txt", "b")
-    import leadblackhole.reporting.io as io_mod
+    import leadblackhole.outputs as io_mod
 
     real = io_mod.os.fdopen
     calls = {"n": 0}
@@ -96,7 +102,7 @@ def test_output_set_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_markdown_tables_show_missing_values_as_blank():
-    from leadblackhole.reporting.io import table_to_markdown
+    from leadblackhole.outputs import table_to_markdown
 
     text = table_to_markdown(pd.DataFrame({"a": [1.0, float("nan")]}))
     assert "nan" not in text
@@ -119,8 +125,9 @@ def test_outputs_get_ordinary_permissions(tmp_path):
 
 
 def test_tex_escape_does_not_escape_its_own_escapes():
-    from leadblackhole.reporting.io import tex_escape
+    from leadblackhole.outputs import tex_escape
 
     # by hand: each special character replaced once; the braces of \textbackslash{} stay
     assert tex_escape("a\\b {x} \u22120.1 < 5% & _") == (
-        r"a\textbackslash{}b \{x\} $-$0.1 \textless{} 5\% \& \_")
+        r"a\textbackslash{}b \{x\} $-$0.1 \textless{} 5\% \& \_"
+    )

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadblackhole.effects.registry import HYPOTHESES
-from leadblackhole.effects.shares import mean_shares
 from leadblackhole.exceptions import DesignError
+from leadblackhole.registry import HYPOTHESES
+from leadblackhole.shares import mean_shares
 from leadblackhole.simulation import StudyDesign, heap_percents, simulate
 from leadblackhole.simulation.simulate import _coefficients
 from leadblackhole.specification import design_matrix, firm_levels
@@ -45,12 +45,12 @@ def test_default_design_mirrors_the_study(default_survey):
     s = default_survey
     assert len(s) == 461 and s["rep_id"].is_unique
     sizes = s["firm"].value_counts()
-    assert len(sizes) == 4 and sizes.nunique() == 4           # unequal firm sizes
+    assert len(sizes) == 4 and sizes.nunique() == 4  # unequal firm sizes
     # largest remainder of 461 x (.35, .28, .22, .15) = 161.35, 129.08, 101.42, 69.15
     assert sizes.to_dict() == {"A": 161, "B": 129, "C": 102, "D": 69}
     assert [c for c in s.columns if c.startswith("pq_")] == ["pq_1", "pq_2", "pq_3", "pq_4"]
     pct = s[["pct_marketing", "pct_self", "pct_other"]]
-    assert (pct % 5 == 0).all().all()                         # heaped on multiples of 5
+    assert (pct % 5 == 0).all().all()  # heaped on multiples of 5
     assert (pct.sum(axis=1) == 100).all()
     assert (s["pct_marketing"] > 0).all()
 
@@ -61,10 +61,10 @@ def test_calibration_targets(big):
         alpha = cronbach_alpha(s[[f"{prefix}_{i}" for i in range(1, 5)]].to_numpy(float))
         assert 0.8 <= alpha <= 0.9, (prefix, alpha)
     by_firm = s.groupby("firm")["lead_volume"].agg(["mean", "var"])
-    assert (by_firm["var"] > 3 * by_firm["mean"]).all()       # overdispersed counts
-    assert by_firm["mean"].nunique() == 4                     # firm-specific means
+    assert (by_firm["var"] > 3 * by_firm["mean"]).all()  # overdispersed counts
+    assert by_firm["mean"].nunique() == 4  # firm-specific means
     exp = s["experience"]
-    assert exp.min() >= 0 and exp.skew() > 0.8                # right-skewed years
+    assert exp.min() >= 0 and exp.skew() > 0.8  # right-skewed years
     r = np.corrcoef(s["experience"], s["quota_pct"])[0, 1]
     assert 0.2 < r < 0.5
     assert s["variable_pay_pct"].between(0, 100).all()
@@ -90,13 +90,17 @@ def test_truth_effects_equal_finite_differences():
     truth = simulate(design, seed=0).truth
     big = simulate(design.replace(n_reps=50_000), seed=99).survey
     terms, B = _coefficients(design)
-    v = pd.DataFrame({
-        "firm": big["firm"],
-        "prequal": big[[f"pq_{i}" for i in range(1, 5)]].mean(axis=1),
-        "tracking": big[[f"mt_{i}" for i in range(1, 5)]].mean(axis=1),
-        "volume": np.log1p(big["lead_volume"]), "experience": big["experience"].astype(float),
-        "performance": big["quota_pct"] / 100, "variable_pay": big["variable_pay_pct"] / 100,
-    })
+    v = pd.DataFrame(
+        {
+            "firm": big["firm"],
+            "prequal": big[[f"pq_{i}" for i in range(1, 5)]].mean(axis=1),
+            "tracking": big[[f"mt_{i}" for i in range(1, 5)]].mean(axis=1),
+            "volume": np.log1p(big["lead_volume"]),
+            "experience": big["experience"].astype(float),
+            "performance": big["quota_pct"] / 100,
+            "variable_pay": big["variable_pay_pct"] / 100,
+        }
+    )
     v[list(truth.population_means.index)] -= truth.population_means
     levels = firm_levels(design.firms)
 
@@ -118,8 +122,9 @@ def test_truth_effects_equal_finite_differences():
         if m is None:
             fd = ((shifted(h, 0) - shifted(-h, 0)) / (2 * h)).mean()
         else:
-            fd = ((shifted(h, h) - shifted(h, -h) - shifted(-h, h) + shifted(-h, -h))
-                  / (4 * h * h)).mean()
+            fd = (
+                (shifted(h, h) - shifted(h, -h) - shifted(-h, h) + shifted(-h, -h)) / (4 * h * h)
+            ).mean()
         # the closed form averages over a 200 000-rep population, the check over another
         # 50 000-rep draw: agreement within a few percent is Monte Carlo error
         assert fd == pytest.approx(truth.effects.loc[hyp.id, "value"], rel=0.05, abs=5e-4), hyp.id
@@ -195,8 +200,16 @@ def test_design_diagnosis_table():
     from leadblackhole.simulation.diagnosis import diagnose
 
     table = diagnose(StudyDesign(heap_step=0), n_sims=4, seed=3)
-    assert list(table.columns) == ["truth", "mean_estimate", "bias", "relative_bias", "mc_se",
-                                   "coverage", "supported_rate", "n_sims"]
+    assert list(table.columns) == [
+        "truth",
+        "mean_estimate",
+        "bias",
+        "relative_bias",
+        "mc_se",
+        "coverage",
+        "supported_rate",
+        "n_sims",
+    ]
     assert list(table.index) == [h.id for h in HYPOTHESES]
     assert (table["n_sims"] == 4).all() and table["coverage"].between(0, 1).all()
     np.testing.assert_allclose(table["bias"], table["mean_estimate"] - table["truth"])

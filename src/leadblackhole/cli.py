@@ -45,13 +45,14 @@ def _record(args: argparse.Namespace, step: str, inputs, outputs, seed=None) -> 
     if getattr(args, "provenance", None):
         from .reporting.manifest import record_provenance
 
-        record_provenance(args.provenance, step, args.argv, inputs=inputs, outputs=outputs,
-                          seed=seed)
+        record_provenance(
+            args.provenance, step, args.argv, inputs=inputs, outputs=outputs, seed=seed
+        )
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .config import SIMULATED_SURVEY
-    from .reporting.io import atomic_write_text, table_to_csv
+    from .outputs import atomic_write_text, table_to_csv
     from .simulation import StudyDesign, simulate
 
     changes = {"n_reps": args.n_reps, "n_zero_marketing": args.n_zero_marketing}
@@ -63,7 +64,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     atomic_write_text(out, table_to_csv(survey))
     print(f"wrote {out} ({len(survey)} reps in {len(design.firms)} firms, seed {args.seed})")
     if args.truth:
-        from .reporting.io import atomic_write_text as write
+        from .outputs import atomic_write_text as write
 
         eff = truth.effects.reset_index()
         write(args.truth, table_to_csv(eff))
@@ -88,7 +89,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for r in frame.exclusions.itertuples(index=False):
             print(f"  {r.row:5d}  {r.rep_id}  {r.reason}")
     if args.out:
-        from .reporting.io import OutputSet
+        from .outputs import OutputSet
 
         out = OutputSet(args.out)
         lines = [f"Survey file: `{survey.source}`.", ""]
@@ -112,12 +113,17 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     survey, frame = _load_frame(args)
     items_used = [c for items in survey.scales.values() for c in items]
     # the analysis sample's item answers, in the frame's row order
-    items = (survey.data.set_index("rep_id").loc[frame.raw["rep_id"], items_used]
-             .reset_index(drop=True))
+    items = (
+        survey.data.set_index("rep_id").loc[frame.raw["rep_id"], items_used].reset_index(drop=True)
+    )
     extra = [name for name in survey.scales if name not in ("prequal", "tracking")]
     variables = frame.raw[frame.variables + extra + list(COMPONENTS)]
-    report = run_measurement(items, {k: list(v) for k, v in survey.scales.items()},
-                             variables=variables, groups=frame.raw["firm"])
+    report = run_measurement(
+        items,
+        {k: list(v) for k, v in survey.scales.items()},
+        variables=variables,
+        groups=frame.raw["firm"],
+    )
     paths = report.write(args.out)
     print(f"wrote {len(paths)} files to {args.out} (measurement model on {frame.n} reps)")
     _record(args, "measure", [args.path, args.codebook], paths.values())
@@ -127,22 +133,33 @@ def _cmd_measure(args: argparse.Namespace) -> int:
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .effects import run_hypotheses
     from .models import run_models
-    from .reporting.io import OutputSet
+    from .outputs import OutputSet
 
     _, frame = _load_frame(args)
     models = run_models(frame)
-    hyps = run_hypotheses(frame, models.dirichlet, models.ols, models.fractional_logit,
-                          bootstrap=args.bootstrap, seed=args.seed,
-                          scheme=args.bootstrap_scheme,
-                          progress=args.bootstrap > 0 and sys.stderr.isatty())
+    hyps = run_hypotheses(
+        frame,
+        models.dirichlet,
+        models.ols,
+        models.fractional_logit,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        scheme=args.bootstrap_scheme,
+        progress=args.bootstrap > 0 and sys.stderr.isatty(),
+    )
     out = OutputSet(args.out)
     models.stage(out)
     hyps.stage(out)
     paths = out.commit()
     print(models.summary())
     print(f"wrote {len(paths)} files to {args.out}")
-    _record(args, "fit", [args.path, args.codebook], paths.values(),
-            seed=args.seed if args.bootstrap else None)
+    _record(
+        args,
+        "fit",
+        [args.path, args.codebook],
+        paths.values(),
+        seed=args.seed if args.bootstrap else None,
+    )
     return EXIT_OK
 
 
@@ -152,8 +169,13 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
     _, frame = _load_frame(args)
     models = run_models(frame, leave_one_out=False)
-    paths = make_figures(frame, models.dirichlet, args.out, ols_results=models.ols,
-                         frac_results=models.fractional_logit)
+    paths = make_figures(
+        frame,
+        models.dirichlet,
+        args.out,
+        ols_results=models.ols,
+        frac_results=models.fractional_logit,
+    )
     print(f"wrote {len(paths)} figure files to {args.out}")
     _record(args, "figures", [args.path, args.codebook], paths)
     return EXIT_OK
@@ -180,14 +202,19 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
     import nbformat
     from nbclient import NotebookClient
 
-    from .reporting.io import atomic_write_text
+    from .outputs import atomic_write_text
 
     src = Path(args.notebook)
     if not src.is_file():
         raise _UserArgumentError(f"notebook {src.name} not found")
     nb = nbformat.read(src, as_version=4)
-    NotebookClient(nb, timeout=args.timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(src.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=args.timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(src.parent)}},
+    ).execute()
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata.get("language_info", {}).pop("version", None)
@@ -211,63 +238,113 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", help="survey file (.csv, .parquet, .dta, .sav)")
-    p.add_argument("--codebook", metavar="FILE", default=None,
-                   help="TOML codebook mapping the file's columns onto the schema")
+    p.add_argument(
+        "--codebook",
+        metavar="FILE",
+        default=None,
+        help="TOML codebook mapping the file's columns onto the schema",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     from .config import DEFAULT_SEED
 
-    parser = _Parser(prog="leadblackhole", description=(
-        "Replication package for Sabnis et al. (2013), 'The Sales Lead Black Hole'."))
+    parser = _Parser(
+        prog="leadblackhole",
+        description=("Replication package for Sabnis et al. (2013), 'The Sales Lead Black Hole'."),
+    )
     parser.add_argument("--version", action="version", version=f"leadblackhole {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    parser.add_argument("--provenance", metavar="DIR", default=None,
-                        help="record what each command reads and writes in DIR/provenance/")
+    parser.add_argument(
+        "--provenance",
+        metavar="DIR",
+        default=None,
+        help="record what each command reads and writes in DIR/provenance/",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     p = sub.add_parser("simulate", help="simulate a survey of the study")
-    p.add_argument("--seed", type=_positive_int, default=DEFAULT_SEED,
-                   help=f"random seed (default {DEFAULT_SEED})")
-    p.add_argument("--n-reps", type=_positive_int, default=461,
-                   help="analysable reps (default 461)")
-    p.add_argument("--n-zero-marketing", type=_positive_int, default=0,
-                   help="extra reps with no marketing-lead time (default 0)")
+    p.add_argument(
+        "--seed",
+        type=_positive_int,
+        default=DEFAULT_SEED,
+        help=f"random seed (default {DEFAULT_SEED})",
+    )
+    p.add_argument(
+        "--n-reps", type=_positive_int, default=461, help="analysable reps (default 461)"
+    )
+    p.add_argument(
+        "--n-zero-marketing",
+        type=_positive_int,
+        default=0,
+        help="extra reps with no marketing-lead time (default 0)",
+    )
     p.add_argument("--firms", type=_positive_int, default=4, help="number of firms (default 4)")
-    p.add_argument("--no-heaping", action="store_true",
-                   help="report exact percents instead of multiples of 5")
+    p.add_argument(
+        "--no-heaping", action="store_true", help="report exact percents instead of multiples of 5"
+    )
     p.add_argument("--out", default=None, help="output CSV (default data/simulated/reps.csv)")
-    p.add_argument("--truth", default=None, metavar="CSV",
-                   help="also write the population value of every registry effect")
+    p.add_argument(
+        "--truth",
+        default=None,
+        metavar="CSV",
+        help="also write the population value of every registry effect",
+    )
 
     p = sub.add_parser("validate", help="check a survey file against the input contract")
     _add_data_args(p)
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="also write DIR/validation.md and DIR/exclusions.csv")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="also write DIR/validation.md and DIR/exclusions.csv",
+    )
 
     p = sub.add_parser("measure", help="reliability, CFA, validity, CMV checks and descriptives")
     _add_data_args(p)
-    p.add_argument("--out", default="results/measurement", metavar="DIR",
-                   help="output folder (default results/measurement)")
+    p.add_argument(
+        "--out",
+        default="results/measurement",
+        metavar="DIR",
+        help="output folder (default results/measurement)",
+    )
 
     p = sub.add_parser("fit", help="main and robustness models, share-scale hypotheses, probing")
     _add_data_args(p)
-    p.add_argument("--out", default="results/models", metavar="DIR",
-                   help="output folder (default results/models)")
-    p.add_argument("--bootstrap", type=_positive_int, default=0, metavar="N",
-                   help="bootstrap draws for the effects' intervals (default 0: none)")
-    p.add_argument("--bootstrap-scheme", choices=("stratified", "firm"), default="stratified",
-                   help="resample reps within firm (default) or whole firms (firm blocks; "
-                        "with four firms only 35 distinct resamples exist)")
-    p.add_argument("--seed", type=_positive_int, default=DEFAULT_SEED,
-                   help=f"seed of the bootstrap (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--out",
+        default="results/models",
+        metavar="DIR",
+        help="output folder (default results/models)",
+    )
+    p.add_argument(
+        "--bootstrap",
+        type=_positive_int,
+        default=0,
+        metavar="N",
+        help="bootstrap draws for the effects' intervals (default 0: none)",
+    )
+    p.add_argument(
+        "--bootstrap-scheme",
+        choices=("stratified", "firm"),
+        default="stratified",
+        help="resample reps within firm (default) or whole firms (firm blocks; "
+        "with four firms only 35 distinct resamples exist)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_positive_int,
+        default=DEFAULT_SEED,
+        help=f"seed of the bootstrap (default {DEFAULT_SEED})",
+    )
 
     p = sub.add_parser("figures", help="draw every figure (PNG and PDF)")
     _add_data_args(p)
-    p.add_argument("--out", default="figures", metavar="DIR",
-                   help="output folder (default figures)")
+    p.add_argument(
+        "--out", default="figures", metavar="DIR", help="output folder (default figures)"
+    )
 
     p = sub.add_parser("report", help="assemble the replication report from the outputs")
     p.add_argument("--results", default="results", help="results folder (default results)")
@@ -279,8 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("notebook", help="execute a notebook and write the executed copy")
     p.add_argument("notebook", help="the .ipynb file")
     p.add_argument("--out", required=True, help="where to write the executed notebook")
-    p.add_argument("--timeout", type=_positive_int, default=300,
-                   help="seconds allowed per cell (default 300)")
+    p.add_argument(
+        "--timeout", type=_positive_int, default=300, help="seconds allowed per cell (default 300)"
+    )
     return parser
 
 
@@ -293,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.argv = [a for a in argv if a != "--debug"]
         if args.provenance:
             i = args.argv.index("--provenance")
-            del args.argv[i:i + 2]
+            del args.argv[i : i + 2]
         return COMMANDS[args.command](args)
     except LeadBlackHoleUserError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -304,9 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if debug:
             traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc}\n"
-              "This is a bug in leadblackhole; rerun with --debug for the traceback.",
-              file=sys.stderr)
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in leadblackhole; rerun with --debug for the traceback.",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

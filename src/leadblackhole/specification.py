@@ -69,8 +69,9 @@ def term_names(levels: Sequence[str], variable_pay: bool = False) -> list[str]:
     return names
 
 
-def design_matrix(data: pd.DataFrame, levels: Sequence[str] | None = None,
-                  variable_pay: bool | None = None) -> pd.DataFrame:
+def design_matrix(
+    data: pd.DataFrame, levels: Sequence[str] | None = None, variable_pay: bool | None = None
+) -> pd.DataFrame:
     """Build the main model's design matrix from analysis variables.
 
     Parameters

@@ -143,7 +143,9 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
     problems: list[str] = []
     unknown_sections = set(raw) - {"columns", "scales"}
     if unknown_sections:
-        problems.append(f"unknown section(s) {sorted(unknown_sections)}; expected 'columns', 'scales'")
+        problems.append(
+            f"unknown section(s) {sorted(unknown_sections)}; expected 'columns', 'scales'"
+        )
     columns = raw.get("columns", {})
     if not isinstance(columns, Mapping):
         problems.append("[columns] must be a table of canonical name = file column")
@@ -160,7 +162,9 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
     scales = []
     for name, spec in scales_raw.items():
         if not _NAME.match(name) or name in _KNOWN:
-            problems.append(f"scale name '{name}' is not a valid identifier or clashes with a column")
+            problems.append(
+                f"scale name '{name}' is not a valid identifier or clashes with a column"
+            )
             continue
         if not isinstance(spec, Mapping) or not isinstance(spec.get("items"), list):
             problems.append(f"[scales.{name}] needs items = [list of column names]")

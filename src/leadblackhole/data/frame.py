@@ -156,8 +156,10 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
         block = d[list(items)]
         need = math.ceil(len(items) / 2)
         answered = block.notna().sum(axis=1)
-        exclude(answered < need, f"scale '{name}' has fewer than {need} of its "
-                f"{len(items)} items answered")
+        exclude(
+            answered < need,
+            f"scale '{name}' has fewer than {need} of its {len(items)} items answered",
+        )
         scores[name] = block.mean(axis=1)
     required = ["lead_volume", "experience", "quota_pct", *PERCENT_COLUMNS]
     for col in required:
@@ -169,12 +171,17 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
     exclude(d["pct_marketing"] == 0, "no time on marketing leads (pct_marketing = 0)")
     keep = reason.isna()
 
-    raw = pd.DataFrame({
-        "rep_id": d["rep_id"], "firm": d["firm"],
-        "prequal": scores["prequal"], "tracking": scores["tracking"],
-        "volume": np.log1p(d["lead_volume"]), "experience": d["experience"],
-        "performance": d["quota_pct"] / 100.0,
-    })
+    raw = pd.DataFrame(
+        {
+            "rep_id": d["rep_id"],
+            "firm": d["firm"],
+            "prequal": scores["prequal"],
+            "tracking": scores["tracking"],
+            "volume": np.log1p(d["lead_volume"]),
+            "experience": d["experience"],
+            "performance": d["quota_pct"] / 100.0,
+        }
+    )
     if use_pay:
         raw["variable_pay"] = d["variable_pay_pct"] / 100.0
     for name in survey.scales:
@@ -195,11 +202,24 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
     n_params = 1 + (n_firms - 1) + len(variables) + 6
     problems = []
     if n_firms < 2:
-        problems.append(Problem(None, "firm", None, f"the analysis sample holds {n_firms} firm(s); "
-                                "at least 2 are required"))
+        problems.append(
+            Problem(
+                None,
+                "firm",
+                None,
+                f"the analysis sample holds {n_firms} firm(s); at least 2 are required",
+            )
+        )
     if len(sample) <= n_params:
-        problems.append(Problem(None, None, None, f"the analysis sample holds {len(sample)} reps; "
-                                f"the model needs more than {n_params}"))
+        problems.append(
+            Problem(
+                None,
+                None,
+                None,
+                f"the analysis sample holds {len(sample)} reps; "
+                f"the model needs more than {n_params}",
+            )
+        )
     if problems:
         raise SurveyValidationError(problems, source=survey.source)
 
@@ -215,13 +235,21 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
     selection["any_marketing"] = (sel["marketing"] > 0).astype(int)
 
     excl_idx = np.flatnonzero(~keep.to_numpy())
-    exclusions = pd.DataFrame({
-        "row": excl_idx + 1,
-        "rep_id": d["rep_id"].to_numpy()[excl_idx],
-        "reason": reason.to_numpy()[excl_idx],
-    })
+    exclusions = pd.DataFrame(
+        {
+            "row": excl_idx + 1,
+            "rep_id": d["rep_id"].to_numpy()[excl_idx],
+            "reason": reason.to_numpy()[excl_idx],
+        }
+    )
     return AnalysisFrame(
-        data=data, raw=sample, means=means, selection=selection, exclusions=exclusions,
-        n_read=n, n_compressed=n_compressed, scales={k: list(v) for k, v in survey.scales.items()},
+        data=data,
+        raw=sample,
+        means=means,
+        selection=selection,
+        exclusions=exclusions,
+        n_read=n,
+        n_compressed=n_compressed,
+        scales={k: list(v) for k, v in survey.scales.items()},
         source=survey.source,
     )

@@ -39,8 +39,13 @@ from .schema import (
 __all__ = ["SUPPORTED_SUFFIXES", "Survey", "load_survey", "read_table", "validate_survey"]
 
 SUPPORTED_SUFFIXES: dict[str, str] = {
-    ".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
-    ".dta": "stata", ".sav": "spss", ".zsav": "spss",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".dta": "stata",
+    ".sav": "spss",
+    ".zsav": "spss",
 }
 
 
@@ -110,8 +115,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
     kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
     if kind is None:
-        fail(f"unsupported file type '{path.suffix}'; expected one of "
-             f"{', '.join(sorted(SUPPORTED_SUFFIXES))}")
+        fail(
+            f"unsupported file type '{path.suffix}'; expected one of "
+            f"{', '.join(sorted(SUPPORTED_SUFFIXES))}"
+        )
     if not path.is_file():
         fail("file not found")
     raw = path.read_bytes()
@@ -125,8 +132,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 fail("the file is not UTF-8 text (save the CSV as UTF-8)")
-            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                               na_values=[""], skipinitialspace=True)
+            return pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skipinitialspace=True,
+            )
         if kind == "parquet":
             return pd.read_parquet(io.BytesIO(raw))
         import pyreadstat  # local import: only needed for Stata/SPSS
@@ -159,8 +171,9 @@ def _numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return vals, bad
 
 
-def validate_survey(df: pd.DataFrame, codebook: Codebook | None = None,
-                    source: str = "<data>") -> Survey:
+def validate_survey(
+    df: pd.DataFrame, codebook: Codebook | None = None, source: str = "<data>"
+) -> Survey:
     """Check a raw table against the input contract and return a :class:`Survey`.
 
     Parameters
@@ -194,8 +207,11 @@ def validate_survey(df: pd.DataFrame, codebook: Codebook | None = None,
         rename = {k: v for k, v in codebook.rename_map().items() if k in df.columns}
         clash = [v for v in rename.values() if v in df.columns and v not in rename]
         for c in clash:
-            _problem(problems, "the codebook maps another column onto this name, which the "
-                     "file already has", column=c)
+            _problem(
+                problems,
+                "the codebook maps another column onto this name, which the file already has",
+                column=c,
+            )
         df = df.rename(columns=rename)
         display.update({v: k for k, v in rename.items()})
         for s in codebook.scales:
@@ -208,11 +224,18 @@ def validate_survey(df: pd.DataFrame, codebook: Codebook | None = None,
         present = [c for c in items if c in df.columns]
         if name in SCALE_PREFIXES and not present:
             prefix = SCALE_PREFIXES[name]
-            _problem(problems, f"required items of scale '{name}' are missing "
-                     f"(expected columns {prefix}_1, {prefix}_2, ...)", column=f"{prefix}_*")
+            _problem(
+                problems,
+                f"required items of scale '{name}' are missing "
+                f"(expected columns {prefix}_1, {prefix}_2, ...)",
+                column=f"{prefix}_*",
+            )
         elif len(present) < 2 and (present or name not in SCALE_PREFIXES):
-            _problem(problems, f"scale '{name}' has {len(present)} item(s); a scale needs at "
-                     "least 2", column=present[0] if present else name)
+            _problem(
+                problems,
+                f"scale '{name}' has {len(present)} item(s); a scale needs at least 2",
+                column=present[0] if present else name,
+            )
         scale_specs[name] = present
     for col in REQUIRED_COLUMNS:
         if col not in df.columns:
@@ -222,8 +245,11 @@ def validate_survey(df: pd.DataFrame, codebook: Codebook | None = None,
     elif "firm" in df.columns:
         n_firms = _as_text(df["firm"]).dropna().nunique()
         if n_firms < 2:
-            _problem(problems, f"at least 2 firms are required; the file has {n_firms}",
-                     column=display.get("firm", "firm"))
+            _problem(
+                problems,
+                f"at least 2 firms are required; the file has {n_firms}",
+                column=display.get("firm", "firm"),
+            )
     structural = [p for p in problems if "firms are required" not in p.rule]
     if structural:
         raise SurveyValidationError(problems, source=source)
@@ -236,21 +262,38 @@ def validate_survey(df: pd.DataFrame, codebook: Codebook | None = None,
         idx = np.flatnonzero(mask.to_numpy())
         for i in idx:
             v = values.iloc[i]
-            cell_problems.append((rows[i], col_order[col],
-                                  Problem(int(rows[i]), display.get(col, col),
-                                          None if pd.isna(v) else str(v), rule)))
+            cell_problems.append(
+                (
+                    rows[i],
+                    col_order[col],
+                    Problem(
+                        int(rows[i]), display.get(col, col), None if pd.isna(v) else str(v), rule
+                    ),
+                )
+            )
 
     out = pd.DataFrame(index=df.index)
     rep = _as_text(df["rep_id"])
     add_cells(rep.isna(), "rep_id", df["rep_id"], "rep_id must not be empty")
     dup = rep.notna() & rep.duplicated(keep="first")
-    first_row = {v: r for v, r in zip(rep[rep.notna()][::-1], rows[rep.notna().to_numpy()][::-1],
-                                      strict=True)}
+    first_row = {
+        v: r
+        for v, r in zip(rep[rep.notna()][::-1], rows[rep.notna().to_numpy()][::-1], strict=True)
+    }
     for i in np.flatnonzero(dup.to_numpy()):
         v = rep.iloc[i]
-        cell_problems.append((rows[i], col_order["rep_id"],
-                              Problem(int(rows[i]), display["rep_id"], str(v),
-                                      f"rep_id must be unique (also in row {first_row[v]})")))
+        cell_problems.append(
+            (
+                rows[i],
+                col_order["rep_id"],
+                Problem(
+                    int(rows[i]),
+                    display["rep_id"],
+                    str(v),
+                    f"rep_id must be unique (also in row {first_row[v]})",
+                ),
+            )
+        )
     out["rep_id"] = rep
     firm = _as_text(df["firm"])
     out["firm"] = firm
@@ -261,8 +304,12 @@ def validate_survey(df: pd.DataFrame, codebook: Codebook | None = None,
         add_cells(bad, col, df[col], "a Likert item must be a number")
         ok = vals.notna()
         out_of = ok & ((vals < LIKERT_MIN) | (vals > LIKERT_MAX) | (vals != np.round(vals)))
-        add_cells(out_of, col, df[col],
-                  f"a Likert item must be an integer from {LIKERT_MIN} to {LIKERT_MAX}")
+        add_cells(
+            out_of,
+            col,
+            df[col],
+            f"a Likert item must be an integer from {LIKERT_MIN} to {LIKERT_MAX}",
+        )
         if col in reverse:
             vals = (LIKERT_MIN + LIKERT_MAX) - vals
         out[col] = vals.mask(out_of)
@@ -289,19 +336,33 @@ def validate_survey(df: pd.DataFrame, codebook: Codebook | None = None,
     total = pct.sum(axis=1, min_count=3)
     off = total.notna() & ((total - 100).abs() > PERCENT_SUM_TOLERANCE)
     for i in np.flatnonzero(off.to_numpy()):
-        cell_problems.append((rows[i], col_order.get("pct_marketing", 0),
-                              Problem(int(rows[i]), "+".join(display.get(c, c) for c in PERCENT_COLUMNS),
-                                      f"{total.iloc[i]:g}",
-                                      "the three time percents must sum to 100 (+/- 1)")))
+        cell_problems.append(
+            (
+                rows[i],
+                col_order.get("pct_marketing", 0),
+                Problem(
+                    int(rows[i]),
+                    "+".join(display.get(c, c) for c in PERCENT_COLUMNS),
+                    f"{total.iloc[i]:g}",
+                    "the three time percents must sum to 100 (+/- 1)",
+                ),
+            )
+        )
 
     cell_problems.sort(key=lambda t: (t[0], t[1]))
     problems += [p for _, _, p in cell_problems]
     if problems:
         raise SurveyValidationError(problems, source=source)
 
-    order = ["rep_id", "firm"] + items_all + [
-        c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in out.columns and c not in
-        ("rep_id", "firm")]
+    order = (
+        ["rep_id", "firm"]
+        + items_all
+        + [
+            c
+            for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+            if c in out.columns and c not in ("rep_id", "firm")
+        ]
+    )
     data = out[order].reset_index(drop=True)
     scales = {k: tuple(v) for k, v in scale_specs.items()}
     return Survey(data=data, scales=scales, source=source, reversed_items=tuple(reverse))

@@ -75,7 +75,12 @@ NUMERIC_RULES: dict[str, ColumnRule] = {
 }
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
-    "rep_id", "firm", "lead_volume", "experience", "quota_pct", *PERCENT_COLUMNS,
+    "rep_id",
+    "firm",
+    "lead_volume",
+    "experience",
+    "quota_pct",
+    *PERCENT_COLUMNS,
 )
 OPTIONAL_COLUMNS: tuple[str, ...] = ("variable_pay_pct", "hours_per_week", "leads_followed_up")
 NUMERIC_COLUMNS: tuple[str, ...] = tuple(NUMERIC_RULES)

@@ -70,10 +70,10 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import EstimationError
-from ..reporting.io import tex_escape
+from ..outputs import tex_escape
+from ..registry import HYPOTHESES, Hypothesis
+from ..shares import term_derivative, term_second_derivative
 from ..specification import COMPONENTS, design_matrix
-from .registry import HYPOTHESES, Hypothesis
-from .shares import term_derivative, term_second_derivative
 
 __all__ = [
     "HYPOTHESIS_COLUMNS",
@@ -99,8 +99,19 @@ VARIANCES: tuple[str, ...] = ("unconditional", "conditional")
 
 #: Columns of ``hypotheses.csv``, in order.
 HYPOTHESIS_COLUMNS: tuple[str, ...] = (
-    "id", "outcome", "predictor", "moderator", "expected_sign", "model", "estimate",
-    "std_error", "statistic", "p_value", "conf_low", "conf_high", "supported",
+    "id",
+    "outcome",
+    "predictor",
+    "moderator",
+    "expected_sign",
+    "model",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+    "supported",
 )
 
 #: Step of the complex-step derivatives (any tiny value gives exact derivatives).
@@ -147,15 +158,18 @@ def detect_model_kind(results: Any) -> str:
     if params is None or not hasattr(results, "cov_params"):
         raise EffectsError(
             f"expected fitted model results with params and cov_params(); received "
-            f"{type(results).__name__}")
+            f"{type(results).__name__}"
+        )
     if isinstance(params.index, pd.MultiIndex) and "equation" in params.index.names:
         model = getattr(results, "model", None)
-        parametrization = getattr(results, "parametrization",
-                                  getattr(model, "parametrization", "alternative"))
+        parametrization = getattr(
+            results, "parametrization", getattr(model, "parametrization", "alternative")
+        )
         if parametrization != "alternative":
             raise EffectsError(
                 "share-scale effects need a Dirichlet regression in the alternative "
-                f"parametrization; received parametrization={parametrization!r}")
+                f"parametrization; received parametrization={parametrization!r}"
+            )
         return "dirichlet"
     model = getattr(results, "model", None)
     name = type(model).__name__
@@ -166,10 +180,14 @@ def detect_model_kind(results: Any) -> str:
         link = type(model.family.link).__name__
         if family == "Binomial" and link == "Logit":
             return "fractional_logit"
-        raise EffectsError(f"a GLM must have a binomial family with logit link (fractional "
-                           f"logit); received family {family} with link {link}")
-    raise EffectsError(f"cannot tell the mean model of {type(results).__name__} "
-                       f"(model {name}); pass kind= one of {MODEL_KINDS}")
+        raise EffectsError(
+            f"a GLM must have a binomial family with logit link (fractional "
+            f"logit); received family {family} with link {link}"
+        )
+    raise EffectsError(
+        f"cannot tell the mean model of {type(results).__name__} "
+        f"(model {name}); pass kind= one of {MODEL_KINDS}"
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,8 +228,9 @@ class ShareModel:
     params: pd.Series = field(repr=False)
 
     @classmethod
-    def from_results(cls, results: Any, kind: str | None = None,
-                     outcome: str | None = None) -> ShareModel:
+    def from_results(
+        cls, results: Any, kind: str | None = None, outcome: str | None = None
+    ) -> ShareModel:
         """Extract the mean model from fitted results.
 
         Parameters
@@ -277,12 +296,24 @@ class ShareModel:
         try:
             v = cov.loc[labels, labels].to_numpy(dtype=float)
         except KeyError as exc:
-            raise EffectsError(f"cov_params() lacks entries for the mean coefficients: {exc}") from None
+            raise EffectsError(
+                f"cov_params() lacks entries for the mean coefficients: {exc}"
+            ) from None
         if not np.all(np.isfinite(v)):
-            raise EffectsError("the covariance of the mean coefficients is not finite; the model's "
-                               "Hessian is singular at the estimate")
-        return cls(kind=kind, terms=tuple(terms), components=components, equations=equations,
-                   base=base, coef=coef, cov=v, params=params.copy())
+            raise EffectsError(
+                "the covariance of the mean coefficients is not finite; the model's "
+                "Hessian is singular at the estimate"
+            )
+        return cls(
+            kind=kind,
+            terms=tuple(terms),
+            components=components,
+            equations=equations,
+            base=base,
+            coef=coef,
+            cov=v,
+            params=params.copy(),
+        )
 
     @property
     def outcomes(self) -> tuple[str, ...]:
@@ -310,9 +341,16 @@ class ShareModel:
             Same terms, components and covariance; new coefficients.
         """
         coef = np.asarray(coef, dtype=float).reshape(self.coef.shape)
-        return ShareModel(kind=self.kind, terms=self.terms, components=self.components,
-                          equations=self.equations, base=self.base, coef=coef, cov=self.cov,
-                          params=self.params)
+        return ShareModel(
+            kind=self.kind,
+            terms=self.terms,
+            components=self.components,
+            equations=self.equations,
+            base=self.base,
+            coef=coef,
+            cov=self.cov,
+            params=self.params,
+        )
 
 
 # ----------------------------------------------------------------------------
@@ -326,8 +364,15 @@ def _insert_base(arr: np.ndarray, base: int) -> np.ndarray:
     return out
 
 
-def _row_effect(kind: str, base: int | None, order: int, eta: np.ndarray, a: np.ndarray,
-                b: np.ndarray, c: np.ndarray) -> np.ndarray:
+def _row_effect(
+    kind: str,
+    base: int | None,
+    order: int,
+    eta: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    c: np.ndarray,
+) -> np.ndarray:
     """Per-row share level (order 0), derivative (1) or cross-partial (2), every component.
 
     ``eta, a, b, c`` are (rows, q): linear predictors and their derivatives by
@@ -401,10 +446,19 @@ def _check_data(model: ShareModel, data: pd.DataFrame) -> np.ndarray:
     """The model's design on ``data``, columns in the model's term order."""
     if not isinstance(data, pd.DataFrame):
         raise EffectsError(f"data must be a DataFrame; received {type(data).__name__}")
-    needed = sorted({f for t in model.terms for f in t.split(":")
-                     if t != "Intercept" and not t.startswith("firm[")})
-    missing = [v for v in needed + (["firm"] if any(t.startswith("firm[") for t in model.terms)
-                                    else []) if v not in data.columns]
+    needed = sorted(
+        {
+            f
+            for t in model.terms
+            for f in t.split(":")
+            if t != "Intercept" and not t.startswith("firm[")
+        }
+    )
+    missing = [
+        v
+        for v in needed + (["firm"] if any(t.startswith("firm[") for t in model.terms) else [])
+        if v not in data.columns
+    ]
     if missing:
         raise EffectsError(f"data lacks the column(s) {missing} the model uses")
     if len(data) == 0:
@@ -448,18 +502,24 @@ class _Engine:
     def check(self, spec: EffectSpec) -> None:
         m = self.model
         if spec.outcome not in m.outcomes:
-            raise EffectsError(f"a {m.kind} model of {list(m.outcomes)} cannot give effects on "
-                               f"the {spec.outcome!r} share")
+            raise EffectsError(
+                f"a {m.kind} model of {list(m.outcomes)} cannot give effects on "
+                f"the {spec.outcome!r} share"
+            )
         for role, var in (("predictor", spec.predictor), ("moderator", spec.moderator)):
             if var is not None and var not in self.variables:
-                raise EffectsError(f"{role} {var!r} is not a variable of the model; "
-                                   f"expected one of {self.variables}")
+                raise EffectsError(
+                    f"{role} {var!r} is not a variable of the model; "
+                    f"expected one of {self.variables}"
+                )
         if spec.predictor is not None and spec.predictor == spec.moderator:
             raise EffectsError(f"predictor and moderator must differ; both are {spec.predictor!r}")
         for var, _ in spec.at:
             if var not in self.variables:
-                raise EffectsError(f"cannot set {var!r}: it is not a variable of the model; "
-                                   f"expected one of {self.variables}")
+                raise EffectsError(
+                    f"cannot set {var!r}: it is not a variable of the model; "
+                    f"expected one of {self.variables}"
+                )
 
     def _arrays(self, spec: EffectSpec) -> tuple[np.ndarray, ...]:
         n, terms = self.n, self.model.terms
@@ -479,12 +539,16 @@ class _Engine:
         zero = np.zeros_like(X)
         dx = term_derivative(terms, values, spec.predictor, n) if spec.order >= 1 else zero
         dm = term_derivative(terms, values, spec.moderator, n) if spec.order == 2 else zero
-        dxm = (term_second_derivative(terms, values, spec.predictor, spec.moderator, n)
-               if spec.order == 2 else zero)
+        dxm = (
+            term_second_derivative(terms, values, spec.predictor, spec.moderator, n)
+            if spec.order == 2
+            else zero
+        )
         return X, dx, dm, dxm
 
-    def evaluate(self, specs: Sequence[EffectSpec], coef: np.ndarray | None = None,
-                 gradient: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def evaluate(
+        self, specs: Sequence[EffectSpec], coef: np.ndarray | None = None, gradient: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Estimates (S,), variance over reps of the per-rep effects (S,), gradient (S, pq)."""
         m = self.model
         coef = m.coef if coef is None else coef
@@ -495,7 +559,7 @@ class _Engine:
         rep_var = np.empty(S)
         grad = np.empty((S, coef.size)) if gradient else None
         for start in range(0, S, _CHUNK):
-            chunk = specs[start:start + _CHUNK]
+            chunk = specs[start : start + _CHUNK]
             for order in (0, 1, 2):
                 idx = [i for i, s in enumerate(chunk) if s.order == order]
                 if not idx:
@@ -513,12 +577,12 @@ class _Engine:
         n, q = self.n, coef.shape[1]
         arrays = [self._arrays(s) for s in specs]
         D = [np.stack([a[r] for a in arrays]) for r in range(4)]  # each (S, n, p)
-        lin = [d @ coef for d in D]                                # each (S, n, q)
+        lin = [d @ coef for d in D]  # each (S, n, q)
         comp = np.array([m.components.index(s.outcome) for s in specs])
         S = len(specs)
 
         def per_rep(inputs):
-            out = _row_effect(m.kind, m.base, order, *inputs)     # (S, n, K)
+            out = _row_effect(m.kind, m.base, order, *inputs)  # (S, n, K)
             return np.take_along_axis(out, comp[:, None, None], axis=2)[:, :, 0]
 
         f = per_rep(lin).real
@@ -535,7 +599,7 @@ class _Engine:
                 pert = inputs[r].copy()
                 pert[:, :, j] += 1j * _COMPLEX_STEP
                 inputs[r] = pert
-                dF = per_rep(inputs).imag / _COMPLEX_STEP      # (S, n)
+                dF = per_rep(inputs).imag / _COMPLEX_STEP  # (S, n)
                 grad[:, :, j] += np.einsum("sn,snp->sp", dF, D[r]) / n
         # theta is stacked equation by equation: coef.T.ravel()
         return est, rep_var, grad.transpose(0, 2, 1).reshape(S, -1)
@@ -550,7 +614,9 @@ def _as_model(results: Any, kind: str | None, outcome: str | None = None) -> Sha
 def _data_of(frame: Any) -> pd.DataFrame:
     data = getattr(frame, "data", frame)
     if not isinstance(data, pd.DataFrame):
-        raise EffectsError(f"expected an AnalysisFrame or a DataFrame; received {type(frame).__name__}")
+        raise EffectsError(
+            f"expected an AnalysisFrame or a DataFrame; received {type(frame).__name__}"
+        )
     return data
 
 
@@ -561,8 +627,15 @@ def _check_options(variance: str, alpha: float) -> None:
         raise EffectsError(f"alpha must lie strictly between 0 and 1; received {alpha!r}")
 
 
-def _inference(est: np.ndarray, rep_var: np.ndarray, grad: np.ndarray, model: ShareModel,
-               n: int, variance: str, alpha: float) -> pd.DataFrame:
+def _inference(
+    est: np.ndarray,
+    rep_var: np.ndarray,
+    grad: np.ndarray,
+    model: ShareModel,
+    n: int,
+    variance: str,
+    alpha: float,
+) -> pd.DataFrame:
     var = np.einsum("sp,pq,sq->s", grad, model.cov, grad)
     if variance == "unconditional":
         var = var + rep_var / n
@@ -571,13 +644,28 @@ def _inference(est: np.ndarray, rep_var: np.ndarray, grad: np.ndarray, model: Sh
         z = est / se
     p = 2 * stats.norm.sf(np.abs(z))
     crit = stats.norm.ppf(1 - alpha / 2)
-    return pd.DataFrame({"estimate": est, "std_error": se, "statistic": z, "p_value": p,
-                         "conf_low": est - crit * se, "conf_high": est + crit * se})
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "std_error": se,
+            "statistic": z,
+            "p_value": p,
+            "conf_low": est - crit * se,
+            "conf_high": est + crit * se,
+        }
+    )
 
 
-def average_effects(results: Any, frame: Any, specs: Iterable[EffectSpec], *,
-                    kind: str | None = None, variance: Variance = "unconditional",
-                    alpha: float = 0.05, outcome: str | None = None) -> pd.DataFrame:
+def average_effects(
+    results: Any,
+    frame: Any,
+    specs: Iterable[EffectSpec],
+    *,
+    kind: str | None = None,
+    variance: Variance = "unconditional",
+    alpha: float = 0.05,
+    outcome: str | None = None,
+) -> pd.DataFrame:
     """Average share levels, derivatives or cross-partials with delta-method inference.
 
     Parameters
@@ -630,12 +718,14 @@ def average_effects(results: Any, frame: Any, specs: Iterable[EffectSpec], *,
     engine = _Engine(model, data)
     est, rep_var, grad = engine.evaluate(specs)
     out = _inference(est, rep_var, grad, model, engine.n, variance, alpha)
-    head = pd.DataFrame({
-        "outcome": [s.outcome for s in specs],
-        "predictor": [s.predictor for s in specs],
-        "moderator": [s.moderator for s in specs],
-        "at": [dict(s.at) for s in specs],
-    })
+    head = pd.DataFrame(
+        {
+            "outcome": [s.outcome for s in specs],
+            "predictor": [s.predictor for s in specs],
+            "moderator": [s.moderator for s in specs],
+            "at": [dict(s.at) for s in specs],
+        }
+    )
     return pd.concat([head, out], axis=1)
 
 
@@ -648,10 +738,16 @@ def _supported(expected: int, est: float, p: float, alpha: float):
     return bool(np.sign(est) == expected and p < alpha)
 
 
-def model_effects(results: Any, frame: Any, *, kind: str | None = None,
-                  hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-                  variance: Variance = "unconditional", alpha: float = 0.05,
-                  outcome: str | None = None) -> pd.DataFrame:
+def model_effects(
+    results: Any,
+    frame: Any,
+    *,
+    kind: str | None = None,
+    hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+    variance: Variance = "unconditional",
+    alpha: float = 0.05,
+    outcome: str | None = None,
+) -> pd.DataFrame:
     """Registry effects of one fitted model, in the layout of ``hypotheses.csv``.
 
     Parameters
@@ -663,7 +759,7 @@ def model_effects(results: Any, frame: Any, *, kind: str | None = None,
     kind : {"dirichlet", "fractional_logit", "ols"}, optional
         Mean model; detected when omitted.
     hypotheses : sequence of Hypothesis
-        Registry rows (default: all of :data:`~leadblackhole.effects.registry.HYPOTHESES`).
+        Registry rows (default: all of :data:`~leadblackhole.registry.HYPOTHESES`).
         Rows on a share the model does not describe (e.g. H2, on the
         self-generated share, for a model of the marketing share) are left out.
     variance : {"unconditional", "conditional"}
@@ -684,26 +780,37 @@ def model_effects(results: Any, frame: Any, *, kind: str | None = None,
     rows = [h for h in hypotheses if h.outcome in model.outcomes]
     specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]
     inf = average_effects(model, frame, specs, variance=variance, alpha=alpha)
-    table = pd.DataFrame({
-        "id": [h.id for h in rows],
-        "outcome": [h.outcome for h in rows],
-        "predictor": [h.predictor for h in rows],
-        "moderator": pd.Series([h.moderator for h in rows], dtype="object"),
-        "expected_sign": [h.expected_sign for h in rows],
-        "model": model.kind,
-    })
+    table = pd.DataFrame(
+        {
+            "id": [h.id for h in rows],
+            "outcome": [h.outcome for h in rows],
+            "predictor": [h.predictor for h in rows],
+            "moderator": pd.Series([h.moderator for h in rows], dtype="object"),
+            "expected_sign": [h.expected_sign for h in rows],
+            "model": model.kind,
+        }
+    )
     for col in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
         table[col] = inf[col].to_numpy()
     table["supported"] = pd.array(
-        [_supported(h.expected_sign, e, p, alpha)
-         for h, e, p in zip(rows, table["estimate"], table["p_value"], strict=True)],
-        dtype="boolean")
+        [
+            _supported(h.expected_sign, e, p, alpha)
+            for h, e, p in zip(rows, table["estimate"], table["p_value"], strict=True)
+        ],
+        dtype="boolean",
+    )
     return table[list(HYPOTHESIS_COLUMNS)]
 
 
-def hypothesis_table(frame: Any, dirichlet_results: Any, ols_results: Any = None,
-                     frac_results: Any = None, *, variance: Variance = "unconditional",
-                     alpha: float = 0.05) -> pd.DataFrame:
+def hypothesis_table(
+    frame: Any,
+    dirichlet_results: Any,
+    ols_results: Any = None,
+    frac_results: Any = None,
+    *,
+    variance: Variance = "unconditional",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """The ``hypotheses.csv`` table: every registry effect under every model given.
 
     Parameters
@@ -733,14 +840,17 @@ def hypothesis_table(frame: Any, dirichlet_results: Any, ols_results: Any = None
     >>> from leadblackhole.simulation import simulate, StudyDesign   # doctest: +SKIP
     >>> table = hypothesis_table(frame, fit_main_model(frame))          # doctest: +SKIP
     """
-    parts = [model_effects(dirichlet_results, frame, kind="dirichlet", variance=variance,
-                           alpha=alpha)]
+    parts = [
+        model_effects(dirichlet_results, frame, kind="dirichlet", variance=variance, alpha=alpha)
+    ]
     if frac_results is not None:
-        parts.append(model_effects(frac_results, frame, kind="fractional_logit",
-                                   variance=variance, alpha=alpha))
+        parts.append(
+            model_effects(
+                frac_results, frame, kind="fractional_logit", variance=variance, alpha=alpha
+            )
+        )
     if ols_results is not None:
-        parts.append(model_effects(ols_results, frame, kind="ols", variance=variance,
-                                   alpha=alpha))
+        parts.append(model_effects(ols_results, frame, kind="ols", variance=variance, alpha=alpha))
     table = pd.concat(parts, ignore_index=True)
     table["supported"] = table["supported"].astype("boolean")
     return table
@@ -752,8 +862,9 @@ def hypothesis_table(frame: Any, dirichlet_results: Any, ols_results: Any = None
 _SIGN_WORD = {1: "+", -1: "−", 0: "none"}
 
 
-def published_comparison(table: pd.DataFrame, model: str = "dirichlet",
-                         alpha: float = 0.05) -> pd.DataFrame:
+def published_comparison(
+    table: pd.DataFrame, model: str = "dirichlet", alpha: float = 0.05
+) -> pd.DataFrame:
     """Set each estimate beside the published finding and say whether they agree.
 
     Parameters
@@ -799,13 +910,19 @@ def published_comparison(table: pd.DataFrame, model: str = "dirichlet",
             result, agrees = "opposite sign, significant", "no"
         else:
             result, agrees = "opposite sign, not significant", "no"
-        out.append({
-            "id": r.id,
-            "published_finding": h.finding if h is not None else "",
-            "expected_sign": _SIGN_WORD.get(int(r.expected_sign), str(r.expected_sign)),
-            "estimate": r.estimate, "conf_low": r.conf_low, "conf_high": r.conf_high,
-            "p_value": r.p_value, "result": result, "agrees": agrees,
-        })
+        out.append(
+            {
+                "id": r.id,
+                "published_finding": h.finding if h is not None else "",
+                "expected_sign": _SIGN_WORD.get(int(r.expected_sign), str(r.expected_sign)),
+                "estimate": r.estimate,
+                "conf_low": r.conf_low,
+                "conf_high": r.conf_high,
+                "p_value": r.p_value,
+                "result": result,
+                "agrees": agrees,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -840,8 +957,10 @@ def comparison_markdown(comparison: pd.DataFrame) -> str:
     ]
     for r in comparison.itertuples(index=False):
         ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
-        lines.append(f"| {r.id} | {r.published_finding} | {r.expected_sign} | {ci} | "
-                     f"{_fmt_p(r.p_value)} | {r.result} | {r.agrees} |")
+        lines.append(
+            f"| {r.id} | {r.published_finding} | {r.expected_sign} | {ci} | "
+            f"{_fmt_p(r.p_value)} | {r.result} | {r.agrees} |"
+        )
     lines += [
         "",
         "Estimates are average effects on the expected time share (a share of 0.01 is one "
@@ -874,9 +993,15 @@ def comparison_latex(comparison: pd.DataFrame) -> str:
     ]
     for r in comparison.itertuples(index=False):
         ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
-        cells = [r.id, r.expected_sign, r.published_finding, ci, _fmt_p(r.p_value), r.result,
-                 r.agrees]
+        cells = [
+            r.id,
+            r.expected_sign,
+            r.published_finding,
+            ci,
+            _fmt_p(r.p_value),
+            r.result,
+            r.agrees,
+        ]
         lines.append(" & ".join(tex_escape(str(c)) for c in cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
-

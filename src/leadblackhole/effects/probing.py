@@ -84,6 +84,7 @@ from scipy import optimize, stats
 from tqdm import tqdm
 
 from ..exceptions import ConvergenceWarning, EstimationError
+from ..registry import HYPOTHESES, Hypothesis
 from ..specification import design_matrix
 from .effects import (
     EffectsError,
@@ -96,7 +97,6 @@ from .effects import (
     _Engine,
     _inference,
 )
-from .registry import HYPOTHESES, Hypothesis
 
 __all__ = [
     "BOOTSTRAP_SCHEMES",
@@ -146,10 +146,19 @@ def moderation_pairs(hypotheses: Sequence[Hypothesis] = HYPOTHESES) -> list[Hypo
     return [h for h in hypotheses if h.moderator is not None]
 
 
-def conditional_effects(results: Any, frame: Any, predictor: str, moderator: str,
-                        values: Sequence[float], *, outcome: str = "marketing",
-                        kind: str | None = None, variance: Variance = "unconditional",
-                        alpha: float = 0.05, raw: bool = True) -> pd.DataFrame:
+def conditional_effects(
+    results: Any,
+    frame: Any,
+    predictor: str,
+    moderator: str,
+    values: Sequence[float],
+    *,
+    outcome: str = "marketing",
+    kind: str | None = None,
+    variance: Variance = "unconditional",
+    alpha: float = 0.05,
+    raw: bool = True,
+) -> pd.DataFrame:
     """Conditional average effect of ``predictor`` at given values of ``moderator``.
 
     Parameters
@@ -205,11 +214,18 @@ def conditional_effects(results: Any, frame: Any, predictor: str, moderator: str
     return out
 
 
-def simple_slopes(results: Any, frame: Any, *, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-                  outcome: str = "marketing", sd_levels: Sequence[float] = (-1.0, 0.0, 1.0),
-                  values: Mapping[str, Sequence[float]] | None = None,
-                  kind: str | None = None, variance: Variance = "unconditional",
-                  alpha: float = 0.05) -> pd.DataFrame:
+def simple_slopes(
+    results: Any,
+    frame: Any,
+    *,
+    hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+    outcome: str = "marketing",
+    sd_levels: Sequence[float] = (-1.0, 0.0, 1.0),
+    values: Mapping[str, Sequence[float]] | None = None,
+    kind: str | None = None,
+    variance: Variance = "unconditional",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Simple slopes of each moderated predictor at low, mean and high moderator.
 
     Parameters
@@ -249,8 +265,10 @@ def simple_slopes(results: Any, frame: Any, *, hypotheses: Sequence[Hypothesis] 
     values = dict(values or {})
     unknown = [m for m in values if m not in {h.moderator for h in pairs}]
     if unknown:
-        raise EffectsError(f"values given for {unknown}, which moderate no registry effect; "
-                           f"expected among {sorted({h.moderator for h in pairs})}")
+        raise EffectsError(
+            f"values given for {unknown}, which moderate no registry effect; "
+            f"expected among {sorted({h.moderator for h in pairs})}"
+        )
     parts = []
     for h in pairs:
         if h.moderator not in data.columns:
@@ -260,9 +278,18 @@ def simple_slopes(results: Any, frame: Any, *, hypotheses: Sequence[Hypothesis] 
         off = _offset(frame, h.moderator)
         levels = [(_sd_label(k), mean + k * sd) for k in sd_levels]
         levels += [("value", float(v) - off) for v in values.get(h.moderator, [])]
-        res = conditional_effects(results, frame, h.predictor, h.moderator,
-                                  [v for _, v in levels], outcome=outcome, kind=kind,
-                                  variance=variance, alpha=alpha, raw=False)
+        res = conditional_effects(
+            results,
+            frame,
+            h.predictor,
+            h.moderator,
+            [v for _, v in levels],
+            outcome=outcome,
+            kind=kind,
+            variance=variance,
+            alpha=alpha,
+            raw=False,
+        )
         res.insert(0, "level", [lab for lab, _ in levels])
         res.insert(0, "moderator", h.moderator)
         res.insert(0, "predictor", h.predictor)
@@ -281,8 +308,12 @@ def _sd_label(k: float) -> str:
 # ----------------------------------------------------------------------------
 # Johnson-Neyman
 # ----------------------------------------------------------------------------
-def esarey_sumner_critical(estimates: Sequence[float], std_errors: Sequence[float],
-                           alpha: float = 0.05, df: float | None = None) -> float:
+def esarey_sumner_critical(
+    estimates: Sequence[float],
+    std_errors: Sequence[float],
+    alpha: float = 0.05,
+    df: float | None = None,
+) -> float:
     """Critical value that bounds the false discovery rate of a marginal-effects plot.
 
     Esarey & Sumner (2018): apply the Benjamini–Hochberg step-up rule to the
@@ -372,11 +403,20 @@ class JohnsonNeyman:
     observed_range: tuple[float, float]
 
 
-def johnson_neyman(results: Any, frame: Any, predictor: str, moderator: str, *,
-                   outcome: str = "marketing", alpha: float = 0.05,
-                   critical: Critical = "normal", grid: int = 201,
-                   span: tuple[float, float] | None = None, kind: str | None = None,
-                   variance: Variance = "unconditional") -> JohnsonNeyman:
+def johnson_neyman(
+    results: Any,
+    frame: Any,
+    predictor: str,
+    moderator: str,
+    *,
+    outcome: str = "marketing",
+    alpha: float = 0.05,
+    critical: Critical = "normal",
+    grid: int = 201,
+    span: tuple[float, float] | None = None,
+    kind: str | None = None,
+    variance: Variance = "unconditional",
+) -> JohnsonNeyman:
     """Johnson–Neyman region of the conditional average effect on the share scale.
 
     Parameters
@@ -414,8 +454,9 @@ def johnson_neyman(results: Any, frame: Any, predictor: str, moderator: str, *,
     _check_options(variance, alpha)
     if critical not in CRITICAL_METHODS:
         raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {critical!r}")
-    setup = _jn_setup(results, frame, predictor, moderator, outcome, alpha, grid, span, kind,
-                      variance)
+    setup = _jn_setup(
+        results, frame, predictor, moderator, outcome, alpha, grid, span, kind, variance
+    )
     return _jn_solve(setup, critical)
 
 
@@ -434,8 +475,9 @@ class _JNSetup:
     curve: pd.DataFrame
 
 
-def _jn_setup(results, frame, predictor, moderator, outcome, alpha, grid, span, kind,
-              variance) -> _JNSetup:
+def _jn_setup(
+    results, frame, predictor, moderator, outcome, alpha, grid, span, kind, variance
+) -> _JNSetup:
     """Validate the inputs and evaluate the conditional effect on the grid."""
     _check_options(variance, alpha)
     if not (isinstance(grid, int | np.integer) and grid >= 11):
@@ -450,11 +492,30 @@ def _jn_setup(results, frame, predictor, moderator, outcome, alpha, grid, span, 
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise EffectsError(f"span must be two finite numbers, low < high; received {span!r}")
     ms = np.linspace(lo, hi, int(grid))
-    curve = conditional_effects(model, frame, predictor, moderator, ms, outcome=outcome,
-                                variance=variance, alpha=alpha, raw=True)
-    return _JNSetup(model=model, engine=_Engine(model, data), predictor=predictor,
-                    moderator=moderator, outcome=outcome, alpha=alpha, variance=variance,
-                    offset=off, observed=col, grid=ms, curve=curve)
+    curve = conditional_effects(
+        model,
+        frame,
+        predictor,
+        moderator,
+        ms,
+        outcome=outcome,
+        variance=variance,
+        alpha=alpha,
+        raw=True,
+    )
+    return _JNSetup(
+        model=model,
+        engine=_Engine(model, data),
+        predictor=predictor,
+        moderator=moderator,
+        outcome=outcome,
+        alpha=alpha,
+        variance=variance,
+        offset=off,
+        observed=col,
+        grid=ms,
+        curve=curve,
+    )
 
 
 def _jn_solve(setup: _JNSetup, critical: str) -> JohnsonNeyman:
@@ -478,9 +539,12 @@ def _jn_solve(setup: _JNSetup, critical: str) -> JohnsonNeyman:
         return float(abs(r["statistic"].iloc[0]) - c)
 
     xtol = 1e-10 * (ms[-1] - ms[0])
-    boundaries = np.array([
-        optimize.brentq(excess, ms[g], ms[g + 1], xtol=xtol, rtol=4 * np.finfo(float).eps)
-        for g in np.flatnonzero(sig[1:] != sig[:-1])])
+    boundaries = np.array(
+        [
+            optimize.brentq(excess, ms[g], ms[g + 1], xtol=xtol, rtol=4 * np.finfo(float).eps)
+            for g in np.flatnonzero(sig[1:] != sig[:-1])
+        ]
+    )
 
     regions = []
     g = 0
@@ -497,16 +561,33 @@ def _jn_solve(setup: _JNSetup, critical: str) -> JohnsonNeyman:
         low = _root_between(boundaries, ms[start - 1], ms[start]) if low_is_b else ms[start]
         high = _root_between(boundaries, ms[end], ms[end + 1]) if high_is_b else ms[end]
         share = float(np.mean((col >= low) & (col <= high)))
-        regions.append({"low": low, "high": high, "low_is_boundary": low_is_b,
-                        "high_is_boundary": high_is_b,
-                        "sign": int(np.sign(t[start])), "share_of_reps": share})
+        regions.append(
+            {
+                "low": low,
+                "high": high,
+                "low_is_boundary": low_is_b,
+                "high_is_boundary": high_is_b,
+                "sign": int(np.sign(t[start])),
+                "share_of_reps": share,
+            }
+        )
         g += 1
-    reg = pd.DataFrame(regions, columns=["low", "high", "low_is_boundary", "high_is_boundary",
-                                         "sign", "share_of_reps"])
-    return JohnsonNeyman(predictor=s.predictor, moderator=s.moderator, outcome=s.outcome,
-                         method=critical, alpha=s.alpha, critical_value=c,
-                         boundaries=boundaries, regions=reg, curve=curve,
-                         observed_range=(float(col.min()), float(col.max())))
+    reg = pd.DataFrame(
+        regions,
+        columns=["low", "high", "low_is_boundary", "high_is_boundary", "sign", "share_of_reps"],
+    )
+    return JohnsonNeyman(
+        predictor=s.predictor,
+        moderator=s.moderator,
+        outcome=s.outcome,
+        method=critical,
+        alpha=s.alpha,
+        critical_value=c,
+        boundaries=boundaries,
+        regions=reg,
+        curve=curve,
+        observed_range=(float(col.min()), float(col.max())),
+    )
 
 
 def _root_between(roots: np.ndarray, a: float, b: float) -> float:
@@ -514,12 +595,18 @@ def _root_between(roots: np.ndarray, a: float, b: float) -> float:
     return float(inside[0]) if inside.size else float((a + b) / 2)
 
 
-def johnson_neyman_table(results: Any, frame: Any, *,
-                         hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-                         outcome: str = "marketing", alpha: float = 0.05,
-                         methods: Sequence[str] = CRITICAL_METHODS, grid: int = 201,
-                         kind: str | None = None, variance: Variance = "unconditional",
-                         ) -> tuple[pd.DataFrame, dict[tuple[str, str], JohnsonNeyman]]:
+def johnson_neyman_table(
+    results: Any,
+    frame: Any,
+    *,
+    hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+    outcome: str = "marketing",
+    alpha: float = 0.05,
+    methods: Sequence[str] = CRITICAL_METHODS,
+    grid: int = 201,
+    kind: str | None = None,
+    variance: Variance = "unconditional",
+) -> tuple[pd.DataFrame, dict[tuple[str, str], JohnsonNeyman]]:
     """Johnson–Neyman regions of every registry moderation, under each critical value.
 
     Parameters
@@ -552,19 +639,35 @@ def johnson_neyman_table(results: Any, frame: Any, *,
             raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {method!r}")
     rows, analyses = [], {}
     for h in moderation_pairs(hypotheses):
-        setup = _jn_setup(results, frame, h.predictor, h.moderator, outcome, alpha, grid, None,
-                          kind, variance)
+        setup = _jn_setup(
+            results, frame, h.predictor, h.moderator, outcome, alpha, grid, None, kind, variance
+        )
         for method in methods:
             jn = _jn_solve(setup, method)
             analyses[(h.id, method)] = jn
-            head = {"id": h.id, "outcome": outcome, "predictor": h.predictor,
-                    "moderator": h.moderator, "method": method,
-                    "critical_value": jn.critical_value, "observed_min": jn.observed_range[0],
-                    "observed_max": jn.observed_range[1]}
+            head = {
+                "id": h.id,
+                "outcome": outcome,
+                "predictor": h.predictor,
+                "moderator": h.moderator,
+                "method": method,
+                "critical_value": jn.critical_value,
+                "observed_min": jn.observed_range[0],
+                "observed_max": jn.observed_range[1],
+            }
             if jn.regions.empty:
-                rows.append({**head, "region": 0, "low": np.nan, "high": np.nan,
-                             "low_is_boundary": pd.NA, "high_is_boundary": pd.NA,
-                             "sign": pd.NA, "share_of_reps": 0.0})
+                rows.append(
+                    {
+                        **head,
+                        "region": 0,
+                        "low": np.nan,
+                        "high": np.nan,
+                        "low_is_boundary": pd.NA,
+                        "high_is_boundary": pd.NA,
+                        "sign": pd.NA,
+                        "share_of_reps": 0.0,
+                    }
+                )
             for k, r in enumerate(jn.regions.itertuples(index=False), start=1):
                 rows.append({**head, "region": k, **r._asdict()})
     table = pd.DataFrame(rows)
@@ -577,10 +680,17 @@ def johnson_neyman_table(results: Any, frame: Any, *,
 # ----------------------------------------------------------------------------
 # predictive margins (for figures)
 # ----------------------------------------------------------------------------
-def predictive_margins(results: Any, frame: Any, at: Mapping[str, Sequence[float]], *,
-                       outcome: str = "marketing", kind: str | None = None,
-                       variance: Variance = "unconditional", alpha: float = 0.05,
-                       raw: bool = True) -> pd.DataFrame:
+def predictive_margins(
+    results: Any,
+    frame: Any,
+    at: Mapping[str, Sequence[float]],
+    *,
+    outcome: str = "marketing",
+    kind: str | None = None,
+    variance: Variance = "unconditional",
+    alpha: float = 0.05,
+    raw: bool = True,
+) -> pd.DataFrame:
     """Average predicted share with some variables set to given values.
 
     Parameters
@@ -613,8 +723,10 @@ def predictive_margins(results: Any, frame: Any, at: Mapping[str, Sequence[float
     grids = [np.asarray(at[v], dtype=float).ravel() for v in names]
     mesh = np.array(np.meshgrid(*grids, indexing="ij")).reshape(len(names), -1).T
     offs = np.array([_offset(frame, v) if raw else 0.0 for v in names])
-    specs = [EffectSpec(outcome, None, None, tuple(zip(names, (row - offs).tolist(), strict=True)))
-             for row in mesh]
+    specs = [
+        EffectSpec(outcome, None, None, tuple(zip(names, (row - offs).tolist(), strict=True)))
+        for row in mesh
+    ]
     engine = _Engine(model, data)
     est, rep_var, grad = engine.evaluate(specs)
     out = _inference(est, rep_var, grad, model, engine.n, variance, alpha)
@@ -682,10 +794,12 @@ def _refit(model: ShareModel, data: pd.DataFrame) -> ShareModel:
     if model.kind == "dirichlet":
         old = model.params
         names = [(e, t) for e in model.equations for t in terms] + [
-            k for k in old.index if k[0] == "precision"]
+            k for k in old.index if k[0] == "precision"
+        ]
         start = np.array([old.get(k, 0.0) for k in names], dtype=float)
-        res = DirichletRegression(data[list(model.components)], X,
-                                  base=model.components[model.base]).fit(start_params=start)
+        res = DirichletRegression(
+            data[list(model.components)], X, base=model.components[model.base]
+        ).fit(start_params=start)
         if not res.converged:
             raise EstimationError("the refit did not converge")
         coef = np.column_stack([res.params[e].to_numpy(dtype=float) for e in model.equations])
@@ -699,15 +813,31 @@ def _refit(model: ShareModel, data: pd.DataFrame) -> ShareModel:
             coef = res.params.to_numpy(dtype=float)[:, None]
     if not np.all(np.isfinite(coef)):
         raise EstimationError("the refit gave non-finite coefficients")
-    return ShareModel(kind=model.kind, terms=tuple(terms), components=model.components,
-                      equations=model.equations, base=model.base, coef=coef,
-                      cov=np.full((coef.size, coef.size), np.nan), params=model.params)
+    return ShareModel(
+        kind=model.kind,
+        terms=tuple(terms),
+        components=model.components,
+        equations=model.equations,
+        base=model.base,
+        coef=coef,
+        cov=np.full((coef.size, coef.size), np.nan),
+        params=model.params,
+    )
 
 
-def bootstrap_effects(results: Any, frame: Any, *, n_boot: int, seed: int,
-                      scheme: Scheme = "stratified", kind: str | None = None,
-                      hypotheses: Sequence[Hypothesis] = HYPOTHESES, alpha: float = 0.05,
-                      progress: bool = True, outcome: str | None = None) -> BootstrapResult:
+def bootstrap_effects(
+    results: Any,
+    frame: Any,
+    *,
+    n_boot: int,
+    seed: int,
+    scheme: Scheme = "stratified",
+    kind: str | None = None,
+    hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+    alpha: float = 0.05,
+    progress: bool = True,
+    outcome: str | None = None,
+) -> BootstrapResult:
     """Bootstrap the registry effects by re-estimating the model on resampled reps.
 
     Parameters
@@ -764,8 +894,7 @@ def bootstrap_effects(results: Any, frame: Any, *, n_boot: int, seed: int,
     rng = np.random.default_rng(int(seed))
     draws = np.full((int(n_boot), len(specs)), np.nan)
     failed = 0
-    bar = tqdm(total=int(n_boot), desc=f"bootstrap ({scheme})", disable=not progress,
-               leave=False)
+    bar = tqdm(total=int(n_boot), desc=f"bootstrap ({scheme})", disable=not progress, leave=False)
     try:
         for b in range(int(n_boot)):
             sample = _resample(data, rng, scheme)
@@ -784,22 +913,36 @@ def bootstrap_effects(results: Any, frame: Any, *, n_boot: int, seed: int,
     if ok.sum() < 2:
         raise EffectsError(f"only {int(ok.sum())} of {n_boot} bootstrap refits succeeded")
     good = draws[ok]
-    table = pd.DataFrame({
-        "id": ids, "model": model.kind, "scheme": scheme, "estimate": full_est,
-        "boot_std_error": good.std(axis=0, ddof=1),
-        "boot_conf_low": np.quantile(good, alpha / 2, axis=0),
-        "boot_conf_high": np.quantile(good, 1 - alpha / 2, axis=0),
-        "n_boot": int(n_boot), "n_failed": int(failed),
-    })
+    table = pd.DataFrame(
+        {
+            "id": ids,
+            "model": model.kind,
+            "scheme": scheme,
+            "estimate": full_est,
+            "boot_std_error": good.std(axis=0, ddof=1),
+            "boot_conf_low": np.quantile(good, alpha / 2, axis=0),
+            "boot_conf_high": np.quantile(good, 1 - alpha / 2, axis=0),
+            "n_boot": int(n_boot),
+            "n_failed": int(failed),
+        }
+    )
     frame_draws = pd.DataFrame(draws, columns=ids)
     frame_draws.index.name = "draw"
-    return BootstrapResult(draws=frame_draws, table=table, scheme=scheme, seed=int(seed),
-                           n_failed=int(failed))
+    return BootstrapResult(
+        draws=frame_draws, table=table, scheme=scheme, seed=int(seed), n_failed=int(failed)
+    )
 
 
-def simulate_effects(results: Any, frame: Any, *, n_draws: int, seed: int,
-                     kind: str | None = None, hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-                     outcome: str | None = None) -> pd.DataFrame:
+def simulate_effects(
+    results: Any,
+    frame: Any,
+    *,
+    n_draws: int,
+    seed: int,
+    kind: str | None = None,
+    hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+    outcome: str | None = None,
+) -> pd.DataFrame:
     """Parametric (Krinsky–Robb) draws of the registry effects.
 
     Parameters

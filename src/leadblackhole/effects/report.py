@@ -6,7 +6,7 @@ The report gathers the share-scale effects of every model
 (``simple_slopes.csv``), the Johnson–Neyman regions (``johnson_neyman.csv``)
 and, when asked for, the bootstrap intervals (``hypotheses_bootstrap.csv``).
 :meth:`HypothesisReport.stage` adds them to an
-:class:`~leadblackhole.reporting.io.OutputSet`, so they are written together
+:class:`~leadblackhole.outputs.OutputSet`, so they are written together
 or not at all.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DEFAULT_SEED
-from ..reporting.io import OutputSet, table_to_csv
+from ..outputs import OutputSet, table_to_csv
 from .effects import (
     EffectsError,
     Variance,
@@ -44,8 +44,12 @@ __all__ = ["REPORT_FILES", "HypothesisReport", "run_hypotheses"]
 
 #: Files a report stages (the bootstrap table only when a bootstrap was run).
 REPORT_FILES: tuple[str, ...] = (
-    "hypotheses.csv", "hypotheses_vs_published.md", "hypotheses_vs_published.tex",
-    "simple_slopes.csv", "johnson_neyman.csv", "hypotheses_bootstrap.csv",
+    "hypotheses.csv",
+    "hypotheses_vs_published.md",
+    "hypotheses_vs_published.tex",
+    "simple_slopes.csv",
+    "johnson_neyman.csv",
+    "hypotheses_bootstrap.csv",
 )
 
 
@@ -134,16 +138,27 @@ class HypothesisReport:
             lines.append(f"{model}: {k} of {len(directional)} directional hypotheses supported")
         if self.bootstrap is not None:
             b = self.bootstrap
-            lines.append(f"bootstrap ({b.scheme}, seed {b.seed}): {len(b.draws)} draws, "
-                         f"{b.n_failed} failed refits")
+            lines.append(
+                f"bootstrap ({b.scheme}, seed {b.seed}): {len(b.draws)} draws, "
+                f"{b.n_failed} failed refits"
+            )
         return "\n".join(lines)
 
 
-def run_hypotheses(frame: Any, dirichlet_results: Any, ols_results: Any = None,
-                   frac_results: Any = None, *, bootstrap: int = 0, seed: int = DEFAULT_SEED,
-                   scheme: Scheme = "stratified", variance: Variance = "unconditional",
-                   alpha: float = 0.05, jn_grid: int = 201, progress: bool = False,
-                   ) -> HypothesisReport:
+def run_hypotheses(
+    frame: Any,
+    dirichlet_results: Any,
+    ols_results: Any = None,
+    frac_results: Any = None,
+    *,
+    bootstrap: int = 0,
+    seed: int = DEFAULT_SEED,
+    scheme: Scheme = "stratified",
+    variance: Variance = "unconditional",
+    alpha: float = 0.05,
+    jn_grid: int = 201,
+    progress: bool = False,
+) -> HypothesisReport:
     """Test every registry hypothesis and probe every moderation.
 
     Parameters
@@ -183,23 +198,46 @@ def run_hypotheses(frame: Any, dirichlet_results: Any, ols_results: Any = None,
     >>> report = run_hypotheses(frame, fit_main_model(frame))        # doctest: +SKIP
     >>> report.write("results")                                        # doctest: +SKIP
     """
-    if isinstance(bootstrap, bool) or not (isinstance(bootstrap, int | np.integer)
-                                            and bootstrap >= 0):
+    if isinstance(bootstrap, bool) or not (
+        isinstance(bootstrap, int | np.integer) and bootstrap >= 0
+    ):
         raise EffectsError(f"bootstrap must be a whole number >= 0; received {bootstrap!r}")
-    table = hypothesis_table(frame, dirichlet_results, ols_results, frac_results,
-                             variance=variance, alpha=alpha)
+    table = hypothesis_table(
+        frame, dirichlet_results, ols_results, frac_results, variance=variance, alpha=alpha
+    )
     published = published_comparison(table, model="dirichlet", alpha=alpha)
-    slopes = simple_slopes(dirichlet_results, frame, kind="dirichlet", variance=variance,
-                           alpha=alpha)
-    jn_table, analyses = johnson_neyman_table(dirichlet_results, frame, kind="dirichlet",
-                                              variance=variance, alpha=alpha, grid=jn_grid)
+    slopes = simple_slopes(
+        dirichlet_results, frame, kind="dirichlet", variance=variance, alpha=alpha
+    )
+    jn_table, analyses = johnson_neyman_table(
+        dirichlet_results, frame, kind="dirichlet", variance=variance, alpha=alpha, grid=jn_grid
+    )
     boot = None
     if bootstrap:
-        boot = bootstrap_effects(dirichlet_results, frame, n_boot=bootstrap, seed=seed,
-                                 scheme=scheme, kind="dirichlet", alpha=alpha,
-                                 progress=progress)
-    settings = {"variance": variance, "alpha": alpha, "jn_grid": jn_grid,
-                "bootstrap": bootstrap, "seed": seed, "scheme": scheme}
-    return HypothesisReport(hypotheses=table, published=published, simple_slopes=slopes,
-                            johnson_neyman=jn_table, jn_analyses=analyses, bootstrap=boot,
-                            settings=settings)
+        boot = bootstrap_effects(
+            dirichlet_results,
+            frame,
+            n_boot=bootstrap,
+            seed=seed,
+            scheme=scheme,
+            kind="dirichlet",
+            alpha=alpha,
+            progress=progress,
+        )
+    settings = {
+        "variance": variance,
+        "alpha": alpha,
+        "jn_grid": jn_grid,
+        "bootstrap": bootstrap,
+        "seed": seed,
+        "scheme": scheme,
+    }
+    return HypothesisReport(
+        hypotheses=table,
+        published=published,
+        simple_slopes=slopes,
+        johnson_neyman=jn_table,
+        jn_analyses=analyses,
+        bootstrap=boot,
+        settings=settings,
+    )

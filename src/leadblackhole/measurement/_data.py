@@ -72,25 +72,32 @@ def normalize_scales(scales: Mapping[str, Sequence[str]]) -> dict[str, tuple[str
     for name, its in scales.items():
         if isinstance(its, str):
             raise EstimationError(
-                f"scale '{name}': items must be a list of column names, not the string {its!r}")
+                f"scale '{name}': items must be a list of column names, not the string {its!r}"
+            )
         its = tuple(its)
         if len(its) < 2:
             raise EstimationError(
                 f"scale '{name}' has {len(its)} item{'s' if len(its) != 1 else ''}; "
-                "every scale needs at least 2 items")
+                "every scale needs at least 2 items"
+            )
         for item in its:
             if item in owner:
-                where = (f"twice in scale '{name}'" if owner[item] == name
-                         else f"in scales '{owner[item]}' and '{name}'")
-                raise EstimationError(f"item '{item}' is listed {where}; each item may "
-                                      "belong to one scale only")
+                where = (
+                    f"twice in scale '{name}'"
+                    if owner[item] == name
+                    else f"in scales '{owner[item]}' and '{name}'"
+                )
+                raise EstimationError(
+                    f"item '{item}' is listed {where}; each item may belong to one scale only"
+                )
             owner[item] = name
         out[str(name)] = its
     return out
 
 
-def prepare_items(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
-                  min_rows: int | None = None) -> PreparedItems:
+def prepare_items(
+    items: pd.DataFrame, scales: Mapping[str, Sequence[str]], min_rows: int | None = None
+) -> PreparedItems:
     """Validate items and scales and apply listwise deletion.
 
     Parameters
@@ -123,13 +130,18 @@ def prepare_items(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
     if missing:
         raise EstimationError(
             f"item column{'s' if len(missing) > 1 else ''} missing from the items table: "
-            + ", ".join(repr(c) for c in missing))
+            + ", ".join(repr(c) for c in missing)
+        )
     sub = items.loc[:, names]
-    bad = [c for c in names if not (pd.api.types.is_numeric_dtype(sub[c])
-                                    and not pd.api.types.is_bool_dtype(sub[c]))]
+    bad = [
+        c
+        for c in names
+        if not (pd.api.types.is_numeric_dtype(sub[c]) and not pd.api.types.is_bool_dtype(sub[c]))
+    ]
     if bad:
-        raise EstimationError("item columns must be numeric; not numeric: "
-                              + ", ".join(repr(c) for c in bad))
+        raise EstimationError(
+            "item columns must be numeric; not numeric: " + ", ".join(repr(c) for c in bad)
+        )
     data = sub.astype("float64")
     complete = data.notna().all(axis=1)
     data = data.loc[complete]
@@ -138,7 +150,8 @@ def prepare_items(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
         raise EstimationError(
             f"too few complete rows: {data.shape[0]} of {items.shape[0]} rows answer all "
             f"{len(names)} items of the model, at least {need} are needed "
-            "(missing answers are handled by listwise deletion)")
+            "(missing answers are handled by listwise deletion)"
+        )
     values = data.to_numpy()
     if not np.isfinite(values).all():
         raise EstimationError("item columns contain infinite values")
@@ -146,7 +159,9 @@ def prepare_items(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
     flat = [c for c, s in zip(names, sd, strict=True) if not s > 0]
     if flat:
         raise EstimationError(
-            "zero-variance item" + ("s" if len(flat) > 1 else "")
+            "zero-variance item"
+            + ("s" if len(flat) > 1 else "")
             + " among the complete rows (every respondent gave the same answer): "
-            + ", ".join(repr(c) for c in flat))
+            + ", ".join(repr(c) for c in flat)
+        )
     return PreparedItems(data=data, scales=norm, n_rows=int(items.shape[0]))

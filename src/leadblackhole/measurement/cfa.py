@@ -55,6 +55,7 @@ _ALL_EQUAL_TOL = 1.5e-8
 # results
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CFAResult:
     """A fitted CFA measurement model (immutable).
@@ -150,14 +151,18 @@ class CFAResult:
 
     def _split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p = len(self.items)
-        return self.estimates[:p], self.estimates[p:2 * p], self.estimates[2 * p:]
+        return self.estimates[:p], self.estimates[p : 2 * p], self.estimates[2 * p :]
 
     # -- tables -----------------------------------------------------------------
     @property
     def fit_indices(self) -> pd.Series:
         """Fit indices ``chisq, df, pvalue, cfi, tli, rmsea, srmr`` as a Series."""
-        return pd.Series([float(getattr(self, k)) for k in FIT_INDICES],
-                         index=list(FIT_INDICES), name="value", dtype="float64")
+        return pd.Series(
+            [float(getattr(self, k)) for k in FIT_INDICES],
+            index=list(FIT_INDICES),
+            name="value",
+            dtype="float64",
+        )
 
     @property
     def fit_table(self) -> pd.DataFrame:
@@ -194,7 +199,7 @@ class CFAResult:
         se = np.sqrt(np.diag(self.vcov))
         rows = self._item_rows()
         a = _estimate_table(rows, "estimate", self.estimates[:p], se[:p])
-        b = _estimate_table(rows, "estimate", self.estimates[p:2 * p], se[p:2 * p])
+        b = _estimate_table(rows, "estimate", self.estimates[p : 2 * p], se[p : 2 * p])
         a.insert(2, "parameter", "loading")
         b.insert(2, "parameter", "residual_variance")
         return pd.concat([a, b], ignore_index=True)
@@ -216,7 +221,7 @@ class CFAResult:
         m = len(self.scales)
         p = len(self.items)
         _, _, phi = self._split()
-        se = np.sqrt(np.diag(self.vcov))[2 * p:]
+        se = np.sqrt(np.diag(self.vcov))[2 * p :]
         iu = np.triu_indices(m, 1)
         rows = [(self.scales[a], self.scales[b]) for a, b in zip(*iu, strict=True)]
         out = _estimate_table(rows, "correlation", phi, se)
@@ -233,26 +238,31 @@ class CFAResult:
         return [(name, i) for name, its in self.scale_items for i in its]
 
 
-def _estimate_table(rows: Sequence[tuple[str, str]], col: str, est: np.ndarray,
-                    se: np.ndarray) -> pd.DataFrame:
+def _estimate_table(
+    rows: Sequence[tuple[str, str]], col: str, est: np.ndarray, se: np.ndarray
+) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = est / se
-    return pd.DataFrame({
-        "scale": [r[0] for r in rows],
-        "item": [r[1] for r in rows],
-        col: np.asarray(est, dtype=float),
-        "se": se,
-        "z": z,
-        "p": 2.0 * stats.norm.sf(np.abs(z)),
-    })
+    return pd.DataFrame(
+        {
+            "scale": [r[0] for r in rows],
+            "item": [r[1] for r in rows],
+            col: np.asarray(est, dtype=float),
+            "se": se,
+            "z": z,
+            "p": 2.0 * stats.norm.sf(np.abs(z)),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------
 # fit statistics
 # ---------------------------------------------------------------------------
 
-def fit_statistics(sample_cov: np.ndarray, implied_cov: np.ndarray, n_obs: int,
-                   df: int) -> dict[str, float]:
+
+def fit_statistics(
+    sample_cov: np.ndarray, implied_cov: np.ndarray, n_obs: int, df: int
+) -> dict[str, float]:
     """Chi-square and fit indices of an ML covariance-structure fit, as lavaan computes them.
 
     Parameters
@@ -328,14 +338,24 @@ def fit_statistics(sample_cov: np.ndarray, implied_cov: np.ndarray, n_obs: int,
     resid = (S - sigma) / np.outer(d, d)
     iu = np.triu_indices(p)
     srmr = float(np.sqrt(np.mean(resid[iu] ** 2)))
-    return {"fmin": fmin, "chisq": float(chisq), "df": int(df), "pvalue": pvalue,
-            "cfi": float(cfi), "tli": float(tli), "rmsea": rmsea, "srmr": srmr,
-            "baseline_chisq": base_chisq, "baseline_df": int(base_df)}
+    return {
+        "fmin": fmin,
+        "chisq": float(chisq),
+        "df": int(df),
+        "pvalue": pvalue,
+        "cfi": float(cfi),
+        "tli": float(tli),
+        "rmsea": rmsea,
+        "srmr": srmr,
+        "baseline_chisq": base_chisq,
+        "baseline_df": int(base_df),
+    }
 
 
 # ---------------------------------------------------------------------------
 # the ML engine
 # ---------------------------------------------------------------------------
+
 
 class _Structure:
     """Parameter layout of the simple-structure CFA with standardized factors."""
@@ -352,9 +372,9 @@ class _Structure:
         lam = np.zeros((p, m))
         lam[np.arange(p), self.item_factor] = theta[:p]
         phi = np.eye(m)
-        phi[self.iu] = theta[2 * p:]
-        phi[(self.iu[1], self.iu[0])] = theta[2 * p:]
-        return lam, theta[p:2 * p], phi
+        phi[self.iu] = theta[2 * p :]
+        phi[(self.iu[1], self.iu[0])] = theta[2 * p :]
+        return lam, theta[p : 2 * p], phi
 
     def sigma(self, theta: np.ndarray) -> np.ndarray:
         lam, psi, phi = self.matrices(theta)
@@ -383,8 +403,8 @@ class _Structure:
             if theta[i] < 0:
                 flip[k] = -1.0
         sign = np.ones(self.q)
-        sign[:self.p] = flip[self.item_factor]
-        sign[2 * self.p:] = flip[self.iu[0]] * flip[self.iu[1]]
+        sign[: self.p] = flip[self.item_factor]
+        sign[2 * self.p :] = flip[self.iu[0]] * flip[self.iu[1]]
         return sign
 
 
@@ -399,8 +419,9 @@ def _ml_objective(S: np.ndarray, logdet_s: float, sigma: np.ndarray) -> float:
     return float(logdet + tr - logdet_s - S.shape[0])
 
 
-def _information(struct: _Structure, theta: np.ndarray,
-                 sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _information(
+    struct: _Structure, theta: np.ndarray, sigma: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (M, A, D) with M_ab = tr(Sigma^-1 D_a Sigma^-1 D_b), A_a = Sigma^-1 D_a Sigma^-1."""
     inv = np.linalg.inv(sigma)
     d = struct.derivatives(theta)
@@ -409,14 +430,16 @@ def _information(struct: _Structure, theta: np.ndarray,
     return 0.5 * (m + m.T), a, d
 
 
-def _fisher_scoring(struct: _Structure, S: np.ndarray, theta: np.ndarray, tol: float,
-                    max_iter: int) -> tuple[np.ndarray, bool, int]:
+def _fisher_scoring(
+    struct: _Structure, S: np.ndarray, theta: np.ndarray, tol: float, max_iter: int
+) -> tuple[np.ndarray, bool, int]:
     """Minimise F_ML by Fisher scoring with step halving."""
     _, logdet_s = np.linalg.slogdet(S)
     f = _ml_objective(S, logdet_s, struct.sigma(theta))
     if not np.isfinite(f):
-        raise EstimationError("the starting values give a non-positive-definite "
-                              "model covariance matrix")
+        raise EstimationError(
+            "the starting values give a non-positive-definite model covariance matrix"
+        )
     for it in range(1, max_iter + 1):
         sigma = struct.sigma(theta)
         m, a, _ = _information(struct, theta, sigma)
@@ -424,8 +447,10 @@ def _fisher_scoring(struct: _Structure, S: np.ndarray, theta: np.ndarray, tol: f
         try:
             step = np.linalg.solve(m, b)
         except np.linalg.LinAlgError as exc:
-            raise EstimationError("the information matrix is singular: the measurement "
-                                  "model is not identified on these data") from exc
+            raise EstimationError(
+                "the information matrix is singular: the measurement "
+                "model is not identified on these data"
+            ) from exc
         t = 1.0
         while True:
             cand = theta + t * step
@@ -485,17 +510,23 @@ def _semopy_start(data: pd.DataFrame, struct: _Structure, start: np.ndarray) -> 
             theta[p + int(lval[1:])] = value
         elif op == "~~" and lval.startswith("f") and rval.startswith("f") and lval != rval:
             a, b = sorted((int(lval[1:]), int(rval[1:])))
-            r = [j for j, (k, l_) in enumerate(zip(*struct.iu, strict=True))
-                 if (k, l_) == (a, b)][0]
+            r = [j for j, (k, l_) in enumerate(zip(*struct.iu, strict=True)) if (k, l_) == (a, b)][
+                0
+            ]
             theta[2 * p + r] = value
     if not np.isfinite(theta).all():
         raise RuntimeError("semopy did not return every parameter")
     return theta
 
 
-def fit_cfa(items: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, tol: float = 1e-9,
-            max_iter: int = 500,
-            start_groups: Mapping[str, Sequence[str]] | None = None) -> CFAResult:
+def fit_cfa(
+    items: pd.DataFrame,
+    scales: Mapping[str, Sequence[str]],
+    *,
+    tol: float = 1e-9,
+    max_iter: int = 500,
+    start_groups: Mapping[str, Sequence[str]] | None = None,
+) -> CFAResult:
     """Fit the CFA measurement model of all scales by maximum likelihood.
 
     Parameters
@@ -565,8 +596,7 @@ def fit_cfa(items: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, tol: fl
     """
     prepared = prepare_items(items, scales)
     names = list(prepared.scales)
-    item_factor = np.array([k for k, name in enumerate(names)
-                            for _ in prepared.scales[name]])
+    item_factor = np.array([k for k, name in enumerate(names) for _ in prepared.scales[name]])
     struct = _Structure(item_factor, len(names))
     p, n = struct.p, prepared.n_obs
     df = p * (p + 1) // 2 - struct.q
@@ -574,21 +604,25 @@ def fit_cfa(items: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, tol: fl
         raise EstimationError(
             f"the measurement model is not identified: {struct.q} free parameters but only "
             f"{p * (p + 1) // 2} variances and covariances (df = {df}); a single scale needs "
-            "at least 3 items")
+            "at least 3 items"
+        )
     x = prepared.data.to_numpy()
     centred = x - x.mean(axis=0)
     S = centred.T @ centred / n
     if np.linalg.eigvalsh(S).min() <= 1e-10 * np.trace(S) / p:
-        raise EstimationError("the item covariance matrix is singular (an item is a linear "
-                              "combination of others); the CFA cannot be estimated")
+        raise EstimationError(
+            "the item covariance matrix is singular (an item is a linear "
+            "combination of others); the CFA cannot be estimated"
+        )
     logdet_s = float(np.linalg.slogdet(S)[1])
     sd = np.sqrt(np.diag(S))
     zeros = np.zeros(struct.q - 2 * p)
 
     starts: list[tuple[str, np.ndarray]] = []
     try:
-        theta0 = _semopy_start(prepared.data, struct,
-                               np.concatenate([0.7 * sd, 0.51 * sd**2, zeros]))
+        theta0 = _semopy_start(
+            prepared.data, struct, np.concatenate([0.7 * sd, 0.51 * sd**2, zeros])
+        )
         if np.isfinite(_ml_objective(S, logdet_s, struct.sigma(theta0))):
             starts.append(("semopy", theta0))
     except Exception:  # noqa: BLE001 - a semopy failure leaves the other starts
@@ -609,21 +643,27 @@ def fit_cfa(items: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, tol: fl
         f = _ml_objective(S, logdet_s, struct.sigma(theta))
         if not np.isfinite(f):
             continue
-        proper = bool((theta[p:2 * p] >= 0).all() and (np.abs(theta[2 * p:]) <= 1).all())
+        proper = bool((theta[p : 2 * p] >= 0).all() and (np.abs(theta[2 * p :]) <= 1).all())
         # rank: converged and proper first, then the smallest F (rounded so that
         # starts reaching the same minimum keep their order)
         key = (not (converged and proper), round(f, 10))
         if best is None or key < best[0]:
             best = (key, label, theta, converged, iters)
     if best is None:
-        raise EstimationError("the CFA could not be estimated from any starting point: "
-                              "the information matrix is singular or the model covariance "
-                              "matrix is not positive definite (model not identified on "
-                              "these data)")
+        raise EstimationError(
+            "the CFA could not be estimated from any starting point: "
+            "the information matrix is singular or the model covariance "
+            "matrix is not positive definite (model not identified on "
+            "these data)"
+        )
     _, origin, theta, converged, iters = best
     if not converged:
-        warnings.warn(f"CFA did not converge in {max_iter} Fisher-scoring iterations; "
-                      "estimates are unreliable", ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"CFA did not converge in {max_iter} Fisher-scoring iterations; "
+            "estimates are unreliable",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     first_items = [int(np.flatnonzero(item_factor == k)[0]) for k in range(struct.m)]
     theta = theta * struct.orient(theta, first_items)
     sigma = struct.sigma(theta)
@@ -631,23 +671,43 @@ def fit_cfa(items: pd.DataFrame, scales: Mapping[str, Sequence[str]], *, tol: fl
     try:
         vcov = 2.0 / n * np.linalg.inv(info)
     except np.linalg.LinAlgError as exc:
-        raise EstimationError("the information matrix is singular at the solution: "
-                              "the measurement model is not identified on these data") from exc
+        raise EstimationError(
+            "the information matrix is singular at the solution: "
+            "the measurement model is not identified on these data"
+        ) from exc
     fit = fit_statistics(S, sigma, n, df)
-    psi = theta[p:2 * p]
-    phi = theta[2 * p:]
+    psi = theta[p : 2 * p]
+    phi = theta[2 * p :]
     improper = bool((psi < 0).any() or (np.abs(phi) > 1).any())
     if improper:
-        warnings.warn("improper CFA solution (Heywood case): a residual variance is "
-                      "negative or a factor correlation lies outside [-1, 1]",
-                      UserWarning, stacklevel=2)
+        warnings.warn(
+            "improper CFA solution (Heywood case): a residual variance is "
+            "negative or a factor correlation lies outside [-1, 1]",
+            UserWarning,
+            stacklevel=2,
+        )
     for arr in (theta, vcov, S, sigma):
         arr.setflags(write=False)
     return CFAResult(
         scale_items=tuple((name, tuple(prepared.scales[name])) for name in names),
-        n_obs=n, n_rows=prepared.n_rows, estimates=theta, vcov=vcov, sample_cov=S,
-        implied_cov=sigma, fmin=fit["fmin"], chisq=fit["chisq"], df=fit["df"],
-        pvalue=fit["pvalue"], cfi=fit["cfi"], tli=fit["tli"], rmsea=fit["rmsea"],
-        srmr=fit["srmr"], baseline_chisq=fit["baseline_chisq"],
-        baseline_df=fit["baseline_df"], converged=converged, iterations=iters,
-        start=origin, improper=improper)
+        n_obs=n,
+        n_rows=prepared.n_rows,
+        estimates=theta,
+        vcov=vcov,
+        sample_cov=S,
+        implied_cov=sigma,
+        fmin=fit["fmin"],
+        chisq=fit["chisq"],
+        df=fit["df"],
+        pvalue=fit["pvalue"],
+        cfi=fit["cfi"],
+        tli=fit["tli"],
+        rmsea=fit["rmsea"],
+        srmr=fit["srmr"],
+        baseline_chisq=fit["baseline_chisq"],
+        baseline_df=fit["baseline_df"],
+        converged=converged,
+        iterations=iters,
+        start=origin,
+        improper=improper,
+    )

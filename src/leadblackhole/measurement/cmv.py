@@ -37,8 +37,13 @@ from scipy import stats
 from leadblackhole.measurement._data import prepare_items
 from leadblackhole.measurement.cfa import CFAResult, fit_cfa
 
-__all__ = ["HarmanResult", "OneFactorComparison", "cmv_table", "harman_single_factor",
-           "one_factor_comparison"]
+__all__ = [
+    "HarmanResult",
+    "OneFactorComparison",
+    "cmv_table",
+    "harman_single_factor",
+    "one_factor_comparison",
+]
 
 #: Name of the factor of the one-factor model.
 GENERAL_FACTOR = "general"
@@ -101,8 +106,7 @@ class OneFactorComparison:
     pvalue: float
 
 
-def harman_single_factor(items: pd.DataFrame,
-                         scales: Mapping[str, Sequence[str]]) -> HarmanResult:
+def harman_single_factor(items: pd.DataFrame, scales: Mapping[str, Sequence[str]]) -> HarmanResult:
     """Harman's single-factor test on the items of all scales.
 
     Parameters
@@ -139,13 +143,19 @@ def harman_single_factor(items: pd.DataFrame,
     r = np.corrcoef(prepared.data.to_numpy(), rowvar=False)
     ev = np.sort(np.linalg.eigvalsh(r))[::-1]
     p = r.shape[0]
-    return HarmanResult(first_eigenvalue=float(ev[0]), share=float(ev[0] / p), n_items=p,
-                        n_obs=prepared.n_obs, n_factors_kaiser=int(np.sum(ev > 1.0)),
-                        eigenvalues=tuple(float(v) for v in ev))
+    return HarmanResult(
+        first_eigenvalue=float(ev[0]),
+        share=float(ev[0] / p),
+        n_items=p,
+        n_obs=prepared.n_obs,
+        n_factors_kaiser=int(np.sum(ev > 1.0)),
+        eigenvalues=tuple(float(v) for v in ev),
+    )
 
 
-def one_factor_comparison(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
-                          cfa: CFAResult | None = None) -> OneFactorComparison:
+def one_factor_comparison(
+    items: pd.DataFrame, scales: Mapping[str, Sequence[str]], cfa: CFAResult | None = None
+) -> OneFactorComparison:
     """Compare a one-factor CFA with the measurement model (chi-square difference test).
 
     Parameters
@@ -184,17 +194,20 @@ def one_factor_comparison(items: pd.DataFrame, scales: Mapping[str, Sequence[str
     prepared = prepare_items(items, scales)
     if cfa is None:
         cfa = fit_cfa(items, scales)
-    one = fit_cfa(prepared.data, {GENERAL_FACTOR: prepared.item_names},
-                  start_groups=prepared.scales)
+    one = fit_cfa(
+        prepared.data, {GENERAL_FACTOR: prepared.item_names}, start_groups=prepared.scales
+    )
     diff = max(one.chisq - cfa.chisq, 0.0)
     ddf = int(one.df - cfa.df)
     pval = float(stats.chi2.sf(diff, ddf)) if ddf > 0 else float("nan")
-    return OneFactorComparison(one_factor=one, model=cfa, chisq_diff=float(diff),
-                               df_diff=ddf, pvalue=pval)
+    return OneFactorComparison(
+        one_factor=one, model=cfa, chisq_diff=float(diff), df_diff=ddf, pvalue=pval
+    )
 
 
-def cmv_table(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
-              cfa: CFAResult | None = None) -> pd.DataFrame:
+def cmv_table(
+    items: pd.DataFrame, scales: Mapping[str, Sequence[str]], cfa: CFAResult | None = None
+) -> pd.DataFrame:
     """Both CMV checks as one long table.
 
     Parameters
@@ -240,5 +253,10 @@ def cmv_table(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
         ("one_factor_cfa", "df_diff", c.df_diff),
         ("one_factor_cfa", "pvalue", c.pvalue),
     ]
-    return pd.DataFrame({"check": [r[0] for r in rows], "quantity": [r[1] for r in rows],
-                         "value": np.array([float(r[2]) for r in rows])})
+    return pd.DataFrame(
+        {
+            "check": [r[0] for r in rows],
+            "quantity": [r[1] for r in rows],
+            "value": np.array([float(r[2]) for r in rows]),
+        }
+    )

@@ -25,27 +25,32 @@ DESCRIPTIVE_COLUMNS = ("group", "variable", "n", "mean", "sd", "min", "max")
 
 def _numeric(variables: pd.DataFrame, what: str) -> pd.DataFrame:
     if not isinstance(variables, pd.DataFrame):
-        raise EstimationError(f"{what} must be a pandas DataFrame, got "
-                              f"{type(variables).__name__}")
-    bad = [c for c in variables.columns
-           if not pd.api.types.is_numeric_dtype(variables[c])
-           or pd.api.types.is_bool_dtype(variables[c])]
+        raise EstimationError(f"{what} must be a pandas DataFrame, got {type(variables).__name__}")
+    bad = [
+        c
+        for c in variables.columns
+        if not pd.api.types.is_numeric_dtype(variables[c])
+        or pd.api.types.is_bool_dtype(variables[c])
+    ]
     if bad:
-        raise EstimationError(f"{what}: columns must be numeric; not numeric: "
-                              + ", ".join(repr(c) for c in bad))
+        raise EstimationError(
+            f"{what}: columns must be numeric; not numeric: " + ", ".join(repr(c) for c in bad)
+        )
     return variables.astype("float64")
 
 
 def _summary(frame: pd.DataFrame, group: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "group": group,
-        "variable": [str(c) for c in frame.columns],
-        "n": frame.notna().sum().to_numpy().astype("int64"),
-        "mean": frame.mean().to_numpy(),
-        "sd": frame.std(ddof=1).to_numpy(),
-        "min": frame.min().to_numpy(),
-        "max": frame.max().to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "group": group,
+            "variable": [str(c) for c in frame.columns],
+            "n": frame.notna().sum().to_numpy().astype("int64"),
+            "mean": frame.mean().to_numpy(),
+            "sd": frame.std(ddof=1).to_numpy(),
+            "min": frame.min().to_numpy(),
+            "max": frame.max().to_numpy(),
+        }
+    )
 
 
 def descriptives(variables: pd.DataFrame, by: pd.Series | None = None) -> pd.DataFrame:
@@ -89,22 +94,24 @@ def descriptives(variables: pd.DataFrame, by: pd.Series | None = None) -> pd.Dat
             raise EstimationError(f"by must be a pandas Series, got {type(by).__name__}")
         if not by.index.equals(data.index):
             if not data.index.isin(by.index).all():
-                raise EstimationError("by does not cover every row of variables "
-                                      "(the two are aligned by index)")
+                raise EstimationError(
+                    "by does not cover every row of variables (the two are aligned by index)"
+                )
             by = by.reindex(data.index)
         labels = by.astype("string")
         if (labels == ALL_GROUP).any():
-            raise EstimationError(f"a group is labelled {ALL_GROUP!r}, which is reserved "
-                                  "for the overall rows")
+            raise EstimationError(
+                f"a group is labelled {ALL_GROUP!r}, which is reserved for the overall rows"
+            )
         for label in sorted(labels.dropna().unique()):
-            parts.append(_summary(data.loc[(labels == label).fillna(False).to_numpy()],
-                                  str(label)))
+            parts.append(_summary(data.loc[(labels == label).fillna(False).to_numpy()], str(label)))
     out = pd.concat(parts, ignore_index=True)
     return out.loc[:, list(DESCRIPTIVE_COLUMNS)]
 
 
-def correlation_table(variables: pd.DataFrame,
-                      reliabilities: Mapping[str, float] | None = None) -> pd.DataFrame:
+def correlation_table(
+    variables: pd.DataFrame, reliabilities: Mapping[str, float] | None = None
+) -> pd.DataFrame:
     """Correlation matrix with reliabilities on the diagonal.
 
     Parameters
@@ -143,8 +150,10 @@ def correlation_table(variables: pd.DataFrame,
     rel = dict(reliabilities or {})
     unknown = [k for k in rel if k not in data.columns]
     if unknown:
-        raise EstimationError("reliabilities given for variables that are not columns: "
-                              + ", ".join(repr(k) for k in unknown))
+        raise EstimationError(
+            "reliabilities given for variables that are not columns: "
+            + ", ".join(repr(k) for k in unknown)
+        )
     corr = data.corr(method="pearson")
     values = corr.to_numpy(copy=True)
     diag = np.array([float(rel[c]) if c in rel else np.nan for c in corr.columns])
@@ -185,8 +194,11 @@ def scale_scores(items: pd.DataFrame, scales: Mapping[str, Sequence[str]]) -> pd
     norm = normalize_scales(scales)
     missing = [c for its in norm.values() for c in its if c not in items.columns]
     if missing:
-        raise EstimationError("item columns missing from the items table: "
-                              + ", ".join(repr(c) for c in missing))
+        raise EstimationError(
+            "item columns missing from the items table: " + ", ".join(repr(c) for c in missing)
+        )
     data = _numeric(items.loc[:, [c for its in norm.values() for c in its]], "items")
-    return pd.DataFrame({name: data.loc[:, list(its)].mean(axis=1, skipna=False)
-                         for name, its in norm.items()}, index=items.index)
+    return pd.DataFrame(
+        {name: data.loc[:, list(its)].mean(axis=1, skipna=False) for name, its in norm.items()},
+        index=items.index,
+    )

@@ -29,8 +29,15 @@ __all__ = [
     "scale_alphas",
 ]
 
-MEASUREMENT_COLUMNS = ("scale", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high",
-                       "composite_reliability", "ave")
+MEASUREMENT_COLUMNS = (
+    "scale",
+    "n_items",
+    "alpha",
+    "alpha_ci_low",
+    "alpha_ci_high",
+    "composite_reliability",
+    "ave",
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,9 @@ class AlphaResult:
     n_items: int
 
 
-def feldt_interval(alpha: float, n_obs: int, n_items: int,
-                   level: float = 0.95) -> tuple[float, float]:
+def feldt_interval(
+    alpha: float, n_obs: int, n_items: int, level: float = 0.95
+) -> tuple[float, float]:
     """Confidence interval for coefficient alpha by Feldt's method.
 
     Parameters
@@ -101,8 +109,9 @@ def feldt_interval(alpha: float, n_obs: int, n_items: int,
     (0.824, 0.873)
     """
     if n_obs < 2 or n_items < 2:
-        raise EstimationError(f"Feldt interval needs n_obs >= 2 and n_items >= 2 "
-                              f"(got {n_obs}, {n_items})")
+        raise EstimationError(
+            f"Feldt interval needs n_obs >= 2 and n_items >= 2 (got {n_obs}, {n_items})"
+        )
     if not 0 < level < 1:
         raise EstimationError(f"confidence level must be in (0, 1), got {level}")
     g = 1.0 - level
@@ -169,8 +178,9 @@ def _alpha_result(values: np.ndarray, level: float) -> AlphaResult:
     return AlphaResult(alpha=a, ci_low=lo, ci_high=hi, level=level, n_obs=n, n_items=k)
 
 
-def scale_alphas(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
-                 level: float = 0.95) -> pd.DataFrame:
+def scale_alphas(
+    items: pd.DataFrame, scales: Mapping[str, Sequence[str]], level: float = 0.95
+) -> pd.DataFrame:
     """Cronbach's alpha with Feldt interval for every scale.
 
     Parameters
@@ -201,9 +211,16 @@ def scale_alphas(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
     rows = []
     for name, its in prepared.scales.items():
         res = _alpha_result(prepared.data.loc[:, list(its)].to_numpy(), level)
-        rows.append({"scale": name, "n_items": res.n_items, "n_obs": res.n_obs,
-                     "alpha": res.alpha, "alpha_ci_low": res.ci_low,
-                     "alpha_ci_high": res.ci_high})
+        rows.append(
+            {
+                "scale": name,
+                "n_items": res.n_items,
+                "n_obs": res.n_obs,
+                "alpha": res.alpha,
+                "alpha_ci_low": res.ci_low,
+                "alpha_ci_high": res.ci_high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -269,8 +286,12 @@ def average_variance_extracted(loadings: Sequence[float] | np.ndarray | pd.Serie
     return float(np.mean(lam**2))
 
 
-def reliability_table(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
-                      cfa: CFAResult | None = None, level: float = 0.95) -> pd.DataFrame:
+def reliability_table(
+    items: pd.DataFrame,
+    scales: Mapping[str, Sequence[str]],
+    cfa: CFAResult | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Reliability and convergent-validity table of all scales.
 
     Parameters

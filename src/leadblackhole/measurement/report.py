@@ -14,13 +14,22 @@ from leadblackhole.measurement.cmv import cmv_table
 from leadblackhole.measurement.descriptives import correlation_table, descriptives, scale_scores
 from leadblackhole.measurement.reliability import reliability_table
 from leadblackhole.measurement.validity import discriminant_validity, fornell_larcker
-from leadblackhole.reporting.io import OutputSet
+from leadblackhole.outputs import OutputSet
 
 __all__ = ["TABLE_NAMES", "MeasurementReport", "run_measurement"]
 
 #: Tables of a :class:`MeasurementReport`, in writing order.
-TABLE_NAMES = ("measurement", "cfa_fit", "loadings", "factor_correlations", "discriminant",
-               "fornell_larcker", "cmv", "descriptives", "correlations")
+TABLE_NAMES = (
+    "measurement",
+    "cfa_fit",
+    "loadings",
+    "factor_correlations",
+    "discriminant",
+    "fornell_larcker",
+    "cmv",
+    "descriptives",
+    "correlations",
+)
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,7 @@ class MeasurementReport:
         Notes
         -----
         All files are staged in memory with
-        :class:`leadblackhole.reporting.io.OutputSet` and written only after
+        :class:`leadblackhole.outputs.OutputSet` and written only after
         every table has been rendered, each file atomically; if rendering
         fails, nothing is written.
 
@@ -145,9 +154,12 @@ class MeasurementReport:
         return dict(out.commit())
 
 
-def run_measurement(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
-                    variables: pd.DataFrame | None = None,
-                    groups: pd.Series | None = None) -> MeasurementReport:
+def run_measurement(
+    items: pd.DataFrame,
+    scales: Mapping[str, Sequence[str]],
+    variables: pd.DataFrame | None = None,
+    groups: pd.Series | None = None,
+) -> MeasurementReport:
     """Run the whole measurement analysis: reliability, CFA, validity, CMV, descriptives.
 
     Parameters

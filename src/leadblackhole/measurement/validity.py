@@ -26,8 +26,12 @@ HTMT_THRESHOLD = 0.85
 
 def _aves(cfa: CFAResult) -> dict[str, float]:
     loadings = cfa.loadings
-    return {name: average_variance_extracted(
-        loadings.loc[loadings["scale"] == name, "loading"].to_numpy()) for name in cfa.scales}
+    return {
+        name: average_variance_extracted(
+            loadings.loc[loadings["scale"] == name, "loading"].to_numpy()
+        )
+        for name in cfa.scales
+    }
 
 
 def fornell_larcker(cfa: CFAResult) -> pd.DataFrame:
@@ -70,14 +74,22 @@ def fornell_larcker(cfa: CFAResult) -> pd.DataFrame:
         else:
             with_, max_r = "", float("nan")
         sq = float(np.sqrt(aves[name]))
-        rows.append({"scale": name, "ave": aves[name], "sqrt_ave": sq,
-                     "max_correlation": max_r, "most_correlated_with": with_,
-                     "passes": bool(not len(others) or sq > max_r)})
+        rows.append(
+            {
+                "scale": name,
+                "ave": aves[name],
+                "sqrt_ave": sq,
+                "max_correlation": max_r,
+                "most_correlated_with": with_,
+                "passes": bool(not len(others) or sq > max_r),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def htmt(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
-         absolute: bool = False) -> pd.DataFrame:
+def htmt(
+    items: pd.DataFrame, scales: Mapping[str, Sequence[str]], absolute: bool = False
+) -> pd.DataFrame:
     """Heterotrait–monotrait ratio of correlations for every pair of scales.
 
     Parameters
@@ -147,9 +159,12 @@ def htmt(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
     return pd.DataFrame(rows, columns=["scale_a", "scale_b", "htmt"])
 
 
-def discriminant_validity(items: pd.DataFrame, scales: Mapping[str, Sequence[str]],
-                          cfa: CFAResult | None = None,
-                          htmt_threshold: float = HTMT_THRESHOLD) -> pd.DataFrame:
+def discriminant_validity(
+    items: pd.DataFrame,
+    scales: Mapping[str, Sequence[str]],
+    cfa: CFAResult | None = None,
+    htmt_threshold: float = HTMT_THRESHOLD,
+) -> pd.DataFrame:
     """Pairwise discriminant-validity table: Fornell–Larcker and HTMT side by side.
 
     Parameters
@@ -193,11 +208,28 @@ def discriminant_validity(items: pd.DataFrame, scales: Mapping[str, Sequence[str
         a, b, value = rec.scale_a, rec.scale_b, float(rec.htmt)
         phi = float(corr.loc[a, b])
         sa, sb = float(np.sqrt(aves[a])), float(np.sqrt(aves[b]))
-        rows.append({"scale_a": a, "scale_b": b, "factor_correlation": phi,
-                     "sqrt_ave_a": sa, "sqrt_ave_b": sb,
-                     "fornell_larcker_pass": bool(abs(phi) < min(sa, sb)),
-                     "htmt": value,
-                     "htmt_pass": bool(np.isfinite(value) and value < htmt_threshold)})
-    return pd.DataFrame(rows, columns=["scale_a", "scale_b", "factor_correlation",
-                                       "sqrt_ave_a", "sqrt_ave_b", "fornell_larcker_pass",
-                                       "htmt", "htmt_pass"])
+        rows.append(
+            {
+                "scale_a": a,
+                "scale_b": b,
+                "factor_correlation": phi,
+                "sqrt_ave_a": sa,
+                "sqrt_ave_b": sb,
+                "fornell_larcker_pass": bool(abs(phi) < min(sa, sb)),
+                "htmt": value,
+                "htmt_pass": bool(np.isfinite(value) and value < htmt_threshold),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "scale_a",
+            "scale_b",
+            "factor_correlation",
+            "sqrt_ave_a",
+            "sqrt_ave_b",
+            "fornell_larcker_pass",
+            "htmt",
+            "htmt_pass",
+        ],
+    )

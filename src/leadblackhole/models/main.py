@@ -111,9 +111,7 @@ def check_design(exog: pd.DataFrame, what: str = "the design") -> pd.DataFrame:
         else:
             culprits.append(names[j])
     const = [c for c in culprits if np.ptp(arr[:, names.index(c)]) == 0]
-    hint = (
-        f" (column(s) {const} are constant, which duplicates the intercept)" if const else ""
-    )
+    hint = f" (column(s) {const} are constant, which duplicates the intercept)" if const else ""
     raise EstimationError(
         f"{what} is singular (rank {len(kept)} < {p} columns): column(s) {culprits} are "
         f"linear combinations of earlier columns{hint}; the coefficients are not identified"
@@ -256,7 +254,5 @@ def fit_main_model(
     check_option("parametrization", parametrization, ("alternative", "common"))
     exog = main_model_exog(frame)
     endog = main_model_endog(frame)
-    model = DirichletRegression(
-        endog, exog, parametrization=parametrization, base=BASE_COMPONENT
-    )
+    model = DirichletRegression(endog, exog, parametrization=parametrization, base=BASE_COMPONENT)
     return model.fit()

@@ -20,7 +20,7 @@
 :meth:`ModelReport.stage` adds the files ``estimates.csv``,
 ``fit_stats.csv``, ``sur_wald.csv``, ``regression_table.md``,
 ``regression_table.tex`` and ``regression_table.html`` to an
-:class:`~leadblackhole.reporting.io.OutputSet`.
+:class:`~leadblackhole.outputs.OutputSet`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import EstimationError
-from ..reporting.io import OutputSet, table_to_csv, tex_escape
+from ..outputs import OutputSet, table_to_csv, tex_escape
 from ..specification import firm_levels, term_names
 from .dirichlet import DirichletRegressionResults
 from .main import fit_main_model
@@ -89,13 +89,24 @@ STARS_LEGEND = "* p<0.05, ** p<0.01, *** p<0.001"
 
 #: Columns of the Wald-test table.
 WALD_COLUMNS: tuple[str, ...] = (
-    "test", "null", "estimate", "std_error", "statistic", "df", "p_value", "distribution",
+    "test",
+    "null",
+    "estimate",
+    "std_error",
+    "statistic",
+    "df",
+    "p_value",
+    "distribution",
 )
 
 #: Files staged by :meth:`ModelReport.stage`.
 OUTPUT_FILES: tuple[str, ...] = (
-    "estimates.csv", "fit_stats.csv", "sur_wald.csv",
-    "regression_table.md", "regression_table.tex", "regression_table.html",
+    "estimates.csv",
+    "fit_stats.csv",
+    "sur_wald.csv",
+    "regression_table.md",
+    "regression_table.tex",
+    "regression_table.html",
 )
 
 #: Label of the SUR Wald test in ``sur_wald.csv``.
@@ -197,10 +208,15 @@ def regression_table(
                 coef_row[header] = se_row[header] = ""
         body += [coef_row, se_row]
     n_by_model = dict(zip(fit_stats["model"], fit_stats["n"], strict=True))
-    body.append({"term": "Firm effects",
-                 **{h: ("Yes" if has_firms else "No") for h, _, _ in columns}})
-    body.append({"term": "N", **{h: str(int(n_by_model[m])) if m in n_by_model else ""
-                                 for h, m, _ in columns}})
+    body.append(
+        {"term": "Firm effects", **{h: ("Yes" if has_firms else "No") for h, _, _ in columns}}
+    )
+    body.append(
+        {
+            "term": "N",
+            **{h: str(int(n_by_model[m])) if m in n_by_model else "" for h, m, _ in columns},
+        }
+    )
     r2 = r_squared or {}
     body.append({"term": "R²", **{h: _num(r2[h]) if h in r2 else "" for h, _, _ in columns}})
     return pd.DataFrame(body, columns=["term"] + [h for h, _, _ in columns])
@@ -213,8 +229,10 @@ def regression_table(
 
 def _markdown(table: pd.DataFrame, notes: list[str]) -> str:
     headers = ["Term" if c == "term" else c for c in table.columns]
-    lines = ["| " + " | ".join(headers) + " |",
-             "|" + "|".join([":---"] + [":---:"] * (len(headers) - 1)) + "|"]
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join([":---"] + [":---:"] * (len(headers) - 1)) + "|",
+    ]
     for row in table.itertuples(index=False):
         cells = [str(c).replace("|", "\\|") for c in row]
         lines.append("| " + " | ".join(cells) + " |")
@@ -229,7 +247,7 @@ def _tex_cell(cell: str) -> str:
     if cell.startswith("(") or not cell or cell[0] not in "-0123456789":
         return tex_escape(cell)
     num = cell.rstrip("*")
-    star = cell[len(num):]
+    star = cell[len(num) :]
     num = num.replace("-", "$-$", 1) if num.startswith("-") else num
     return num + (f"$^{{{star}}}$" if star else "")
 
@@ -258,8 +276,10 @@ def _latex(table: pd.DataFrame, notes: list[str]) -> str:
     legend = r"* $p<0.05$, ** $p<0.01$, *** $p<0.001$"
     lines.append(rf"\multicolumn{{{k + 1}}}{{l}}{{\footnotesize {legend}}} \\")
     for n in notes:
-        lines.append(rf"\multicolumn{{{k + 1}}}{{p{{0.95\linewidth}}}}"
-                     rf"{{\footnotesize {tex_escape(n)}}} \\")
+        lines.append(
+            rf"\multicolumn{{{k + 1}}}{{p{{0.95\linewidth}}}}"
+            rf"{{\footnotesize {tex_escape(n)}}} \\"
+        )
     lines += [r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
@@ -267,17 +287,25 @@ def _latex(table: pd.DataFrame, notes: list[str]) -> str:
 def _html(table: pd.DataFrame, notes: list[str]) -> str:
     k = len(table.columns)
     esc = html.escape
-    out = ['<table class="regression-table">',
-           "<caption>Time shares: main (Dirichlet) and robustness models</caption>",
-           "<thead>", "<tr>" + "".join(
-               f"<th>{esc('' if c == 'term' else c)}</th>" for c in table.columns) + "</tr>",
-           "</thead>", "<tbody>"]
+    out = [
+        '<table class="regression-table">',
+        "<caption>Time shares: main (Dirichlet) and robustness models</caption>",
+        "<thead>",
+        "<tr>"
+        + "".join(f"<th>{esc('' if c == 'term' else c)}</th>" for c in table.columns)
+        + "</tr>",
+        "</thead>",
+        "<tbody>",
+    ]
     for row in table.itertuples(index=False):
         cells = [str(c) for c in row]
-        out.append("<tr>" + f'<td style="text-align:left">{esc(cells[0])}</td>' + "".join(
-            f'<td style="text-align:center">{esc(c)}</td>' for c in cells[1:]) + "</tr>")
-    out += ["</tbody>", "<tfoot>",
-            f'<tr><td colspan="{k}">{esc(STARS_LEGEND)}</td></tr>']
+        out.append(
+            "<tr>"
+            + f'<td style="text-align:left">{esc(cells[0])}</td>'
+            + "".join(f'<td style="text-align:center">{esc(c)}</td>' for c in cells[1:])
+            + "</tr>"
+        )
+    out += ["</tbody>", "<tfoot>", f'<tr><td colspan="{k}">{esc(STARS_LEGEND)}</td></tr>']
     out += [f'<tr><td colspan="{k}">{esc(n)}</td></tr>' for n in notes]
     out += ["</tfoot>", "</table>"]
     return "\n".join(out) + "\n"
@@ -482,7 +510,10 @@ def run_models(
         skipped["leave_one_firm_out"] = "not requested"
 
     fitted: list[tuple[str, Any]] = [
-        ("dirichlet", dirichlet), ("ols", ols), ("fractional_logit", flogit), ("sur", sur),
+        ("dirichlet", dirichlet),
+        ("ols", ols),
+        ("fractional_logit", flogit),
+        ("sur", sur),
     ]
     if probit is not None:
         fitted.append(("probit", probit))
@@ -490,8 +521,9 @@ def run_models(
 
     estimates = pd.concat([tidy(res, name) for name, res in fitted], ignore_index=True)
     estimates = estimates[list(ESTIMATE_COLUMNS)]
-    fit_stats = pd.DataFrame([fit_statistics(res, name) for name, res in fitted],
-                             columns=list(FIT_STAT_COLUMNS))
+    fit_stats = pd.DataFrame(
+        [fit_statistics(res, name) for name, res in fitted], columns=list(FIT_STAT_COLUMNS)
+    )
     fit_stats["n"] = fit_stats["n"].astype(int)
     fit_stats["converged"] = fit_stats["converged"].astype(bool)
     wald_table = wald.to_frame(WALD_TEST_NAME)[list(WALD_COLUMNS)]
@@ -506,7 +538,17 @@ def run_models(
     if table.empty:  # pragma: no cover - a design always has terms
         raise EstimationError("the regression table is empty")
     return ModelReport(
-        dirichlet=dirichlet, ols=ols, fractional_logit=flogit, sur=sur, sur_wald=wald,
-        probit=probit, loo=loo, skipped=skipped, estimates=estimates, fit_stats=fit_stats,
-        sur_wald_table=wald_table, regression_table=table, firms=firms,
+        dirichlet=dirichlet,
+        ols=ols,
+        fractional_logit=flogit,
+        sur=sur,
+        sur_wald=wald,
+        probit=probit,
+        loo=loo,
+        skipped=skipped,
+        estimates=estimates,
+        fit_stats=fit_stats,
+        sur_wald_table=wald_table,
+        regression_table=table,
+        firms=firms,
     )

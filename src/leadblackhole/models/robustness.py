@@ -64,13 +64,26 @@ __all__ = [
 
 #: Columns of the long estimates table, in order.
 ESTIMATE_COLUMNS: tuple[str, ...] = (
-    "model", "equation", "term", "estimate", "std_error", "statistic", "p_value",
-    "conf_low", "conf_high",
+    "model",
+    "equation",
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
 )
 
 #: Columns of the fit-statistics table, in order.
 FIT_STAT_COLUMNS: tuple[str, ...] = (
-    "model", "n", "log_likelihood", "aic", "bic", "r_squared", "converged",
+    "model",
+    "n",
+    "log_likelihood",
+    "aic",
+    "bic",
+    "r_squared",
+    "converged",
 )
 
 #: Name of the probit's outcome and equation.
@@ -220,8 +233,9 @@ def fit_fractional_logit(frame: AnalysisFrame, component: str = "marketing"):
     model = sm.GLM(y, exog, family=sm.families.Binomial())
     res = _sm_fit(lambda: model.fit(cov_type="HC0", tol=1e-12, maxiter=100), what)
     if not res.converged:
-        warnings.warn(f"{what} did not converge in 100 iterations", ConvergenceWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"{what} did not converge in 100 iterations", ConvergenceWarning, stacklevel=2
+        )
     return res
 
 
@@ -285,11 +299,20 @@ class WaldTest:
             Columns ``test, null, estimate, std_error, statistic, df, p_value,
             distribution``.
         """
-        return pd.DataFrame([{
-            "test": test, "null": self.null, "estimate": self.estimate,
-            "std_error": self.std_error, "statistic": self.stat, "df": self.df,
-            "p_value": self.pval, "distribution": self.dist_name,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "test": test,
+                    "null": self.null,
+                    "estimate": self.estimate,
+                    "std_error": self.std_error,
+                    "statistic": self.stat,
+                    "df": self.df,
+                    "p_value": self.pval,
+                    "distribution": self.dist_name,
+                }
+            ]
+        )
 
 
 def fit_sur(frame: AnalysisFrame) -> SystemResults:
@@ -330,9 +353,7 @@ def fit_sur(frame: AnalysisFrame) -> SystemResults:
     data = _analysis_data(frame)
     what = "the SUR system of the marketing and self shares"
     exog = analysis_exog(data, what)
-    equations = {
-        eq: {"dependent": _share(data, eq, what), "exog": exog} for eq in SUR_EQUATIONS
-    }
+    equations = {eq: {"dependent": _share(data, eq, what), "exog": exog} for eq in SUR_EQUATIONS}
     try:
         return SUR(equations).fit(method="gls", cov_type="unadjusted", debiased=True)
     except (np.linalg.LinAlgError, ValueError) as exc:
@@ -512,8 +533,9 @@ def fit_probit(frame: AnalysisFrame):
                 "(almost) perfectly for some reps and Newton's method diverges "
                 "(perfect or quasi-complete separation)"
             )
-        warnings.warn(f"{what} did not converge in 100 Newton iterations", ConvergenceWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"{what} did not converge in 100 Newton iterations", ConvergenceWarning, stacklevel=2
+        )
     return res
 
 
@@ -582,17 +604,19 @@ def leave_one_firm_out(
 
 def _rows(model: str, equation: str, terms, est, se, stat, pv, lo, hi) -> pd.DataFrame:
     n = len(terms)
-    return pd.DataFrame({
-        "model": [model] * n,
-        "equation": [equation] * n,
-        "term": [str(t) for t in terms],
-        "estimate": np.asarray(est, dtype=float),
-        "std_error": np.asarray(se, dtype=float),
-        "statistic": np.asarray(stat, dtype=float),
-        "p_value": np.asarray(pv, dtype=float),
-        "conf_low": np.asarray(lo, dtype=float),
-        "conf_high": np.asarray(hi, dtype=float),
-    })
+    return pd.DataFrame(
+        {
+            "model": [model] * n,
+            "equation": [equation] * n,
+            "term": [str(t) for t in terms],
+            "estimate": np.asarray(est, dtype=float),
+            "std_error": np.asarray(se, dtype=float),
+            "statistic": np.asarray(stat, dtype=float),
+            "p_value": np.asarray(pv, dtype=float),
+            "conf_low": np.asarray(lo, dtype=float),
+            "conf_high": np.asarray(hi, dtype=float),
+        }
+    )
 
 
 def _is_sur(results: Any) -> bool:
@@ -634,25 +658,53 @@ def tidy(results: Any, model: str, alpha: float = 0.05) -> pd.DataFrame:
         idx = results.params.index
         for eq in dict.fromkeys(idx.get_level_values("equation")):
             sel = idx.get_level_values("equation") == eq
-            parts.append(_rows(
-                model, eq, idx.get_level_values("term")[sel], results.params[sel],
-                results.bse[sel], results.tvalues[sel], results.pvalues[sel],
-                ci["lower"][sel], ci["upper"][sel],
-            ))
+            parts.append(
+                _rows(
+                    model,
+                    eq,
+                    idx.get_level_values("term")[sel],
+                    results.params[sel],
+                    results.bse[sel],
+                    results.tvalues[sel],
+                    results.pvalues[sel],
+                    ci["lower"][sel],
+                    ci["upper"][sel],
+                )
+            )
         out = pd.concat(parts, ignore_index=True)
     elif _is_sur(results):
         parts = []
         for eq in results.equation_labels:
             r = results.equations[eq]
             ci = r.conf_int(level=1 - alpha)
-            parts.append(_rows(model, eq, r.params.index, r.params, r.std_errors, r.tstats,
-                               r.pvalues, ci["lower"], ci["upper"]))
+            parts.append(
+                _rows(
+                    model,
+                    eq,
+                    r.params.index,
+                    r.params,
+                    r.std_errors,
+                    r.tstats,
+                    r.pvalues,
+                    ci["lower"],
+                    ci["upper"],
+                )
+            )
         out = pd.concat(parts, ignore_index=True)
     elif hasattr(results, "params") and hasattr(results, "bse") and hasattr(results, "model"):
         ci = results.conf_int(alpha)
         eq = str(results.model.endog_names)
-        out = _rows(model, eq, results.params.index, results.params, results.bse,
-                    results.tvalues, results.pvalues, ci.iloc[:, 0], ci.iloc[:, 1])
+        out = _rows(
+            model,
+            eq,
+            results.params.index,
+            results.params,
+            results.bse,
+            results.tvalues,
+            results.pvalues,
+            ci.iloc[:, 0],
+            ci.iloc[:, 1],
+        )
     else:
         raise EstimationError(f"tidy does not support results of type {type(results).__name__}")
     return out[list(ESTIMATE_COLUMNS)]
@@ -706,26 +758,47 @@ def fit_statistics(results: Any, model: str) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(FIT_STAT_COLUMNS, nan)
     row["model"] = model
     if kind == "dirichlet":
-        row.update(n=int(results.nobs), log_likelihood=results.llf, aic=results.aic,
-                   bic=results.bic, converged=bool(results.converged))
+        row.update(
+            n=int(results.nobs),
+            log_likelihood=results.llf,
+            aic=results.aic,
+            bic=results.bic,
+            converged=bool(results.converged),
+        )
     elif kind == "sur":
         n = int(results.resids.shape[0])
         llf, k = sur_log_likelihood(results)
-        row.update(n=n, log_likelihood=llf, aic=-2 * llf + 2 * k,
-                   bic=-2 * llf + math.log(n) * k,
-                   r_squared=float(results.system_rsquared["mcelroy"]), converged=True)
+        row.update(
+            n=n,
+            log_likelihood=llf,
+            aic=-2 * llf + 2 * k,
+            bic=-2 * llf + math.log(n) * k,
+            r_squared=float(results.system_rsquared["mcelroy"]),
+            converged=True,
+        )
     elif kind == "ols":
         n = int(results.nobs)
         k = len(results.params) + 1
         llf = float(results.llf)
-        row.update(n=n, log_likelihood=llf, aic=-2 * llf + 2 * k, bic=-2 * llf + math.log(n) * k,
-                   r_squared=float(results.rsquared), converged=True)
+        row.update(
+            n=n,
+            log_likelihood=llf,
+            aic=-2 * llf + 2 * k,
+            bic=-2 * llf + math.log(n) * k,
+            r_squared=float(results.rsquared),
+            converged=True,
+        )
     elif kind == "glm":
         row.update(n=int(results.nobs), converged=bool(results.converged))
     else:  # binary (probit)
         n = int(results.nobs)
         k = len(results.params)
         llf = float(results.llf)
-        row.update(n=n, log_likelihood=llf, aic=-2 * llf + 2 * k, bic=-2 * llf + math.log(n) * k,
-                   converged=bool(results.mle_retvals.get("converged", True)))
+        row.update(
+            n=n,
+            log_likelihood=llf,
+            aic=-2 * llf + 2 * k,
+            bic=-2 * llf + math.log(n) * k,
+            converged=bool(results.mle_retvals.get("converged", True)),
+        )
     return row

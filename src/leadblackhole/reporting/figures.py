@@ -1,7 +1,7 @@
 """Figures of the replication, as PNG and PDF with reproducible bytes.
 
 :func:`make_figures` draws every figure and stages it through an
-:class:`~leadblackhole.reporting.io.OutputSet`, so the folder receives all
+:class:`~leadblackhole.outputs.OutputSet`, so the folder receives all
 figures or none:
 
 ``effects``
@@ -49,9 +49,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from ..effects.effects import EffectsError  # noqa: E402
 from ..effects.probing import JohnsonNeyman, predictive_margins  # noqa: E402
-from ..effects.registry import HYPOTHESES, Hypothesis  # noqa: E402
+from ..outputs import OutputSet  # noqa: E402
+from ..registry import HYPOTHESES, Hypothesis  # noqa: E402
 from ..specification import COMPONENTS  # noqa: E402
-from .io import OutputSet  # noqa: E402
 
 __all__ = [
     "FIGURE_CAPTIONS",
@@ -82,22 +82,30 @@ VARIABLE_LABELS: dict[str, str] = {
 
 #: Short names of the variables for titles and legends.
 SHORT_LABELS: dict[str, str] = {
-    "prequal": "prequalification", "tracking": "tracking", "volume": "lead volume",
-    "experience": "experience", "performance": "performance", "variable_pay": "variable pay",
+    "prequal": "prequalification",
+    "tracking": "tracking",
+    "volume": "lead volume",
+    "experience": "experience",
+    "performance": "performance",
+    "variable_pay": "variable pay",
 }
 
 #: Units of the raw moderator values in legends.
 _UNITS: dict[str, str] = {"experience": " years", "performance": " of quota"}
 
 COMPONENT_LABELS: dict[str, str] = {
-    "marketing": "Marketing leads", "self": "Self-generated leads", "other": "Other work",
+    "marketing": "Marketing leads",
+    "self": "Self-generated leads",
+    "other": "Other work",
 }
 
 #: Colour-blind-safe colours (Okabe & Ito) with line styles that survive grey-scale print.
 _LEVEL_STYLE = (("#0072B2", "--"), ("#000000", "-"), ("#D55E00", ":"))
-_MODEL_STYLE = {"dirichlet": ("#000000", "o", "Dirichlet (main model)"),
-                "fractional_logit": ("#0072B2", "s", "Fractional logit"),
-                "ols": ("#D55E00", "^", "OLS")}
+_MODEL_STYLE = {
+    "dirichlet": ("#000000", "o", "Dirichlet (main model)"),
+    "fractional_logit": ("#0072B2", "s", "Fractional logit"),
+    "ols": ("#D55E00", "^", "OLS"),
+}
 
 _RC = {
     "svg.hashsalt": "leadblackhole",
@@ -117,7 +125,7 @@ _RC = {
 #: Figure stem -> caption (for reports that show the figures).
 FIGURE_CAPTIONS: dict[str, str] = {
     "effects": "Share-scale effects of H1-H11 and E1 with 95% intervals (per SD of predictor "
-               "and moderator, percentage points of working time).",
+    "and moderator, percentage points of working time).",
     "ternary_shares": "Time shares of each rep, coloured by experience.",
     "shares_by_firm": "Distribution of the three time shares by firm.",
 }
@@ -125,10 +133,12 @@ for _h in HYPOTHESES:
     if _h.moderator is not None:
         FIGURE_CAPTIONS[f"moderation_{_h.id}"] = (
             f"{_h.id}: predicted marketing share across {SHORT_LABELS[_h.predictor]} at low, "
-            f"mean and high {SHORT_LABELS[_h.moderator]}, with 95% bands.")
+            f"mean and high {SHORT_LABELS[_h.moderator]}, with 95% bands."
+        )
         FIGURE_CAPTIONS[f"johnson_neyman_{_h.id}"] = (
             f"{_h.id}: effect of {SHORT_LABELS[_h.predictor]} on the marketing share across "
-            f"{SHORT_LABELS[_h.moderator]} (Johnson-Neyman).")
+            f"{SHORT_LABELS[_h.moderator]} (Johnson-Neyman)."
+        )
 
 
 def _moderations() -> list[Hypothesis]:
@@ -178,8 +188,12 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
     if fmt == "png":
         metadata = {"Software": None}
     elif fmt == "pdf":
-        metadata = {"CreationDate": None, "ModDate": None, "Creator": "leadblackhole",
-                    "Producer": "leadblackhole"}
+        metadata = {
+            "CreationDate": None,
+            "ModDate": None,
+            "Creator": "leadblackhole",
+            "Producer": "leadblackhole",
+        }
     else:
         raise ValueError(f"fmt must be one of {FIGURE_FORMATS}; received {fmt!r}")
     # the canvas is cropped (or grown) to the drawn extent, so no text is clipped
@@ -207,8 +221,14 @@ def _fmt_value(var: str, v: float) -> str:
     return f"{v:.1f}{_UNITS.get(var, '')}"
 
 
-def plot_moderation(results: Any, frame: Any, hypothesis: Hypothesis, *, points: int = 60,
-                    variance: str = "unconditional") -> Figure:
+def plot_moderation(
+    results: Any,
+    frame: Any,
+    hypothesis: Hypothesis,
+    *,
+    points: int = 60,
+    variance: str = "unconditional",
+) -> Figure:
     """Predicted marketing share across the predictor at low, mean and high moderator.
 
     Parameters
@@ -245,18 +265,32 @@ def plot_moderation(results: Any, frame: Any, hypothesis: Hypothesis, *, points:
     m_sd = float(mc.std(ddof=1))
     levels = [m_mean - m_sd, m_mean, m_mean + m_sd]
     grid = np.linspace(xr.min(), xr.max(), int(points))
-    pm = predictive_margins(results, frame, {x: grid, m: levels}, outcome=hypothesis.outcome,
-                            variance=variance)
+    pm = predictive_margins(
+        results, frame, {x: grid, m: levels}, outcome=hypothesis.outcome, variance=variance
+    )
     fig = _new_figure(6.4, 5.0)
     with mpl.rc_context(_RC):
         ax, hx = fig.subplots(2, 1, sharex=True, height_ratios=[4.5, 1])
-        for (color, ls), lab, lev in zip(_LEVEL_STYLE, ("−1 SD", "mean", "+1 SD"), levels,
-                                         strict=True):
+        for (color, ls), lab, lev in zip(
+            _LEVEL_STYLE, ("−1 SD", "mean", "+1 SD"), levels, strict=True
+        ):
             sub = pm[np.isclose(pm[m], lev)]
-            ax.fill_between(sub[x], 100 * sub["conf_low"], 100 * sub["conf_high"], color=color,
-                            alpha=0.15, linewidth=0)
-            ax.plot(sub[x], 100 * sub["estimate"], color=color, linestyle=ls, linewidth=2,
-                    label=f"{SHORT_LABELS[m]} {lab} ({_fmt_value(m, lev)})")
+            ax.fill_between(
+                sub[x],
+                100 * sub["conf_low"],
+                100 * sub["conf_high"],
+                color=color,
+                alpha=0.15,
+                linewidth=0,
+            )
+            ax.plot(
+                sub[x],
+                100 * sub["estimate"],
+                color=color,
+                linestyle=ls,
+                linewidth=2,
+                label=f"{SHORT_LABELS[m]} {lab} ({_fmt_value(m, lev)})",
+            )
         ax.set_ylabel("Predicted time on marketing leads\n(% of working time)")
         ax.set_title(f"{hypothesis.id}: {SHORT_LABELS[x]} × {SHORT_LABELS[m]}")
         ax.grid(True, color="0.9")
@@ -286,9 +320,12 @@ def _histogram(ax, values: np.ndarray, xlabel: str) -> None:
 # ----------------------------------------------------------------------------
 # Johnson-Neyman
 # ----------------------------------------------------------------------------
-def plot_johnson_neyman(jn: JohnsonNeyman, fdr: JohnsonNeyman | None = None,
-                        hypothesis_id: str | None = None,
-                        observed: Sequence[float] | None = None) -> Figure:
+def plot_johnson_neyman(
+    jn: JohnsonNeyman,
+    fdr: JohnsonNeyman | None = None,
+    hypothesis_id: str | None = None,
+    observed: Sequence[float] | None = None,
+) -> Figure:
     """Conditional average effect across the moderator with its Johnson–Neyman region.
 
     Parameters
@@ -319,33 +356,48 @@ def plot_johnson_neyman(jn: JohnsonNeyman, fdr: JohnsonNeyman | None = None,
         for r in jn.regions.itertuples(index=False):
             ax.axvspan(r.low, r.high, color="#009E73", alpha=0.12, linewidth=0)
         ax.axhline(0, color="0.3", linewidth=0.8)
-        ax.fill_between(mv, 100 * cur["conf_low"], 100 * cur["conf_high"], color="#0072B2",
-                        alpha=0.25, linewidth=0)
+        ax.fill_between(
+            mv,
+            100 * cur["conf_low"],
+            100 * cur["conf_high"],
+            color="#0072B2",
+            alpha=0.25,
+            linewidth=0,
+        )
         ax.plot(mv, 100 * cur["estimate"], color="#0072B2", linewidth=2)
         handles = [
             Line2D([], [], color="#0072B2", linewidth=2, label="conditional average effect"),
-            mpl.patches.Patch(color="#0072B2", alpha=0.25,
-                              label=f"95% pointwise CI (±{jn.critical_value:.2f} SE)"),
+            mpl.patches.Patch(
+                color="#0072B2", alpha=0.25, label=f"95% pointwise CI (±{jn.critical_value:.2f} SE)"
+            ),
         ]
         if fdr is not None:
             fc = fdr.curve
             ax.plot(mv, 100 * fc["conf_low"], color="#000000", linestyle="--", linewidth=1)
             ax.plot(mv, 100 * fc["conf_high"], color="#000000", linestyle="--", linewidth=1)
-            handles.append(Line2D([], [], color="#000000", linestyle="--", linewidth=1,
-                                  label="FDR-controlled band (Esarey–Sumner, "
-                                        f"±{fdr.critical_value:.2f} SE)"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="#000000",
+                    linestyle="--",
+                    linewidth=1,
+                    label=f"FDR-controlled band (Esarey–Sumner, ±{fdr.critical_value:.2f} SE)",
+                )
+            )
         for b in jn.boundaries:
             ax.axvline(b, color="#009E73", linestyle=":", linewidth=1.5)
         if len(jn.boundaries):
-            where = (("boundary at " if len(jn.boundaries) == 1 else "boundaries at ")
-                     + " and ".join(_fmt_value(m, b) for b in jn.boundaries))
+            where = (
+                "boundary at " if len(jn.boundaries) == 1 else "boundaries at "
+            ) + " and ".join(_fmt_value(m, b) for b in jn.boundaries)
         else:
-            where = ("whole range" if len(jn.regions) else "nowhere in the range")
-        handles.append(mpl.patches.Patch(color="#009E73", alpha=0.25,
-                                         label=f"significant at 5% ({where})"))
+            where = "whole range" if len(jn.regions) else "nowhere in the range"
+        handles.append(
+            mpl.patches.Patch(color="#009E73", alpha=0.25, label=f"significant at 5% ({where})")
+        )
         ax.set_xlim(mv.min(), mv.max())
-        ax.set_ylabel(f"Effect of {SHORT_LABELS.get(x, x)} on the\nmarketing share "
-                      "(pp per unit)")
+        ax.set_ylabel(f"Effect of {SHORT_LABELS.get(x, x)} on the\nmarketing share (pp per unit)")
         title = f"{SHORT_LABELS.get(x, x)} by {SHORT_LABELS.get(m, m)}"
         ax.set_title(f"{hypothesis_id}: {title}" if hypothesis_id else title)
         ax.grid(True, color="0.9")
@@ -392,9 +444,17 @@ def plot_ternary(frame: Any) -> Figure:
     fig.subplots_adjust(left=0.14, right=0.80, bottom=0.14, top=0.84)
     with mpl.rc_context(_RC):
         ax = fig.add_subplot(projection="ternary", ternary_sum=100.0)
-        pc = ax.scatter(agg["marketing"], agg["self"], agg["other"], c=agg["mean"],
-                        s=size_unit * agg["size"], cmap="viridis", alpha=0.9,
-                        edgecolors="white", linewidths=0.3)
+        pc = ax.scatter(
+            agg["marketing"],
+            agg["self"],
+            agg["other"],
+            c=agg["mean"],
+            s=size_unit * agg["size"],
+            cmap="viridis",
+            alpha=0.9,
+            edgecolors="white",
+            linewidths=0.3,
+        )
         ax.set_tlabel("Marketing leads (%)")
         ax.set_llabel("Self-generated leads (%)")
         ax.set_rlabel("Other work (%)")
@@ -408,13 +468,29 @@ def plot_ternary(frame: Any) -> Figure:
         top = int(agg["size"].max())
         if top > 1:
             steps = sorted({1, max(1, top // 4), max(1, top // 2), top})
-            handles = [Line2D([], [], marker="o", linestyle="none", color="0.5",
-                              markersize=np.sqrt(size_unit * k), label=f"{k}")
-                       for k in steps]
+            handles = [
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="none",
+                    color="0.5",
+                    markersize=np.sqrt(size_unit * k),
+                    label=f"{k}",
+                )
+                for k in steps
+            ]
             # below the triangle, clear of the axis labels
-            ax.legend(handles=handles, title="reps at a point", loc="upper center",
-                      bbox_to_anchor=(0.5, -0.2), frameon=False, ncol=len(steps),
-                      columnspacing=1.5, handletextpad=0.4)
+            ax.legend(
+                handles=handles,
+                title="reps at a point",
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.2),
+                frameon=False,
+                ncol=len(steps),
+                columnspacing=1.5,
+                handletextpad=0.4,
+            )
     return fig
 
 
@@ -439,21 +515,39 @@ def plot_shares_by_firm(frame: Any) -> Figure:
     with mpl.rc_context(_RC):
         axes = fig.subplots(1, 3, sharey=True)
         for ax, comp in zip(axes, COMPONENTS, strict=True):
-            vals = [100 * raw.loc[raw["firm"].astype(str) == f, comp].to_numpy(float)
-                    for f in firms]
-            ax.boxplot(vals, tick_labels=[f"{f}\n(n={len(v)})" for f, v in zip(firms, vals,
-                                                                               strict=True)],
-                       widths=0.6, showmeans=True, medianprops={"color": "#D55E00"},
-                       meanprops={"marker": "D", "markerfacecolor": "white",
-                                  "markeredgecolor": "#000000", "markersize": 5},
-                       flierprops={"marker": ".", "markersize": 3, "alpha": 0.5})
+            vals = [
+                100 * raw.loc[raw["firm"].astype(str) == f, comp].to_numpy(float) for f in firms
+            ]
+            ax.boxplot(
+                vals,
+                tick_labels=[f"{f}\n(n={len(v)})" for f, v in zip(firms, vals, strict=True)],
+                widths=0.6,
+                showmeans=True,
+                medianprops={"color": "#D55E00"},
+                meanprops={
+                    "marker": "D",
+                    "markerfacecolor": "white",
+                    "markeredgecolor": "#000000",
+                    "markersize": 5,
+                },
+                flierprops={"marker": ".", "markersize": 3, "alpha": 0.5},
+            )
             ax.set_title(COMPONENT_LABELS[comp])
             ax.set_xlabel("Firm")
             ax.grid(True, axis="y", color="0.9")
         axes[0].set_ylabel("Share of working time (%)")
-        handles = [Line2D([], [], color="#D55E00", label="median"),
-                   Line2D([], [], marker="D", linestyle="none", markerfacecolor="white",
-                          markeredgecolor="#000000", label="mean")]
+        handles = [
+            Line2D([], [], color="#D55E00", label="median"),
+            Line2D(
+                [],
+                [],
+                marker="D",
+                linestyle="none",
+                markerfacecolor="white",
+                markeredgecolor="#000000",
+                label="mean",
+            ),
+        ]
         fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return fig
 
@@ -461,8 +555,11 @@ def plot_shares_by_firm(frame: Any) -> Figure:
 # ----------------------------------------------------------------------------
 # forest plot of the registry effects
 # ----------------------------------------------------------------------------
-def plot_effects(table: pd.DataFrame, frame: Any,
-                 models: Iterable[str] = ("dirichlet", "fractional_logit", "ols")) -> Figure:
+def plot_effects(
+    table: pd.DataFrame,
+    frame: Any,
+    models: Iterable[str] = ("dirichlet", "fractional_logit", "ols"),
+) -> Figure:
     """Forest plot of the registry effects with 95% intervals, marked supported or not.
 
     Each effect is multiplied by the standard deviation of its predictor (and
@@ -501,10 +598,19 @@ def plot_effects(table: pd.DataFrame, frame: Any,
         axes = fig.subplots(2, 1, height_ratios=[len(main), len(mods)])
         offsets = np.linspace(-0.22, 0.22, len(models)) if len(models) > 1 else np.zeros(1)
         for ax, group, xlabel in (
-                (axes[0], main, "Main effect on the time share\n"
-                                "(percentage points of working time per SD of the predictor)"),
-                (axes[1], mods, "Moderation: change in the effect of 1 SD of the predictor\n"
-                                "per SD of the moderator (percentage points)")):
+            (
+                axes[0],
+                main,
+                "Main effect on the time share\n"
+                "(percentage points of working time per SD of the predictor)",
+            ),
+            (
+                axes[1],
+                mods,
+                "Moderation: change in the effect of 1 SD of the predictor\n"
+                "per SD of the moderator (percentage points)",
+            ),
+        ):
             ax.axvline(0, color="0.3", linewidth=0.8)
             for k, model in enumerate(models):
                 color, marker, _ = _MODEL_STYLE[model]
@@ -516,33 +622,70 @@ def plot_effects(table: pd.DataFrame, frame: Any,
                     h = reg[hid]
                     scale = 100 * sd[h.predictor] * (sd[h.moderator] if h.moderator else 1.0)
                     y = pos + offsets[k]
-                    ax.plot([scale * r.conf_low, scale * r.conf_high], [y, y], color=color,
-                            linewidth=1.5)
+                    ax.plot(
+                        [scale * r.conf_low, scale * r.conf_high],
+                        [y, y],
+                        color=color,
+                        linewidth=1.5,
+                    )
                     supported = r.supported
                     filled = bool(supported) if not pd.isna(supported) else False
                     face = color if filled else "white"
                     mk = "D" if h.exploratory else marker
-                    ax.plot(scale * r.estimate, y, marker=mk, color=color, markerfacecolor=face,
-                            markersize=7, linestyle="none")
+                    ax.plot(
+                        scale * r.estimate,
+                        y,
+                        marker=mk,
+                        color=color,
+                        markerfacecolor=face,
+                        markersize=7,
+                        linestyle="none",
+                    )
             labels = []
             for hid in group:
                 h = reg[hid]
-                what = (f"{SHORT_LABELS[h.predictor]} → {h.outcome}" if h.moderator is None
-                        else f"{SHORT_LABELS[h.predictor]} × {SHORT_LABELS[h.moderator]}")
+                what = (
+                    f"{SHORT_LABELS[h.predictor]} → {h.outcome}"
+                    if h.moderator is None
+                    else f"{SHORT_LABELS[h.predictor]} × {SHORT_LABELS[h.moderator]}"
+                )
                 sign = {1: "+", -1: "−", 0: "?"}[h.expected_sign]
                 labels.append(f"{hid} ({sign}): {what}")
             ax.set_yticks(range(len(group)), labels)
             ax.set_ylim(len(group) - 0.5, -0.5)
             ax.set_xlabel(xlabel)
             ax.grid(True, axis="x", color="0.9")
-        handles = [Line2D([], [], color=_MODEL_STYLE[mo][0], marker=_MODEL_STYLE[mo][1],
-                          linestyle="-", label=_MODEL_STYLE[mo][2]) for mo in models]
+        handles = [
+            Line2D(
+                [],
+                [],
+                color=_MODEL_STYLE[mo][0],
+                marker=_MODEL_STYLE[mo][1],
+                linestyle="-",
+                label=_MODEL_STYLE[mo][2],
+            )
+            for mo in models
+        ]
         handles += [
             Line2D([], [], color="0.2", marker="o", linestyle="none", label="supported (filled)"),
-            Line2D([], [], color="0.2", marker="o", markerfacecolor="white", linestyle="none",
-                   label="not supported (open)"),
-            Line2D([], [], color="0.2", marker="D", markerfacecolor="white", linestyle="none",
-                   label="exploratory (E1)"),
+            Line2D(
+                [],
+                [],
+                color="0.2",
+                marker="o",
+                markerfacecolor="white",
+                linestyle="none",
+                label="not supported (open)",
+            ),
+            Line2D(
+                [],
+                [],
+                color="0.2",
+                marker="D",
+                markerfacecolor="white",
+                linestyle="none",
+                label="exploratory (E1)",
+            ),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
         fig.suptitle("Share-scale effects with 95% confidence intervals")
@@ -552,9 +695,16 @@ def plot_effects(table: pd.DataFrame, frame: Any,
 # ----------------------------------------------------------------------------
 # everything
 # ----------------------------------------------------------------------------
-def make_figures(frame: Any, results: Any, outdir: str | os.PathLike[str], *,
-                 report: Any = None, ols_results: Any = None, frac_results: Any = None,
-                 formats: Sequence[str] = FIGURE_FORMATS) -> list[Path]:
+def make_figures(
+    frame: Any,
+    results: Any,
+    outdir: str | os.PathLike[str],
+    *,
+    report: Any = None,
+    ols_results: Any = None,
+    frac_results: Any = None,
+    formats: Sequence[str] = FIGURE_FORMATS,
+) -> list[Path]:
     """Draw every figure and write it to ``outdir`` (all files or none).
 
     Parameters
@@ -590,8 +740,7 @@ def make_figures(frame: Any, results: Any, outdir: str | os.PathLike[str], *,
         if fmt not in FIGURE_FORMATS:
             raise ValueError(f"formats must be among {FIGURE_FORMATS}; received {fmt!r}")
     if report is None:
-        report = run_hypotheses(frame, results, ols_results=ols_results,
-                                frac_results=frac_results)
+        report = run_hypotheses(frame, results, ols_results=ols_results, frac_results=frac_results)
     data, raw, means = _data(frame)
     figs: list[tuple[str, Figure]] = [("effects", plot_effects(report.hypotheses, frame))]
     for h in _moderations():
@@ -600,8 +749,12 @@ def make_figures(frame: Any, results: Any, outdir: str | os.PathLike[str], *,
         jn = report.jn_analyses[(h.id, "normal")]
         fdr = report.jn_analyses.get((h.id, "esarey_sumner"))
         obs = data[h.moderator].to_numpy(float) + float(means.get(h.moderator, 0.0))
-        figs.append((f"johnson_neyman_{h.id}",
-                     plot_johnson_neyman(jn, fdr, hypothesis_id=h.id, observed=obs)))
+        figs.append(
+            (
+                f"johnson_neyman_{h.id}",
+                plot_johnson_neyman(jn, fdr, hypothesis_id=h.id, observed=obs),
+            )
+        )
     figs.append(("ternary_shares", plot_ternary(frame)))
     figs.append(("shares_by_firm", plot_shares_by_firm(frame)))
     out = OutputSet(outdir)

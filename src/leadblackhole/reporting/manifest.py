@@ -21,15 +21,28 @@ from collections.abc import Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .io import atomic_write_text
+from ..outputs import atomic_write_text
 
 __all__ = ["DEPENDENCIES", "build_manifest", "record_provenance", "sha256", "versions"]
 
 #: Packages whose versions the manifest records.
 DEPENDENCIES: tuple[str, ...] = (
-    "leadblackhole", "numpy", "scipy", "pandas", "statsmodels", "linearmodels", "semopy",
-    "formulaic", "pyreadstat", "pyarrow", "matplotlib", "mpltern", "tabulate", "jinja2",
-    "markdown", "tqdm",
+    "leadblackhole",
+    "numpy",
+    "scipy",
+    "pandas",
+    "statsmodels",
+    "linearmodels",
+    "semopy",
+    "formulaic",
+    "pyreadstat",
+    "pyarrow",
+    "matplotlib",
+    "mpltern",
+    "tabulate",
+    "jinja2",
+    "markdown",
+    "tqdm",
 )
 
 
@@ -61,9 +74,14 @@ def versions() -> dict[str, str]:
     return out
 
 
-def record_provenance(results_dir: str | os.PathLike[str], step: str, argv: Sequence[str],
-                      inputs: Iterable[str | os.PathLike[str]],
-                      outputs: Iterable[str | os.PathLike[str]], seed: int | None = None) -> Path:
+def record_provenance(
+    results_dir: str | os.PathLike[str],
+    step: str,
+    argv: Sequence[str],
+    inputs: Iterable[str | os.PathLike[str]],
+    outputs: Iterable[str | os.PathLike[str]],
+    seed: int | None = None,
+) -> Path:
     """Write ``<results_dir>/provenance/<step>.json`` for one pipeline step.
 
     Parameters
@@ -81,8 +99,9 @@ def record_provenance(results_dir: str | os.PathLike[str], step: str, argv: Sequ
     """
     record = {
         "step": step,
-        "command": " ".join(["leadblackhole", *[_rel(a) if os.path.exists(a) else a
-                                                for a in argv]]),
+        "command": " ".join(
+            ["leadblackhole", *[_rel(a) if os.path.exists(a) else a for a in argv]]
+        ),
         "seed": seed,
         "inputs": {_rel(p): sha256(p) for p in inputs if p is not None and Path(p).is_file()},
         "outputs": sorted(_rel(p) for p in outputs),
@@ -114,8 +133,7 @@ def build_manifest(results_dir: str | os.PathLike[str]) -> Path:
         steps.append({k: rec[k] for k in ("step", "command", "seed", "inputs")})
         for out in rec["outputs"]:
             if Path(out).is_file():
-                files[out] = {"sha256": sha256(out), "command": rec["command"],
-                              "seed": rec["seed"]}
+                files[out] = {"sha256": sha256(out), "command": rec["command"], "seed": rec["seed"]}
     manifest = {
         "python": sys.version.split()[0],
         "platform": f"{platform.system()} {platform.machine()}",

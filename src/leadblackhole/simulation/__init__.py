@@ -3,5 +3,12 @@
 from .design import DEFAULT_BETA_MARKETING, DEFAULT_BETA_SELF, StudyDesign
 from .simulate import Simulation, Truth, heap_percents, simulate
 
-__all__ = ["DEFAULT_BETA_MARKETING", "DEFAULT_BETA_SELF", "Simulation", "StudyDesign", "Truth",
-           "heap_percents", "simulate"]
+__all__ = [
+    "DEFAULT_BETA_MARKETING",
+    "DEFAULT_BETA_SELF",
+    "Simulation",
+    "StudyDesign",
+    "Truth",
+    "heap_percents",
+    "simulate",
+]

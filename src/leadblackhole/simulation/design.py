@@ -188,9 +188,11 @@ class StudyDesign:
     hours_mean: float = 47.0
     hours_sd: float = 6.0
     beta_marketing: tuple[tuple[str, float], ...] | Mapping[str, float] = field(
-        default_factory=lambda: _freeze(DEFAULT_BETA_MARKETING))
+        default_factory=lambda: _freeze(DEFAULT_BETA_MARKETING)
+    )
     beta_self: tuple[tuple[str, float], ...] | Mapping[str, float] = field(
-        default_factory=lambda: _freeze(DEFAULT_BETA_SELF))
+        default_factory=lambda: _freeze(DEFAULT_BETA_SELF)
+    )
     precision: float = 15.0
     heap_step: int = 5
     hours_per_lead: float = 4.8
@@ -212,9 +214,15 @@ class StudyDesign:
             problems.append(f"at least 2 firms are required, got {k}")
         if len(set(self.firms)) != k:
             problems.append("firm labels must be distinct")
-        for name in ("firm_weights", "firm_lead_mean", "firm_prequal_shift",
-                     "firm_tracking_shift", "firm_pay_mean", "firm_effect_marketing",
-                     "firm_effect_self"):
+        for name in (
+            "firm_weights",
+            "firm_lead_mean",
+            "firm_prequal_shift",
+            "firm_tracking_shift",
+            "firm_pay_mean",
+            "firm_effect_marketing",
+            "firm_effect_self",
+        ):
             if len(getattr(self, name)) != k:
                 problems.append(f"{name} has {len(getattr(self, name))} values for {k} firms")
         if self.n_reps < 30:

@@ -21,8 +21,9 @@ from .simulate import simulate
 __all__ = ["diagnose"]
 
 
-def diagnose(design: StudyDesign | None = None, n_sims: int = 100, seed: int = 0,
-             progress: bool = False) -> pd.DataFrame:
+def diagnose(
+    design: StudyDesign | None = None, n_sims: int = 100, seed: int = 0, progress: bool = False
+) -> pd.DataFrame:
     """Simulate, fit and summarise the recovery of every registry effect.
 
     Parameters

@@ -16,8 +16,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..effects.registry import HYPOTHESES
-from ..effects.shares import (
+from ..registry import HYPOTHESES
+from ..shares import (
     cross_partial,
     mean_shares,
     share_derivative,
@@ -92,7 +92,11 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
     rho = design.scale_correlation
     z = rng.standard_normal((n, 2))
     f_pq = z[:, 0] + np.asarray(design.firm_prequal_shift)[firm_idx]
-    f_mt = rho * z[:, 0] + np.sqrt(1 - rho**2) * z[:, 1] + np.asarray(design.firm_tracking_shift)[firm_idx]
+    f_mt = (
+        rho * z[:, 0]
+        + np.sqrt(1 - rho**2) * z[:, 1]
+        + np.asarray(design.firm_tracking_shift)[firm_idx]
+    )
 
     def items(f: np.ndarray, loadings: tuple[float, ...]) -> np.ndarray:
         lam = np.asarray(loadings)
@@ -107,27 +111,44 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
     leads = rng.negative_binomial(r, r / (r + mean_leads))
     experience = np.round(rng.gamma(design.experience_shape, design.experience_scale, n))
     exp_mean = design.experience_shape * design.experience_scale
-    quota = np.round(design.quota_mean + design.quota_experience_slope * (experience - exp_mean)
-                     + design.quota_sd * rng.standard_normal(n))
+    quota = np.round(
+        design.quota_mean
+        + design.quota_experience_slope * (experience - exp_mean)
+        + design.quota_sd * rng.standard_normal(n)
+    )
     quota = np.maximum(quota, 0)
-    pay = np.clip(np.round(np.asarray(design.firm_pay_mean)[firm_idx]
-                           + design.pay_sd * rng.standard_normal(n)), 0, 100)
+    pay = np.clip(
+        np.round(
+            np.asarray(design.firm_pay_mean)[firm_idx] + design.pay_sd * rng.standard_normal(n)
+        ),
+        0,
+        100,
+    )
     hours = np.clip(np.round(design.hours_mean + design.hours_sd * rng.standard_normal(n)), 30, 70)
-    return {"firm_idx": firm_idx, "pq": pq, "mt": mt, "lead_volume": leads,
-            "experience": experience, "quota_pct": quota, "variable_pay_pct": pay,
-            "hours_per_week": hours}
+    return {
+        "firm_idx": firm_idx,
+        "pq": pq,
+        "mt": mt,
+        "lead_volume": leads,
+        "experience": experience,
+        "quota_pct": quota,
+        "variable_pay_pct": pay,
+        "hours_per_week": hours,
+    }
 
 
 def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> pd.DataFrame:
     """Uncentred analysis variables of drawn reps (STUDY.md definitions)."""
-    out = pd.DataFrame({
-        "firm": np.asarray(design.firms, dtype=object)[draw["firm_idx"]],
-        "prequal": draw["pq"].mean(axis=1),
-        "tracking": draw["mt"].mean(axis=1),
-        "volume": np.log1p(draw["lead_volume"]),
-        "experience": draw["experience"].astype(float),
-        "performance": draw["quota_pct"] / 100.0,
-    })
+    out = pd.DataFrame(
+        {
+            "firm": np.asarray(design.firms, dtype=object)[draw["firm_idx"]],
+            "prequal": draw["pq"].mean(axis=1),
+            "tracking": draw["mt"].mean(axis=1),
+            "volume": np.log1p(draw["lead_volume"]),
+            "experience": draw["experience"].astype(float),
+            "performance": draw["quota_pct"] / 100.0,
+        }
+    )
     if design.include_variable_pay:
         out["variable_pay"] = draw["variable_pay_pct"] / 100.0
     return out
@@ -141,13 +162,16 @@ def _coefficients(design: StudyDesign) -> tuple[list[str], np.ndarray]:
     firm_pos = {f: i for i, f in enumerate(design.firms)}
     B = np.zeros((len(terms), 2))
     for j, (beta, firm_eff) in enumerate(
-        ((dict(design.beta_marketing), design.firm_effect_marketing),
-         (dict(design.beta_self), design.firm_effect_self))):
+        (
+            (dict(design.beta_marketing), design.firm_effect_marketing),
+            (dict(design.beta_self), design.firm_effect_self),
+        )
+    ):
         for i, t in enumerate(terms):
             if t == "Intercept":
                 B[i, j] = beta.get("Intercept", 0.0) + firm_eff[firm_pos[ref]]
             elif t.startswith("firm[T."):
-                lv = t[len("firm[T."):-1]
+                lv = t[len("firm[T.") : -1]
                 B[i, j] = firm_eff[firm_pos[lv]] - firm_eff[firm_pos[ref]]
             else:
                 B[i, j] = beta.get(t, 0.0)
@@ -243,19 +267,32 @@ def _population(design: StudyDesign) -> Truth:
             dm = term_derivative(terms, centred, h.moderator, n)
             dxm = term_second_derivative(terms, centred, h.predictor, h.moderator, n)
             val = cross_partial(X, dx, dm, dxm, B, base=2)[:, k].mean()
-        rows.append({"id": h.id, "outcome": h.outcome, "predictor": h.predictor,
-                     "moderator": h.moderator, "expected_sign": h.expected_sign,
-                     "value": float(val)})
+        rows.append(
+            {
+                "id": h.id,
+                "outcome": h.outcome,
+                "predictor": h.predictor,
+                "moderator": h.moderator,
+                "expected_sign": h.expected_sign,
+                "value": float(val),
+            }
+        )
     effects = pd.DataFrame(rows).set_index("id")
     index = pd.MultiIndex.from_tuples(
-        [("marketing", t) for t in terms] + [("self", t) for t in terms]
-        + [("precision", "Intercept")], names=["equation", "term"])
-    params = pd.Series(np.r_[B[:, 0], B[:, 1], np.log(design.precision)], index=index,
-                       name="truth")
-    return Truth(params=params, effects=effects, population_means=means,
-                 black_hole_rate=float(black_hole),
-                 mean_shares=pd.Series(mu.mean(axis=0), index=list(COMPONENTS)),
-                 design=design)
+        [("marketing", t) for t in terms]
+        + [("self", t) for t in terms]
+        + [("precision", "Intercept")],
+        names=["equation", "term"],
+    )
+    params = pd.Series(np.r_[B[:, 0], B[:, 1], np.log(design.precision)], index=index, name="truth")
+    return Truth(
+        params=params,
+        effects=effects,
+        population_means=means,
+        black_hole_rate=float(black_hole),
+        mean_shares=pd.Series(mu.mean(axis=0), index=list(COMPONENTS)),
+        design=design,
+    )
 
 
 def simulate(design: StudyDesign | None = None, seed: int | np.random.Generator = 0) -> Simulation:
@@ -327,15 +364,19 @@ def simulate(design: StudyDesign | None = None, seed: int | np.random.Generator 
     mu = mean_shares(X, B, base=2)
     y = _draw_shares(rng, mu, design.precision)
     if n_zero:
-        rest = _draw_shares(rng, mu[is_zero, 1:] / mu[is_zero, 1:].sum(axis=1, keepdims=True),
-                            design.precision)
+        rest = _draw_shares(
+            rng, mu[is_zero, 1:] / mu[is_zero, 1:].sum(axis=1, keepdims=True), design.precision
+        )
         y[is_zero] = np.column_stack([np.zeros(n_zero), rest])
     if design.heap_step:
         pct = heap_percents(y, design.heap_step, floor_first=True).astype(float)
         if n_zero:
-            pct[is_zero] = np.column_stack([
-                np.zeros(n_zero),
-                heap_percents(y[is_zero, 1:], design.heap_step, floor_first=False)])
+            pct[is_zero] = np.column_stack(
+                [
+                    np.zeros(n_zero),
+                    heap_percents(y[is_zero, 1:], design.heap_step, floor_first=False),
+                ]
+            )
     else:
         pct = 100.0 * y
     cap = draw["hours_per_week"] * _WEEKS_PER_MONTH * y[:, 0] / design.hours_per_lead

@@ -56,8 +56,13 @@ DESIGNS = {
 }
 
 
-def simulate(seed: int, n: int, loadings: dict[str, list[float]], phi: list[list[float]],
-             missing_share: float) -> pd.DataFrame:
+def simulate(
+    seed: int,
+    n: int,
+    loadings: dict[str, list[float]],
+    phi: list[list[float]],
+    missing_share: float,
+) -> pd.DataFrame:
     """Draw one item dataset (see the module docstring for the model)."""
     rng = np.random.default_rng(seed)
     factors = rng.multivariate_normal(np.zeros(len(loadings)), np.asarray(phi), size=n)

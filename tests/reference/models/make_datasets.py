@@ -69,7 +69,11 @@ CASES = {
         "StudyDesign.for_firms(3, n_reps=180, n_zero_marketing=30, "
         "include_variable_pay=False, precision=4) without the variable_pay coefficients",
         lambda: StudyDesign.for_firms(
-            3, n_reps=180, n_zero_marketing=30, include_variable_pay=False, precision=4,
+            3,
+            n_reps=180,
+            n_zero_marketing=30,
+            include_variable_pay=False,
+            precision=4,
             beta_marketing=_no_pay(DEFAULT_BETA_MARKETING),
             beta_self=_no_pay(DEFAULT_BETA_SELF),
         ),

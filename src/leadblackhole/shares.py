@@ -42,8 +42,9 @@ __all__ = [
 ]
 
 
-def _product_derivative(terms: Sequence[str], values: dict[str, np.ndarray],
-                        by: Sequence[str], n: int) -> np.ndarray:
+def _product_derivative(
+    terms: Sequence[str], values: dict[str, np.ndarray], by: Sequence[str], n: int
+) -> np.ndarray:
     """Derivative of each product term by the variables ``by`` (each at most once)."""
     out = np.zeros((n, len(terms)))
     for j, t in enumerate(terms):
@@ -59,8 +60,9 @@ def _product_derivative(terms: Sequence[str], values: dict[str, np.ndarray],
     return out
 
 
-def term_derivative(terms: Sequence[str], values: dict[str, np.ndarray], var: str,
-                    n: int) -> np.ndarray:
+def term_derivative(
+    terms: Sequence[str], values: dict[str, np.ndarray], var: str, n: int
+) -> np.ndarray:
     """Derivative of each design column with respect to ``var``.
 
     Parameters
@@ -81,8 +83,9 @@ def term_derivative(terms: Sequence[str], values: dict[str, np.ndarray], var: st
     return _product_derivative(terms, values, [var], n)
 
 
-def term_second_derivative(terms: Sequence[str], values: dict[str, np.ndarray], x: str, m: str,
-                           n: int) -> np.ndarray:
+def term_second_derivative(
+    terms: Sequence[str], values: dict[str, np.ndarray], x: str, m: str, n: int
+) -> np.ndarray:
     """Second derivative of each design column with respect to ``x`` and ``m`` (``x != m``)."""
     return _product_derivative(terms, values, [x, m], n)
 
@@ -133,8 +136,9 @@ def share_derivative(X: np.ndarray, dX: np.ndarray, B: np.ndarray, base: int) ->
     return mu * (a - abar)
 
 
-def cross_partial(X: np.ndarray, dXx: np.ndarray, dXm: np.ndarray, dXxm: np.ndarray,
-                  B: np.ndarray, base: int) -> np.ndarray:
+def cross_partial(
+    X: np.ndarray, dXx: np.ndarray, dXm: np.ndarray, dXxm: np.ndarray, B: np.ndarray, base: int
+) -> np.ndarray:
     """Per-rep cross-partial of every expected share with respect to ``x`` and ``m``.
 
     Parameters

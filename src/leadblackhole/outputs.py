@@ -73,9 +73,19 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 _TEX_ESCAPE = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "\u2212": "$-$",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "\u2212": "$-$",
 }
 
 
@@ -103,11 +113,22 @@ def table_to_markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = ".3
     return shown.to_markdown(index=index, floatfmt=floatfmt, missingval="") + "\n"
 
 
-def table_to_latex(df: pd.DataFrame, index: bool = False, float_format: str = "%.3f",
-                   caption: str | None = None, label: str | None = None) -> str:
+def table_to_latex(
+    df: pd.DataFrame,
+    index: bool = False,
+    float_format: str = "%.3f",
+    caption: str | None = None,
+    label: str | None = None,
+) -> str:
     """Render a table as a LaTeX ``tabular`` (booktabs rules)."""
-    return df.to_latex(index=index, float_format=lambda v: float_format % v,
-                       caption=caption, label=label, escape=True, na_rep="")
+    return df.to_latex(
+        index=index,
+        float_format=lambda v: float_format % v,
+        caption=caption,
+        label=label,
+        escape=True,
+        na_rep="",
+    )
 
 
 class OutputSet:
@@ -141,8 +162,13 @@ class OutputSet:
         """Stage a text file called ``name``."""
         self._files[name] = text.encode("utf-8")
 
-    def add_table(self, name: str, df: pd.DataFrame, formats: Iterable[str] = TABLE_FORMATS,
-                  caption: str | None = None) -> None:
+    def add_table(
+        self,
+        name: str,
+        df: pd.DataFrame,
+        formats: Iterable[str] = TABLE_FORMATS,
+        caption: str | None = None,
+    ) -> None:
         """Stage ``df`` as ``name.csv`` (full precision), ``name.md`` and ``name.tex``."""
         for fmt in formats:
             if fmt == "csv":
@@ -172,8 +198,7 @@ class OutputSet:
             for name, data in self._files.items():
                 dest = self.outdir / name
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp",
-                                           dir=dest.parent)
+                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
                 staged.append((tmp, dest))
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
