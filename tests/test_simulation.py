@@ -9,7 +9,12 @@ import pytest
 from leadblackhole.exceptions import DesignError
 from leadblackhole.registry import HYPOTHESES
 from leadblackhole.shares import mean_shares
-from leadblackhole.simulation import StudyDesign, heap_percents, simulate
+from leadblackhole.simulation import (
+    DEFAULT_BETA_MARKETING,
+    StudyDesign,
+    heap_percents,
+    simulate,
+)
 from leadblackhole.simulation.simulate import _coefficients
 from leadblackhole.specification import design_matrix, firm_levels
 
@@ -134,7 +139,9 @@ def test_truth_params_are_labelled_like_the_model():
     truth = simulate(StudyDesign(), seed=0).truth
     assert truth.params.index.names == ["equation", "term"]
     assert truth.params[("precision", "Intercept")] == pytest.approx(np.log(15.0))
-    assert truth.params[("marketing", "experience:tracking")] == -0.030
+    assert truth.params[("marketing", "experience:tracking")] == pytest.approx(
+        DEFAULT_BETA_MARKETING["experience:tracking"]
+    )
     assert truth.params[("marketing", "firm[T.B]")] == pytest.approx(0.10)
 
 

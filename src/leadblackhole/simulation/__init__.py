@@ -1,7 +1,7 @@
 """Simulated studies: the population model and its draws."""
 
 from .design import DEFAULT_BETA_MARKETING, DEFAULT_BETA_SELF, StudyDesign
-from .simulate import Simulation, Truth, heap_percents, simulate
+from .simulate import Simulation, Truth, heap_percents, simulate, simulate_frame
 
 __all__ = [
     "DEFAULT_BETA_MARKETING",
@@ -11,4 +11,5 @@ __all__ = [
     "Truth",
     "heap_percents",
     "simulate",
+    "simulate_frame",
 ]

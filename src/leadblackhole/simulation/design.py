@@ -21,29 +21,29 @@ __all__ = ["DEFAULT_BETA_MARKETING", "DEFAULT_BETA_SELF", "StudyDesign"]
 #: on the centred analysis variables. Assumptions, with the published signs.
 DEFAULT_BETA_MARKETING: dict[str, float] = {
     "Intercept": -0.35,
-    "prequal": 0.30,
-    "tracking": 0.20,
-    "volume": 0.35,
-    "experience": -0.035,
-    "performance": -1.00,
-    "variable_pay": -0.50,
-    "experience:prequal": 0.030,
-    "experience:tracking": -0.030,
-    "experience:volume": -0.035,
+    "prequal": 0.125,
+    "tracking": 0.065,
+    "volume": 0.155,
+    "experience": -0.0087,
+    "performance": -0.40,
+    "variable_pay": -0.225,
+    "experience:prequal": 0.0062,
+    "experience:tracking": -0.0065,
+    "experience:volume": -0.0065,
     "performance:prequal": 0.0,
-    "performance:tracking": -1.00,
-    "performance:volume": 1.00,
+    "performance:tracking": -0.25,
+    "performance:volume": 0.36,
 }
 
 #: True coefficients of the self-generated-share equation (log-ratio to ``other``).
 DEFAULT_BETA_SELF: dict[str, float] = {
     "Intercept": 0.15,
-    "prequal": -0.15,
+    "prequal": -0.02,
     "tracking": 0.0,
     "volume": 0.0,
-    "experience": 0.02,
-    "performance": 0.50,
-    "variable_pay": 0.50,
+    "experience": 0.005,
+    "performance": 0.20,
+    "variable_pay": 0.225,
     "experience:prequal": 0.0,
     "experience:tracking": 0.0,
     "experience:volume": 0.0,
@@ -51,6 +51,29 @@ DEFAULT_BETA_SELF: dict[str, float] = {
     "performance:tracking": 0.0,
     "performance:volume": 0.0,
 }
+
+_SLOPE_TERMS = (
+    "prequal",
+    "tracking",
+    "volume",
+    "experience",
+    "performance",
+    "variable_pay",
+    "experience:prequal",
+    "experience:tracking",
+    "experience:volume",
+    "performance:prequal",
+    "performance:tracking",
+    "performance:volume",
+)
+_SELECTION_VARIABLES = (
+    "prequal",
+    "tracking",
+    "volume",
+    "experience",
+    "performance",
+    "variable_pay",
+)
 
 _FIRM_WEIGHT_CYCLE = (0.35, 0.28, 0.22, 0.15)
 _FIRM_LEADS_CYCLE = (30.0, 45.0, 22.0, 60.0)
@@ -139,6 +162,54 @@ class StudyDesign:
         (assumption: calibrated so about 70% of leads are not followed up).
     include_variable_pay : bool
         Write the ``variable_pay_pct`` column (and let it enter the model).
+    effect_scale : float
+        Multiplies every slope of both share equations (every coefficient
+        but the intercepts and the firm effects) and every firm-slope SD;
+        1 is the default population, 0 makes every effect null.
+
+    Other Parameters
+    ----------------
+    share_driver : {"observed", "latent"}
+        What drives the shares: the observed scale scores (item means; the
+        analysis model is then correctly specified) or the latent
+        constructs, put on the item scale as ``item_center + item_spread *
+        mean(loadings) * f`` (the analysis, which uses item means, then has
+        measurement error in two predictors).
+    firm_slope_sd : Mapping
+        Marketing-equation term -> SD across firms of its slope (each firm
+        of a simulated study draws its own deviation; default none).
+    selection_coef : Mapping
+        Variable (``prequal``, ``tracking``, ``volume``, ``experience``,
+        ``performance``, ``variable_pay``) -> coefficient per within-sample SD
+        in the propensity to spend time on marketing leads. With this or
+        ``selection_rho`` set, the ``n_zero_marketing`` reps with the lowest
+        propensity report no marketing-lead time (default: none, the zero-time
+        reps are a random subset).
+    selection_rho : float
+        Weight, in -1..1, of the standardized residual of the rep's drawn
+        marketing share (its logit minus the logit of its mean) in the
+        propensity: the unobservable of the selection is correlated with the
+        share.
+    method_factor : float
+        Loading of a common-method factor ``c ~ N(0, 1)`` on every Likert item,
+        in units of the item's latent SD (default 0).
+    method_factor_shares : float
+        Coefficient of the same factor in the marketing log-ratio (the
+        reported shares share the method; default 0).
+    precision_experience : float
+        Log-precision change per SD of experience (default 0: constant phi).
+    precision_firm : tuple of float
+        Log-precision shift per firm (empty: none).
+    exact_fraction : float
+        Fraction of reps who report whole percents instead of heaping on
+        ``heap_step`` (default 0).
+    volume_routing : float
+        Change in the log mean of monthly leads per SD of quota achievement:
+        leads are routed to past performers (default 0).
+    volume_confounding : float
+        An unobserved rep trait ``v ~ N(0, 1)`` shifts the log mean of leads
+        and the marketing log-ratio by this much each (managers send leads
+        to reps who work them): lead volume becomes endogenous (default 0).
 
     Notes
     -----
@@ -195,12 +266,24 @@ class StudyDesign:
     )
     precision: float = 15.0
     heap_step: int = 5
-    hours_per_lead: float = 4.8
+    hours_per_lead: float = 4.4
     include_variable_pay: bool = True
+    effect_scale: float = 1.0
+    share_driver: str = "observed"
+    firm_slope_sd: tuple[tuple[str, float], ...] | Mapping[str, float] = ()
+    selection_coef: tuple[tuple[str, float], ...] | Mapping[str, float] = ()
+    selection_rho: float = 0.0
+    method_factor: float = 0.0
+    method_factor_shares: float = 0.0
+    precision_experience: float = 0.0
+    precision_firm: tuple[float, ...] = ()
+    exact_fraction: float = 0.0
+    volume_routing: float = 0.0
+    volume_confounding: float = 0.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "beta_marketing", _freeze(self.beta_marketing))
-        object.__setattr__(self, "beta_self", _freeze(self.beta_self))
+        for name in ("beta_marketing", "beta_self", "firm_slope_sd", "selection_coef"):
+            object.__setattr__(self, name, _freeze(getattr(self, name)))
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, list):
@@ -239,6 +322,33 @@ class StudyDesign:
             problems.append("precision, hours_per_lead and lead_dispersion must be positive")
         if self.heap_step < 0 or (self.heap_step and 100 % self.heap_step):
             problems.append("heap_step must be 0 or a divisor of 100")
+        if self.effect_scale < 0:
+            problems.append(f"effect_scale must be >= 0, got {self.effect_scale}")
+        if self.share_driver not in ("observed", "latent"):
+            problems.append(
+                f"share_driver must be 'observed' or 'latent', got {self.share_driver!r}"
+            )
+        slope_terms = set(dict(self.beta_marketing)) - {"Intercept"} | set(_SLOPE_TERMS)
+        bad = sorted(set(dict(self.firm_slope_sd)) - slope_terms)
+        if bad:
+            problems.append(f"firm_slope_sd names unknown terms {bad}")
+        if any(v < 0 for _, v in self.firm_slope_sd):
+            problems.append("firm_slope_sd values must be >= 0")
+        bad = sorted(set(dict(self.selection_coef)) - set(_SELECTION_VARIABLES))
+        if bad:
+            problems.append(
+                f"selection_coef names unknown variables {bad}; known: {list(_SELECTION_VARIABLES)}"
+            )
+        if not -1 <= self.selection_rho <= 1:
+            problems.append("selection_rho must lie in -1..1")
+        if self.selecting and self.n_zero_marketing == 0:
+            problems.append("selection_coef / selection_rho need n_zero_marketing > 0")
+        if self.precision_firm and len(self.precision_firm) != k:
+            problems.append(f"precision_firm has {len(self.precision_firm)} values for {k} firms")
+        if not 0 <= self.exact_fraction <= 1:
+            problems.append("exact_fraction must lie in 0..1")
+        if self.exact_fraction and not self.heap_step:
+            problems.append("exact_fraction needs heap_step > 0 (with heap_step 0 all are exact)")
         if problems:
             raise DesignError("invalid StudyDesign: " + "; ".join(problems))
 
@@ -272,6 +382,17 @@ class StudyDesign:
         """A copy with some fields changed (see :func:`dataclasses.replace`)."""
         return replace(self, **changes)
 
+    @property
+    def selecting(self) -> bool:
+        """Whether zero marketing time is selected on covariates or the unobservable."""
+        return bool(self.selection_coef) or self.selection_rho != 0
+
     def coefficients(self) -> dict[str, dict[str, float]]:
-        """True coefficients by equation, terms not listed being 0."""
-        return {"marketing": dict(self.beta_marketing), "self": dict(self.beta_self)}
+        """True coefficients by equation (slopes times ``effect_scale``), terms not listed 0."""
+
+        def scaled(beta) -> dict[str, float]:
+            return {
+                t: (v if t == "Intercept" else v * self.effect_scale) for t, v in dict(beta).items()
+            }
+
+        return {"marketing": scaled(self.beta_marketing), "self": scaled(self.beta_self)}

@@ -16,10 +16,12 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..compositions import compress_shares
+from ..data.frame import ANALYSIS_VARIABLES, AnalysisFrame
+from ..exceptions import DesignError
 from ..registry import HYPOTHESES
 from ..shares import (
     cross_partial,
-    mean_shares,
     share_derivative,
     term_derivative,
     term_second_derivative,
@@ -27,12 +29,21 @@ from ..shares import (
 from ..specification import COMPONENTS, design_matrix, firm_levels, term_names
 from .design import StudyDesign
 
-__all__ = ["POPULATION_SIZE", "Simulation", "Truth", "heap_percents", "simulate"]
+__all__ = [
+    "POPULATION_SIZE",
+    "Simulation",
+    "Truth",
+    "heap_percents",
+    "simulate",
+    "simulate_frame",
+]
 
 #: Size of the population draw behind :class:`Truth` (fixed seed, cached per design).
 POPULATION_SIZE: int = 200_000
 _POPULATION_SEED: int = 2013_0077
 _WEEKS_PER_MONTH: float = 52.0 / 12.0
+#: Reps per slope draw in the population behind the truth of a firm-slope design.
+_SLOPE_GROUP_SIZE: int = 1000
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +69,10 @@ class Truth:
     mean_shares : Series
         Population mean of the three time shares.
     design : StudyDesign
+    population_sd : Series
+        Population SD of each observed analysis variable (the unit of the
+        ``per_sd_pp`` column of ``effects``: the effect in percentage points of
+        working time per SD of the predictor, times the SD of the moderator).
     """
 
     params: pd.Series
@@ -66,6 +81,7 @@ class Truth:
     black_hole_rate: float
     mean_shares: pd.Series
     design: StudyDesign
+    population_sd: pd.Series | None = None
 
 
 class Simulation(NamedTuple):
@@ -85,8 +101,19 @@ def _firm_counts(weights: tuple[float, ...], n: int) -> np.ndarray:
     return counts
 
 
+def _quota_sd(design: StudyDesign) -> float:
+    """Population SD of quota achievement (percent) implied by the design."""
+    var_exp = design.experience_shape * design.experience_scale**2
+    return float(np.sqrt(design.quota_sd**2 + design.quota_experience_slope**2 * var_exp))
+
+
 def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """Draw ``n`` reps' answers (everything but the time shares)."""
+    """Draw ``n`` reps' answers (everything but the time shares).
+
+    Besides the answers, returns the latent scale scores on the item scale
+    (``prequal_latent``, ``tracking_latent``) and, when the design has them,
+    the common-method factor ``method`` and the volume confounder ``nu``.
+    """
     counts = _firm_counts(design.firm_weights, n)
     firm_idx = np.repeat(np.arange(len(design.firms)), counts)
     rho = design.scale_correlation
@@ -97,18 +124,19 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
         + np.sqrt(1 - rho**2) * z[:, 1]
         + np.asarray(design.firm_tracking_shift)[firm_idx]
     )
+    method = rng.standard_normal(n) if design.method_factor or design.method_factor_shares else None
 
     def items(f: np.ndarray, loadings: tuple[float, ...]) -> np.ndarray:
         lam = np.asarray(loadings)
         e = rng.standard_normal((n, lam.size))
-        x = design.item_center + design.item_spread * (f[:, None] * lam + e * np.sqrt(1 - lam**2))
+        latent = f[:, None] * lam + e * np.sqrt(1 - lam**2)
+        if design.method_factor:
+            latent = latent + design.method_factor * method[:, None]
+        x = design.item_center + design.item_spread * latent
         return np.clip(np.round(x), 1, 7).astype(int)
 
     pq = items(f_pq, design.prequal_loadings)
     mt = items(f_mt, design.tracking_loadings)
-    mean_leads = np.asarray(design.firm_lead_mean)[firm_idx]
-    r = design.lead_dispersion
-    leads = rng.negative_binomial(r, r / (r + mean_leads))
     experience = np.round(rng.gamma(design.experience_shape, design.experience_scale, n))
     exp_mean = design.experience_shape * design.experience_scale
     quota = np.round(
@@ -117,6 +145,17 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
         + design.quota_sd * rng.standard_normal(n)
     )
     quota = np.maximum(quota, 0)
+    mean_leads = np.asarray(design.firm_lead_mean)[firm_idx]
+    nu = rng.standard_normal(n) if design.volume_confounding else None
+    if design.volume_routing:
+        a = design.volume_routing
+        z_perf = (quota - design.quota_mean) / _quota_sd(design)
+        mean_leads = mean_leads * np.exp(a * z_perf - a**2 / 2)
+    if nu is not None:
+        b = design.volume_confounding
+        mean_leads = mean_leads * np.exp(b * nu - b**2 / 2)
+    r = design.lead_dispersion
+    leads = rng.negative_binomial(r, r / (r + mean_leads))
     pay = np.clip(
         np.round(
             np.asarray(design.firm_pay_mean)[firm_idx] + design.pay_sd * rng.standard_normal(n)
@@ -125,16 +164,25 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
         100,
     )
     hours = np.clip(np.round(design.hours_mean + design.hours_sd * rng.standard_normal(n)), 30, 70)
-    return {
+    out = {
         "firm_idx": firm_idx,
         "pq": pq,
         "mt": mt,
+        "prequal_latent": design.item_center
+        + design.item_spread * np.mean(design.prequal_loadings) * f_pq,
+        "tracking_latent": design.item_center
+        + design.item_spread * np.mean(design.tracking_loadings) * f_mt,
         "lead_volume": leads,
         "experience": experience,
         "quota_pct": quota,
         "variable_pay_pct": pay,
         "hours_per_week": hours,
     }
+    if method is not None:
+        out["method"] = method
+    if nu is not None:
+        out["nu"] = nu
+    return out
 
 
 def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -154,17 +202,42 @@ def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> pd.DataFrame
     return out
 
 
+def _drivers(design: StudyDesign, variables: pd.DataFrame, draw: dict) -> pd.DataFrame:
+    """The variables that drive the shares: observed ones, or latent scale scores."""
+    if design.share_driver == "observed":
+        return variables
+    out = variables.copy()
+    out["prequal"] = draw["prequal_latent"]
+    out["tracking"] = draw["tracking_latent"]
+    return out
+
+
+def _offsets(design: StudyDesign, draw: dict[str, np.ndarray], n: int) -> np.ndarray | None:
+    """Additive shifts (n x 2) of the two log-ratios from the method factor and the confounder."""
+    off = np.zeros((n, 2))
+    if design.method_factor_shares:
+        off[:, 0] += design.method_factor_shares * draw["method"]
+    if design.volume_confounding:
+        off[:, 0] += design.volume_confounding * draw["nu"]
+    return off if off.any() else None
+
+
 def _coefficients(design: StudyDesign) -> tuple[list[str], np.ndarray]:
-    """Model term names and the p x 2 true coefficient matrix (marketing, self)."""
+    """Model term names and the p x 2 true coefficient matrix (marketing, self).
+
+    Slopes are multiplied by ``design.effect_scale``; intercepts and firm
+    effects are not.
+    """
     levels = firm_levels(design.firms)
     terms = term_names(levels, design.include_variable_pay)
     ref = levels[0]
     firm_pos = {f: i for i, f in enumerate(design.firms)}
     B = np.zeros((len(terms), 2))
+    coefs = design.coefficients()
     for j, (beta, firm_eff) in enumerate(
         (
-            (dict(design.beta_marketing), design.firm_effect_marketing),
-            (dict(design.beta_self), design.firm_effect_self),
+            (coefs["marketing"], design.firm_effect_marketing),
+            (coefs["self"], design.firm_effect_self),
         )
     ):
         for i, t in enumerate(terms):
@@ -175,15 +248,56 @@ def _coefficients(design: StudyDesign) -> tuple[list[str], np.ndarray]:
                 B[i, j] = firm_eff[firm_pos[lv]] - firm_eff[firm_pos[ref]]
             else:
                 B[i, j] = beta.get(t, 0.0)
-    unknown = (set(dict(design.beta_marketing)) | set(dict(design.beta_self))) - set(terms)
+    unknown = (set(coefs["marketing"]) | set(coefs["self"])) - set(terms)
     if unknown:
-        from ..exceptions import DesignError
-
         raise DesignError(f"coefficients for unknown terms {sorted(unknown)}; known: {terms}")
     return terms, B
 
 
-def _draw_shares(rng: np.random.Generator, mu: np.ndarray, phi: float) -> np.ndarray:
+def _slope_deviations(
+    design: StudyDesign, terms: list[str], rng: np.random.Generator, n_groups: int
+) -> np.ndarray | None:
+    """Per-group deviations (n_groups x p) of the marketing-equation slopes, or None."""
+    sd = dict(design.firm_slope_sd)
+    if not any(sd.values()):
+        return None
+    scale = np.array([sd.get(t, 0.0) for t in terms]) * design.effect_scale
+    return rng.standard_normal((n_groups, len(terms))) * scale
+
+
+def _eta(X: np.ndarray, B: np.ndarray, dev, group, offsets) -> np.ndarray:
+    eta = X @ B
+    if dev is not None:
+        eta[:, 0] += (X * dev[group]).sum(axis=1)
+    if offsets is not None:
+        eta += offsets
+    return eta
+
+
+def _softmax(eta: np.ndarray) -> np.ndarray:
+    """Mean shares (marketing, self, other) from the two log-ratios to ``other``."""
+    full = np.column_stack([eta, np.zeros(len(eta))])
+    full -= full.max(axis=1, keepdims=True)
+    np.exp(full, out=full)
+    full /= full.sum(axis=1, keepdims=True)
+    return full
+
+
+def _precision(design: StudyDesign, draw: dict[str, np.ndarray]) -> np.ndarray | float:
+    """Dirichlet precision per rep (a scalar when it is constant)."""
+    if not design.precision_experience and not design.precision_firm:
+        return design.precision
+    log_phi = np.full(len(draw["experience"]), np.log(design.precision))
+    if design.precision_experience:
+        mean = design.experience_shape * design.experience_scale
+        sd = np.sqrt(design.experience_shape) * design.experience_scale
+        log_phi += design.precision_experience * (draw["experience"] - mean) / sd
+    if design.precision_firm:
+        log_phi += np.asarray(design.precision_firm)[draw["firm_idx"]]
+    return np.exp(log_phi)[:, None]
+
+
+def _draw_shares(rng: np.random.Generator, mu: np.ndarray, phi) -> np.ndarray:
     g = rng.standard_gamma(mu * phi)
     g = np.maximum(g, np.finfo(float).tiny)
     return g / g.sum(axis=1, keepdims=True)
@@ -239,34 +353,72 @@ def _design(variables: pd.DataFrame, means: pd.Series, design: StudyDesign) -> n
     return design_matrix(centred, firm_levels(design.firms), design.include_variable_pay).to_numpy()
 
 
-@lru_cache(maxsize=16)
+def _average_effect(X, dx, B, base, dm=None, dxm=None) -> np.ndarray:
+    """Per-rep share derivative (``dm`` None) or cross-partial of every share."""
+    if dm is None:
+        return share_derivative(X, dx, B, base=base)
+    return cross_partial(X, dx, dm, dxm, B, base=base)
+
+
+@lru_cache(maxsize=32)
 def _population(design: StudyDesign) -> Truth:
     rng = np.random.default_rng(_POPULATION_SEED)
-    draw = _draw_reps(design, rng, POPULATION_SIZE)
+    n = POPULATION_SIZE
+    draw = _draw_reps(design, rng, n)
     variables = _variables(design, draw)
+    drivers = _drivers(design, variables, draw)
     var_cols = [c for c in variables.columns if c != "firm"]
-    means = variables[var_cols].mean()
+    means = drivers[var_cols].mean()
+    sds = variables[var_cols].std()
     terms, B = _coefficients(design)
-    X = _design(variables, means, design)
-    mu = mean_shares(X, B, base=2)
-    y = _draw_shares(rng, mu, design.precision)
+    X = _design(drivers, means, design)
+    n_groups = n // _SLOPE_GROUP_SIZE
+    group = np.arange(n) % n_groups
+    dev = _slope_deviations(design, terms, np.random.default_rng(_POPULATION_SEED + 1), n_groups)
+    offsets = _offsets(design, draw, n)
+    mu = _softmax(_eta(X, B, dev, group, offsets))
+    y = _draw_shares(rng, mu, _precision(design, draw))
     cap = draw["hours_per_week"] * _WEEKS_PER_MONTH * y[:, 0] / design.hours_per_lead
     leads = draw["lead_volume"].astype(float)
     followed = np.minimum(leads, cap)
     black_hole = 1.0 - followed.sum() / leads.sum()
 
-    centred = {v: (variables[v] - means[v]).to_numpy() for v in var_cols}
-    n = len(X)
+    # the offsets enter as two extra design columns with coefficient 1 and derivative 0
+    extra = offsets if offsets is not None else np.zeros((n, 2))
+    Xa = np.column_stack([X, extra])
+    Ba = np.vstack([B, np.eye(2)])
+    zeros = np.zeros((n, 2))
+    groups = (
+        [np.arange(n)] if dev is None else [np.flatnonzero(group == g) for g in range(n_groups)]
+    )
+    centred = {v: (drivers[v] - means[v]).to_numpy() for v in var_cols}
     rows = []
     for h in HYPOTHESES:
         k = COMPONENTS.index(h.outcome)
-        dx = term_derivative(terms, centred, h.predictor, n)
-        if h.moderator is None:
-            val = share_derivative(X, dx, B, base=2)[:, k].mean()
-        else:
-            dm = term_derivative(terms, centred, h.moderator, n)
-            dxm = term_second_derivative(terms, centred, h.predictor, h.moderator, n)
-            val = cross_partial(X, dx, dm, dxm, B, base=2)[:, k].mean()
+        dx = np.column_stack([term_derivative(terms, centred, h.predictor, n), zeros])
+        dm = dxm = None
+        per_sd = sds[h.predictor]
+        if h.moderator is not None:
+            dm = np.column_stack([term_derivative(terms, centred, h.moderator, n), zeros])
+            dxm = np.column_stack(
+                [term_second_derivative(terms, centred, h.predictor, h.moderator, n), zeros]
+            )
+            per_sd *= sds[h.moderator]
+        total = 0.0
+        for idx in groups:
+            Bg = Ba
+            if dev is not None:
+                Bg = Ba.copy()
+                Bg[: len(terms), 0] += dev[group[idx[0]]]
+            total += _average_effect(
+                Xa[idx],
+                dx[idx],
+                Bg,
+                2,
+                None if dm is None else dm[idx],
+                None if dxm is None else dxm[idx],
+            )[:, k].sum()
+        val = total / n
         rows.append(
             {
                 "id": h.id,
@@ -275,6 +427,7 @@ def _population(design: StudyDesign) -> Truth:
                 "moderator": h.moderator,
                 "expected_sign": h.expected_sign,
                 "value": float(val),
+                "per_sd_pp": float(100 * val * per_sd),
             }
         )
     effects = pd.DataFrame(rows).set_index("id")
@@ -292,10 +445,87 @@ def _population(design: StudyDesign) -> Truth:
         black_hole_rate=float(black_hole),
         mean_shares=pd.Series(mu.mean(axis=0), index=list(COMPONENTS)),
         design=design,
+        population_sd=sds,
     )
 
 
-def simulate(design: StudyDesign | None = None, seed: int | np.random.Generator = 0) -> Simulation:
+def _report(y: np.ndarray, is_zero: np.ndarray, step: int) -> np.ndarray:
+    """Heaped percents of the rows of ``y`` (zero-time reps keep marketing at 0)."""
+    pct = heap_percents(y, step, floor_first=True).astype(float)
+    if is_zero.any():
+        pct[is_zero] = np.column_stack(
+            [np.zeros(int(is_zero.sum())), heap_percents(y[is_zero, 1:], step, floor_first=False)]
+        )
+    return pct
+
+
+def _draw_study(design: StudyDesign, rng: np.random.Generator) -> dict:
+    """Every array of one simulated study (the shared core of both output paths)."""
+    truth = _population(design)
+    n_main, n_zero = design.n_reps, design.n_zero_marketing
+    n = n_main + n_zero
+    draw = _draw_reps(design, rng, n)
+    is_zero = np.zeros(n, dtype=bool)
+    if n_zero and not design.selecting:
+        # a random subset: the zero-time reps are interleaved, not a block
+        is_zero[rng.choice(n, size=n_zero, replace=False)] = True
+    variables = _variables(design, draw)
+    drivers = _drivers(design, variables, draw)
+    terms, B = _coefficients(design)
+    X = _design(drivers, truth.population_means, design)
+    dev = _slope_deviations(design, terms, rng, len(design.firms))
+    mu = _softmax(_eta(X, B, dev, draw["firm_idx"], _offsets(design, draw, n)))
+    y = _draw_shares(rng, mu, _precision(design, draw))
+    if n_zero and design.selecting:
+        prop = np.zeros(n)
+        for v, g in design.selection_coef:
+            x = variables[v].to_numpy()
+            prop += g * (x - x.mean()) / x.std()
+        rho = design.selection_rho
+        e = rng.standard_normal(n)
+        if rho:
+            r = np.log(y[:, 0] / (1 - y[:, 0])) - np.log(mu[:, 0] / (1 - mu[:, 0]))
+            r = (r - r.mean()) / r.std()
+            prop += rho * r + np.sqrt(1 - rho**2) * e
+        else:
+            prop += e
+        is_zero[np.argsort(prop, kind="stable")[:n_zero]] = True
+    if n_zero:
+        rest = _draw_shares(
+            rng, mu[is_zero, 1:] / mu[is_zero, 1:].sum(axis=1, keepdims=True), design.precision
+        )
+        y[is_zero] = np.column_stack([np.zeros(n_zero), rest])
+    if design.heap_step:
+        pct = _report(y, is_zero, design.heap_step)
+        if design.exact_fraction:
+            exact = rng.random(n) < design.exact_fraction
+            pct[exact] = _report(y[exact], is_zero[exact], 1)
+    else:
+        pct = 100.0 * y
+    cap = draw["hours_per_week"] * _WEEKS_PER_MONTH * y[:, 0] / design.hours_per_lead
+    leads = draw["lead_volume"]
+    p = np.where(leads > 0, np.minimum(1.0, cap / np.maximum(leads, 1)), 0.0)
+    followed = rng.binomial(leads, p)
+    return {
+        "truth": truth,
+        "draw": draw,
+        "variables": variables,
+        "pct": pct,
+        "followed": followed,
+        "n": n,
+    }
+
+
+def _rng(seed: int | np.random.Generator | np.random.SeedSequence) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def simulate(
+    design: StudyDesign | None = None,
+    seed: int | np.random.Generator | np.random.SeedSequence = 0,
+) -> Simulation:
     """Simulate one survey of the study and return it with the population truth.
 
     Parameters
@@ -322,21 +552,26 @@ def simulate(design: StudyDesign | None = None, seed: int | np.random.Generator 
     four firms, the signs and the 70% black hole):
 
     * marketing equation (log-ratio to ``other``): Intercept -0.35, prequal
-      +0.30, tracking +0.20, volume +0.35, experience -0.035 per year,
-      performance -1.00 per 100% of quota, variable_pay -0.50,
-      experience:prequal +0.030, experience:tracking -0.030,
-      experience:volume -0.035, performance:prequal 0,
-      performance:tracking -1.00, performance:volume +1.00;
+      +0.125, tracking +0.065, volume +0.155, experience -0.0087 per year,
+      performance -0.40 per 100% of quota, variable_pay -0.225,
+      experience:prequal +0.0062, experience:tracking -0.0065,
+      experience:volume -0.0065, performance:prequal 0,
+      performance:tracking -0.25, performance:volume +0.36;
       firm effects B +0.10, C -0.10, D +0.15 (A reference).
-    * self equation: Intercept +0.15, prequal -0.15, experience +0.02,
-      performance +0.50, variable_pay +0.50, other slopes 0; firm effects
+    * self equation: Intercept +0.15, prequal -0.02, experience +0.005,
+      performance +0.20, variable_pay +0.225, other slopes 0; firm effects
       B -0.05, C +0.10, D 0.
+    * every slope is multiplied by ``design.effect_scale`` (default 1).
     * precision phi = 15; 4 items per scale with loadings 0.70-0.85;
       firm sizes 35/28/22/15%; monthly leads negative binomial, firm means
       30/45/22/60, size 2; experience Gamma(2, 5) years; quota
       achievement 100 + 1.2 (experience - 10) + N(0, 20); variable pay
-      N(firm mean 25/35/20/40, 8); hours N(47, 6); 4.8 hours per followed-up
+      N(firm mean 25/35/20/40, 8); hours N(47, 6); 4.4 hours per followed-up
       lead (calibrated: about 70% of marketing leads are not followed up).
+
+    The departures of :class:`StudyDesign` (latent-driven shares, firm
+    slopes, selection, method factor, varying precision, exact reporters,
+    routed or confounded lead volume) are all off by default.
 
     The population value of every registry effect is in ``truth.effects``.
 
@@ -349,50 +584,17 @@ def simulate(design: StudyDesign | None = None, seed: int | np.random.Generator 
     True
     """
     design = design if design is not None else StudyDesign()
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    truth = _population(design)
-    n_main, n_zero = design.n_reps, design.n_zero_marketing
-    n = n_main + n_zero
-    draw = _draw_reps(design, rng, n)
-    # interleave the zero-time reps at random positions so they are not a block
-    is_zero = np.zeros(n, dtype=bool)
-    if n_zero:
-        is_zero[rng.choice(n, size=n_zero, replace=False)] = True
-    variables = _variables(design, draw)
-    terms, B = _coefficients(design)
-    X = _design(variables, truth.population_means, design)
-    mu = mean_shares(X, B, base=2)
-    y = _draw_shares(rng, mu, design.precision)
-    if n_zero:
-        rest = _draw_shares(
-            rng, mu[is_zero, 1:] / mu[is_zero, 1:].sum(axis=1, keepdims=True), design.precision
-        )
-        y[is_zero] = np.column_stack([np.zeros(n_zero), rest])
-    if design.heap_step:
-        pct = heap_percents(y, design.heap_step, floor_first=True).astype(float)
-        if n_zero:
-            pct[is_zero] = np.column_stack(
-                [
-                    np.zeros(n_zero),
-                    heap_percents(y[is_zero, 1:], design.heap_step, floor_first=False),
-                ]
-            )
-    else:
-        pct = 100.0 * y
-    cap = draw["hours_per_week"] * _WEEKS_PER_MONTH * y[:, 0] / design.hours_per_lead
-    leads = draw["lead_volume"]
-    p = np.where(leads > 0, np.minimum(1.0, cap / np.maximum(leads, 1)), 0.0)
-    followed = rng.binomial(leads, p)
-
+    st = _draw_study(design, _rng(seed))
+    draw, pct, n = st["draw"], st["pct"], st["n"]
     cols: dict[str, np.ndarray] = {
-        "rep_id": np.array([f"R{i + 1:04d}" for i in range(n)], dtype=object),
+        "rep_id": _rep_ids(n),
         "firm": np.asarray(design.firms, dtype=object)[draw["firm_idx"]],
     }
     for j in range(draw["pq"].shape[1]):
         cols[f"pq_{j + 1}"] = draw["pq"][:, j]
     for j in range(draw["mt"].shape[1]):
         cols[f"mt_{j + 1}"] = draw["mt"][:, j]
-    cols["lead_volume"] = leads.astype(int)
+    cols["lead_volume"] = draw["lead_volume"].astype(int)
     cols["experience"] = draw["experience"].astype(int)
     cols["quota_pct"] = draw["quota_pct"].astype(int)
     if design.include_variable_pay:
@@ -400,5 +602,97 @@ def simulate(design: StudyDesign | None = None, seed: int | np.random.Generator 
     for k, name in enumerate(("pct_marketing", "pct_self", "pct_other")):
         cols[name] = pct[:, k].astype(int) if design.heap_step else pct[:, k]
     cols["hours_per_week"] = draw["hours_per_week"].astype(int)
-    cols["leads_followed_up"] = followed.astype(int)
-    return Simulation(survey=pd.DataFrame(cols), truth=truth)
+    cols["leads_followed_up"] = st["followed"].astype(int)
+    return Simulation(survey=pd.DataFrame(cols), truth=st["truth"])
+
+
+def _rep_ids(n: int) -> np.ndarray:
+    return np.array([f"R{i + 1:04d}" for i in range(n)], dtype=object)
+
+
+_ZERO_REASON = "no time on marketing leads (pct_marketing = 0)"
+
+
+def simulate_frame(
+    design: StudyDesign | None = None,
+    seed: int | np.random.Generator | np.random.SeedSequence = 0,
+) -> tuple[AnalysisFrame, Truth]:
+    """Simulate one study and return its analysis frame directly (the fast path).
+
+    Parameters
+    ----------
+    design : StudyDesign, optional
+        Population model (default :class:`StudyDesign()`).
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        As for :func:`simulate`; the same seed gives the same study.
+
+    Returns
+    -------
+    frame : AnalysisFrame
+        Equal to ``build_analysis_frame(validate_survey(simulate(design,
+        seed).survey))``, built without writing and re-reading the survey.
+    truth : Truth
+
+    Notes
+    -----
+    A simulated survey is valid by construction (integer Likert answers in
+    1-7, percents summing to 100, no missing values), so the checks of
+    :func:`~leadblackhole.data.validate_survey` and the missing-data logic of
+    :func:`~leadblackhole.data.build_analysis_frame` have nothing to find; a
+    design diagnosis calls this function thousands of times. The only
+    exclusion possible is a rep with no marketing-lead time. A test checks
+    that both paths give the same frame.
+
+    Examples
+    --------
+    >>> frame, truth = simulate_frame(StudyDesign(), seed=7)
+    >>> frame.n
+    461
+    """
+    design = design if design is not None else StudyDesign()
+    st = _draw_study(design, _rng(seed))
+    draw, pct, n = st["draw"], st["pct"], st["n"]
+    raw = st["variables"].copy()
+    raw.insert(0, "rep_id", _rep_ids(n))
+    shares = pct / pct.sum(axis=1, keepdims=True)
+    for k, comp in enumerate(COMPONENTS):
+        raw[comp] = shares[:, k]
+    raw["hours_per_week"] = draw["hours_per_week"].astype(float)
+    raw["leads_followed_up"] = st["followed"].astype(float)
+    raw["lead_volume"] = draw["lead_volume"].astype(float)
+    raw["quota_pct"] = draw["quota_pct"].astype(float)
+    keep = pct[:, 0] > 0
+    sample = raw[keep].reset_index(drop=True)
+    variables = [v for v in ANALYSIS_VARIABLES if v in raw.columns]
+    means = sample[variables].mean()
+    data = sample[["rep_id", "firm"]].copy()
+    data[variables] = sample[variables] - means
+    compressed, n_compressed = compress_shares(sample[list(COMPONENTS)].to_numpy())
+    data[list(COMPONENTS)] = compressed
+    selection = raw[["rep_id", "firm"]].copy()
+    selection[variables] = raw[variables] - means
+    selection["any_marketing"] = keep.astype(int)
+    excl = np.flatnonzero(~keep)
+    exclusions = pd.DataFrame(
+        {
+            "row": excl + 1,
+            "rep_id": raw["rep_id"].to_numpy()[excl],
+            "reason": np.full(excl.size, _ZERO_REASON, dtype=object),
+        }
+    )
+    scales = {
+        "prequal": [f"pq_{j + 1}" for j in range(draw["pq"].shape[1])],
+        "tracking": [f"mt_{j + 1}" for j in range(draw["mt"].shape[1])],
+    }
+    frame = AnalysisFrame(
+        data=data,
+        raw=sample,
+        means=means,
+        selection=selection,
+        exclusions=exclusions,
+        n_read=n,
+        n_compressed=n_compressed,
+        scales=scales,
+        source="<simulated>",
+    )
+    return frame, st["truth"]
