@@ -86,8 +86,15 @@ def study():
 
 @pytest.fixture(scope="module")
 def exact():
-    """A study with exact shares (heap_step=0: the Dirichlet model is correctly specified)."""
-    frame = _frame(StudyDesign(heap_step=0), 3)
+    """A study with exact shares (heap_step=0: the Dirichlet model is correctly specified).
+
+    Effects 2.5 times the default (about the size of the package's earlier default): the
+    delta-method / bootstrap comparisons below were calibrated on such a design. At the
+    default sizes the bootstrap SE of the smallest moderations (H9, H10) scatters between
+    0.77 and 1.22 times the delta SE from one n = 461 dataset to the next (400 draws,
+    seeds 3 and 4), dataset-to-dataset variability of the bootstrap, not Monte Carlo error.
+    """
+    frame = _frame(StudyDesign(heap_step=0, effect_scale=2.5), 3)
     return {"frame": frame, "dirichlet": fit_main_model(frame)}
 
 
@@ -511,9 +518,13 @@ def test_run_hypotheses_writes_every_table(study, tmp_path):
         assert p.is_file() and p.stat().st_size > 0
     csv = pd.read_csv(paths["hypotheses.csv"])
     assert tuple(csv.columns) == HYPOTHESIS_COLUMNS
-    # every directional hypothesis is supported on the default study (H9, the
-    # closest, has |z| >= 1.97 over seeds 0-99 of the default design)
-    assert "dirichlet: 11 of 11 directional hypotheses supported" in rep.summary()
+    # the summary reports the count of the table (the default design's moderations are
+    # small, so not every hypothesis is supported on one study)
+    main = csv[(csv["model"] == "dirichlet") & (csv["expected_sign"] != 0)]
+    n_supported = int(main["supported"].astype(bool).sum())
+    assert f"dirichlet: {n_supported} of {len(main)} directional hypotheses supported" in (
+        rep.summary()
+    )
     plain = run_hypotheses(study["frame"], study["dirichlet"], jn_grid=51)
     staged = plain.write(tmp_path / "plain")
     assert "hypotheses_bootstrap.csv" not in staged

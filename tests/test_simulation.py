@@ -222,3 +222,202 @@ def test_design_diagnosis_table():
     np.testing.assert_allclose(table["bias"], table["mean_estimate"] - table["truth"])
     with pytest.raises(ValueError, match="n_sims must be at least 2"):
         diagnose(n_sims=1)
+
+
+# ---------------------------------------------------------------------------
+# departures from the estimated model (each off by default)
+# ---------------------------------------------------------------------------
+
+
+def _main_h1(design, seed):
+    """Main-model estimate and SE of H1 on one simulated study (fast path)."""
+    import warnings
+
+    from leadblackhole.effects import model_effects
+    from leadblackhole.exceptions import ZeroShareWarning
+    from leadblackhole.models import fit_main_model
+    from leadblackhole.simulation import simulate_frame
+
+    frame, truth = simulate_frame(design, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ZeroShareWarning)
+        e = model_effects(fit_main_model(frame), frame).set_index("id")
+    return e.loc["H1", "estimate"], e.loc["H1", "std_error"], truth.effects.loc["H1", "value"]
+
+
+def _within_firm(s: pd.DataFrame, col: str) -> pd.Series:
+    return s[col] - s.groupby("firm")[col].transform("mean")
+
+
+def test_effect_scale_multiplies_every_slope():
+    base = simulate(StudyDesign(), seed=0).truth
+    double = simulate(StudyDesign(effect_scale=2.0), seed=0).truth
+    null = simulate(StudyDesign(effect_scale=0.0), seed=0).truth
+    slopes = [t for t in base.params.index if t[1] != "Intercept" and not t[1].startswith("firm")]
+    np.testing.assert_allclose(double.params[slopes], 2 * base.params[slopes])
+    fixed = [t for t in base.params.index if t not in slopes]
+    np.testing.assert_allclose(double.params[fixed], base.params[fixed])
+    # no slope, no effect: every derivative of the shares is exactly zero
+    np.testing.assert_allclose(null.effects["value"], 0.0, atol=1e-15)
+
+
+def test_latent_driven_shares_attenuate_the_item_mean_estimate():
+    """Shares driven by the latent scores: the item-mean analysis has measurement error.
+
+    Item-mean reliability is about 0.85 (Cronbach's alpha, checked above), so the
+    prequal effect is attenuated by roughly 15%; with observed drivers (and exact shares)
+    the main model is correctly specified and recovers the population value.
+    """
+    design = StudyDesign(n_reps=8000, heap_step=0, effect_scale=2.0)
+    est, se, truth = _main_h1(design, seed=11)
+    assert abs(est - truth) < 3 * se  # correctly specified: within Monte Carlo error
+    est, se, truth = _main_h1(design.replace(share_driver="latent"), seed=11)
+    assert 0.6 < est / truth < 0.95 and truth - est > 4 * se
+
+
+def test_firm_slopes_vary_across_firms():
+    design = StudyDesign.for_firms(8, n_reps=16_000, heap_step=0, effect_scale=0.0)
+
+    def slope_sd(d):
+        s = simulate(d, seed=3).survey
+        s = s.assign(
+            prequal=s[[f"pq_{i}" for i in range(1, 5)]].mean(axis=1), y=s["pct_marketing"] / 100
+        )
+        slopes = [np.polyfit(g["prequal"], g["y"], 1)[0] for _, g in s.groupby("firm")]
+        return np.std(slopes, ddof=1)
+
+    # per-firm OLS slope SE about 0.11 / (sqrt(2000) * 1.1) = 0.002; a log-ratio slope SD of
+    # 0.3 moves the share slope by about 0.3 * mu (1 - mu) = 0.057 per firm
+    assert slope_sd(design) < 0.01
+    assert slope_sd(design.replace(firm_slope_sd={"prequal": 0.3}, effect_scale=1.0)) > 0.02
+
+
+def test_selection_on_covariates_and_on_the_unobservable():
+    d0 = StudyDesign(n_reps=3000, n_zero_marketing=3000, heap_step=0)
+    s0 = simulate(d0, seed=5).survey
+    zero0 = (s0["pct_marketing"] == 0).astype(float)
+    assert abs(np.corrcoef(s0["quota_pct"], zero0)[0, 1]) < 0.05  # random subset
+    d1 = d0.replace(selection_coef={"performance": -1.0})
+    s1 = simulate(d1, seed=5).survey
+    zero1 = (s1["pct_marketing"] == 0).astype(float)
+    # high performers more often spend no time on marketing leads
+    assert np.corrcoef(s1["quota_pct"], zero1)[0, 1] > 0.3
+    # selection on the share's own residual: the analysable reps are those with high shares
+    mean0 = s0.loc[zero0 == 0, "pct_marketing"].mean()
+    s2 = simulate(d0.replace(selection_rho=0.9), seed=5).survey
+    mean2 = s2.loc[s2["pct_marketing"] > 0, "pct_marketing"].mean()
+    assert mean2 > mean0 + 3  # percentage points; SE of each mean about 0.2
+
+
+def test_method_factor_inflates_scale_and_share_correlations():
+    d0 = StudyDesign(n_reps=20_000, heap_step=0)
+
+    def corrs(d):
+        s = simulate(d, seed=8).survey
+        pq = s[[f"pq_{i}" for i in range(1, 5)]].mean(axis=1)
+        mt = s[[f"mt_{i}" for i in range(1, 5)]].mean(axis=1)
+        share = _within_firm(s, "pct_marketing")
+        return np.corrcoef(pq, mt)[0, 1], np.corrcoef(mt, share)[0, 1]
+
+    r_scales0, r_share0 = corrs(d0)
+    r_scales1, r_share1 = corrs(d0.replace(method_factor=0.5))
+    r_scales2, r_share2 = corrs(d0.replace(method_factor=0.5, method_factor_shares=0.5))
+    assert r_scales1 > r_scales0 + 0.1  # the factor adds 0.25 of latent covariance
+    assert r_share2 > r_share1 + 0.05  # the shares share the method
+
+
+def test_precision_varies_with_experience_and_firm():
+    d0 = StudyDesign(n_reps=20_000, heap_step=0, effect_scale=0.0)
+
+    def var_ratio(d):
+        s = simulate(d, seed=9).survey
+        z = (s["experience"] - 10) / np.sqrt(50)
+        resid = _within_firm(s, "pct_marketing")
+        return resid[z > 1].var() / resid[z < -0.5].var()
+
+    assert var_ratio(d0) == pytest.approx(1.0, abs=0.1)
+    # phi multiplied by exp(0.7 z): share variance mu (1 - mu) / (phi + 1) falls with z
+    assert var_ratio(d0.replace(precision_experience=0.7)) < 0.6
+    s = simulate(d0.replace(precision_firm=(0.0, 0.0, 0.0, 1.5)), seed=9).survey
+    v = _within_firm(s, "pct_marketing").groupby(s["firm"]).var()
+    assert v["D"] < 0.5 * v["A"]
+
+
+def test_rounding_step_and_exact_reporters():
+    d = StudyDesign(n_reps=5000, heap_step=10, exact_fraction=0.4)
+    s = simulate(d, seed=10).survey
+    pct = s[["pct_marketing", "pct_self", "pct_other"]]
+    assert (pct.sum(axis=1) == 100).all()
+    on_grid = (pct % 10 == 0).all(axis=1).mean()
+    # 60% heap on 10; an exact reporter lands on the grid by chance with probability ~1%
+    assert 0.57 < on_grid < 0.66
+
+
+def test_lead_volume_routed_by_performance_and_confounded():
+    d0 = StudyDesign(n_reps=20_000, heap_step=0, effect_scale=0.0)
+    s0 = simulate(d0, seed=12).survey
+    s1 = simulate(d0.replace(volume_routing=0.5), seed=12).survey
+    vol0 = _within_firm(s0.assign(v=np.log1p(s0["lead_volume"])), "v")
+    vol1 = _within_firm(s1.assign(v=np.log1p(s1["lead_volume"])), "v")
+    assert abs(np.corrcoef(vol0, s0["quota_pct"])[0, 1]) < 0.03
+    assert np.corrcoef(vol1, s1["quota_pct"])[0, 1] > 0.15
+    # with no slopes, volume and the share are related only through the confounder
+    s2 = simulate(d0.replace(volume_confounding=0.5), seed=12).survey
+    vol2 = _within_firm(s2.assign(v=np.log1p(s2["lead_volume"])), "v")
+    assert abs(np.corrcoef(vol0, _within_firm(s0, "pct_marketing"))[0, 1]) < 0.03
+    assert np.corrcoef(vol2, _within_firm(s2, "pct_marketing"))[0, 1] > 0.08
+    # the routing keeps the mean lead volume (lognormal mean correction)
+    assert s1["lead_volume"].mean() == pytest.approx(s0["lead_volume"].mean(), rel=0.05)
+
+
+def test_fast_path_gives_the_slow_paths_frame_and_estimates():
+    from leadblackhole.data import build_analysis_frame, validate_survey
+    from leadblackhole.simulation import simulate_frame
+
+    for design in (StudyDesign(), StudyDesign(n_zero_marketing=40, heap_step=0)):
+        slow = build_analysis_frame(validate_survey(simulate(design, seed=21).survey))
+        fast, _ = simulate_frame(design, seed=21)
+        # summation order of the centring means may differ in the last bit
+        pd.testing.assert_frame_equal(fast.data, slow.data, rtol=1e-12, check_dtype=False)
+        pd.testing.assert_frame_equal(
+            fast.selection, slow.selection, rtol=1e-12, check_dtype=False
+        )
+        pd.testing.assert_series_equal(fast.means, slow.means, rtol=1e-12)
+        pd.testing.assert_frame_equal(fast.exclusions, slow.exclusions, check_dtype=False)
+        assert (fast.n, fast.n_compressed, fast.n_read) == (slow.n, slow.n_compressed, slow.n_read)
+    import warnings
+
+    from leadblackhole.effects import model_effects
+    from leadblackhole.exceptions import ZeroShareWarning
+    from leadblackhole.models import fit_main_model
+
+    slow = build_analysis_frame(validate_survey(simulate(StudyDesign(), seed=4).survey))
+    fast, _ = simulate_frame(StudyDesign(), seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ZeroShareWarning)
+        a = model_effects(fit_main_model(slow), slow)
+        b = model_effects(fit_main_model(fast), fast)
+    pd.testing.assert_frame_equal(a, b, rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"effect_scale": -1.0}, "effect_scale must be >= 0"),
+        ({"share_driver": "items"}, "share_driver must be"),
+        ({"firm_slope_sd": {"charisma": 0.1}}, "firm_slope_sd names unknown terms"),
+        ({"firm_slope_sd": {"prequal": -0.1}}, "firm_slope_sd values must be >= 0"),
+        (
+            {"selection_coef": {"age": 1.0}, "n_zero_marketing": 5},
+            "selection_coef names unknown variables",
+        ),
+        ({"selection_rho": 1.5, "n_zero_marketing": 5}, "selection_rho must lie"),
+        ({"selection_rho": 0.5}, "need n_zero_marketing > 0"),
+        ({"precision_firm": (0.0, 1.0)}, "precision_firm has 2 values for 4 firms"),
+        ({"exact_fraction": 1.5}, "exact_fraction must lie"),
+        ({"exact_fraction": 0.5, "heap_step": 0}, "exact_fraction needs heap_step"),
+    ],
+)
+def test_departure_errors(kwargs, match):
+    with pytest.raises(DesignError, match=match):
+        StudyDesign(**kwargs)
