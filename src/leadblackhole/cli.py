@@ -235,6 +235,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "notebook": _cmd_notebook,
 }
 
+# design diagnosis: parser and command live in leadblackhole.diagnosis_cli
+COMMANDS["diagnose"] = lambda args: __import__("leadblackhole.diagnosis_cli", fromlist=["run"]).run(
+    args
+)
+
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", help="survey file (.csv, .parquet, .dta, .sav)")
@@ -359,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout", type=_positive_int, default=300, help="seconds allowed per cell (default 300)"
     )
+    from .diagnosis_cli import add_parser as _add_diagnose
+
+    _add_diagnose(sub)
     return parser
 
 

@@ -9,7 +9,7 @@ fixed-seed population draw and cached.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -459,9 +459,28 @@ def _report(y: np.ndarray, is_zero: np.ndarray, step: int) -> np.ndarray:
     return pct
 
 
+def _truth(design: StudyDesign) -> Truth:
+    """The population truth of ``design``.
+
+    It does not depend on the sample size, the reps without marketing-lead time,
+    their selection or how percents are reported, so designs that differ only in
+    those share one cached population draw.
+    """
+    key = design.replace(
+        n_reps=461,
+        n_zero_marketing=0,
+        selection_coef=(),
+        selection_rho=0.0,
+        heap_step=5,
+        exact_fraction=0.0,
+    )
+    truth = _population(key)
+    return truth if key == design else replace(truth, design=design)
+
+
 def _draw_study(design: StudyDesign, rng: np.random.Generator) -> dict:
     """Every array of one simulated study (the shared core of both output paths)."""
-    truth = _population(design)
+    truth = _truth(design)
     n_main, n_zero = design.n_reps, design.n_zero_marketing
     n = n_main + n_zero
     draw = _draw_reps(design, rng, n)
@@ -652,31 +671,41 @@ def simulate_frame(
     design = design if design is not None else StudyDesign()
     st = _draw_study(design, _rng(seed))
     draw, pct, n = st["draw"], st["pct"], st["n"]
-    raw = st["variables"].copy()
-    raw.insert(0, "rep_id", _rep_ids(n))
+    v = st["variables"]
+    names = [c for c in ANALYSIS_VARIABLES if c in v.columns]
+    values = v[names].to_numpy()
+    ids = _rep_ids(n)
+    firm = v["firm"].to_numpy()
     shares = pct / pct.sum(axis=1, keepdims=True)
-    for k, comp in enumerate(COMPONENTS):
-        raw[comp] = shares[:, k]
-    raw["hours_per_week"] = draw["hours_per_week"].astype(float)
-    raw["leads_followed_up"] = st["followed"].astype(float)
-    raw["lead_volume"] = draw["lead_volume"].astype(float)
-    raw["quota_pct"] = draw["quota_pct"].astype(float)
     keep = pct[:, 0] > 0
-    sample = raw[keep].reset_index(drop=True)
-    variables = [v for v in ANALYSIS_VARIABLES if v in raw.columns]
-    means = sample[variables].mean()
-    data = sample[["rep_id", "firm"]].copy()
-    data[variables] = sample[variables] - means
-    compressed, n_compressed = compress_shares(sample[list(COMPONENTS)].to_numpy())
-    data[list(COMPONENTS)] = compressed
-    selection = raw[["rep_id", "firm"]].copy()
-    selection[variables] = raw[variables] - means
+    means_arr = values[keep].mean(axis=0)
+    means = pd.Series(means_arr, index=names)
+    compressed, n_compressed = compress_shares(shares[keep])
+    extras = {
+        "hours_per_week": draw["hours_per_week"].astype(float),
+        "leads_followed_up": st["followed"].astype(float),
+        "lead_volume": draw["lead_volume"].astype(float),
+        "quota_pct": draw["quota_pct"].astype(float),
+    }
+
+    def table(rows, cols: np.ndarray, share_cols: np.ndarray, extra: bool) -> pd.DataFrame:
+        out = {"rep_id": ids[rows], "firm": firm[rows]}
+        out.update({c: cols[:, j] for j, c in enumerate(names)})
+        if share_cols is not None:
+            out.update({c: share_cols[:, k] for k, c in enumerate(COMPONENTS)})
+        if extra:
+            out.update({c: x[rows] for c, x in extras.items()})
+        return pd.DataFrame(out)
+
+    data = table(keep, values[keep] - means_arr, compressed, False)
+    sample = table(keep, values[keep], shares[keep], True)
+    selection = table(slice(None), values - means_arr, None, False)
     selection["any_marketing"] = keep.astype(int)
     excl = np.flatnonzero(~keep)
     exclusions = pd.DataFrame(
         {
             "row": excl + 1,
-            "rep_id": raw["rep_id"].to_numpy()[excl],
+            "rep_id": ids[excl],
             "reason": np.full(excl.size, _ZERO_REASON, dtype=object),
         }
     )
