@@ -31,7 +31,7 @@ MANIFEST   := results/manifest.json
 
 .DEFAULT_GOAL := help
 .PHONY: help install data validate measure models tables figures report notebooks manifest \
-        pipeline all verify docs-figures test lint clean
+        pipeline all verify docs-figures test lint clean diagnose
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -102,6 +102,19 @@ verify: $(STAMP) ## Run the pipeline twice in temporary folders and compare ever
 	done; \
 	if diff "$$tmp/1.sha" "$$tmp/2.sha"; then echo "verify: $$(wc -l < $$tmp/1.sha) files, identical in both runs"; \
 	else echo "verify: outputs differ between runs" >&2; exit 1; fi
+
+SIMS       ?= 200
+DIAG_OUT   ?= results/diagnosis
+WORKERS    ?=
+WORKERS_ARG := $(if $(WORKERS),--workers $(WORKERS),)
+
+diagnose: $(STAMP) ## Design diagnosis on Dask (not part of all; SIMS=200 WORKERS=one per core)
+	$(VENV)/bin/leadblackhole diagnose --sims $(SIMS) --seed $(SEED) \
+	  --scenario default exact rounding_10 exact_reporters latent_shares varying_precision \
+	    selection firm_slopes method_factor endogenous_volume \
+	  $(WORKERS_ARG) --out $(DIAG_OUT)/scenarios
+	$(VENV)/bin/leadblackhole diagnose --sims $(SIMS) --seed $(SEED) \
+	  --n-reps 150,300,461,1000 --effect-scale 0.5,1,1.5 $(WORKERS_ARG) --out $(DIAG_OUT)/power
 
 docs-figures: $(FIGURES) ## Copy the figures of the default run into docs/figures/ (shown by docs/figures.md)
 	cp figures/*.png $(HERE)/docs/figures/

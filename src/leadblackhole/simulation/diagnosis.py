@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..exceptions import ConvergenceWarning, ZeroShareWarning
 from .design import StudyDesign
-from .simulate import simulate
+from .simulate import simulate_frame
 
 __all__ = ["diagnose"]
 
@@ -47,6 +47,11 @@ def diagnose(
 
     Notes
     -----
+    A single design with the main model only; for a grid of scenarios, sample
+    sizes and effect sizes with several estimators, on Dask, see
+    :func:`leadblackhole.diagnosis.run_diagnosis`. Each study comes from the
+    fast path :func:`~leadblackhole.simulation.simulate_frame`.
+
     With ``heap_step=0`` the main model is correctly specified and the
     estimates are close to unbiased. The default design heaps the reported
     percents on multiples of 5, which attenuates the estimates; see
@@ -56,14 +61,13 @@ def diagnose(
     --------
     >>> table = diagnose(StudyDesign(heap_step=0), n_sims=5)   # doctest: +SKIP
     """
-    from ..data import build_analysis_frame, validate_survey
     from ..effects import model_effects
     from ..models import fit_main_model
 
     design = design if design is not None else StudyDesign()
     if n_sims < 2:
         raise ValueError(f"n_sims must be at least 2, got {n_sims}")
-    truth = simulate(design, seed=np.random.default_rng([seed, 0])).truth.effects["value"]
+    truth = simulate_frame(design, seed=np.random.default_rng([seed, 0]))[1].effects["value"]
     estimates, covered, supported = [], [], []
     draws = range(n_sims)
     if progress:
@@ -71,8 +75,7 @@ def diagnose(
 
         draws = tqdm(draws, desc="design diagnosis")
     for i in draws:
-        survey, _ = simulate(design, seed=np.random.default_rng([seed, i]))
-        frame = build_analysis_frame(validate_survey(survey))
+        frame, _ = simulate_frame(design, seed=np.random.default_rng([seed, i]))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ZeroShareWarning)
             warnings.simplefilter("error", ConvergenceWarning)
