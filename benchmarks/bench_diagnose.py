@@ -100,7 +100,7 @@ def _cluster_rate(n_workers: int, reps: int, chunk: int) -> float:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,
         ) as cluster,
         Client(cluster) as client,
     ):

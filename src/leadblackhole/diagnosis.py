@@ -758,7 +758,7 @@ def _connect(workers: int | None, scheduler: str | None, timeout: float):
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,
     )
     return Client(cluster), cluster
 

@@ -173,7 +173,7 @@ def plot_coverage(
         ax.axvline(0.95, color="0.6", linewidth=0.7, linestyle=":")
         ax.set_title(hid)
         ax.set_yticks(y, scenarios)
-        ax.invert_yaxis()
+        ax.set_ylim(len(scenarios) - 0.5, -0.5)  # first scenario on top (shared axis: set once)
     for ax in axes.flat[len(ids) :]:
         ax.set_visible(False)
     for ax in axes[-1, :]:
