@@ -379,9 +379,7 @@ def test_fast_path_gives_the_slow_paths_frame_and_estimates():
         fast, _ = simulate_frame(design, seed=21)
         # summation order of the centring means may differ in the last bit
         pd.testing.assert_frame_equal(fast.data, slow.data, rtol=1e-12, check_dtype=False)
-        pd.testing.assert_frame_equal(
-            fast.selection, slow.selection, rtol=1e-12, check_dtype=False
-        )
+        pd.testing.assert_frame_equal(fast.selection, slow.selection, rtol=1e-12, check_dtype=False)
         pd.testing.assert_series_equal(fast.means, slow.means, rtol=1e-12)
         pd.testing.assert_frame_equal(fast.exclusions, slow.exclusions, check_dtype=False)
         assert (fast.n, fast.n_compressed, fast.n_read) == (slow.n, slow.n_compressed, slow.n_read)
