@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -14,7 +12,6 @@ from leadblackhole.measurement.cmv import cmv_table
 from leadblackhole.measurement.descriptives import correlation_table, descriptives, scale_scores
 from leadblackhole.measurement.reliability import reliability_table
 from leadblackhole.measurement.validity import discriminant_validity, fornell_larcker
-from leadblackhole.outputs import OutputSet
 
 __all__ = ["TABLE_NAMES", "MeasurementReport", "run_measurement"]
 
@@ -65,7 +62,10 @@ class MeasurementReport:
     Examples
     --------
     >>> rep = run_measurement(items, scales)     # doctest: +SKIP
-    >>> rep.write("results/measurement")         # doctest: +SKIP
+    >>> rep.measurement                          # doctest: +SKIP
+
+    The files (``<table>.csv``, ``.md``, ``.tex``) are written by
+    :func:`leadblackhole.reporting.tables.stage_measurement`.
     """
 
     cfa: CFAResult
@@ -123,35 +123,6 @@ class MeasurementReport:
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables, ``{name: DataFrame}`` (copies), in :data:`TABLE_NAMES` order."""
         return {name: df.copy() for name, df in self._tables}
-
-    def write(self, outdir: str | os.PathLike[str]) -> dict[str, Path]:
-        """Write every table as ``<name>.csv``, ``<name>.md`` and ``<name>.tex``.
-
-        Parameters
-        ----------
-        outdir : path-like
-            Output folder (created when missing).
-
-        Returns
-        -------
-        dict of str to Path
-            File name -> path written.
-
-        Notes
-        -----
-        All files are staged in memory with
-        :class:`leadblackhole.outputs.OutputSet` and written only after
-        every table has been rendered, each file atomically; if rendering
-        fails, nothing is written.
-
-        Examples
-        --------
-        >>> paths = run_measurement(items, scales).write("results")   # doctest: +SKIP
-        """
-        out = OutputSet(outdir)
-        for name, df in self._tables:
-            out.add_table(name, df)
-        return dict(out.commit())
 
 
 def run_measurement(
