@@ -241,15 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
         FITS_FILE,
         MEASUREMENT_DIR,
         MODELS_DIR,
+        PROJECT_ROOT,
         RESULTS_DIR,
         SIMULATED_SURVEY,
     )
 
-    def rel(path: Path) -> str:  # shown relative to the project root, as the docs do
-        try:
-            return str(path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(path)
+    def rel(path: Path) -> str:
+        """A config path relative to the project root: resolved against the current folder."""
+        return str(path.relative_to(PROJECT_ROOT))
 
     parser = _Parser(
         prog="leadblackhole",

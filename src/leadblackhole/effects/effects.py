@@ -60,7 +60,7 @@ the expected sign and :math:`p < \alpha`; exploratory rows get ``<NA>``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -243,6 +243,15 @@ class ShareModel:
     def components(self) -> tuple[str, ...]:
         """Every component of the link."""
         return self.link.components
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Mean coefficients stacked equation by equation."""
+        return self.coef.T.ravel()
+
+    def with_coef(self, coef: np.ndarray) -> ShareModel:
+        """A copy with other mean coefficients (layout of :attr:`coef`), e.g. a draw."""
+        return replace(self, coef=np.asarray(coef, dtype=float).reshape(self.coef.shape))
 
 
 # ----------------------------------------------------------------------------

@@ -908,8 +908,7 @@ def simulate_effects(
     specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]
     engine = _Engine(model, data)
     rng = np.random.default_rng(int(seed))
-    theta = model.coef.T.ravel()
-    thetas = rng.multivariate_normal(theta, model.cov, size=int(n_draws), method="cholesky")
+    thetas = rng.multivariate_normal(model.theta, model.cov, size=int(n_draws), method="cholesky")
     q = model.coef.shape[1]
     out = np.empty((int(n_draws), len(specs)))
     for b, theta in enumerate(thetas):
