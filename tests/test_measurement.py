@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 import leadblackhole.outputs as reporting_io
-from leadblackhole.reporting.tables import stage_measurement, write_outputs
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError
 from leadblackhole.measurement import (
     FIT_INDICES,
@@ -41,6 +40,7 @@ from leadblackhole.measurement import (
     scale_alphas,
     scale_scores,
 )
+from leadblackhole.reporting.tables import stage_measurement, write_outputs
 
 REF = Path(__file__).resolve().parent / "reference" / "measurement"
 DATASETS = ("two_factor", "three_factor", "with_noise")
