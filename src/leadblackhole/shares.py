@@ -22,7 +22,7 @@ terms). With :math:`a_k = \\partial\\eta_k/\\partial x`,
         (a_k - \\bar a)(b_k - \\bar b) + c_k - \\bar c
         - \\textstyle\\sum_j \\mu_j a_j (b_j - \\bar b) \\big].
 
-These are the effects of STUDY.md's hypothesis registry (Ai & Norton 2003:
+These are the effects of docs/study.md's hypothesis registry (Ai & Norton 2003:
 an interaction is read from the cross-partial on the share scale, not from
 the coefficient). The functions are pure numpy and vectorized over reps.
 """

@@ -1,4 +1,4 @@
-"""The analysis frame of STUDY.md, with its exclusion report.
+"""The analysis frame of docs/study.md, with its exclusion report.
 
 :func:`build_analysis_frame` is the one place that turns a validated
 :class:`~leadblackhole.data.loader.Survey` into model variables.
@@ -14,7 +14,7 @@ Missing-data policy
 * ``hours_per_week`` and ``leads_followed_up`` are descriptive only and
   never cause an exclusion.
 * Reps with ``pct_marketing == 0`` leave the analysis sample (the sample
-  rule of STUDY.md) but stay in the selection frame used by the probit of
+  rule of docs/study.md) but stay in the selection frame used by the probit of
   having any marketing-lead time.
 
 Every excluded rep appears in the exclusion report with its row, ``rep_id``
@@ -154,7 +154,7 @@ class AnalysisFrame:
 
 
 def build_analysis_frame(survey: Survey) -> AnalysisFrame:
-    """Build the analysis frame of STUDY.md from a validated survey.
+    """Build the analysis frame of docs/study.md from a validated survey.
 
     Parameters
     ----------

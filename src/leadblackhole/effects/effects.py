@@ -1,6 +1,6 @@
 r"""Share-scale effects of the hypothesis registry, with delta-method inference.
 
-The registry of STUDY.md reads every hypothesis on the share scale. For a
+The registry of docs/study.md reads every hypothesis on the share scale. For a
 share model with mean :math:`\mu_k(x_i;\theta)` the estimand of a main effect
 of :math:`x` on share :math:`k` is the average over reps of the derivative,
 and the estimand of a moderation of :math:`x` by :math:`m` is the average

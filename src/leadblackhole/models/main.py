@@ -1,11 +1,11 @@
-"""The main model of STUDY.md: a Dirichlet regression of the three time shares.
+"""The main model of docs/study.md: a Dirichlet regression of the three time shares.
 
 The shares ``marketing``, ``self`` and ``other`` of the analysis sample are
 modelled with the alternative (mean / precision) parametrization of
 Dirichlet regression: multinomial-logit means with ``other`` as the base
 component, whose coefficients are fixed at zero, and a constant precision
 (``precision ~ 1``). The right-hand side of both mean equations is the
-STUDY.md design built by :func:`leadblackhole.specification.design_matrix`.
+docs/study.md design built by :func:`leadblackhole.specification.design_matrix`.
 
 :func:`analysis_exog` and :func:`check_design` are shared with the
 robustness models so that every share model is estimated on the same design
@@ -78,7 +78,7 @@ def analysis_exog(
     what: str = "the design",
     levels: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The STUDY.md design for a set of reps, checked for full rank.
+    """The docs/study.md design for a set of reps, checked for full rank.
 
     Parameters
     ----------

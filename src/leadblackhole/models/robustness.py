@@ -1,6 +1,6 @@
 r"""Robustness models of the main Dirichlet regression.
 
-Every model uses the analysis sample and the STUDY.md right-hand side built
+Every model uses the analysis sample and the docs/study.md right-hand side built
 by :func:`leadblackhole.specification.design_matrix` (through
 :func:`leadblackhole.models.main.analysis_exog`), and the shares as reported
 (the percents divided by their row sum, zeros included: these models accept

@@ -138,7 +138,7 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
 
 
 def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Uncentred analysis variables of drawn reps (STUDY.md definitions)."""
+    """Uncentred analysis variables of drawn reps (docs/study.md definitions)."""
     out = pd.DataFrame(
         {
             "firm": np.asarray(design.firms, dtype=object)[draw["firm_idx"]],
