@@ -68,6 +68,7 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import EstimationError
+from ..models.main import analysis_data
 from ..models.results import Link, ShareResults
 from ..registry import HYPOTHESES, Hypothesis
 from ..shares import term_derivative, term_second_derivative
@@ -467,12 +468,10 @@ def _as_model(results: Any) -> ShareModel:
 
 
 def _data_of(frame: Any) -> pd.DataFrame:
-    data = getattr(frame, "data", frame)
-    if not isinstance(data, pd.DataFrame):
-        raise EffectsError(
-            f"expected an AnalysisFrame or a DataFrame; received {type(frame).__name__}"
-        )
-    return data
+    try:
+        return analysis_data(frame, "the effects")  # the one frame check of the package
+    except EstimationError as exc:
+        raise EffectsError(str(exc)) from None
 
 
 def _inference(

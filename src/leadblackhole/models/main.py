@@ -137,8 +137,8 @@ def analysis_data(frame: Any, what: str = "the share models") -> pd.DataFrame:
     data = frame if isinstance(frame, pd.DataFrame) else getattr(frame, "data", None)
     if not isinstance(data, pd.DataFrame):
         raise EstimationError(
-            f"{what}: expected an AnalysisFrame (see leadblackhole.data.build_analysis_frame) "
-            f"or a DataFrame; received {type(frame).__name__}"
+            f"{what}: expected an AnalysisFrame or a DataFrame (see "
+            f"leadblackhole.data.build_analysis_frame); received {type(frame).__name__}"
         )
     return data
 
