@@ -134,7 +134,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         scheme=args.bootstrap_scheme,
         progress=args.bootstrap > 0 and sys.stderr.isatty(),
     )
-    artifact = FitArtifact(models, hyps, file_sha256(args.path))
+    fits = {name: models.fits[name] for name in ("dirichlet", "fractional_logit", "ols")}
+    artifact = FitArtifact(fits, hyps, file_sha256(args.path))
     paths = write_outputs(
         args.out, (stage_models, models), (stage_hypotheses, hyps), (FitArtifact.stage, artifact)
     )
@@ -156,7 +157,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
     _, frame = _load_frame(args)
     fits = FitArtifact.load(args.fits, args.path)
-    paths = make_figures(frame, fits.models.dirichlet, args.out, report=fits.hypotheses)
+    paths = make_figures(frame, fits.fits["dirichlet"], args.out, report=fits.hypotheses)
     print(f"wrote {len(paths)} figure files to {args.out}")
     _record(args, "figures", [args.path, args.codebook, args.fits], paths)
     return EXIT_OK

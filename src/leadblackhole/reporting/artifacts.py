@@ -1,11 +1,14 @@
 """The fit artifact: the fitted models and effects ``fit`` saves for ``figures``.
 
 ``leadblackhole fit`` fits every model once and writes, beside its tables,
-``fits.pickle``: a :class:`FitArtifact` holding the
-:class:`~leadblackhole.models.ModelReport` (every
-:class:`~leadblackhole.models.results.ShareResults`, SUR and probit
-included), the :class:`~leadblackhole.effects.HypothesisReport` (with the
-Johnson–Neyman curves) and the SHA-256 of the survey file they were fitted on.
+``fits.pickle``: a :class:`FitArtifact` holding the fitted share models the
+later steps draw from (:class:`~leadblackhole.models.results.ShareResults` of
+the Dirichlet model, the fractional logit and OLS), the
+:class:`~leadblackhole.effects.HypothesisReport` (with the Johnson–Neyman
+curves) and the SHA-256 of the survey file they were fitted on. The other fits
+(SUR, probit, leave-one-firm-out) are in the tables; their objects are left
+out because nothing downstream reads them and linearmodels stamps its results
+with the time of the fit, which would make the file differ between runs.
 ``leadblackhole figures`` loads it instead of fitting again, after checking
 that the survey it is given is the same file.
 
@@ -38,8 +41,8 @@ class FitArtifact:
 
     Attributes
     ----------
-    models : ModelReport
-        Every fitted model and its tables.
+    fits : dict of str to ShareResults
+        Fitted share models by name (``dirichlet``, ``fractional_logit``, ``ols``).
     hypotheses : HypothesisReport
         The registry effects, simple slopes and Johnson–Neyman analyses.
     data_sha256 : str
@@ -47,11 +50,11 @@ class FitArtifact:
 
     Examples
     --------
-    >>> FitArtifact(models, hyps, file_sha256(path)).stage(outset)   # doctest: +SKIP
+    >>> FitArtifact(fits, hyps, file_sha256(path)).stage(outset)     # doctest: +SKIP
     >>> FitArtifact.load("results/models/fits.pickle", path)        # doctest: +SKIP
     """
 
-    models: Any
+    fits: dict[str, Any]
     hypotheses: Any
     data_sha256: str
 
