@@ -52,12 +52,7 @@ from leadblackhole.reporting.tables import (
     stage_hypotheses,
     write_outputs,
 )
-from leadblackhole.shares import (
-    cross_partial,
-    share_derivative,
-    term_derivative,
-    term_second_derivative,
-)
+from leadblackhole.shares import softmax_effect, term_derivative, term_second_derivative
 from leadblackhole.simulation import (
     DEFAULT_BETA_MARKETING,
     DEFAULT_BETA_SELF,
@@ -70,6 +65,18 @@ from .conftest import FIXTURE_SEED
 
 REGISTRY = {h.id: h for h in HYPOTHESES}
 MODERATIONS = [h for h in HYPOTHESES if h.moderator is not None]
+
+
+def share_derivative(X, dX, B, base):
+    """Closed-form per-rep derivative of the softmax shares (shares.py)."""
+    return softmax_effect(1, X @ B, dX @ B, 0, 0, base)
+
+
+def cross_partial(X, dXx, dXm, dXxm, B, base):
+    """Closed-form per-rep cross-partial of the softmax shares (shares.py)."""
+    return softmax_effect(2, X @ B, dXx @ B, dXm @ B, dXxm @ B, base)
+
+
 CONDITIONAL = EffectOptions(variance="conditional")
 #: Files stage_hypotheses writes (the bootstrap table only when a bootstrap ran).
 REPORT_FILES = (

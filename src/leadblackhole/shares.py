@@ -34,10 +34,8 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
-    "cross_partial",
     "insert_base",
     "mean_shares",
-    "share_derivative",
     "softmax_effect",
     "term_derivative",
     "term_second_derivative",
@@ -158,47 +156,4 @@ def mean_shares(X: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:
     The columns of ``B`` belong to the non-base components in order; the
     result has K columns with the base inserted at position ``base``.
     """
-    return softmax_effect(0, X @ B, 0, 0, 0, base)
-
-
-def share_derivative(X: np.ndarray, dX: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:
-    """Per-rep derivative of every expected share with respect to one variable.
-
-    Parameters
-    ----------
-    X : ndarray (n, p)
-        Design matrix.
-    dX : ndarray (n, p)
-        Derivative of the design by the variable (:func:`term_derivative`).
-    B : ndarray (p, K-1)
-        Coefficients of the non-base components.
-    base : int
-        Position of the base component.
-
-    Returns
-    -------
-    ndarray (n, K)
-    """
-    return softmax_effect(1, X @ B, dX @ B, 0, 0, base)
-
-
-def cross_partial(
-    X: np.ndarray, dXx: np.ndarray, dXm: np.ndarray, dXxm: np.ndarray, B: np.ndarray, base: int
-) -> np.ndarray:
-    """Per-rep cross-partial of every expected share with respect to ``x`` and ``m``.
-
-    Parameters
-    ----------
-    X, dXx, dXm, dXxm : ndarray (n, p)
-        Design and its first derivatives by ``x`` and ``m`` and its second
-        derivative by both.
-    B : ndarray (p, K-1)
-        Coefficients of the non-base components.
-    base : int
-        Position of the base component.
-
-    Returns
-    -------
-    ndarray (n, K)
-    """
-    return softmax_effect(2, X @ B, dXx @ B, dXm @ B, dXxm @ B, base)
+    return softmax_effect(0, X @ B, 0, 0, 0, base)  # derivatives: softmax_effect(1 or 2, ...)
