@@ -15,7 +15,7 @@ Every model is fitted through :func:`fit_share_model` (``"dirichlet"``,
 """
 
 from .dirichlet import DirichletRegression, DirichletRegressionResults
-from .main import analysis_data, check_design, fit_main_model, main_model_exog
+from .main import analysis_data, fit_main_model, main_model_exog
 from .report import ModelReport, regression_table, run_models
 from .results import (
     IdentityLink,
@@ -51,7 +51,6 @@ __all__ = [
     "SoftmaxLink",
     "WaldTest",
     "analysis_data",
-    "check_design",
     "fit_fractional_logit",
     "fit_main_model",
     "fit_ols",

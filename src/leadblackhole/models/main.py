@@ -7,7 +7,8 @@ component, whose coefficients are fixed at zero, and a constant precision
 (``precision ~ 1``). The right-hand side of both mean equations is the
 docs/study.md design built by :func:`leadblackhole.specification.design_matrix`.
 
-:func:`analysis_exog` and :func:`check_design` are shared with the
+:func:`analysis_exog` (with the one rank check of the package,
+:func:`~leadblackhole.models.dirichlet.model.check_full_rank`) is shared with the
 robustness models so that every share model is estimated on the same design
 and fails on a singular design with the same message.
 """
@@ -32,45 +33,12 @@ __all__ = [
     "BASE_COMPONENT",
     "analysis_data",
     "analysis_exog",
-    "check_design",
     "fit_main_model",
     "main_model_exog",
 ]
 
 #: Base component of the alternative parametrization.
 BASE_COMPONENT = "other"
-
-
-def check_design(exog: pd.DataFrame, what: str = "the design") -> pd.DataFrame:
-    """Check that a design matrix is finite and of full column rank.
-
-    Parameters
-    ----------
-    exog : DataFrame
-        Design matrix, one column per term.
-    what : str
-        Description of the design used in error messages.
-
-    Returns
-    -------
-    DataFrame
-        ``exog`` unchanged.
-
-    Raises
-    ------
-    EstimationError
-        See :func:`~leadblackhole.models.dirichlet.model.check_full_rank`, the
-        one rank check of every model.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> x = pd.DataFrame({"Intercept": [1.0, 1.0, 1.0], "a": [0.0, 1.0, 2.0]})
-    >>> check_design(x).shape
-    (3, 2)
-    """
-    check_full_rank(exog.to_numpy(dtype=float), [str(c) for c in exog.columns], what)
-    return exog
 
 
 def analysis_exog(
@@ -99,7 +67,7 @@ def analysis_exog(
     ------
     EstimationError
         When a required column is missing or the design is singular
-        (see :func:`check_design`).
+        (see :func:`~leadblackhole.models.dirichlet.model.check_full_rank`).
     """
     if not isinstance(data, pd.DataFrame):
         raise EstimationError(f"{what}: expected a DataFrame, received {type(data).__name__}")
@@ -111,7 +79,8 @@ def analysis_exog(
         exog = design_matrix(data, levels=levels)
     except KeyError as exc:
         raise EstimationError(f"{what}: the data lack the column {exc}") from exc
-    return check_design(exog, what)
+    check_full_rank(exog.to_numpy(dtype=float), [str(c) for c in exog.columns], what)
+    return exog
 
 
 def analysis_data(frame: Any, what: str = "the share models") -> pd.DataFrame:

@@ -1,35 +1,12 @@
 r"""One results interface for every share model, and one entry point to fit them.
 
 Every share model is fitted through :func:`fit_share_model` and returns a
-:class:`ShareResults`: labelled ``params`` (a Series indexed by
-(``equation``, ``term``)), ``cov_params()``, ``bse``, ``tvalues``,
-``pvalues``, ``conf_int(alpha)``, ``nobs``, ``llf`` (NaN where the model has
-no likelihood), ``aic``/``bic``, ``tidy(alpha)``, ``fit_stats()``,
-``t_test``/``wald_test`` on linear restrictions, and the *mean-share
-interface* the effects engine reads:
-
-``link``
-    A :class:`Link`: the components the model spreads time over, the
-    equations that carry mean coefficients, and ``effect(order, eta, a, b,
-    c)``, the per-row share (order 0), its derivative (1) or cross-partial (2)
-    as a function of the linear predictors :math:`\eta_j = x^\top\beta_j` and
-    of their derivatives :math:`a_j, b_j, c_j` by the predictor, the moderator
-    and both. :class:`SoftmaxLink` (multinomial-logit means with a base
-    component; the Dirichlet model), :class:`LogitLink` (one share against the
-    rest; the fractional logit) and :class:`IdentityLink` (OLS) are provided.
-    A model whose mean is another function of linear predictors (for example
-    a product :math:`\Phi(z^\top\gamma)\,\mathrm{softmax}_k(\eta)`) needs only
-    a new link.
-``mean_coef``, ``mean_cov``
-    The mean coefficients (terms x equations) and their covariance.
-
-Adding a model means writing the model and one adapter registered by name::
-
-    @register_model("my_model")
-    def fit_my_model(frame, **options) -> ShareResults: ...
-
-The effects engine, the tables and the figures then work with it unchanged
-(see ``docs/architecture.md``).
+:class:`ShareResults`: labelled ``params`` and covariance, ``tidy()``,
+``fit_stats()``, tests of linear restrictions, and the mean-share interface
+the effects engine reads (a :class:`Link` from linear predictors to expected
+shares and their derivatives, the mean coefficients and their covariance).
+Adding a model means writing the model and one adapter registered with
+:func:`register_model`; ``docs/architecture.md`` shows an example.
 """
 
 from __future__ import annotations
@@ -616,12 +593,6 @@ class ShareResults:
             exog = exog[self.mean_terms]
         eta = np.asarray(exog, dtype=float) @ self.mean_coef.to_numpy()
         return self._require_link().effect(0, eta, 0, 0, 0)
-
-
-def _share_index(equation: str, terms: Sequence[Any]) -> pd.MultiIndex:
-    return pd.MultiIndex.from_tuples(
-        [(equation, str(t)) for t in terms], names=["equation", "term"]
-    )
 
 
 # ----------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,7 @@ from scipy import stats
 
 from leadblackhole.exceptions import EstimationError
 
-from ..results import ShareResults, SoftmaxLink
+from ..results import ShareResults, SoftmaxLink, WaldTest
 from .model import PRECISION_EQUATION, PredictKind, ResidKind, check_option
 
 if TYPE_CHECKING:
@@ -22,22 +21,12 @@ if TYPE_CHECKING:
 __all__ = ["DirichletRegressionResults", "LikelihoodRatioTest"]
 
 
-@dataclass(frozen=True)
-class LikelihoodRatioTest:
-    r"""Outcome of a likelihood-ratio test.
+class LikelihoodRatioTest(WaldTest):
+    r"""Outcome of a likelihood-ratio test: :math:`2(\ell_{\text{full}} - \ell_{\text{restricted}})`.
 
-    Parameters
-    ----------
-    stat : float
-        Test statistic :math:`2(\ell_{\text{full}} - \ell_{\text{restricted}})`.
-    pval : float
-        Upper-tail probability of ``stat`` under the null distribution.
-    df : int
-        Degrees of freedom (difference in the number of parameters).
-    null : str
-        The null hypothesis, in words.
-    dist_name : str
-        Name of the null distribution (``"chi2"``).
+    The fields are those of :class:`~leadblackhole.models.results.WaldTest`
+    (``stat, pval, df, null, dist_name``); ``df`` is the difference in the
+    number of parameters.
 
     Examples
     --------
@@ -45,17 +34,8 @@ class LikelihoodRatioTest:
     1
     """
 
-    stat: float
-    pval: float
-    df: int
-    null: str
-    dist_name: str = "chi2"
-
     def __str__(self) -> str:
-        return (
-            f"Likelihood-ratio test: {self.dist_name}({self.df}) = {self.stat:.4f}, "
-            f"p = {self.pval:.4g}\nH0: {self.null}"
-        )
+        return "Likelihood-ratio" + super().__str__().removeprefix("Wald")
 
 
 def _fmt(value: float) -> str:
