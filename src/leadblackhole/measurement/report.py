@@ -71,53 +71,11 @@ class MeasurementReport:
     cfa: CFAResult
     _tables: tuple[tuple[str, pd.DataFrame], ...]
 
-    def _get(self, name: str) -> pd.DataFrame:
-        return dict(self._tables)[name].copy()
-
-    @property
-    def measurement(self) -> pd.DataFrame:
-        """Reliability table: alpha with Feldt CI, composite reliability, AVE."""
-        return self._get("measurement")
-
-    @property
-    def cfa_fit(self) -> pd.DataFrame:
-        """CFA fit indices, columns ``index, value``."""
-        return self._get("cfa_fit")
-
-    @property
-    def loadings(self) -> pd.DataFrame:
-        """Standardized loadings with SE, z and p."""
-        return self._get("loadings")
-
-    @property
-    def factor_correlations(self) -> pd.DataFrame:
-        """Factor correlations with SE, z and p."""
-        return self._get("factor_correlations")
-
-    @property
-    def discriminant(self) -> pd.DataFrame:
-        """Pairwise Fornell–Larcker and HTMT table."""
-        return self._get("discriminant")
-
-    @property
-    def fornell_larcker(self) -> pd.DataFrame:
-        """Per-scale Fornell–Larcker table."""
-        return self._get("fornell_larcker")
-
-    @property
-    def cmv(self) -> pd.DataFrame:
-        """Common-method variance checks (Harman, one-factor CFA)."""
-        return self._get("cmv")
-
-    @property
-    def descriptives(self) -> pd.DataFrame:
-        """Mean, SD, min, max, n overall and by group."""
-        return self._get("descriptives")
-
-    @property
-    def correlations(self) -> pd.DataFrame:
-        """Correlations with reliabilities on the diagonal."""
-        return self._get("correlations")
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        # one accessor per table of TABLE_NAMES (documented above), returning a copy
+        if name in TABLE_NAMES:
+            return dict(self._tables)[name].copy()
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -136,24 +136,10 @@ class AdaptedResults(ShareResults):
         Estimates indexed by (equation, term).
     cov : DataFrame or ndarray
         Their covariance, in the same order.
-    nobs : int
-        Number of observations.
-    link : Link or None
-        The mean-share link (``None`` for a model that is not a share model).
-    llf : float
-        Log-likelihood; NaN for a quasi-likelihood.
-    k_llf : int, optional
-        Parameters the likelihood counts (default the number of estimates).
-    r_squared : float
-        Model (or system) R²; NaN where undefined.
-    equation_r_squared : dict, optional
-        Equation -> R².
-    converged : bool
-    df_resid : float, optional
-        Residual degrees of freedom of *t* inference; ``None`` for normal.
-    fit_options : dict, optional
-        Options of :func:`~leadblackhole.models.results.fit_share_model` that
-        reproduce the fit.
+    nobs, link, llf, k_llf, r_squared, equation_r_squared, converged, df_resid, fit_options
+        The :class:`ShareResults` attributes of the same names (``k_llf``
+        defaults to the number of estimates; ``df_resid=None`` means normal
+        inference).
 
     Examples
     --------
