@@ -280,6 +280,7 @@ MC_REPS = 200
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::leadblackhole.exceptions.ZeroShareWarning")
 def test_monte_carlo_bias_and_coverage_of_dirichlet_effects():
     design = StudyDesign(heap_step=0)
     truth = simulate(design, seed=0).truth.effects["value"]
@@ -317,6 +318,7 @@ def test_monte_carlo_bias_and_coverage_of_dirichlet_effects():
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::leadblackhole.exceptions.ZeroShareWarning")
 def test_truly_null_effects_are_not_supported_beyond_the_test_size():
     beta_m = {k: v for k, v in DEFAULT_BETA_MARKETING.items() if "tracking" not in k}
     beta_s = {k: v for k, v in DEFAULT_BETA_SELF.items() if "tracking" not in k}
