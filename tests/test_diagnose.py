@@ -23,9 +23,10 @@ from leadblackhole.diagnosis import (
     run_chunk,
     run_diagnosis,
     scenario_design,
+    simulate_frame,
 )
 from leadblackhole.registry import HYPOTHESES
-from leadblackhole.simulation import StudyDesign, simulate_frame
+from leadblackhole.simulation import StudyDesign
 
 #: A small diagnosis: one cell, two estimators, chunks of 2 replications.
 SMALL = {
@@ -48,14 +49,14 @@ def _bytes(folder, name):
 
 
 def test_default_design_ols_r_squared_is_plausible():
-    from leadblackhole.models import fit_ols, fit_statistics
+    from leadblackhole.models import fit_share_model
 
     # the survey the pipeline simulates (make data: --seed DEFAULT_SEED) and 20 others
     frame, _ = simulate_frame(StudyDesign(), seed=DEFAULT_SEED)
-    r2 = fit_statistics(fit_ols(frame), "ols")["r_squared"]
+    r2 = fit_share_model(frame, "ols").fit_stats()["r_squared"]
     assert 0.15 <= r2 <= 0.35, r2
     others = [
-        fit_statistics(fit_ols(simulate_frame(StudyDesign(), seed=s)[0]), "ols")["r_squared"]
+        fit_share_model(simulate_frame(StudyDesign(), seed=s)[0], "ols").fit_stats()["r_squared"]
         for s in range(20)
     ]
     assert 0.15 <= np.mean(others) <= 0.35, np.mean(others)
@@ -252,7 +253,7 @@ def test_register_an_estimator_in_one_line(tmp_path):
 
 def test_registry_errors_and_failed_fits():
     with pytest.raises(DiagnosisError, match="already registered"):
-        register_estimator("ols", EffectsEstimator("leadblackhole.models:fit_ols"))
+        register_estimator("ols", EffectsEstimator("ols"))
     with pytest.raises(DiagnosisError, match="letters, digits"):
         register_estimator("bad name", _constant_estimator)
     rows = run_chunk("default", 100, 1.0, [0], {"fails": _failing_estimator}, seed=1)

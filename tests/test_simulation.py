@@ -203,27 +203,6 @@ def test_design_errors_for_firms_and_unknown_terms():
         simulate(StudyDesign(beta_marketing={"charisma": 1.0}), seed=0)
 
 
-def test_design_diagnosis_table():
-    from leadblackhole.simulation.diagnosis import diagnose
-
-    table = diagnose(StudyDesign(heap_step=0), n_sims=4, seed=3)
-    assert list(table.columns) == [
-        "truth",
-        "mean_estimate",
-        "bias",
-        "relative_bias",
-        "mc_se",
-        "coverage",
-        "supported_rate",
-        "n_sims",
-    ]
-    assert list(table.index) == [h.id for h in HYPOTHESES]
-    assert (table["n_sims"] == 4).all() and table["coverage"].between(0, 1).all()
-    np.testing.assert_allclose(table["bias"], table["mean_estimate"] - table["truth"])
-    with pytest.raises(ValueError, match="n_sims must be at least 2"):
-        diagnose(n_sims=1)
-
-
 # ---------------------------------------------------------------------------
 # departures from the estimated model (each off by default)
 # ---------------------------------------------------------------------------
@@ -233,10 +212,10 @@ def _main_h1(design, seed):
     """Main-model estimate and SE of H1 on one simulated study (fast path)."""
     import warnings
 
+    from leadblackhole.diagnosis import simulate_frame
     from leadblackhole.effects import model_effects
     from leadblackhole.exceptions import ZeroShareWarning
     from leadblackhole.models import fit_main_model
-    from leadblackhole.simulation import simulate_frame
 
     frame, truth = simulate_frame(design, seed=seed)
     with warnings.catch_warnings():
@@ -372,7 +351,7 @@ def test_lead_volume_routed_by_performance_and_confounded():
 
 def test_fast_path_gives_the_slow_paths_frame_and_estimates():
     from leadblackhole.data import build_analysis_frame, validate_survey
-    from leadblackhole.simulation import simulate_frame
+    from leadblackhole.diagnosis import simulate_frame
 
     for design in (StudyDesign(), StudyDesign(n_zero_marketing=40, heap_step=0)):
         slow = build_analysis_frame(validate_survey(simulate(design, seed=21).survey))

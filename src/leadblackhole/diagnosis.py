@@ -25,11 +25,12 @@ study and returns one row per registry effect it estimates, with columns
 ``conf_low``, ``conf_high``, ``supported``). An estimator whose fit fails
 raises :class:`~leadblackhole.exceptions.EstimationError` (or warns
 :class:`~leadblackhole.exceptions.ConvergenceWarning`); the replication is
-then recorded as not converged. A model whose fit function returns results
-that :func:`leadblackhole.effects.model_effects` understands is registered with
-one line::
+then recorded as not converged. A share model registered with :func:`leadblackhole.models.register_model`
+(fitted through :func:`~leadblackhole.models.fit_share_model`, read by the
+effects engine through the results interface) becomes an estimator with one
+line::
 
-    register_estimator("fmlogit", EffectsEstimator("leadblackhole.models:fit_fmlogit"))
+    register_estimator("fmlogit", EffectsEstimator("fmlogit"))
 
 Outputs of :func:`run_diagnosis` (in ``out``)
 ---------------------------------------------
@@ -47,7 +48,6 @@ Outputs of :func:`run_diagnosis` (in ``out``)
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import time
@@ -61,10 +61,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .compositions import compress_shares
+from .data.frame import ANALYSIS_VARIABLES, AnalysisFrame
 from .exceptions import ConvergenceWarning, DesignError, EstimationError, ZeroShareWarning
 from .outputs import atomic_write_bytes, atomic_write_text, table_to_csv
 from .registry import HYPOTHESES
-from .simulation import StudyDesign, simulate_frame
+from .simulation import StudyDesign, draw_study
+from .specification import COMPONENTS
 
 __all__ = [
     "CELL_COLUMNS",
@@ -83,6 +86,7 @@ __all__ = [
     "run_chunk",
     "run_diagnosis",
     "scenario_design",
+    "simulate_frame",
 ]
 
 #: Columns every estimator returns (one row per registry effect it estimates).
@@ -230,46 +234,141 @@ def _scenario(scenario: str | Scenario) -> Scenario:
 
 
 # ---------------------------------------------------------------------------
+# the fast path from a design to an analysis frame
+# ---------------------------------------------------------------------------
+
+_ZERO_REASON = "no time on marketing leads (pct_marketing = 0)"
+
+
+def simulate_frame(
+    design: StudyDesign | None = None,
+    seed: int | np.random.Generator | np.random.SeedSequence = 0,
+) -> tuple[AnalysisFrame, Any]:
+    """Simulate one study and return its analysis frame directly (the fast path).
+
+    Parameters
+    ----------
+    design : StudyDesign, optional
+        Population model (default :class:`StudyDesign()`).
+    seed : int, numpy.random.SeedSequence or numpy.random.Generator
+        As for :func:`~leadblackhole.simulation.simulate`; the same seed gives
+        the same study.
+
+    Returns
+    -------
+    frame : AnalysisFrame
+        Equal to ``build_analysis_frame(validate_survey(simulate(design,
+        seed).survey))``, built without writing and re-reading the survey.
+    truth : Truth
+
+    Notes
+    -----
+    A simulated survey is valid by construction (integer Likert answers in
+    1-7, percents summing to 100, no missing values), so the checks of
+    :func:`~leadblackhole.data.validate_survey` and the missing-data logic of
+    :func:`~leadblackhole.data.build_analysis_frame` have nothing to find; a
+    design diagnosis calls this function thousands of times. The only
+    exclusion possible is a rep with no marketing-lead time. The frame holds
+    the shares as reported (divided by their row sum), like
+    ``build_analysis_frame``; a test checks that both paths give the same
+    frame. It lives here rather than in the simulator because the simulator
+    imports nothing above the base layer and the analysis frame belongs to
+    the data layer.
+
+    Examples
+    --------
+    >>> frame, truth = simulate_frame(StudyDesign(), seed=7)
+    >>> frame.n
+    461
+    """
+    study = draw_study(design, seed)
+    v = study.variables
+    names = [c for c in ANALYSIS_VARIABLES if c in v.columns]
+    values = v[names].to_numpy()
+    pct = study.percents
+    n = len(pct)
+    ids, firm = study.rep_id, study.firm
+    shares = pct / pct.sum(axis=1, keepdims=True)
+    keep = pct[:, 0] > 0
+    means_arr = values[keep].mean(axis=0)
+    _, n_compressed = compress_shares(shares[keep])
+
+    def table(rows, cols: np.ndarray, share_cols: np.ndarray | None, extra: bool) -> pd.DataFrame:
+        out = {"rep_id": ids[rows], "firm": firm[rows]}
+        out.update({c: cols[:, j] for j, c in enumerate(names)})
+        if share_cols is not None:
+            out.update({c: share_cols[:, k] for k, c in enumerate(COMPONENTS)})
+        if extra:
+            out.update({c: x[rows] for c, x in study.extras.items()})
+        return pd.DataFrame(out)
+
+    data = table(keep, values[keep] - means_arr, shares[keep], False)
+    sample = table(keep, values[keep], shares[keep], True)
+    selection = table(slice(None), values - means_arr, None, False)
+    selection["any_marketing"] = keep.astype(int)
+    excl = np.flatnonzero(~keep)
+    exclusions = pd.DataFrame(
+        {
+            "row": excl + 1,
+            "rep_id": ids[excl],
+            "reason": np.full(excl.size, _ZERO_REASON, dtype=object),
+        }
+    )
+    frame = AnalysisFrame(
+        data=data,
+        raw=sample,
+        means=pd.Series(means_arr, index=names),
+        selection=selection,
+        exclusions=exclusions,
+        n_read=n,
+        n_compressed=n_compressed,
+        scales=study.scales,
+        source="<simulated>",
+    )
+    return frame, study.truth
+
+
+# ---------------------------------------------------------------------------
 # estimators
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class EffectsEstimator:
-    """An estimator made of a fit function and the registry effects of its result.
+    """An estimator made of a registered share model and the registry effects of its fit.
 
     Parameters
     ----------
-    fit : str
-        ``"module:function"``; the function takes an analysis frame and returns
-        fitted results that :func:`leadblackhole.effects.model_effects` accepts.
-        It is imported when the estimator is first called (lazily, on the
-        worker that runs it).
-    kind : str, optional
-        Mean-model kind passed to ``model_effects`` (detected when omitted).
+    model : str
+        A name of :func:`leadblackhole.models.registered_models`; the model is
+        fitted with :func:`leadblackhole.models.fit_share_model` (imported when
+        the estimator is first called, on the worker that runs it).
+    fit_options : tuple of (str, value) pairs
+        Keyword options of the fit (a tuple, so that the estimator stays
+        hashable and picklable).
     variance : {"unconditional", "conditional"}
-        Variance of the average effects (see ``model_effects``).
+        Variance of the average effects
+        (:class:`~leadblackhole.effects.EffectOptions`).
 
     Examples
     --------
-    >>> est = EffectsEstimator("leadblackhole.models:fit_ols")
-    >>> est.fit
-    'leadblackhole.models:fit_ols'
+    >>> est = EffectsEstimator("ols")
+    >>> est.model
+    'ols'
     """
 
-    fit: str
-    kind: str | None = None
+    model: str
+    fit_options: tuple[tuple[str, Any], ...] = ()
     variance: str = "unconditional"
 
     def __call__(self, frame) -> pd.DataFrame:
         """Fit the model to ``frame`` and return its registry effects (:data:`ESTIMATE_COLUMNS`)."""
-        from .effects import model_effects
+        from .effects import EffectOptions, model_effects
+        from .models import fit_share_model
 
-        module, _, name = self.fit.partition(":")
-        fit = getattr(importlib.import_module(module), name)
-        results = fit(frame)
-        table = model_effects(results, frame, kind=self.kind, variance=self.variance)
-        return table[list(ESTIMATE_COLUMNS)]
+        results = fit_share_model(frame, self.model, **dict(self.fit_options))
+        options = EffectOptions(variance=self.variance, alpha=ALPHA)
+        return model_effects(results, frame, options=options)[list(ESTIMATE_COLUMNS)]
 
 
 #: Registered estimators: name -> ``estimator(frame) -> DataFrame`` (:data:`ESTIMATE_COLUMNS`).
@@ -300,7 +399,7 @@ def register_estimator(
     Examples
     --------
     >>> register_estimator(
-    ...     "ols_self", EffectsEstimator("leadblackhole.models:fit_ols"), replace=True
+    ...     "ols_conditional", EffectsEstimator("ols", variance="conditional"), replace=True
     ... )
     """
     if not name or not name.replace("_", "").isalnum():
@@ -310,14 +409,11 @@ def register_estimator(
     ESTIMATORS[name] = estimator
 
 
-register_estimator("dirichlet", EffectsEstimator("leadblackhole.models:fit_main_model"))
-register_estimator("ols", EffectsEstimator("leadblackhole.models:fit_ols"))
-register_estimator(
-    "fractional_logit", EffectsEstimator("leadblackhole.models:fit_fractional_logit")
-)
-# Estimators of later releases are registered here, one line each, e.g.
-# register_estimator("dirichlet_rounded", EffectsEstimator("leadblackhole.models:..."))
-# register_estimator("fmlogit", EffectsEstimator("leadblackhole.models:..."))
+register_estimator("dirichlet", EffectsEstimator("dirichlet"))
+register_estimator("ols", EffectsEstimator("ols"))
+register_estimator("fractional_logit", EffectsEstimator("fractional_logit"))
+# A share model added later through its adapter (fit_share_model) is registered
+# here with one line, e.g. register_estimator("fmlogit", EffectsEstimator("fmlogit")).
 
 
 # ---------------------------------------------------------------------------

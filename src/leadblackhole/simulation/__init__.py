@@ -1,15 +1,16 @@
 """Simulated studies: the population model and its draws."""
 
 from .design import DEFAULT_BETA_MARKETING, DEFAULT_BETA_SELF, StudyDesign
-from .simulate import Simulation, Truth, heap_percents, simulate, simulate_frame
+from .simulate import Simulation, StudyDraw, Truth, draw_study, heap_percents, simulate
 
 __all__ = [
     "DEFAULT_BETA_MARKETING",
     "DEFAULT_BETA_SELF",
     "Simulation",
+    "StudyDraw",
     "StudyDesign",
     "Truth",
+    "draw_study",
     "heap_percents",
     "simulate",
-    "simulate_frame",
 ]

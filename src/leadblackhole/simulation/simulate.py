@@ -16,13 +16,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..compositions import compress_shares
-from ..data.frame import ANALYSIS_VARIABLES, AnalysisFrame
 from ..exceptions import DesignError
 from ..registry import HYPOTHESES
 from ..shares import (
-    cross_partial,
-    share_derivative,
+    softmax_effect,
     term_derivative,
     term_second_derivative,
 )
@@ -35,7 +32,8 @@ __all__ = [
     "Truth",
     "heap_percents",
     "simulate",
-    "simulate_frame",
+    "StudyDraw",
+    "draw_study",
 ]
 
 #: Size of the population draw behind :class:`Truth` (fixed seed, cached per design).
@@ -186,7 +184,7 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
 
 
 def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Uncentred analysis variables of drawn reps (STUDY.md definitions)."""
+    """Uncentred analysis variables of drawn reps (docs/study.md definitions)."""
     out = pd.DataFrame(
         {
             "firm": np.asarray(design.firms, dtype=object)[draw["firm_idx"]],
@@ -356,8 +354,8 @@ def _design(variables: pd.DataFrame, means: pd.Series, design: StudyDesign) -> n
 def _average_effect(X, dx, B, base, dm=None, dxm=None) -> np.ndarray:
     """Per-rep share derivative (``dm`` None) or cross-partial of every share."""
     if dm is None:
-        return share_derivative(X, dx, B, base=base)
-    return cross_partial(X, dx, dm, dxm, B, base=base)
+        return softmax_effect(1, X @ B, dx @ B, 0, 0, base=base)
+    return softmax_effect(2, X @ B, dx @ B, dm @ B, dxm @ B, base=base)
 
 
 @lru_cache(maxsize=32)
@@ -629,99 +627,86 @@ def _rep_ids(n: int) -> np.ndarray:
     return np.array([f"R{i + 1:04d}" for i in range(n)], dtype=object)
 
 
-_ZERO_REASON = "no time on marketing leads (pct_marketing = 0)"
+class StudyDraw(NamedTuple):
+    """One simulated study as arrays (what :func:`draw_study` returns).
+
+    Attributes
+    ----------
+    rep_id : ndarray of str
+        ``R0001``, ``R0002``... as in :func:`simulate`'s survey.
+    firm : ndarray of str
+        Firm of each rep.
+    variables : DataFrame
+        The analysis variables of each rep as the survey reports them (scale
+        scores are item means, ``performance`` is quota achievement / 100...),
+        laid out like the analysis frame's raw sample (no ``firm`` column).
+    percents : ndarray (n, 3)
+        Reported percents of marketing, self-generated and other time.
+    extras : dict of str to ndarray
+        ``hours_per_week``, ``leads_followed_up``, ``lead_volume``, ``quota_pct``.
+    scales : dict of str to list of str
+        Item columns of each multi-item scale.
+    truth : Truth
+    """
+
+    rep_id: np.ndarray
+    firm: np.ndarray
+    variables: pd.DataFrame
+    percents: np.ndarray
+    extras: dict
+    scales: dict
+    truth: Truth
 
 
-def simulate_frame(
+def draw_study(
     design: StudyDesign | None = None,
     seed: int | np.random.Generator | np.random.SeedSequence = 0,
-) -> tuple[AnalysisFrame, Truth]:
-    """Simulate one study and return its analysis frame directly (the fast path).
+) -> StudyDraw:
+    """Simulate one study and return its arrays, without building the survey table.
 
     Parameters
     ----------
     design : StudyDesign, optional
         Population model (default :class:`StudyDesign()`).
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
-        As for :func:`simulate`; the same seed gives the same study.
+        As for :func:`simulate`; the same seed gives the same study as
+        :func:`simulate`.
 
     Returns
     -------
-    frame : AnalysisFrame
-        Equal to ``build_analysis_frame(validate_survey(simulate(design,
-        seed).survey))``, built without writing and re-reading the survey.
-    truth : Truth
+    StudyDraw
 
     Notes
     -----
-    A simulated survey is valid by construction (integer Likert answers in
-    1-7, percents summing to 100, no missing values), so the checks of
-    :func:`~leadblackhole.data.validate_survey` and the missing-data logic of
-    :func:`~leadblackhole.data.build_analysis_frame` have nothing to find; a
-    design diagnosis calls this function thousands of times. The only
-    exclusion possible is a rep with no marketing-lead time. A test checks
-    that both paths give the same frame.
+    The fast path of a design diagnosis: the survey a study would report is
+    valid by construction, so :func:`leadblackhole.diagnosis.simulate_frame`
+    builds the analysis frame from these arrays directly instead of writing,
+    re-reading and re-validating the survey.
 
     Examples
     --------
-    >>> frame, truth = simulate_frame(StudyDesign(), seed=7)
-    >>> frame.n
-    461
+    >>> draw = draw_study(StudyDesign(), seed=7)
+    >>> draw.percents.shape
+    (461, 3)
     """
     design = design if design is not None else StudyDesign()
     st = _draw_study(design, _rng(seed))
-    draw, pct, n = st["draw"], st["pct"], st["n"]
+    draw, n = st["draw"], st["n"]
     v = st["variables"]
-    names = [c for c in ANALYSIS_VARIABLES if c in v.columns]
-    values = v[names].to_numpy()
-    ids = _rep_ids(n)
-    firm = v["firm"].to_numpy()
-    shares = pct / pct.sum(axis=1, keepdims=True)
-    keep = pct[:, 0] > 0
-    means_arr = values[keep].mean(axis=0)
-    means = pd.Series(means_arr, index=names)
-    compressed, n_compressed = compress_shares(shares[keep])
-    extras = {
-        "hours_per_week": draw["hours_per_week"].astype(float),
-        "leads_followed_up": st["followed"].astype(float),
-        "lead_volume": draw["lead_volume"].astype(float),
-        "quota_pct": draw["quota_pct"].astype(float),
-    }
-
-    def table(rows, cols: np.ndarray, share_cols: np.ndarray, extra: bool) -> pd.DataFrame:
-        out = {"rep_id": ids[rows], "firm": firm[rows]}
-        out.update({c: cols[:, j] for j, c in enumerate(names)})
-        if share_cols is not None:
-            out.update({c: share_cols[:, k] for k, c in enumerate(COMPONENTS)})
-        if extra:
-            out.update({c: x[rows] for c, x in extras.items()})
-        return pd.DataFrame(out)
-
-    data = table(keep, values[keep] - means_arr, compressed, False)
-    sample = table(keep, values[keep], shares[keep], True)
-    selection = table(slice(None), values - means_arr, None, False)
-    selection["any_marketing"] = keep.astype(int)
-    excl = np.flatnonzero(~keep)
-    exclusions = pd.DataFrame(
-        {
-            "row": excl + 1,
-            "rep_id": ids[excl],
-            "reason": np.full(excl.size, _ZERO_REASON, dtype=object),
-        }
+    return StudyDraw(
+        rep_id=_rep_ids(n),
+        firm=v["firm"].to_numpy(),
+        variables=v.drop(columns="firm"),
+        percents=st["pct"],
+        extras={
+            "hours_per_week": draw["hours_per_week"].astype(float),
+            "leads_followed_up": st["followed"].astype(float),
+            "lead_volume": draw["lead_volume"].astype(float),
+            "quota_pct": draw["quota_pct"].astype(float),
+        },
+        scales={
+            "prequal": [f"pq_{j + 1}" for j in range(draw["pq"].shape[1])],
+            "tracking": [f"mt_{j + 1}" for j in range(draw["mt"].shape[1])],
+        },
+        truth=st["truth"],
     )
-    scales = {
-        "prequal": [f"pq_{j + 1}" for j in range(draw["pq"].shape[1])],
-        "tracking": [f"mt_{j + 1}" for j in range(draw["mt"].shape[1])],
-    }
-    frame = AnalysisFrame(
-        data=data,
-        raw=sample,
-        means=means,
-        selection=selection,
-        exclusions=exclusions,
-        n_read=n,
-        n_compressed=n_compressed,
-        scales=scales,
-        source="<simulated>",
-    )
-    return frame, st["truth"]
