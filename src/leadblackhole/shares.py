@@ -133,21 +133,36 @@ def softmax_effect(
     [[0.333, 0.333, 0.333]]
     """
     e = insert_base(eta, base)
-    e = e - e.real.max(axis=-1, keepdims=True)
+    e = e - _last_axis(np.maximum, e.real)
     mu = np.exp(e)
-    mu = mu / mu.sum(axis=-1, keepdims=True)
+    mu = mu / _last_axis(np.add, mu)
     if order == 0:
         return mu
     af = insert_base(np.broadcast_to(a, eta.shape), base)
-    abar = (mu * af).sum(axis=-1, keepdims=True)
+    abar = _last_axis(np.add, mu * af)
     if order == 1:
         return mu * (af - abar)
     bf = insert_base(np.broadcast_to(b, eta.shape), base)
     cf = insert_base(np.broadcast_to(c, eta.shape), base)
-    bbar = (mu * bf).sum(axis=-1, keepdims=True)
-    cbar = (mu * cf).sum(axis=-1, keepdims=True)
-    cov = (mu * af * (bf - bbar)).sum(axis=-1, keepdims=True)
-    return mu * ((af - abar) * (bf - bbar) + cf - cbar - cov)
+    bbar = _last_axis(np.add, mu * bf)
+    cbar = _last_axis(np.add, mu * cf)
+    db = bf - bbar
+    cov = _last_axis(np.add, mu * af * db)
+    return mu * ((af - abar) * db + cf - cbar - cov)
+
+
+def _last_axis(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:
+    """``ufunc.reduce(x, axis=-1, keepdims=True)`` over a short last axis, slice by slice.
+
+    A reduction over an axis of 2-4 components is dominated by numpy's
+    per-call overhead of the strided reduce; adding the slices left to right
+    is several times faster and, for fewer than 8 components, gives the same
+    floating-point sums as ``x.sum(axis=-1)`` (which adds them in this order).
+    """
+    out = x[..., 0]
+    for k in range(1, x.shape[-1]):
+        out = ufunc(out, x[..., k])
+    return out[..., None]
 
 
 def mean_shares(X: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:

@@ -34,7 +34,10 @@ F_{c_j} \ddot x_i)`, where :math:`F` is the per-rep effect as a function of
 the linear predictors :math:`\eta_j = x_i^\top\beta_j` and of their first and
 second derivatives :math:`a_j, b_j, c_j`, whose partial derivatives are taken
 by the complex step (Squire & Trapp 1998; exact to machine precision because
-no difference is formed). The delta-method variance is
+no difference is formed). Every perturbation of one evaluation (each input
+:math:`\eta, a, b, c` by each equation) is stacked on a leading axis and the
+link is called once for all effects of one order, so the cost of the gradient
+does not grow with Python loops over effects or equations. The delta-method variance is
 
 .. math::
 
@@ -437,26 +440,33 @@ class _Engine:
         comp = np.array([m.components.index(s.outcome) for s in specs])
         S = len(specs)
 
-        def per_rep(inputs):
-            out = m.link.effect(order, *inputs)  # (S, n, K)
-            return np.take_along_axis(out, comp[:, None, None], axis=2)[:, :, 0]
+        def per_rep(inputs):  # inputs (..., S, n, q) -> the spec's component (..., S, n)
+            out = m.link.effect(order, *inputs)  # (..., S, n, K)
+            pick = comp.reshape((1,) * (out.ndim - 3) + (S, 1, 1))
+            return np.take_along_axis(out, pick, axis=-1)[..., 0]
 
         f = per_rep(lin).real
         est = f.mean(axis=1)
         rep_var = f.var(axis=1, ddof=1) if n > 1 else np.zeros(S)
         if not gradient:
             return est, rep_var, None
+        # Every complex-step perturbation (input r in ``used``, equation j) in one
+        # call of the link: perturbation t = i q + j moves input used[i] in column j.
         used = {0: [0], 1: [0, 1], 2: [0, 1, 2, 3]}[order]
+        P = len(used) * q
+        inputs = []
+        for r in range(4):
+            x = np.broadcast_to(lin[r].astype(complex), (P, S, n, q))
+            if r in used:
+                x = x.copy()
+                i = used.index(r)
+                for j in range(q):
+                    x[i * q + j, :, :, j] += 1j * _COMPLEX_STEP
+            inputs.append(x)
+        dF = per_rep(inputs).imag / _COMPLEX_STEP  # (P, S, n)
         grad = np.zeros((S, coef.shape[0], q))
-        base_inputs = [x.astype(complex) for x in lin]
-        for r in used:
-            for j in range(q):
-                inputs = list(base_inputs)
-                pert = inputs[r].copy()
-                pert[:, :, j] += 1j * _COMPLEX_STEP
-                inputs[r] = pert
-                dF = per_rep(inputs).imag / _COMPLEX_STEP  # (S, n)
-                grad[:, :, j] += np.einsum("sn,snp->sp", dF, D[r]) / n
+        for i, r in enumerate(used):
+            grad += np.einsum("jsn,snp->spj", dF[i * q : (i + 1) * q], D[r]) / n
         # theta is stacked equation by equation: coef.T.ravel()
         return est, rep_var, grad.transpose(0, 2, 1).reshape(S, -1)
 

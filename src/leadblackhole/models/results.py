@@ -567,16 +567,28 @@ class ShareResults:
     @property
     def mean_coef(self) -> pd.DataFrame:
         """Mean coefficients, terms x equations."""
-        terms, _ = self._mean_labels
+        terms, labels = self._mean_labels
         eqs = self._require_link().equations
-        data = {e: self.params[e].to_numpy(dtype=float) for e in eqs}
+        # positions, not params[e]: selecting a MultiIndex level rebuilds the index
+        where = {label: i for i, label in enumerate(self.params.index)}
+        values = self.params.to_numpy(dtype=float)[[where[label] for label in labels]]
+        data = dict(zip(eqs, values.reshape(len(eqs), len(terms)), strict=True))
         return pd.DataFrame(data, index=pd.Index(terms, name="term"))
 
     @property
     def mean_cov(self) -> pd.DataFrame:
         """Covariance of the mean coefficients stacked equation by equation."""
         _, labels = self._mean_labels
-        return self.cov_params().loc[labels, labels]
+        cov = self.cov_params()
+        # positions, not .loc: selecting MultiIndex labels rebuilds the index each time
+        rows, cols = ({label: i for i, label in enumerate(ix)} for ix in (cov.index, cov.columns))
+        missing = [label for label in labels if label not in rows or label not in cols]
+        if missing:
+            raise KeyError(f"no covariance for {missing}")
+        r, c = [rows[label] for label in labels], [cols[label] for label in labels]
+        return pd.DataFrame(
+            cov.to_numpy()[np.ix_(r, c)], index=cov.index[r], columns=cov.columns[c]
+        )
 
     def mean_shares(self, exog: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Expected shares of every component for a design (columns ``mean_terms``).
