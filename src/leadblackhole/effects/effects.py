@@ -492,6 +492,17 @@ def _inference(
     n: int,
     options: EffectOptions,
 ) -> pd.DataFrame:
+    return pd.DataFrame(_inference_columns(est, rep_var, grad, model, n, options))
+
+
+def _inference_columns(
+    est: np.ndarray,
+    rep_var: np.ndarray,
+    grad: np.ndarray,
+    model: ShareModel,
+    n: int,
+    options: EffectOptions,
+) -> dict[str, np.ndarray]:
     var = np.einsum("sp,pq,sq->s", grad, model.cov, grad)
     if options.variance == "unconditional":
         var = var + rep_var / n
@@ -500,16 +511,14 @@ def _inference(
         z = est / se
     p = 2 * stats.norm.sf(np.abs(z))
     crit = stats.norm.ppf(1 - options.alpha / 2)
-    return pd.DataFrame(
-        {
-            "estimate": est,
-            "std_error": se,
-            "statistic": z,
-            "p_value": p,
-            "conf_low": est - crit * se,
-            "conf_high": est + crit * se,
-        }
-    )
+    return {
+        "estimate": est,
+        "std_error": se,
+        "statistic": z,
+        "p_value": p,
+        "conf_low": est - crit * se,
+        "conf_high": est + crit * se,
+    }
 
 
 def average_effects(
@@ -608,27 +617,27 @@ def model_effects(
     model = _as_model(results)
     rows = [h for h in hypotheses if h.outcome in model.outcomes]
     specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]
-    inf = average_effects(model, frame, specs, options)
-    table = pd.DataFrame(
-        {
-            "id": [h.id for h in rows],
-            "outcome": [h.outcome for h in rows],
-            "predictor": [h.predictor for h in rows],
-            "moderator": pd.Series([h.moderator for h in rows], dtype="object"),
-            "expected_sign": [h.expected_sign for h in rows],
-            "model": model.name,
-        }
-    )
-    for col in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
-        table[col] = inf[col].to_numpy()
-    table["supported"] = pd.array(
-        [
-            _supported(h.expected_sign, e, p, options.alpha)
-            for h, e, p in zip(rows, table["estimate"], table["p_value"], strict=True)
-        ],
-        dtype="boolean",
-    )
-    return table[list(HYPOTHESIS_COLUMNS)]
+    # average_effects without its intermediate frames: one DataFrame is built
+    engine = _Engine(model, _data_of(frame))
+    est, rep_var, grad = engine.evaluate(specs)
+    inf = _inference_columns(est, rep_var, grad, model, engine.n, options)
+    columns = {
+        "id": [h.id for h in rows],
+        "outcome": [h.outcome for h in rows],
+        "predictor": [h.predictor for h in rows],
+        "moderator": pd.Series([h.moderator for h in rows], dtype="object"),
+        "expected_sign": [h.expected_sign for h in rows],
+        "model": model.name,
+        **inf,
+        "supported": pd.array(
+            [
+                _supported(h.expected_sign, e, p, options.alpha)
+                for h, e, p in zip(rows, inf["estimate"], inf["p_value"], strict=True)
+            ],
+            dtype="boolean",
+        ),
+    }
+    return pd.DataFrame(columns, columns=list(HYPOTHESIS_COLUMNS))
 
 
 def hypothesis_table(
