@@ -224,6 +224,112 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- allocate: lead allocation policies (one self-contained block) ---------------------------
+def _add_allocate_parser(sub, default_seed: int) -> None:
+    p = sub.add_parser("allocate", help="compare lead-allocation policies for a monthly budget")
+    _add_data_args(p)
+    p.add_argument(
+        "--leads",
+        default=None,
+        metavar="N",
+        help="monthly lead budget, whole leads (default: the survey's total)",
+    )
+    p.add_argument(
+        "--policy",
+        default="all",
+        choices=("equal", "score", "optimal", "all"),
+        help="policy to evaluate (default all: observed, equal, score, optimal)",
+    )
+    p.add_argument(
+        "--scenario",
+        nargs="+",
+        default=["all"],
+        metavar="NAME",
+        choices=("baseline", "prequal_up", "no_tracking_top", "all"),
+        help="baseline, prequal_up, no_tracking_top or all (default all)",
+    )
+    p.add_argument(
+        "--draws",
+        type=_positive_int,
+        default=200,
+        help="draws of the estimates for the intervals (default 200)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_positive_int,
+        default=default_seed,
+        help=f"random seed (default {default_seed})",
+    )
+    p.add_argument(
+        "--hours-per-lead",
+        type=float,
+        default=None,
+        metavar="H",
+        help="hours one "
+        "lead takes (default: estimated from the survey, else the simulator's value)",
+    )
+    p.add_argument(
+        "--hours-per-week",
+        type=float,
+        default=None,
+        metavar="H",
+        help="weekly hours of reps without hours_per_week (default: the simulator's mean)",
+    )
+    p.add_argument(
+        "--oracle",
+        action="store_true",
+        help="the survey was simulated with the "
+        "default design: add the oracle allocation from its true parameters",
+    )
+    p.add_argument(
+        "--out",
+        default="results/allocation",
+        metavar="DIR",
+        help="output folder (default results/allocation)",
+    )
+
+
+def _cmd_allocate(args: argparse.Namespace) -> int:
+    from .allocation import SCENARIOS, allocate, check_budget
+    from .models import fit_main_model
+    from .outputs import OutputSet
+    from .reporting.allocation import stage_allocation_figure
+
+    budget = None if args.leads is None else check_budget(args.leads)
+    _, frame = _load_frame(args)
+    truth = None
+    if args.oracle:
+        from .simulation import StudyDesign, simulate
+
+        truth = simulate(StudyDesign(), seed=0).truth
+    policies = ["observed", "equal", "score", "optimal"] if args.policy == "all" else [args.policy]
+    if budget is not None and args.policy == "all":
+        policies.remove("observed")
+    scenarios = SCENARIOS if "all" in args.scenario else args.scenario
+    res = allocate(
+        fit_main_model(frame),
+        frame,
+        budget=budget,
+        policies=policies,
+        scenarios=scenarios,
+        n_draws=args.draws,
+        seed=args.seed,
+        hours_per_lead=args.hours_per_lead,
+        hours_per_week=args.hours_per_week,
+        truth=truth,
+    )
+    out = OutputSet(args.out)
+    out.add_table("allocation", res.allocation, formats=("csv",))
+    out.add_table("policies", res.policies, formats=("csv",))
+    out.add_text("assumptions.txt", res.summary() + "\n")
+    stage_allocation_figure(out, res.policies)
+    paths = out.commit()
+    print(res.summary())
+    print(f"wrote {len(paths)} files to {args.out}")
+    _record(args, "allocate", [args.path, args.codebook], paths.values(), seed=args.seed)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "simulate": _cmd_simulate,
     "validate": _cmd_validate,
@@ -233,6 +339,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "report": _cmd_report,
     "manifest": _cmd_manifest,
     "notebook": _cmd_notebook,
+    "allocate": _cmd_allocate,
 }
 
 
@@ -359,6 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout", type=_positive_int, default=300, help="seconds allowed per cell (default 300)"
     )
+    _add_allocate_parser(sub, DEFAULT_SEED)
     return parser
 
 

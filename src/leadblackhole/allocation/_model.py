@@ -208,5 +208,3 @@ def predicted_marketing_share(
     >>> predicted_marketing_share(res, frame, frame.raw["lead_volume"])  # doctest: +SKIP
     """
     return share_curves(results, frame, data, params).marketing(np.asarray(leads, float))
-
-
