@@ -22,7 +22,7 @@ ALLOCATION_FIGURE = "black_hole_by_policy"
 
 _POLICY_LABELS = {
     "observed": "Observed (as surveyed)",
-    "equal": "Equal split (status quo)",
+    "equal": "Equal split",
     "score": "By experience and performance",
     "optimal": "Model-optimal",
     "oracle": "Oracle (true model)",
@@ -71,7 +71,7 @@ def plot_black_hole(policies: pd.DataFrame) -> Figure:
         ax.set_xlabel("Marketing leads not followed up (%), 95% interval")
         ax.set_title("The black hole by lead-allocation policy")
         if len(scen) > 1:
-            ax.legend(loc="best", frameon=False)
+            fig.legend(loc="outside lower center", ncols=len(scen), frameon=False)
     return fig
 
 
