@@ -388,9 +388,17 @@ def test_scenarios_change_the_reps_as_documented(fitted):
     ],
 )
 def test_allocate_rejects_bad_options(fitted, kwargs, match):
+    """Each bad option raises an AllocationError naming the problem."""
     frame, res, _ = fitted
     with pytest.raises(AllocationError, match=match):
         allocate(res, frame, **{"n_draws": 0, **kwargs})
+
+
+def test_oracle_needs_a_survey_of_the_design(fitted):
+    frame, res, _ = fitted
+    other = simulate(StudyDesign.for_firms(3), seed=1).truth
+    with pytest.raises(AllocationError, match="not those of the simulated design"):
+        allocate(res, frame, n_draws=0, truth=other)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -324,7 +324,8 @@ def allocate(
     Raises
     ------
     AllocationError
-        Bad budget, unknown policy or scenario, ``oracle`` without truth,
+        Bad budget, unknown policy or scenario, ``oracle`` without truth or
+        with a survey whose firms are not the design's,
         ``observed`` with another budget than the survey's,
         non-positive assumptions, negative ``n_draws``.
 
@@ -364,6 +365,11 @@ def allocate(
         raise AllocationError("the oracle policy needs the true parameters of a simulated survey")
     if truth is not None and "oracle" not in policies:
         policies.append("oracle")
+    if truth is not None and list(frame.firms) != sorted(str(f) for f in truth.design.firms):
+        raise AllocationError(
+            f"the survey's firms {list(frame.firms)} are not those of the simulated design "
+            f"{sorted(truth.design.firms)}: the oracle needs a survey drawn from that design"
+        )
     scenarios = list(dict.fromkeys(scenarios))
     for s in scenarios:
         if s not in SCENARIOS:
