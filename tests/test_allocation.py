@@ -111,6 +111,12 @@ def test_parameter_draw_replaces_the_estimates(fitted):
     assert not np.allclose(own, predicted_marketing_share(res, frame, leads))
     # same draw, same seed
     np.testing.assert_array_equal(theta, draw_params(res, 1, seed=3)[0])
+    # several draws at once give the curves of each draw
+    many = draw_params(res, 3, seed=4)
+    for theta, c in zip(many, share_curves(res, frame, params=many), strict=True):
+        np.testing.assert_allclose(
+            c.marketing(leads), share_curves(res, frame, params=theta).marketing(leads), rtol=EXACT
+        )
 
 
 def test_model_access_rejects_other_models_and_bad_draws(fitted):

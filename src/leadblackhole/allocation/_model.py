@@ -130,7 +130,7 @@ def share_curves(
     frame: Any,
     data: pd.DataFrame | None = None,
     params: np.ndarray | None = None,
-) -> ShareCurves:
+) -> ShareCurves | list[ShareCurves]:
     """Per-rep marketing-share curves of a fitted main model.
 
     Parameters
@@ -145,11 +145,12 @@ def share_curves(
         at ``frame.means`` (a scenario changes them); default ``frame.data``.
         Its ``volume`` column is ignored: the volume comes from the leads.
     params : ndarray, optional
-        A parameter vector (a draw) replacing the estimates.
+        A parameter vector (a draw) replacing the estimates, or a 2-D array of
+        draws (one per row), for which a list of curves is returned.
 
     Returns
     -------
-    ShareCurves
+    ShareCurves, or list of ShareCurves for a 2-D ``params``
 
     Notes
     -----
@@ -159,8 +160,14 @@ def share_curves(
     ``X(0) b + v (X(1) - X(0)) b``: everything but the volume and its
     interactions is kept at the rep's values; the interactions are
     recomputed at the new volume.
+
+    Examples
+    --------
+    >>> curves = share_curves(res, frame)                  # doctest: +SKIP
+    >>> curves.marketing(np.full(curves.n, 30))            # doctest: +SKIP
     """
-    terms, B = _coefficients(results, params)
+    many = params is not None and np.ndim(params) == 2
+    terms, B = _coefficients(results, params[0] if many else params)
     data = frame.data if data is None else data
     levels = list(frame.firms)
     pay = "variable_pay" in terms
@@ -169,10 +176,15 @@ def share_curves(
     at1 = data.copy()
     at1["volume"] = 1.0
     X0 = design_matrix(at0, levels=levels, variable_pay=pay)[terms].to_numpy(float)
-    X1 = design_matrix(at1, levels=levels, variable_pay=pay)[terms].to_numpy(float)
-    return ShareCurves(
-        intercept=X0 @ B, slope=(X1 - X0) @ B, volume_mean=float(frame.means["volume"])
-    )
+    dX = design_matrix(at1, levels=levels, variable_pay=pay)[terms].to_numpy(float) - X0
+    vbar = float(frame.means["volume"])
+    if not many:
+        return ShareCurves(intercept=X0 @ B, slope=dX @ B, volume_mean=vbar)
+    out = []
+    for theta in params:
+        B = _coefficients(results, theta)[1]
+        out.append(ShareCurves(intercept=X0 @ B, slope=dX @ B, volume_mean=vbar))
+    return out
 
 
 def predicted_marketing_share(

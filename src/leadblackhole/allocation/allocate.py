@@ -425,7 +425,7 @@ def allocate(
     alloc_rows, policy_rows = [], []
     for scen in scenarios:
         sraw = apply_scenario(raw, scen)
-        data = _centred(sraw, frame.means[[v for v in frame.means.index]])
+        data = _centred(sraw, frame.means)
         curves = share_curves(results, frame, data=data)
         capacity = per_share / hpl.value
         oracle = oracle_curves(truth, sraw) if truth is not None else None
@@ -449,6 +449,11 @@ def allocate(
                 }
             else:
                 plans[p] = greedy_allocation(oracle, true_cap, budget, cap).leads
+        totals = {p: np.empty(n_draws) for p in plans}
+        if n_draws:
+            for d, c_d in enumerate(share_curves(results, frame, data=data, params=draws)):
+                for p, leads in plans.items():
+                    totals[p][d] = expected_followups(c_d, per_share / h_draws[d], leads).sum()
         for p, leads in plans.items():
             share = curves.marketing(leads)
             fu = np.minimum(leads, capacity * share)
@@ -465,10 +470,7 @@ def allocate(
                     }
                 )
             )
-            tot = np.empty(len(draws))
-            for d, theta in enumerate(draws):
-                c_d = share_curves(results, frame, data=data, params=theta)
-                tot[d] = expected_followups(c_d, per_share / h_draws[d], leads).sum()
+            tot = totals[p]
             row = {
                 "policy": p,
                 "scenario": scen,

@@ -347,7 +347,7 @@ def dual_bound(
     """
     grid = np.arange(cap + 1, dtype=float)
     total = 0.0
-    step = max(1, 2_000_000 // (cap + 1))
+    step = max(1, 250_000 // (cap + 1))
     for start in range(0, curves.n, step):
         rows = np.arange(start, min(curves.n, start + step))
         share = curves.marketing(grid[None, :], rows=rows[:, None])
