@@ -46,6 +46,10 @@ def plot_black_hole(policies: pd.DataFrame) -> Figure:
     Returns
     -------
     Figure
+
+    Examples
+    --------
+    >>> fig = plot_black_hole(result.policies)                     # doctest: +SKIP
     """
     order = [p for p in _POLICY_LABELS if p in set(policies["policy"])]
     scen = [s for s in _SCENARIO_STYLE if s in set(policies["scenario"])]
@@ -78,7 +82,28 @@ def plot_black_hole(policies: pd.DataFrame) -> Figure:
 def stage_allocation_figure(
     out: OutputSet, policies: pd.DataFrame, formats=FIGURE_FORMATS
 ) -> list[str]:
-    """Stage the figure as ``black_hole_by_policy.{png,pdf}`` in ``out``; return the names."""
+    """Stage the figure as ``black_hole_by_policy.{png,pdf}`` in an output set.
+
+    Parameters
+    ----------
+    out : OutputSet
+        Where the files are staged (written by ``out.commit()``).
+    policies : DataFrame
+        ``AllocationResult.policies``.
+    formats : sequence of str
+        File formats (default PNG and PDF).
+
+    Returns
+    -------
+    list of str
+        Names of the staged files.
+
+    Examples
+    --------
+    >>> out = OutputSet("results/allocation")                      # doctest: +SKIP
+    >>> stage_allocation_figure(out, result.policies)             # doctest: +SKIP
+    ['black_hole_by_policy.png', 'black_hole_by_policy.pdf']
+    """
     fig = plot_black_hole(policies)
     names = []
     for fmt in formats:
