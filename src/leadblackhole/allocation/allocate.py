@@ -131,9 +131,13 @@ def estimate_hours_per_lead(
     fu = d["leads_followed_up"].to_numpy(float)
     value = t.sum() / fu.sum()
     rng = np.random.default_rng(int(seed))
-    idx = rng.integers(0, len(t), size=(int(n_boot), len(t)))
-    with np.errstate(divide="ignore"):
-        reps = t[idx].sum(axis=1) / fu[idx].sum(axis=1)
+    reps = np.empty(int(n_boot))
+    block = max(1, 1_000_000 // len(t))  # resamples per block: bounded memory
+    for start in range(0, int(n_boot), block):
+        k = min(block, int(n_boot) - start)
+        idx = rng.integers(0, len(t), size=(k, len(t)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reps[start : start + k] = t[idx].sum(axis=1) / fu[idx].sum(axis=1)
     reps = reps[np.isfinite(reps)]
     low, high = np.percentile(reps, [2.5, 97.5])
     n_cens = int(
