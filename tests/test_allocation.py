@@ -451,7 +451,7 @@ def test_cli_allocate_without_followups_or_hours_states_its_assumptions(
     args = ["allocate", str(path), "--draws", "10", "--policy", "equal", "--scenario", "baseline"]
     assert cli.main(args + ["--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "assumed 4.8 hours per lead (the simulator's value; the survey has no" in text
+    assert "assumed 4.8 hours per lead (the simulator's value; the survey lacks" in text
     assert "every rep assumed to work 47 hours a week" in text
     assert "assumed 4.8 hours per lead" in (out / "assumptions.txt").read_text()
     assert cli.main(args + ["--hours-per-lead", "6", "--out", str(out)]) == 0

@@ -398,7 +398,7 @@ def allocate(
         if hpl is None:
             v = default.hours_per_lead
             why = (
-                "the survey has no leads_followed_up/hours_per_week"
+                "the survey lacks leads_followed_up or hours_per_week"
                 if not {"leads_followed_up", "hours_per_week"} <= set(raw.columns)
                 else "no rep followed up fewer leads than received"
             )
@@ -423,7 +423,11 @@ def allocate(
     order = np.argsort(raw["rep_id"].astype(str).to_numpy(), kind="stable")
     score = performance_score(raw["experience"].to_numpy(float), raw["performance"].to_numpy(float))
     draws = draw_params(results, n_draws, seed) if n_draws else np.empty((0, 0))
-    h_draws = hpl.replicates[:n_draws] if hpl.source == "estimated" else np.full(n_draws, hpl.value)
+    h_draws = (
+        hpl.replicates[np.arange(n_draws) % len(hpl.replicates)]
+        if hpl.source == "estimated"
+        else np.full(n_draws, hpl.value)
+    )
     true_cap = per_share / truth.design.hours_per_lead if truth is not None else None
 
     alloc_rows, policy_rows = [], []
