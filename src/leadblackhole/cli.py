@@ -265,8 +265,7 @@ def _add_allocate_parser(sub, default_seed: int) -> None:
         type=float,
         default=None,
         metavar="H",
-        help="hours one "
-        "lead takes (default: estimated from the survey, else the simulator's value)",
+        help="hours one lead takes (default: estimated from the survey, else the simulator's)",
     )
     p.add_argument(
         "--hours-per-week",
@@ -278,8 +277,7 @@ def _add_allocate_parser(sub, default_seed: int) -> None:
     p.add_argument(
         "--oracle",
         action="store_true",
-        help="the survey was simulated with the "
-        "default design: add the oracle allocation from its true parameters",
+        help="the survey was simulated with the default design: add the oracle allocation",
     )
     p.add_argument(
         "--out",
