@@ -19,12 +19,21 @@ CODEBOOK   ?=
 BOOTSTRAP  ?= 0
 CB_ARG     := $(if $(CODEBOOK),--codebook $(CODEBOOK),)
 SRC        := $(shell find $(HERE)/src -name '*.py')
+# What the simulated data depend on: the simulator, the base layer it imports (and
+# tests/test_architecture.py checks that it imports nothing else) and the command line.
+BASE_LAYER := $(addprefix $(HERE)/src/leadblackhole/,__init__.py config.py exceptions.py \
+              specification.py compositions.py registry.py shares.py outputs.py cli.py)
+SIM_SRC    := $(wildcard $(HERE)/src/leadblackhole/simulation/*.py) $(BASE_LAYER)
 NOTEBOOKS  := $(sort $(wildcard $(HERE)/notebooks/*.ipynb))
 NB_OUT     := $(patsubst $(HERE)/notebooks/%,results/notebooks/%,$(NOTEBOOKS))
 
+# The paths below are those of src/leadblackhole/config.py (the CLI's defaults), relative to
+# the folder make runs in; make needs them before the package is installed, so they are
+# spelled here too, and tests/test_packaging.py checks that the two agree.
 VALIDATION := results/validation.md
 MEASURE    := results/measurement/measurement.csv
 MODELS     := results/models/estimates.csv
+FITS       := results/models/fits.pickle
 FIGURES    := figures/effects.png
 REPORT     := results/report.html
 MANIFEST   := results/manifest.json
@@ -47,7 +56,7 @@ $(STAMP): $(HERE)/pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the package with its dev extra
 
-$(SIMULATED): $(STAMP) $(HERE)/src/leadblackhole/simulation/design.py $(HERE)/src/leadblackhole/simulation/simulate.py
+$(SIMULATED): $(STAMP) $(SIM_SRC)
 	$(CLI) simulate --seed $(SEED) --out $@
 
 data: $(SIMULATED) ## Simulate the study's survey (data/simulated/reps.csv)
@@ -69,8 +78,8 @@ models: $(MODELS) ## Dirichlet and robustness models, hypotheses (results/models
 
 tables: $(MEASURE) $(MODELS) ## Every table (measure + models)
 
-$(FIGURES): $(VALIDATION)
-	$(CLI) figures $(DATA) $(CB_ARG) --out figures
+$(FIGURES): $(MODELS)
+	$(CLI) figures $(DATA) $(CB_ARG) --fits $(FITS) --out figures
 
 figures: $(FIGURES) ## Every figure, PNG and PDF (figures/)
 
@@ -116,8 +125,9 @@ docs-figures: $(FIGURES) ## Copy the figures of the default run into docs/figure
 test: $(STAMP) ## Run the test suite (includes the notebooks)
 	$(PY) -m pytest -q
 
-lint: $(STAMP) ## Run ruff on the code
+lint: $(STAMP) ## Run ruff on the code: lint rules and formatting
 	$(VENV)/bin/ruff check $(HERE)/src $(HERE)/tests $(HERE)/benchmarks
+	$(VENV)/bin/ruff format --check $(HERE)/src $(HERE)/tests $(HERE)/benchmarks
 
 clean: ## Remove generated data, results and figures (keeps .venv)
 	rm -rf data/simulated/*.csv results/* figures/*.png figures/*.pdf .pytest_cache

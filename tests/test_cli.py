@@ -134,3 +134,45 @@ def test_notebook_command_missing_file_exits_2(tmp_path, capsys):
 def test_negative_numbers_are_rejected(capsys):
     assert cli.main(["simulate", "--n-reps=-3"]) == 2
     assert "expected a number >= 0" in capsys.readouterr().err
+
+
+def test_options_accept_the_equals_form(tmp_path, monkeypatch):
+    # `--provenance=DIR` before the command and `--opt=value` after it
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--provenance=prov", "simulate", "--seed=3", "--out=a.csv"]) == 0
+    assert cli.main(["--provenance", "prov", "simulate", "--seed", "3", "--out", "b.csv"]) == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    records = sorted((tmp_path / "prov" / "provenance").glob("*.json"))
+    assert records
+    # the recorded command is the step's own arguments, without --provenance
+    assert "--provenance" not in records[0].read_text()
+    assert cli._command_argv(["--provenance=x", "--debug", "fit", "a"]) == ["fit", "a"]
+    assert cli._command_argv(["--provenance", "x", "fit", "--out=o"]) == ["fit", "--out=o"]
+
+
+def test_notebook_command_without_its_extras_says_what_to_install(tmp_path, monkeypatch, capsys):
+    # a non-dev install has no nbformat: exit 2 with the install hint, not an internal error
+    nb = tmp_path / "n.ipynb"
+    nb.write_text("{}")
+    monkeypatch.setitem(sys.modules, "nbformat", None)
+    assert cli.main(["notebook", str(nb), "--out", str(tmp_path / "o.ipynb")]) == 2
+    err = capsys.readouterr().err
+    assert "needs nbformat and nbclient" in err and "leadblackhole[dev]" in err
+
+
+def test_figures_need_the_fits_of_the_same_survey(tmp_path, survey_csv, capsys):
+    out = tmp_path / "fig"
+    assert cli.main(["figures", str(survey_csv), "--fits", str(tmp_path / "no.pickle")]) == 2
+    assert "run `leadblackhole fit` first" in capsys.readouterr().err
+    models = tmp_path / "models"
+    assert cli.main(["fit", str(survey_csv), "--out", str(models)]) == 0
+    other = tmp_path / "other.csv"
+    other.write_bytes(survey_csv.read_bytes() + b"\n")
+    fits = str(models / "fits.pickle")
+    assert cli.main(["figures", str(other), "--fits", fits, "--out", str(out)]) == 2
+    assert "made from another survey file" in capsys.readouterr().err
+    bad = tmp_path / "bad.pickle"
+    bad.write_bytes(b"not a pickle")
+    assert cli.main(["figures", str(survey_csv), "--fits", str(bad), "--out", str(out)]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+    assert not out.exists()

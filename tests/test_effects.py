@@ -14,20 +14,17 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 from scipy import stats
 
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.effects import probing
 from leadblackhole.effects.effects import (
     HYPOTHESIS_COLUMNS,
+    EffectOptions,
     EffectsError,
     EffectSpec,
     ShareModel,
     average_effects,
-    comparison_latex,
-    comparison_markdown,
-    detect_model_kind,
     hypothesis_table,
     model_effects,
     published_comparison,
@@ -42,18 +39,20 @@ from leadblackhole.effects.probing import (
     simple_slopes,
     simulate_effects,
 )
-from leadblackhole.effects.report import REPORT_FILES, run_hypotheses
-from leadblackhole.exceptions import EstimationError
+from leadblackhole.effects.report import run_hypotheses
+from leadblackhole.exceptions import EstimationError, ZeroShareWarning
+from leadblackhole.models import AdaptedResults, IdentityLink, SoftmaxLink
 from leadblackhole.models.dirichlet import DirichletRegression
 from leadblackhole.models.main import fit_main_model
 from leadblackhole.models.robustness import fit_fractional_logit, fit_ols
 from leadblackhole.registry import HYPOTHESES
-from leadblackhole.shares import (
-    cross_partial,
-    share_derivative,
-    term_derivative,
-    term_second_derivative,
+from leadblackhole.reporting.tables import (
+    comparison_latex,
+    comparison_markdown,
+    stage_hypotheses,
+    write_outputs,
 )
+from leadblackhole.shares import softmax_effect, term_derivative, term_second_derivative
 from leadblackhole.simulation import (
     DEFAULT_BETA_MARKETING,
     DEFAULT_BETA_SELF,
@@ -66,6 +65,28 @@ from .conftest import FIXTURE_SEED
 
 REGISTRY = {h.id: h for h in HYPOTHESES}
 MODERATIONS = [h for h in HYPOTHESES if h.moderator is not None]
+
+
+def share_derivative(X, dX, B, base):
+    """Closed-form per-rep derivative of the softmax shares (shares.py)."""
+    return softmax_effect(1, X @ B, dX @ B, 0, 0, base)
+
+
+def cross_partial(X, dXx, dXm, dXxm, B, base):
+    """Closed-form per-rep cross-partial of the softmax shares (shares.py)."""
+    return softmax_effect(2, X @ B, dXx @ B, dXm @ B, dXxm @ B, base)
+
+
+CONDITIONAL = EffectOptions(variance="conditional")
+#: Files stage_hypotheses writes (the bootstrap table only when a bootstrap ran).
+REPORT_FILES = (
+    "hypotheses.csv",
+    "hypotheses_vs_published.md",
+    "hypotheses_vs_published.tex",
+    "simple_slopes.csv",
+    "johnson_neyman.csv",
+    "hypotheses_bootstrap.csv",
+)
 
 
 def _frame(design: StudyDesign, seed: int):
@@ -98,7 +119,8 @@ def _predict(results, kind: str, data: pd.DataFrame, levels, outcome: str) -> np
     X = design_matrix(data, levels=levels)
     if kind == "dirichlet":
         return results.predict(exog=X)[outcome].to_numpy()
-    return np.asarray(results.predict(X[results.params.index]))
+    raw = results.raw  # the statsmodels fit the adapter wraps: its own predictions
+    return np.asarray(raw.predict(X[raw.params.index]))
 
 
 def _fd_effect(results, kind: str, data: pd.DataFrame, h) -> float:
@@ -124,7 +146,8 @@ def _fd_effect(results, kind: str, data: pd.DataFrame, h) -> float:
 def test_effects_equal_finite_differences_of_predicted_shares(study, kind):
     frame, res = study["frame"], study[kind]
     label = {"dirichlet": "dirichlet", "frac": "fractional_logit", "ols": "ols"}[kind]
-    table = model_effects(res, frame, kind=label).set_index("id")
+    table = model_effects(res, frame).set_index("id")
+    assert (table["model"] == label).all()
     for hid, row in table.iterrows():
         fd = _fd_effect(res, label, frame.data, REGISTRY[hid])
         # central differences with steps of 1e-3 SD: truncation error O(step^2)
@@ -155,22 +178,23 @@ def test_effects_equal_closed_forms_of_shares_module(study):
 
 def test_ols_effects_are_its_coefficients(study):
     frame, res = study["frame"], study["ols"]
-    table = model_effects(res, frame, variance="conditional").set_index("id")
+    params, bse = res.params["marketing"], res.bse["marketing"]
+    table = model_effects(res, frame, options=CONDITIONAL).set_index("id")
     for h in MODERATIONS:
         term = f"{h.moderator}:{h.predictor}"
         # linear model: the cross-partial is the interaction coefficient and its
         # conditional delta-method SE is the coefficient's (HC3) standard error
-        assert table.loc[h.id, "estimate"] == pytest.approx(res.params[term], rel=1e-12)
-        assert table.loc[h.id, "std_error"] == pytest.approx(res.bse[term], rel=1e-10)
+        assert table.loc[h.id, "estimate"] == pytest.approx(params[term], rel=1e-12)
+        assert table.loc[h.id, "std_error"] == pytest.approx(bse[term], rel=1e-10)
     # main effect: beta_x + sum_m beta_{x:m} mean(m), and the moderators are centred
-    assert table.loc["H1", "estimate"] == pytest.approx(res.params["prequal"], abs=1e-12)
+    assert table.loc["H1", "estimate"] == pytest.approx(params["prequal"], abs=1e-12)
     assert "H2" not in table.index  # the OLS model describes the marketing share only
 
 
 def test_delta_method_gradient_equals_finite_difference_jacobian(study):
     frame = study["frame"]
     model = ShareModel.from_results(study["dirichlet"])
-    base = model_effects(model, frame, variance="conditional")
+    base = model_effects(model, frame, options=CONDITIONAL)
     theta = model.theta
     q = model.coef.shape[1]
     jac = np.empty((len(base), theta.size))
@@ -190,8 +214,8 @@ def test_delta_method_gradient_equals_finite_difference_jacobian(study):
 
 def test_unconditional_variance_adds_the_variance_over_reps(study):
     frame, res = study["frame"], study["dirichlet"]
-    cond = model_effects(res, frame, variance="conditional").set_index("id")
-    unc = model_effects(res, frame, variance="unconditional").set_index("id")
+    cond = model_effects(res, frame, options=CONDITIONAL).set_index("id")
+    unc = model_effects(res, frame, options=EffectOptions()).set_index("id")
     # the unconditional variance is the conditional one plus s^2 / n >= 0; the
     # point estimates do not depend on the choice
     np.testing.assert_allclose(cond["estimate"], unc["estimate"], rtol=0, atol=0)
@@ -213,7 +237,7 @@ def test_unconditional_variance_adds_the_variance_over_reps(study):
 # ----------------------------------------------------------------------------
 def test_delta_se_matches_parametric_bootstrap(exact):
     frame, res = exact["frame"], exact["dirichlet"]
-    delta = model_effects(res, frame, variance="conditional").set_index("id")["std_error"]
+    delta = model_effects(res, frame, options=CONDITIONAL).set_index("id")["std_error"]
     draws = simulate_effects(res, frame, n_draws=2000, seed=20240611)
     ratio = draws.std(ddof=1) / delta[draws.columns]
     # the SD of 2000 normal draws has relative Monte Carlo SE 1/sqrt(2 * 1999) =
@@ -224,7 +248,7 @@ def test_delta_se_matches_parametric_bootstrap(exact):
 
 def test_delta_se_matches_nonparametric_bootstrap(exact):
     frame, res = exact["frame"], exact["dirichlet"]
-    delta = model_effects(res, frame, variance="unconditional").set_index("id")["std_error"]
+    delta = model_effects(res, frame, options=EffectOptions()).set_index("id")["std_error"]
     boot = bootstrap_effects(res, frame, n_boot=200, seed=20240612, progress=False)
     assert boot.n_failed == 0
     ratio = boot.table.set_index("id")["boot_std_error"] / delta
@@ -256,6 +280,7 @@ MC_REPS = 200
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::leadblackhole.exceptions.ZeroShareWarning")
 def test_monte_carlo_bias_and_coverage_of_dirichlet_effects():
     design = StudyDesign(heap_step=0)
     truth = simulate(design, seed=0).truth.effects["value"]
@@ -267,7 +292,7 @@ def test_monte_carlo_bias_and_coverage_of_dirichlet_effects():
         model = DirichletRegression(frame.data[list(COMPONENTS)], design_matrix(frame.data))
         res = model.fit(start_params=start)  # warm start from the previous replication
         start = res.params.to_numpy()
-        tab = model_effects(res, frame, kind="dirichlet")
+        tab = model_effects(res, frame)
         est.append(tab["estimate"].to_numpy())
         low.append(tab["conf_low"].to_numpy())
         high.append(tab["conf_high"].to_numpy())
@@ -293,6 +318,7 @@ def test_monte_carlo_bias_and_coverage_of_dirichlet_effects():
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::leadblackhole.exceptions.ZeroShareWarning")
 def test_truly_null_effects_are_not_supported_beyond_the_test_size():
     beta_m = {k: v for k, v in DEFAULT_BETA_MARKETING.items() if "tracking" not in k}
     beta_s = {k: v for k, v in DEFAULT_BETA_SELF.items() if "tracking" not in k}
@@ -309,7 +335,7 @@ def test_truly_null_effects_are_not_supported_beyond_the_test_size():
             start_params=start
         )
         start = res.params.to_numpy()
-        tab = model_effects(res, frame, kind="dirichlet").set_index("id").loc[nulls]
+        tab = model_effects(res, frame).set_index("id").loc[nulls]
         p.append(tab["p_value"].to_numpy())
         supported.append(tab["supported"].to_numpy(dtype=bool))
     reject = (np.array(p) < 0.05).sum(axis=0)
@@ -337,7 +363,7 @@ def test_default_study_gives_every_hypothesis_its_expected_sign(seed):
 # the hypothesis table and the comparison with the published findings
 # ----------------------------------------------------------------------------
 def test_hypothesis_table_layout(study):
-    t = hypothesis_table(study["frame"], study["dirichlet"], study["ols"], study["frac"])
+    t = hypothesis_table(study["frame"], [study["dirichlet"], study["frac"], study["ols"]])
     assert tuple(t.columns) == HYPOTHESIS_COLUMNS
     assert t["model"].unique().tolist() == ["dirichlet", "fractional_logit", "ols"]
     assert len(t) == 12 + 11 + 11  # H2 (self share) only from the Dirichlet model
@@ -352,7 +378,7 @@ def test_hypothesis_table_layout(study):
 
 
 def test_published_comparison_says_whether_results_agree(study):
-    t = hypothesis_table(study["frame"], study["dirichlet"])
+    t = hypothesis_table(study["frame"], [study["dirichlet"]])
     forced = t.copy()
     forced.loc[forced["id"] == "H3", "estimate"] = -0.5  # opposite sign, significant
     forced.loc[forced["id"] == "H4", "p_value"] = 0.2  # right sign, not significant
@@ -365,6 +391,11 @@ def test_published_comparison_says_whether_results_agree(study):
     assert md.count("\n| H") == 11 and "| E1 |" in md
     tex = comparison_latex(comp.reset_index())
     assert tex.startswith(r"\begin{tabular}") and r"\bottomrule" in tex and "H11" in tex
+    # labels follow alpha: a 90% interval and "below 0.1" at alpha = 0.1
+    assert "estimate [95% CI]" in md and "below 0.05." in md and r"[95\% CI]" in tex
+    md10 = comparison_markdown(comp.reset_index(), alpha=0.1)
+    assert "estimate [90% CI]" in md10 and "below 0.1." in md10
+    assert r"[90\% CI]" in comparison_latex(comp.reset_index(), alpha=0.1)
 
 
 # ----------------------------------------------------------------------------
@@ -372,16 +403,17 @@ def test_published_comparison_says_whether_results_agree(study):
 # ----------------------------------------------------------------------------
 def test_simple_slopes_of_a_linear_model_are_beta_x_plus_beta_xm_m(study):
     frame, res = study["frame"], study["ols"]
-    slopes = simple_slopes(res, frame, variance="conditional", values={"experience": [2.0]})
-    V = res.cov_params()
+    slopes = simple_slopes(res, frame, options=CONDITIONAL, values={"experience": [2.0]})
+    V = res.cov_params().loc["marketing", "marketing"]
+    params = res.params["marketing"]
     for r in slopes.itertuples(index=False):
         x, m, m0 = r.predictor, r.moderator, r.moderator_centred
         term = f"{m}:{x}"
         # the other moderator of x is centred, so only this interaction moves
-        other = [t for t in res.params.index if t.endswith(f":{x}") and t != term]
-        shift = sum(res.params[t] * frame.data[t.split(":")[0]].mean() for t in other)
+        other = [t for t in params.index if t.endswith(f":{x}") and t != term]
+        shift = sum(params[t] * frame.data[t.split(":")[0]].mean() for t in other)
         assert r.estimate == pytest.approx(
-            res.params[x] + res.params[term] * m0 + shift, rel=1e-10, abs=1e-12
+            params[x] + params[term] * m0 + shift, rel=1e-10, abs=1e-12
         )
         var = V.loc[x, x] + 2 * m0 * V.loc[x, term] + m0**2 * V.loc[term, term]
         assert r.std_error == pytest.approx(np.sqrt(var), rel=1e-6)
@@ -408,8 +440,8 @@ def test_predictive_margins_average_the_models_predictions(study):
 def test_johnson_neyman_of_a_linear_model_matches_the_quadratic(study):
     frame, res = study["frame"], study["ols"]
     x, m = "tracking", "experience"
-    b1, b3 = res.params[x], res.params[f"{m}:{x}"]
-    V = res.cov_params()
+    b1, b3 = res.params["marketing"][x], res.params["marketing"][f"{m}:{x}"]
+    V = res.cov_params().loc["marketing", "marketing"]
     c = stats.norm.isf(0.025)
     # (b1 + b3 z)^2 = c^2 (V11 + 2 z V13 + z^2 V33), z centred
     a2 = b3**2 - c**2 * V.loc[f"{m}:{x}", f"{m}:{x}"]
@@ -417,7 +449,7 @@ def test_johnson_neyman_of_a_linear_model_matches_the_quadratic(study):
     a0 = b1**2 - c**2 * V.loc[x, x]
     roots = np.sort(np.roots([a2, a1, a0]).real) + frame.means[m]
     span = (roots.min() - 5, roots.max() + 5)
-    jn = johnson_neyman(res, frame, x, m, variance="conditional", span=span, grid=301)
+    jn = johnson_neyman(res, frame, x, m, options=CONDITIONAL, span=span, grid=301)
     np.testing.assert_allclose(jn.boundaries, roots, rtol=0, atol=1e-7 * (span[1] - span[0]))
 
 
@@ -432,7 +464,7 @@ def test_johnson_neyman_boundaries_solve_t_equals_critical_value(study):
     for h in MODERATIONS:
         for method in ("normal", "esarey_sumner"):
             jn = johnson_neyman(
-                res, frame, h.predictor, h.moderator, critical=method, variance="conditional"
+                res, frame, h.predictor, h.moderator, critical=method, options=CONDITIONAL
             )
             for b in jn.boundaries:
                 # independent evaluation at the boundary: closed-form derivative of
@@ -499,13 +531,12 @@ def test_run_hypotheses_writes_every_table(study, tmp_path):
     rep = run_hypotheses(
         study["frame"],
         study["dirichlet"],
-        study["ols"],
-        study["frac"],
+        [study["frac"], study["ols"]],
         bootstrap=5,
         seed=3,
         jn_grid=51,
     )
-    paths = rep.write(tmp_path)
+    paths = write_outputs(tmp_path, (stage_hypotheses, rep))
     assert sorted(paths) == sorted(REPORT_FILES)
     for p in paths.values():
         assert p.is_file() and p.stat().st_size > 0
@@ -515,67 +546,41 @@ def test_run_hypotheses_writes_every_table(study, tmp_path):
     # closest, has |z| >= 1.97 over seeds 0-99 of the default design)
     assert "dirichlet: 11 of 11 directional hypotheses supported" in rep.summary()
     plain = run_hypotheses(study["frame"], study["dirichlet"], jn_grid=51)
-    staged = plain.write(tmp_path / "plain")
+    staged = write_outputs(tmp_path / "plain", (stage_hypotheses, plain))
     assert "hypotheses_bootstrap.csv" not in staged
 
 
 # ----------------------------------------------------------------------------
 # every raise
 # ----------------------------------------------------------------------------
-class _Fake:
-    """A results object with labelled params and covariance (and optionally a model)."""
-
-    def __init__(self, params, cov=None, model=None):
-        self.params = params
-        self._cov = (
-            cov
-            if cov is not None
-            else pd.DataFrame(np.eye(len(params)), index=params.index, columns=params.index)
-        )
-        if model is not None:
-            self.model = model
-
-    def cov_params(self):
-        return self._cov
+def _toy(params: pd.Series, cov=None, link=None) -> AdaptedResults:
+    """A ShareResults around given params (MultiIndex (equation, term)) and covariance."""
+    cov = np.eye(len(params)) if cov is None else cov
+    return AdaptedResults(None, "toy", params, cov, nobs=10, link=link)
 
 
 def test_model_errors(study):
-    with pytest.raises(EffectsError, match="expected fitted model results"):
-        detect_model_kind(object())
-    with pytest.raises(EffectsError, match="cannot tell the mean model"):
-        detect_model_kind(_Fake(pd.Series([1.0], index=["Intercept"])))
+    with pytest.raises(EffectsError, match="expected fitted share-model results"):
+        ShareModel.from_results(object())
     frame = study["frame"]
-    X = design_matrix(frame.data)
-    poisson = sm.GLM(frame.data["marketing"], X, family=sm.families.Poisson())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pres = poisson.fit()
-    with pytest.raises(EffectsError, match="binomial family with logit link"):
-        detect_model_kind(pres)
-    common = DirichletRegression(
-        frame.data[list(COMPONENTS)], X[["Intercept", "prequal"]], parametrization="common"
-    ).fit()
-    with pytest.raises(EffectsError, match="alternative parametrization"):
-        detect_model_kind(common)
-    with pytest.raises(EffectsError, match="kind must be one of"):
-        ShareModel.from_results(study["ols"], kind="probit")
-    with pytest.raises(EffectsError, match=r"indexed by \(equation, term\)"):
-        ShareModel.from_results(study["ols"], kind="dirichlet")
-    with pytest.raises(EffectsError, match="indexed by term names"):
-        ShareModel.from_results(study["dirichlet"], kind="ols")
-    p = pd.Series([0.1, 0.2], index=["Intercept", "prequal"])
-    with pytest.raises(EffectsError, match="lacks entries"):
-        ShareModel.from_results(
-            _Fake(p, cov=pd.DataFrame([[1.0]], index=["x"], columns=["x"])), kind="ols"
-        )
-    nan_cov = pd.DataFrame(np.full((2, 2), np.nan), index=p.index, columns=p.index)
-    with pytest.raises(EffectsError, match="not finite"):
-        ShareModel.from_results(_Fake(p, cov=nan_cov), kind="ols")
-    idx = pd.MultiIndex.from_tuples(
-        [("marketing", "Intercept"), ("self", "prequal")], names=["equation", "term"]
-    )
+    p = pd.Series([0.1, 0.2], index=pd.MultiIndex.from_tuples([("m", "Intercept"), ("m", "x")]))
+    with pytest.raises(EffectsError, match="the toy model has no mean-share link"):
+        ShareModel.from_results(_toy(p))  # e.g. the probit: no share-scale effects
+    with pytest.warns(ZeroShareWarning):  # the frame holds raw shares; the model compresses
+        common = DirichletRegression(
+            frame.data[list(COMPONENTS)],
+            design_matrix(frame.data)[["Intercept", "prequal"]],
+            parametrization="common",
+        ).fit()
+    with pytest.raises(EffectsError, match="no mean-share link"):
+        ShareModel.from_results(common)
+    idx = pd.MultiIndex.from_tuples([("m", "Intercept"), ("s", "prequal")])
     with pytest.raises(EffectsError, match="same terms"):
-        ShareModel.from_results(_Fake(pd.Series([0.0, 0.0], index=idx)), kind="dirichlet")
+        ShareModel.from_results(
+            _toy(pd.Series([0.0, 0.0], index=idx), link=SoftmaxLink(("m", "s", "o"), ("m", "s"), 2))
+        )
+    with pytest.raises(EffectsError, match="not finite"):
+        ShareModel.from_results(_toy(p, cov=np.full((2, 2), np.nan), link=IdentityLink("m")))
 
 
 def test_effect_request_errors(study):
@@ -607,15 +612,18 @@ def test_effect_request_errors(study):
     with pytest.raises(EffectsError, match="data must be a DataFrame"):
         probing._Engine(ShareModel.from_results(res), [1, 2])
     terms = ["Intercept", "firm[T.B]", "firm[T.C]", "firm[T.D]", "a:b"]
-    odd = ShareModel.from_results(_Fake(pd.Series(0.1, index=terms)), kind="ols")
+    odd_params = pd.Series(0.1, index=pd.MultiIndex.from_tuples([("marketing", t) for t in terms]))
+    odd = ShareModel.from_results(_toy(odd_params, link=IdentityLink("marketing")))
     with pytest.raises(EffectsError, match="cannot build the model term 'a:b'"):
         model_effects(odd, frame.data.assign(a=1.0, b=2.0))
     with pytest.raises(EffectsError, match="variance must be one of"):
-        model_effects(res, frame, variance="robust")
+        EffectOptions(variance="robust")
     with pytest.raises(EffectsError, match="alpha must lie strictly between 0 and 1"):
-        model_effects(res, frame, alpha=1.5)
+        EffectOptions(alpha=1.5)
+    with pytest.raises(EffectsError, match="options must be an EffectOptions"):
+        model_effects(res, frame, options={"alpha": 0.1})
     with pytest.raises(EffectsError, match="has no rows for model 'ols'"):
-        published_comparison(hypothesis_table(frame, res), model="ols")
+        published_comparison(hypothesis_table(frame, [res]), model="ols")
 
 
 def test_probing_errors(study):
@@ -696,7 +704,7 @@ def test_refit_errors(study, monkeypatch):
     ols = ShareModel.from_results(study["ols"])
     nan = frame.data.copy()
     nan.loc[0, "marketing"] = np.nan
-    with pytest.raises(EstimationError, match="non-finite coefficients"):
+    with pytest.raises(EstimationError, match="missing or infinite values"):
         probing._refit(ols, nan)
     original = DirichletRegression.fit
     monkeypatch.setattr(DirichletRegression, "fit", lambda self, **kw: original(self, maxiter=0))

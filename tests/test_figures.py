@@ -34,7 +34,7 @@ from .conftest import FIXTURE_SEED
 def fitted():
     frame = build_analysis_frame(validate_survey(simulate(StudyDesign(), seed=FIXTURE_SEED).survey))
     res = fit_main_model(frame)
-    robust = {"ols_results": fit_ols(frame), "frac_results": fit_fractional_logit(frame)}
+    robust = {"robustness": [fit_fractional_logit(frame), fit_ols(frame)]}
     report = run_hypotheses(frame, res, **robust)
     return frame, res, report, robust
 

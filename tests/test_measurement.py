@@ -40,6 +40,7 @@ from leadblackhole.measurement import (
     scale_alphas,
     scale_scores,
 )
+from leadblackhole.reporting.tables import stage_measurement, write_outputs
 
 REF = Path(__file__).resolve().parent / "reference" / "measurement"
 DATASETS = ("two_factor", "three_factor", "with_noise")
@@ -518,7 +519,7 @@ def test_run_measurement_with_variables_and_groups():
 def test_report_write_produces_every_file(tmp_path):
     items, scales, _ = load("three_factor")
     rep = run_measurement(items, scales)
-    paths = rep.write(tmp_path / "out")
+    paths = write_outputs(tmp_path / "out", (stage_measurement, rep))
     expected = {f"{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")}
     assert set(paths) == expected
     assert {p.name for p in (tmp_path / "out").iterdir()} == expected
@@ -560,6 +561,6 @@ def test_report_write_writes_nothing_on_error(tmp_path, monkeypatch):
     monkeypatch.setattr(reporting_io, "table_to_latex", failing)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="rendering failed"):
-        rep.write(out)
+        write_outputs(out, (stage_measurement, rep))
     assert calls["n"] == 4
     assert not out.exists() or not any(out.iterdir())

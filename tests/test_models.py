@@ -1,5 +1,8 @@
 """Tests of the main model, the robustness models and the model report.
 
+The robustness models use the shares as reported (zeros included); the
+``zero_other`` case, a survey in the canonical schema whose ``pct_other`` has
+exact zeros, is read from its survey file through the package's loader.
 Reference numbers come from ``tests/reference/models/reference_values.json``,
 computed by ``tests/reference/models/fit_reference.R`` (R's lm + sandwich HC3,
 glm(quasibinomial) + sandwich HC0, systemfit SUR with car::linearHypothesis,
@@ -22,8 +25,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from leadblackhole.data import AnalysisFrame
-from leadblackhole.exceptions import EstimationError
+from leadblackhole.data import AnalysisFrame, build_analysis_frame, load_survey
+from leadblackhole.exceptions import EstimationError, ZeroShareWarning
 from leadblackhole.models import (
     DirichletRegression,
     ModelReport,
@@ -32,19 +35,36 @@ from leadblackhole.models import (
     fit_main_model,
     fit_ols,
     fit_probit,
-    fit_statistics,
+    fit_share_model,
     fit_sur,
     leave_one_firm_out,
     main_model_exog,
     probit_skip_reason,
     run_models,
     sur_prequal_wald,
-    tidy,
 )
-from leadblackhole.models.report import OUTPUT_FILES, STARS_LEGEND, WALD_COLUMNS
-from leadblackhole.models.robustness import ESTIMATE_COLUMNS, FIT_STAT_COLUMNS
+from leadblackhole.models.report import STARS_LEGEND, WALD_COLUMNS
+from leadblackhole.models.results import ESTIMATE_COLUMNS, FIT_STAT_COLUMNS
 from leadblackhole.outputs import OutputSet
+from leadblackhole.reporting.tables import (
+    model_notes,
+    regression_html,
+    regression_latex,
+    regression_markdown,
+    stage_models,
+    write_outputs,
+)
 from leadblackhole.specification import design_matrix
+
+#: Files staged by stage_models, in order.
+OUTPUT_FILES = (
+    "estimates.csv",
+    "fit_stats.csv",
+    "sur_wald.csv",
+    "regression_table.md",
+    "regression_table.tex",
+    "regression_table.html",
+)
 
 REF_DIR = Path(__file__).parent / "reference" / "models"
 META = json.loads((REF_DIR / "datasets.json").read_text())
@@ -75,8 +95,8 @@ def make_frame(data: pd.DataFrame, selection: pd.DataFrame | None = None) -> Ana
 
 
 def case_frame(name: str) -> AnalysisFrame:
-    """The analysis frame of a reference case, read from its CSV files."""
-    return make_frame(_read(META[name]["analysis"]), _read(META[name]["selection"]))
+    """The analysis frame of a reference case: built by the package from its survey file."""
+    return build_analysis_frame(load_survey(REF_DIR / META[name]["survey"]))
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +122,24 @@ def assert_rel(actual, desired, rtol=RTOL):
 
 
 @pytest.mark.parametrize("name", CASES)
+def test_frame_holds_the_raw_shares_of_the_reference_data(frames, name):
+    # The frame built from the survey file is the analysis data R fitted (to rounding of
+    # the 17-digit CSV), shares included: raw, not compressed.
+    written = _read(META[name]["analysis"])
+    data = frames[name].data
+    pd.testing.assert_frame_equal(data, written, check_dtype=False, rtol=1e-15, atol=1e-15)
+    survey = _read(META[name]["survey"]).set_index("rep_id").loc[data["rep_id"]]
+    pct = survey[["pct_marketing", "pct_self", "pct_other"]].to_numpy(float)
+    shares = pct / pct.sum(axis=1, keepdims=True)
+    np.testing.assert_array_equal(data[["marketing", "self", "other"]].to_numpy(), shares)
+    assert int((data["other"] == 0).sum()) == META[name]["n_zero_other"]
+
+
+def test_zero_other_case_has_exact_zeros():
+    assert META["zero_other"]["n_zero_other"] >= 30
+
+
+@pytest.mark.parametrize("name", CASES)
 def test_reference_design_has_the_study_terms(frames, name):
     # datasets.json records design_matrix's columns when the data were written.
     assert list(main_model_exog(frames[name]).columns) == META[name]["terms"]
@@ -118,13 +156,13 @@ def test_reference_design_has_the_study_terms(frames, name):
 @pytest.mark.parametrize("name", CASES)
 def test_ols_hc3_matches_r(frames, name):
     ref, terms = REF[name]["ols"], REF[name]["terms"]
-    res = fit_ols(frames[name])
-    # R: coef(lm(...)), sqrt(diag(sandwich::vcovHC(fit, type = "HC3"))).
-    assert_rel(res.params[terms], ref["coef"])
-    assert_rel(res.bse[terms], ref["se"])
-    assert res.cov_type == "HC3"
+    res = fit_share_model(frames[name], "ols")
+    # R: coef(lm(...)), sqrt(diag(sandwich::vcovHC(fit, type = "HC3"))), on the raw shares.
+    assert_rel(res.params["marketing"][terms], ref["coef"])
+    assert_rel(res.bse["marketing"][terms], ref["se"])
+    assert res.raw.cov_type == "HC3"
     # R: logLik(lm), AIC(lm), BIC(lm) (the error variance counted) and R^2.
-    row = fit_statistics(res, "ols")
+    row = res.fit_stats()
     assert_rel(
         [row["log_likelihood"], row["aic"], row["bic"], row["r_squared"]],
         [ref["loglik"], ref["aic"], ref["bic"], ref["r_squared"]],
@@ -136,12 +174,12 @@ def test_ols_hc3_matches_r(frames, name):
 @pytest.mark.parametrize("name", CASES)
 def test_fractional_logit_hc0_matches_r(frames, name):
     ref, terms = REF[name]["fractional_logit"], REF[name]["terms"]
-    res = fit_fractional_logit(frames[name])
+    res = fit_share_model(frames[name], "fractional_logit")
     # R: glm(family = quasibinomial), sandwich::vcovHC(type = "HC0") (checked in the R
-    # script against the closed-form binomial sandwich).
-    assert_rel(res.params[terms], ref["coef"])
-    assert_rel(res.bse[terms], ref["se"])
-    assert res.cov_type == "HC0"
+    # script against the closed-form binomial sandwich), on the raw shares.
+    assert_rel(res.params["marketing"][terms], ref["coef"])
+    assert_rel(res.bse["marketing"][terms], ref["se"])
+    assert res.raw.cov_type == "HC0"
     assert res.converged
 
 
@@ -149,18 +187,18 @@ def test_fractional_logit_hc0_matches_r(frames, name):
 @pytest.mark.parametrize("name", CASES)
 def test_sur_matches_systemfit(frames, name):
     ref, terms = REF[name]["sur"], REF[name]["terms"]
-    res = fit_sur(frames[name])
+    res = fit_share_model(frames[name], "sur")
     for eq in ("marketing", "self"):
         # R: coef(systemfit(..., method = "SUR")), sqrt(diag(vcov(.))) with the defaults
         # (methodResidCov = "geomean"): the same convention as cov_type="unadjusted",
         # debiased=True, so standard errors are compared too.
-        assert_rel(res.equations[eq].params[terms], ref[eq]["coef"])
-        assert_rel(res.equations[eq].std_errors[terms], ref[eq]["se"])
-    pq = ["marketing_prequal", "self_prequal"]
-    assert_rel(res.cov.loc[pq, pq].to_numpy(), np.array(ref["prequal_cov"]))
-    assert_rel(res.sigma.to_numpy(), np.array(ref["resid_cov"]))
+        assert_rel(res.params[eq][terms], ref[eq]["coef"])
+        assert_rel(res.bse[eq][terms], ref[eq]["se"])
+    pq = [("marketing", "prequal"), ("self", "prequal")]
+    assert_rel(res.cov_params().loc[pq, pq].to_numpy(), np.array(ref["prequal_cov"]))
+    assert_rel(res.raw.sigma.to_numpy(), np.array(ref["resid_cov"]))
     # R: logLik(systemfit) (value and df), summary(.)$mcelroy.r.squared.
-    row = fit_statistics(res, "sur")
+    row = res.fit_stats()
     assert_rel(row["log_likelihood"], ref["loglik"])
     assert_rel(row["aic"], -2 * ref["loglik"] + 2 * ref["df"])
     assert_rel(row["r_squared"], ref["mcelroy_r_squared"])
@@ -171,16 +209,18 @@ def test_sur_matches_systemfit(frames, name):
 def test_probit_matches_r(frames, name):
     ref, terms = REF[name]["probit"], REF[name]["terms"]
     res = fit_probit(frames[name])
+    params, bse = res.params["any_marketing"][terms], res.bse["any_marketing"][terms]
     # R: glm(binomial("probit")) polished by Newton steps (max |score| recorded).
     assert ref["max_abs_score"] < 1e-10
-    assert_rel(res.params[terms], ref["coef"])
+    assert_rel(params, ref["coef"])
     # glm's own estimates stop about 1e-8 short of the maximum (deviance criterion).
-    np.testing.assert_allclose(res.params[terms], ref["coef_glm"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(params, ref["coef_glm"], rtol=0, atol=1e-6)
     # R: inverse observed information, the covariance statsmodels' Probit reports.
-    assert_rel(res.bse[terms], ref["se_observed"])
+    assert_rel(bse, ref["se_observed"])
     # glm's expected-information errors differ for the probit link (by a few percent here).
-    assert not np.allclose(res.bse[terms], ref["se_expected_glm"], rtol=1e-3)
-    row = fit_statistics(res, "probit")
+    assert not np.allclose(bse, ref["se_expected_glm"], rtol=1e-3)
+    assert res.link is None  # not a share model: no share-scale effects
+    row = res.fit_stats()
     # R: logLik(glm), AIC(glm), BIC(glm).
     assert_rel(
         [row["log_likelihood"], row["aic"], row["bic"]], [ref["loglik_glm"], ref["aic"], ref["bic"]]
@@ -198,10 +238,9 @@ def test_sur_wald_closed_form_and_r(frames, name):
     res = fit_sur(frames[name])
     test = sur_prequal_wald(res)
     # Closed form: W = (b_m + b_s)^2 / (V_mm + V_ss + 2 V_ms), chi2(1).
-    b = res.params[["marketing_prequal", "self_prequal"]].to_numpy()
-    v = res.cov.loc[
-        ["marketing_prequal", "self_prequal"], ["marketing_prequal", "self_prequal"]
-    ].to_numpy()
+    names = ["marketing_prequal", "self_prequal"]
+    b = res.raw.params[names].to_numpy()
+    v = res.raw.cov.loc[names, names].to_numpy()
     est = b.sum()
     var = v[0, 0] + v[1, 1] + 2 * v[0, 1]
     assert test.estimate == pytest.approx(est, rel=1e-12)
@@ -224,7 +263,7 @@ def test_wald_test_is_frozen():
 
 def test_sur_wald_unknown_term_raises(frames):
     res = fit_sur(frames["three_firms"])
-    with pytest.raises(EstimationError, match=r"no parameter\(s\).*marketing_nonsense"):
+    with pytest.raises(EstimationError, match=r"no parameter \('marketing', 'nonsense'\)"):
         sur_prequal_wald(res, term="nonsense")
 
 
@@ -247,10 +286,13 @@ def test_main_model_is_the_study_dirichlet(frames):
     ]
     assert res.params["marketing"].index.tolist() == terms
     assert res.params["precision"].index.tolist() == ["Intercept"]
-    # The same model built by hand from design_matrix gives the same estimates.
-    direct = DirichletRegression(
-        frame.data[["marketing", "self", "other"]], design_matrix(frame.data), base="other"
-    ).fit()
+    # The same model built by hand from design_matrix gives the same estimates; the frame
+    # holds the raw shares, which the Dirichlet model compresses (and says so).
+    with pytest.warns(ZeroShareWarning, match="15 of 180 row"):
+        direct = DirichletRegression(
+            frame.data[["marketing", "self", "other"]], design_matrix(frame.data), base="other"
+        ).fit()
+    assert res.n_compressed == direct.n_compressed == 15
     np.testing.assert_allclose(res.params, direct.params, rtol=1e-12)
 
 
@@ -346,8 +388,11 @@ def test_run_models_tables(report, frames):
 
 
 def test_report_keeps_fitted_results(report):
-    assert report.ols.params.index.tolist() == META["four_firms"]["terms"]
-    assert report.fractional_logit.model.endog_names == "marketing"
+    assert report.ols.params["marketing"].index.tolist() == META["four_firms"]["terms"]
+    assert report.fractional_logit.raw.model.endog_names == "marketing"
+    assert list(report.fits) == ["dirichlet", "ols", "fractional_logit", "sur", "probit"] + [
+        f"loo_{f}" for f in "ABCD"
+    ]
     assert report.probit is not None
     assert set(report.loo) == {"A", "B", "C", "D"}
 
@@ -367,9 +412,10 @@ def test_regression_table_renderings(report):
     rows = table.set_index("term")
     assert rows.loc["Firm effects"].tolist() == ["Yes"] * 6
     assert rows.loc["N"].tolist() == [str(report.dirichlet.nobs)] * 6
-    md = report.regression_table_markdown()
-    tex = report.regression_table_latex()
-    page = report.regression_table_html()
+    notes = model_notes(report.firms)
+    md = regression_markdown(table, notes)
+    tex = regression_latex(table, notes)
+    page = regression_html(table, notes)
     assert STARS_LEGEND == "* p<0.05, ** p<0.01, *** p<0.001"
     assert STARS_LEGEND in md
     assert STARS_LEGEND in html.unescape(page)
@@ -392,7 +438,7 @@ def test_regression_table_renderings(report):
 
 def test_stage_and_write(report, tmp_path):
     outset = OutputSet(tmp_path / "out")
-    assert report.stage(outset) is outset
+    assert stage_models(report, outset) is outset
     assert (
         outset.names
         == list(OUTPUT_FILES)
@@ -406,7 +452,7 @@ def test_stage_and_write(report, tmp_path):
         ]
     )
     assert not (tmp_path / "out").exists()  # staged, not written
-    written = report.write(tmp_path / "out")
+    written = write_outputs(tmp_path / "out", (stage_models, report))
     assert sorted(written) == sorted(OUTPUT_FILES)
     est = pd.read_csv(tmp_path / "out" / "estimates.csv")
     assert list(est.columns) == list(ESTIMATE_COLUMNS)
@@ -508,10 +554,12 @@ def test_share_outside_unit_interval_raises(frames):
 
 
 def test_not_a_frame_raises():
-    with pytest.raises(EstimationError, match="expected an AnalysisFrame"):
+    with pytest.raises(EstimationError, match="no column 'marketing'"):
         fit_ols(pd.DataFrame({"a": [1.0]}))
     with pytest.raises(EstimationError, match="expected an AnalysisFrame"):
         fit_main_model(object())
+    with pytest.raises(EstimationError, match="expected an AnalysisFrame"):
+        fit_sur(object())
 
 
 def test_unknown_options_raise(frames):
@@ -519,5 +567,5 @@ def test_unknown_options_raise(frames):
         fit_ols(frames["three_firms"], component="marketing_leads")
     with pytest.raises(EstimationError, match="parametrization must be one of"):
         fit_main_model(frames["three_firms"], parametrization="mean")
-    with pytest.raises(EstimationError, match="tidy does not support"):
-        tidy(object(), "x")
+    with pytest.raises(EstimationError, match="unknown share model 'tobit'"):
+        fit_share_model(frames["three_firms"], "tobit")

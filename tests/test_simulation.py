@@ -197,7 +197,7 @@ def test_design_errors_for_firms_and_unknown_terms():
 
 
 def test_design_diagnosis_table():
-    from leadblackhole.simulation.diagnosis import diagnose
+    from leadblackhole.diagnosis import diagnose
 
     table = diagnose(StudyDesign(heap_step=0), n_sims=4, seed=3)
     assert list(table.columns) == [

@@ -1,8 +1,15 @@
 """Command-line interface: ``leadblackhole <command> ...``.
 
+The commands only wire the packages together: data shaping lives in
+:mod:`leadblackhole.data`, fitting in :mod:`leadblackhole.models` and
+:mod:`leadblackhole.effects`, every file in :mod:`leadblackhole.reporting`.
+``fit`` saves the fitted models (``fits.pickle``) and ``figures`` draws from
+them, so no model is fitted twice. Default paths come from
+:mod:`leadblackhole.config`; every option also accepts ``--option=value``.
+
 Exit codes: 0 success; 2 a problem with the user's input (every problem is
-listed, no traceback); 1 an internal error. ``--debug`` shows the traceback of
-an internal error.
+listed, no traceback) or a missing optional dependency; 1 an internal error.
+``--debug`` shows the traceback of an internal error.
 """
 
 from __future__ import annotations
@@ -64,10 +71,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     atomic_write_text(out, table_to_csv(survey))
     print(f"wrote {out} ({len(survey)} reps in {len(design.firms)} firms, seed {args.seed})")
     if args.truth:
-        from .outputs import atomic_write_text as write
-
-        eff = truth.effects.reset_index()
-        write(args.truth, table_to_csv(eff))
+        atomic_write_text(args.truth, table_to_csv(truth.effects.reset_index()))
         print(f"wrote {args.truth} (population effects)")
     _record(args, "data", [], [out] + ([args.truth] if args.truth else []), seed=args.seed)
     return EXIT_OK
@@ -90,16 +94,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(f"  {r.row:5d}  {r.rep_id}  {r.reason}")
     if args.out:
         from .outputs import OutputSet
+        from .reporting.tables import validation_markdown
 
         out = OutputSet(args.out)
-        lines = [f"Survey file: `{survey.source}`.", ""]
-        for line in frame.summary().splitlines():
-            if line.startswith("  "):  # an exclusion reason with its count
-                count, reason = line.strip().split(maxsplit=1)
-                lines.append(f"  - {reason}: {count}")
-            else:
-                lines.append(f"- {line}")
-        out.add_text("validation.md", "\n".join(lines) + "\n")
+        out.add_text("validation.md", validation_markdown(survey.source, frame))
         out.add_table("exclusions", frame.exclusions, formats=("csv",))
         paths = out.commit()
         _record(args, "validate", [args.path, args.codebook], paths.values())
@@ -108,23 +106,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_measure(args: argparse.Namespace) -> int:
     from .measurement import run_measurement
-    from .specification import COMPONENTS
+    from .reporting.tables import stage_measurement, write_outputs
 
     survey, frame = _load_frame(args)
-    items_used = [c for items in survey.scales.values() for c in items]
-    # the analysis sample's item answers, in the frame's row order
-    items = (
-        survey.data.set_index("rep_id").loc[frame.raw["rep_id"], items_used].reset_index(drop=True)
-    )
-    extra = [name for name in survey.scales if name not in ("prequal", "tracking")]
-    variables = frame.raw[frame.variables + extra + list(COMPONENTS)]
-    report = run_measurement(
-        items,
-        {k: list(v) for k, v in survey.scales.items()},
-        variables=variables,
-        groups=frame.raw["firm"],
-    )
-    paths = report.write(args.out)
+    items, scales, variables, groups = frame.measurement_inputs(survey)
+    report = run_measurement(items, scales, variables=variables, groups=groups)
+    paths = write_outputs(args.out, (stage_measurement, report))
     print(f"wrote {len(paths)} files to {args.out} (measurement model on {frame.n} reps)")
     _record(args, "measure", [args.path, args.codebook], paths.values())
     return EXIT_OK
@@ -133,24 +120,25 @@ def _cmd_measure(args: argparse.Namespace) -> int:
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .effects import run_hypotheses
     from .models import run_models
-    from .outputs import OutputSet
+    from .reporting.artifacts import FitArtifact, file_sha256
+    from .reporting.tables import stage_hypotheses, stage_models, write_outputs
 
     _, frame = _load_frame(args)
     models = run_models(frame)
     hyps = run_hypotheses(
         frame,
         models.dirichlet,
-        models.ols,
-        models.fractional_logit,
+        [models.fractional_logit, models.ols],
         bootstrap=args.bootstrap,
         seed=args.seed,
         scheme=args.bootstrap_scheme,
         progress=args.bootstrap > 0 and sys.stderr.isatty(),
     )
-    out = OutputSet(args.out)
-    models.stage(out)
-    hyps.stage(out)
-    paths = out.commit()
+    fits = {name: models.fits[name] for name in ("dirichlet", "fractional_logit", "ols")}
+    artifact = FitArtifact(fits, hyps, file_sha256(args.path))
+    paths = write_outputs(
+        args.out, (stage_models, models), (stage_hypotheses, hyps), (FitArtifact.stage, artifact)
+    )
     print(models.summary())
     print(f"wrote {len(paths)} files to {args.out}")
     _record(
@@ -164,20 +152,14 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from .models import run_models
+    from .reporting.artifacts import FitArtifact
     from .reporting.figures import make_figures
 
     _, frame = _load_frame(args)
-    models = run_models(frame, leave_one_out=False)
-    paths = make_figures(
-        frame,
-        models.dirichlet,
-        args.out,
-        ols_results=models.ols,
-        frac_results=models.fractional_logit,
-    )
+    fits = FitArtifact.load(args.fits, args.path)
+    paths = make_figures(frame, fits.fits["dirichlet"], args.out, report=fits.hypotheses)
     print(f"wrote {len(paths)} figure files to {args.out}")
-    _record(args, "figures", [args.path, args.codebook], paths)
+    _record(args, "figures", [args.path, args.codebook, args.fits], paths)
     return EXIT_OK
 
 
@@ -199,8 +181,14 @@ def _cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def _cmd_notebook(args: argparse.Namespace) -> int:
-    import nbformat
-    from nbclient import NotebookClient
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+    except ImportError as exc:
+        raise _UserArgumentError(
+            f"the notebook command needs nbformat and nbclient ({exc.name} is missing); "
+            "install them with: pip install 'leadblackhole[dev]'"
+        ) from None
 
     from .outputs import atomic_write_text
 
@@ -353,7 +341,20 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    from .config import DEFAULT_SEED
+    from .config import (
+        DEFAULT_SEED,
+        FIGURES_DIR,
+        FITS_FILE,
+        MEASUREMENT_DIR,
+        MODELS_DIR,
+        PROJECT_ROOT,
+        RESULTS_DIR,
+        SIMULATED_SURVEY,
+    )
+
+    def rel(path: Path) -> str:
+        """A config path relative to the project root: resolved against the current folder."""
+        return str(path.relative_to(PROJECT_ROOT))
 
     parser = _Parser(
         prog="leadblackhole",
@@ -390,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-heaping", action="store_true", help="report exact percents instead of multiples of 5"
     )
-    p.add_argument("--out", default=None, help="output CSV (default data/simulated/reps.csv)")
+    p.add_argument("--out", default=None, help=f"output CSV (default {rel(SIMULATED_SURVEY)})")
     p.add_argument(
         "--truth",
         default=None,
@@ -411,18 +412,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(p)
     p.add_argument(
         "--out",
-        default="results/measurement",
+        default=rel(MEASUREMENT_DIR),
         metavar="DIR",
-        help="output folder (default results/measurement)",
+        help=f"output folder (default {rel(MEASUREMENT_DIR)})",
     )
 
     p = sub.add_parser("fit", help="main and robustness models, share-scale hypotheses, probing")
     _add_data_args(p)
     p.add_argument(
         "--out",
-        default="results/models",
+        default=rel(MODELS_DIR),
         metavar="DIR",
-        help="output folder (default results/models)",
+        help=f"output folder, with the fitted models in fits.pickle (default {rel(MODELS_DIR)})",
     )
     p.add_argument(
         "--bootstrap",
@@ -445,18 +446,25 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seed of the bootstrap (default {DEFAULT_SEED})",
     )
 
-    p = sub.add_parser("figures", help="draw every figure (PNG and PDF)")
+    p = sub.add_parser("figures", help="draw every figure (PNG and PDF) from the saved fits")
     _add_data_args(p)
     p.add_argument(
-        "--out", default="figures", metavar="DIR", help="output folder (default figures)"
+        "--fits",
+        default=rel(FITS_FILE),
+        metavar="FILE",
+        help=f"the models `fit` saved for this survey (default {rel(FITS_FILE)})",
+    )
+    p.add_argument(
+        "--out", default=rel(FIGURES_DIR), metavar="DIR", help="output folder (default figures)"
     )
 
+    results = {"default": rel(RESULTS_DIR), "help": "results folder (default results)"}
     p = sub.add_parser("report", help="assemble the replication report from the outputs")
-    p.add_argument("--results", default="results", help="results folder (default results)")
-    p.add_argument("--figures", default="figures", help="figures folder (default figures)")
+    p.add_argument("--results", **results)
+    p.add_argument("--figures", default=rel(FIGURES_DIR), help="figures folder (default figures)")
 
     p = sub.add_parser("manifest", help="hash every recorded output into RESULTS/manifest.json")
-    p.add_argument("--results", default="results", help="results folder (default results)")
+    p.add_argument("--results", **results)
 
     p = sub.add_parser("notebook", help="execute a notebook and write the executed copy")
     p.add_argument("notebook", help="the .ipynb file")
@@ -468,16 +476,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_argv(argv: Sequence[str]) -> list[str]:
+    """The arguments that define a step's outputs: without --debug and --provenance."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--provenance":
+            skip = True
+        elif a != "--debug" and not a.startswith("--provenance="):
+            out.append(a)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
-        args.argv = [a for a in argv if a != "--debug"]
-        if args.provenance:
-            i = args.argv.index("--provenance")
-            del args.argv[i : i + 2]
+        args.argv = _command_argv(argv)
         return COMMANDS[args.command](args)
     except LeadBlackHoleUserError as exc:
         print(f"error: {exc}", file=sys.stderr)

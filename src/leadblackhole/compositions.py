@@ -5,7 +5,7 @@ counts as on the boundary when it lies within :data:`BOUNDARY_TOL`
 (:math:`\\sqrt{\\epsilon} \\approx 1.5 \\times 10^{-8}`) of 0 or 1, the tolerance
 R DirichletReg's ``DR_data`` uses; a reported share of exactly 0 or 1 is the
 common case. If any row has such a share, *all* shares are compressed as
-``y' = (y (n - 1) + 1/K) / n`` (Smithson & Verkuilen 2006), as STUDY.md and
+``y' = (y (n - 1) + 1/K) / n`` (Smithson & Verkuilen 2006), as docs/study.md and
 ``DR_data`` do.
 """
 

@@ -1,8 +1,11 @@
 """Every path the package and the pipeline use, defined once.
 
 The project root is found from the ``LEADBLACKHOLE_ROOT`` environment variable
-when set, otherwise from the current working directory. Scripts and the
-Makefile never spell out these paths themselves.
+when set, otherwise from the current working directory. The command line
+takes its default paths from here. The Makefile names the same paths,
+relative to the folder it runs in, because make must know its targets before
+the package is installed (``make verify`` runs it in temporary folders); a
+test checks that the two agree.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ __all__ = [
     "DATA_DIR",
     "DEFAULT_SEED",
     "FIGURES_DIR",
+    "FITS_FILE",
+    "MEASUREMENT_DIR",
+    "MODELS_DIR",
     "PROJECT_ROOT",
     "RAW_DIR",
     "RESULTS_DIR",
@@ -34,6 +40,10 @@ SIMULATED_DIR: Path = DATA_DIR / "simulated"
 SIMULATED_SURVEY: Path = SIMULATED_DIR / "reps.csv"
 FIGURES_DIR: Path = PROJECT_ROOT / "figures"
 RESULTS_DIR: Path = PROJECT_ROOT / "results"
+MEASUREMENT_DIR: Path = RESULTS_DIR / "measurement"
+MODELS_DIR: Path = RESULTS_DIR / "models"
+#: The fitted models and effects that ``fit`` saves for ``figures`` (see docs/architecture.md).
+FITS_FILE: Path = MODELS_DIR / "fits.pickle"
 
 #: Seed used by the pipeline when none is given.
 DEFAULT_SEED: int = 20130101

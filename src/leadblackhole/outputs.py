@@ -53,18 +53,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         The destination path.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _file_mode())  # mkstemp creates 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    out = OutputSet(path.parent)  # the one implementation of atomic writing
+    out.add_bytes(path.name, data)
+    return out.commit()[path.name]
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

@@ -1,4 +1,4 @@
-"""The hypothesis registry of STUDY.md as data.
+"""The hypothesis registry of docs/study.md as data.
 
 Each entry names the outcome share, the predictor, the moderator (or ``None``
 for a main effect), the expected sign (``+1``, ``-1``, or ``0`` for an

@@ -22,7 +22,7 @@ terms). With :math:`a_k = \\partial\\eta_k/\\partial x`,
         (a_k - \\bar a)(b_k - \\bar b) + c_k - \\bar c
         - \\textstyle\\sum_j \\mu_j a_j (b_j - \\bar b) \\big].
 
-These are the effects of STUDY.md's hypothesis registry (Ai & Norton 2003:
+These are the effects of docs/study.md's hypothesis registry (Ai & Norton 2003:
 an interaction is read from the cross-partial on the share scale, not from
 the coefficient). The functions are pure numpy and vectorized over reps.
 """
@@ -34,9 +34,9 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
-    "cross_partial",
+    "insert_base",
     "mean_shares",
-    "share_derivative",
+    "softmax_effect",
     "term_derivative",
     "term_second_derivative",
 ]
@@ -90,77 +90,70 @@ def term_second_derivative(
     return _product_derivative(terms, values, [x, m], n)
 
 
+def insert_base(arr: np.ndarray, base: int) -> np.ndarray:
+    """Insert a zero column (the base component) at position ``base`` of the last axis."""
+    shape = arr.shape[:-1] + (arr.shape[-1] + 1,)
+    out = np.zeros(shape, dtype=arr.dtype)
+    out[..., [j for j in range(shape[-1]) if j != base]] = arr
+    return out
+
+
+def softmax_effect(
+    order: int,
+    eta: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    c: np.ndarray,
+    base: int,
+) -> np.ndarray:
+    """Per-row share (order 0), derivative (1) or cross-partial (2) of every component.
+
+    Parameters
+    ----------
+    order : {0, 1, 2}
+        What to return.
+    eta, a, b, c : ndarray (..., K-1)
+        Linear predictors of the non-base components and their derivatives
+        by ``x``, by ``m`` and by both (see the module notes).
+    base : int
+        Position of the base component among the K components.
+
+    Returns
+    -------
+    ndarray (..., K)
+
+    Notes
+    -----
+    Written with analytic operations only, so that a complex perturbation of
+    an input yields its derivative (complex step).
+
+    Examples
+    --------
+    >>> softmax_effect(0, np.zeros((1, 2)), 0, 0, 0, base=2).round(3).tolist()
+    [[0.333, 0.333, 0.333]]
+    """
+    e = insert_base(eta, base)
+    e = e - e.real.max(axis=-1, keepdims=True)
+    mu = np.exp(e)
+    mu = mu / mu.sum(axis=-1, keepdims=True)
+    if order == 0:
+        return mu
+    af = insert_base(np.broadcast_to(a, eta.shape), base)
+    abar = (mu * af).sum(axis=-1, keepdims=True)
+    if order == 1:
+        return mu * (af - abar)
+    bf = insert_base(np.broadcast_to(b, eta.shape), base)
+    cf = insert_base(np.broadcast_to(c, eta.shape), base)
+    bbar = (mu * bf).sum(axis=-1, keepdims=True)
+    cbar = (mu * cf).sum(axis=-1, keepdims=True)
+    cov = (mu * af * (bf - bbar)).sum(axis=-1, keepdims=True)
+    return mu * ((af - abar) * (bf - bbar) + cf - cbar - cov)
+
+
 def mean_shares(X: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:
     """Expected shares from a design ``X`` (n×p) and coefficients ``B`` (p×(K−1)).
 
     The columns of ``B`` belong to the non-base components in order; the
     result has K columns with the base inserted at position ``base``.
     """
-    eta = _full(X, B, base)
-    eta -= eta.max(axis=1, keepdims=True)
-    np.exp(eta, out=eta)
-    eta /= eta.sum(axis=1, keepdims=True)
-    return eta
-
-
-def _full(d: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:
-    """``d @ B`` with a column of zeros inserted for the base component."""
-    n, k = d.shape[0], B.shape[1] + 1
-    out = np.zeros((n, k))
-    keep = [j for j in range(k) if j != base]
-    out[:, keep] = d @ B
-    return out
-
-
-def share_derivative(X: np.ndarray, dX: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:
-    """Per-rep derivative of every expected share with respect to one variable.
-
-    Parameters
-    ----------
-    X : ndarray (n, p)
-        Design matrix.
-    dX : ndarray (n, p)
-        Derivative of the design by the variable (:func:`term_derivative`).
-    B : ndarray (p, K-1)
-        Coefficients of the non-base components.
-    base : int
-        Position of the base component.
-
-    Returns
-    -------
-    ndarray (n, K)
-    """
-    mu = mean_shares(X, B, base)
-    a = _full(dX, B, base)
-    abar = (mu * a).sum(axis=1, keepdims=True)
-    return mu * (a - abar)
-
-
-def cross_partial(
-    X: np.ndarray, dXx: np.ndarray, dXm: np.ndarray, dXxm: np.ndarray, B: np.ndarray, base: int
-) -> np.ndarray:
-    """Per-rep cross-partial of every expected share with respect to ``x`` and ``m``.
-
-    Parameters
-    ----------
-    X, dXx, dXm, dXxm : ndarray (n, p)
-        Design and its first derivatives by ``x`` and ``m`` and its second
-        derivative by both.
-    B : ndarray (p, K-1)
-        Coefficients of the non-base components.
-    base : int
-        Position of the base component.
-
-    Returns
-    -------
-    ndarray (n, K)
-    """
-    mu = mean_shares(X, B, base)
-    a = _full(dXx, B, base)
-    b = _full(dXm, B, base)
-    c = _full(dXxm, B, base)
-    abar = (mu * a).sum(axis=1, keepdims=True)
-    bbar = (mu * b).sum(axis=1, keepdims=True)
-    cbar = (mu * c).sum(axis=1, keepdims=True)
-    cov = (mu * a * (b - bbar)).sum(axis=1, keepdims=True)
-    return mu * ((a - abar) * (b - bbar) + c - cbar - cov)
+    return softmax_effect(0, X @ B, 0, 0, 0, base)  # derivatives: softmax_effect(1 or 2, ...)

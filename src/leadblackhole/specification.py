@@ -1,4 +1,4 @@
-"""The main model's right-hand side, as STUDY.md specifies it, in one place.
+"""The main model's right-hand side, as docs/study.md specifies it, in one place.
 
 Every share model of the package (the Dirichlet main model, the robustness
 models and the simulator's population model) uses the design built here, so

@@ -1,4 +1,4 @@
-"""The analysis frame of STUDY.md, with its exclusion report.
+"""The analysis frame of docs/study.md, with its exclusion report.
 
 :func:`build_analysis_frame` is the one place that turns a validated
 :class:`~leadblackhole.data.loader.Survey` into model variables.
@@ -14,7 +14,7 @@ Missing-data policy
 * ``hours_per_week`` and ``leads_followed_up`` are descriptive only and
   never cause an exclusion.
 * Reps with ``pct_marketing == 0`` leave the analysis sample (the sample
-  rule of STUDY.md) but stay in the selection frame used by the probit of
+  rule of docs/study.md) but stay in the selection frame used by the probit of
   having any marketing-lead time.
 
 Every excluded rep appears in the exclusion report with its row, ``rep_id``
@@ -51,9 +51,10 @@ class AnalysisFrame:
     data : DataFrame
         One row per analysable rep: ``rep_id``, ``firm``, the analysis
         variables centred at their analysis-sample means, and the shares
-        ``marketing``, ``self``, ``other`` (compressed if needed).
+        ``marketing``, ``self``, ``other`` as reported (the percents divided
+        by their row sum; only the Dirichlet likelihood compresses them).
     raw : DataFrame
-        The same rows before centring, plus the uncompressed shares.
+        The same rows before centring, with the same shares.
     means : Series
         The centring means.
     selection : DataFrame
@@ -65,7 +66,8 @@ class AnalysisFrame:
     n_read : int
         Rows read from the file.
     n_compressed : int
-        Rows with a share of 0 or 1 (to within sqrt(eps)) before compression.
+        Rows with a share of 0 or 1 (to within sqrt(eps)): the rows the
+        Dirichlet likelihood compresses.
     scales : dict
         Scale name -> items used for its score.
     """
@@ -100,24 +102,59 @@ class AnalysisFrame:
         """Whether the ``variable_pay`` control is in the model."""
         return "variable_pay" in self.data.columns
 
+    def summary_items(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """The summary as (line, [(exclusion reason, count), ...]) pairs."""
+        reasons = list(self.exclusions["reason"].value_counts(sort=False).items())
+        items = [
+            (f"rows read: {self.n_read}", []),
+            (f"excluded reps: {len(self.exclusions)}", reasons),
+        ]
+        items += [(f"analysable reps: {self.n}", [])]
+        items += [(f"firms: {len(self.firms)} ({', '.join(self.firms)})", [])]
+        if self.n_compressed:
+            line = f"rows with a time share of 0 or 1 (compressed): {self.n_compressed}"
+            items.append((line, []))
+        return items
+
     def summary(self) -> str:
         """Short text report: rows read, exclusions by reason, reps and firms analysed."""
-        lines = [f"rows read: {self.n_read}"]
-        if len(self.exclusions):
-            lines.append(f"excluded reps: {len(self.exclusions)}")
-            for reason, k in self.exclusions["reason"].value_counts(sort=False).items():
-                lines.append(f"  {k:5d}  {reason}")
-        else:
-            lines.append("excluded reps: 0")
-        lines.append(f"analysable reps: {self.n}")
-        lines.append(f"firms: {len(self.firms)} ({', '.join(self.firms)})")
-        if self.n_compressed:
-            lines.append(f"rows with a time share of 0 or 1 (compressed): {self.n_compressed}")
+        lines = []
+        for line, reasons in self.summary_items():
+            lines += [line] + [f"  {k:5d}  {reason}" for reason, k in reasons]
         return "\n".join(lines)
+
+    def measurement_inputs(
+        self, survey: Survey
+    ) -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame, pd.Series]:
+        """What the measurement analysis reads: items, scales, variables and firms.
+
+        Parameters
+        ----------
+        survey : Survey
+            The survey this frame was built from.
+
+        Returns
+        -------
+        items : DataFrame
+            The item answers of the analysis sample, in the frame's row order.
+        scales : dict
+            Scale name -> items.
+        variables : DataFrame
+            The analysis variables (raw scale), the scale scores of any extra
+            scale of the codebook and the three shares.
+        groups : Series
+            Firm of each rep.
+        """
+        items_used = [c for items in survey.scales.values() for c in items]
+        items = survey.data.set_index("rep_id").loc[self.raw["rep_id"], items_used]
+        extra = [name for name in survey.scales if name not in ("prequal", "tracking")]
+        variables = self.raw[self.variables + extra + list(COMPONENTS)]
+        scales = {k: list(v) for k, v in survey.scales.items()}
+        return items.reset_index(drop=True), scales, variables, self.raw["firm"]
 
 
 def build_analysis_frame(survey: Survey) -> AnalysisFrame:
-    """Build the analysis frame of STUDY.md from a validated survey.
+    """Build the analysis frame of docs/study.md from a validated survey.
 
     Parameters
     ----------
@@ -140,7 +177,8 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
     ``volume = ln(1 + lead_volume)``; ``experience`` in years;
     ``performance = quota_pct / 100``; ``variable_pay = variable_pay_pct / 100``.
     Each is centred at its analysis-sample mean. Shares are the three
-    percents divided by their row sum, compressed by :func:`compress_shares`.
+    percents divided by their row sum; the Dirichlet model compresses them
+    with :func:`compress_shares` when a share is 0 or 1.
     """
     d = survey.data
     n = len(d)
@@ -226,8 +264,10 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
     means = sample[variables].mean()
     data = sample[["rep_id", "firm"]].copy()
     data[variables] = sample[variables] - means
-    compressed, n_compressed = compress_shares(sample[list(COMPONENTS)].to_numpy())
-    data[list(COMPONENTS)] = compressed
+    # The shares as reported (divided by their row sum); only the Dirichlet
+    # likelihood compresses them. n_compressed says how many rows it will.
+    _, n_compressed = compress_shares(sample[list(COMPONENTS)].to_numpy())
+    data[list(COMPONENTS)] = sample[list(COMPONENTS)]
 
     sel = raw[complete].reset_index(drop=True)
     selection = sel[["rep_id", "firm"]].copy()

@@ -171,6 +171,180 @@ def _numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return vals, bad
 
 
+@dataclass
+class _Table:
+    """The table under validation and what the rules learn about it."""
+
+    df: pd.DataFrame
+    display: dict[str, str]  # canonical name -> the file's name, for messages
+    scales: dict[str, list[str]]
+    reverse: list[str]
+    out: pd.DataFrame = field(default_factory=pd.DataFrame)  # cleaned values
+
+    def cells(self, mask: pd.Series, col: str, rule: str) -> list[tuple[int, int, Problem]]:
+        """One (row, column position, Problem) per flagged cell of ``col``."""
+        pos = list(self.df.columns).index(col)
+        values = self.df[col]
+        return [
+            (
+                int(i) + 1,
+                pos,
+                Problem(
+                    int(i) + 1,
+                    self.display.get(col, col),
+                    None if pd.isna(values.iloc[i]) else str(values.iloc[i]),
+                    rule,
+                ),
+            )
+            for i in np.flatnonzero(mask.to_numpy())
+        ]
+
+
+def _codebook_rules(df: pd.DataFrame, codebook: Codebook | None) -> tuple[_Table, list[Problem]]:
+    """Apply the codebook: the columns it names must exist and must not clash."""
+    df = df.copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    table = _Table(df, {c: c for c in df.columns}, {}, [])
+    problems: list[Problem] = []
+    if codebook is None:
+        return table, problems
+    for c in codebook.file_columns():
+        if c not in df.columns:
+            _problem(problems, "the codebook names this column but the file lacks it", column=c)
+    rename = {k: v for k, v in codebook.rename_map().items() if k in df.columns}
+    for c in [v for v in rename.values() if v in df.columns and v not in rename]:
+        _problem(
+            problems,
+            "the codebook maps another column onto this name, which the file already has",
+            column=c,
+        )
+    table.df = df.rename(columns=rename)
+    table.display.update({v: k for k, v in rename.items()})
+    table.scales = {s.name: s.canonical_items() for s in codebook.scales}
+    table.reverse = [r for r in codebook.reverse_items() if r in table.df.columns]
+    return table, problems
+
+
+def _check_scales(t: _Table) -> list[Problem]:
+    """Every scale has at least 2 item columns; the two required scales exist."""
+    problems: list[Problem] = []
+    for name, prefix in SCALE_PREFIXES.items():
+        t.scales.setdefault(name, item_columns(t.df.columns, prefix))
+    for name, items in t.scales.items():
+        present = [c for c in items if c in t.df.columns]
+        if name in SCALE_PREFIXES and not present:
+            prefix = SCALE_PREFIXES[name]
+            _problem(
+                problems,
+                f"required items of scale '{name}' are missing "
+                f"(expected columns {prefix}_1, {prefix}_2, ...)",
+                column=f"{prefix}_*",
+            )
+        elif len(present) < 2 and (present or name not in SCALE_PREFIXES):
+            _problem(
+                problems,
+                f"scale '{name}' has {len(present)} item(s); a scale needs at least 2",
+                column=present[0] if present else name,
+            )
+        t.scales[name] = present
+    return problems
+
+
+def _check_required(t: _Table) -> list[Problem]:
+    """Every required column is present."""
+    return [
+        Problem(None, c, None, "required column is missing")
+        for c in REQUIRED_COLUMNS
+        if c not in t.df.columns
+    ]
+
+
+def _check_rows(t: _Table) -> list[Problem]:
+    """The file has data rows."""
+    return (
+        [Problem(None, None, None, "the file has a header but no data rows")] if t.df.empty else []
+    )
+
+
+def _check_firms(t: _Table) -> list[Problem]:
+    """At least 2 firms (reported, but the cells are still checked)."""
+    if t.df.empty or "firm" not in t.df.columns:
+        return []
+    n_firms = _as_text(t.df["firm"]).dropna().nunique()
+    if n_firms >= 2:
+        return []
+    rule = f"at least 2 firms are required; the file has {n_firms}"
+    return [Problem(None, t.display.get("firm", "firm"), None, rule)]
+
+
+def _check_rep_id(t: _Table) -> list[tuple[int, int, Problem]]:
+    """rep_id is non-empty and unique."""
+    rep = _as_text(t.df["rep_id"])
+    found = t.cells(rep.isna(), "rep_id", "rep_id must not be empty")
+    first = {v: i + 1 for i, v in reversed(list(enumerate(rep))) if not pd.isna(v)}
+    for i in np.flatnonzero((rep.notna() & rep.duplicated(keep="first")).to_numpy()):
+        rule = f"rep_id must be unique (also in row {first[rep.iloc[i]]})"
+        found += t.cells(pd.Series(np.arange(len(rep)) == i), "rep_id", rule)
+    t.out["rep_id"] = rep
+    t.out["firm"] = _as_text(t.df["firm"])
+    return found
+
+
+def _check_items(t: _Table) -> list[tuple[int, int, Problem]]:
+    """Likert items are integers from LIKERT_MIN to LIKERT_MAX; reverse-coded ones flipped."""
+    found = []
+    for col in [c for items in t.scales.values() for c in items]:
+        vals, bad = _numeric(t.df[col])
+        found += t.cells(bad, col, "a Likert item must be a number")
+        out_of = vals.notna() & (
+            (vals < LIKERT_MIN) | (vals > LIKERT_MAX) | (vals != np.round(vals))
+        )
+        rule = f"a Likert item must be an integer from {LIKERT_MIN} to {LIKERT_MAX}"
+        found += t.cells(out_of, col, rule)
+        if col in t.reverse:
+            vals = (LIKERT_MIN + LIKERT_MAX) - vals
+        t.out[col] = vals.mask(out_of)
+    return found
+
+
+def _check_numbers(t: _Table) -> list[tuple[int, int, Problem]]:
+    """Numeric columns are finite numbers within their range (``NUMERIC_RULES``)."""
+    found = []
+    for col in [c for c in NUMERIC_RULES if c in t.df.columns]:
+        rule = NUMERIC_RULES[col]
+        vals, bad = _numeric(t.df[col])
+        found += t.cells(bad, col, f"not a number; {rule.description}")
+        infinite = vals.notna() & ~np.isfinite(vals)
+        found += t.cells(infinite, col, f"not a finite number; {rule.description}")
+        finite = vals.notna() & ~infinite
+        low = finite & (vals < rule.low) if rule.low is not None else finite & False
+        high = finite & (vals > rule.high) if rule.high is not None else finite & False
+        found += t.cells(low | high, col, rule.description)
+        t.out[col] = vals
+    return found
+
+
+def _check_percent_sum(t: _Table) -> list[tuple[int, int, Problem]]:
+    """The three time percents sum to 100 within the tolerance."""
+    total = t.out[list(PERCENT_COLUMNS)].sum(axis=1, min_count=3)
+    off = total.notna() & ((total - 100).abs() > PERCENT_SUM_TOLERANCE)
+    where = "+".join(t.display.get(c, c) for c in PERCENT_COLUMNS)
+    pos = list(t.df.columns).index("pct_marketing") if "pct_marketing" in t.df else 0
+    rule = "the three time percents must sum to 100 (+/- 1)"
+    return [
+        (int(i) + 1, pos, Problem(int(i) + 1, where, f"{total.iloc[i]:g}", rule))
+        for i in np.flatnonzero(off.to_numpy())
+    ]
+
+
+#: Rules on the table's structure: any problem stops validation before the cells.
+STRUCTURE_RULES = (_check_scales, _check_required, _check_rows)
+#: Rules on the whole table that do not stop the cell checks.
+TABLE_RULES = (_check_firms,)
+#: Rules on the cells, in order; each also stores the cleaned values of its columns.
+CELL_RULES = (_check_rep_id, _check_items, _check_numbers, _check_percent_sum)
+
+
 def validate_survey(
     df: pd.DataFrame, codebook: Codebook | None = None, source: str = "<data>"
 ) -> Survey:
@@ -193,179 +367,35 @@ def validate_survey(
     ------
     SurveyValidationError
         Listing every problem found.
+
+    Notes
+    -----
+    The contract is a list of rule functions, each returning its problems:
+    the codebook's, :data:`STRUCTURE_RULES` (a problem there stops the
+    validation before the cells are read), :data:`TABLE_RULES` and
+    :data:`CELL_RULES` (cell problems are listed by row, then column).
     """
-    problems: list[Problem] = []
-    df = df.copy()
-    df.columns = [str(c).strip() for c in df.columns]
-    display = {c: c for c in df.columns}  # canonical name -> the file's name for messages
-    scale_specs: dict[str, list[str]] = {}
-    reverse: list[str] = []
-    if codebook is not None:
-        missing = [c for c in codebook.file_columns() if c not in df.columns]
-        for c in missing:
-            _problem(problems, "the codebook names this column but the file lacks it", column=c)
-        rename = {k: v for k, v in codebook.rename_map().items() if k in df.columns}
-        clash = [v for v in rename.values() if v in df.columns and v not in rename]
-        for c in clash:
-            _problem(
-                problems,
-                "the codebook maps another column onto this name, which the file already has",
-                column=c,
-            )
-        df = df.rename(columns=rename)
-        display.update({v: k for k, v in rename.items()})
-        for s in codebook.scales:
-            scale_specs[s.name] = s.canonical_items()
-        reverse = [r for r in codebook.reverse_items() if r in df.columns]
-    for name, prefix in SCALE_PREFIXES.items():
-        if name not in scale_specs:
-            scale_specs[name] = item_columns(df.columns, prefix)
-    for name, items in scale_specs.items():
-        present = [c for c in items if c in df.columns]
-        if name in SCALE_PREFIXES and not present:
-            prefix = SCALE_PREFIXES[name]
-            _problem(
-                problems,
-                f"required items of scale '{name}' are missing "
-                f"(expected columns {prefix}_1, {prefix}_2, ...)",
-                column=f"{prefix}_*",
-            )
-        elif len(present) < 2 and (present or name not in SCALE_PREFIXES):
-            _problem(
-                problems,
-                f"scale '{name}' has {len(present)} item(s); a scale needs at least 2",
-                column=present[0] if present else name,
-            )
-        scale_specs[name] = present
-    for col in REQUIRED_COLUMNS:
-        if col not in df.columns:
-            _problem(problems, "required column is missing", column=col)
-    if len(df) == 0:
-        _problem(problems, "the file has a header but no data rows")
-    elif "firm" in df.columns:
-        n_firms = _as_text(df["firm"]).dropna().nunique()
-        if n_firms < 2:
-            _problem(
-                problems,
-                f"at least 2 firms are required; the file has {n_firms}",
-                column=display.get("firm", "firm"),
-            )
-    structural = [p for p in problems if "firms are required" not in p.rule]
-    if structural:
-        raise SurveyValidationError(problems, source=source)
-
-    rows = np.arange(1, len(df) + 1)
-    cell_problems: list[tuple[int, int, Problem]] = []
-    col_order = {c: i for i, c in enumerate(df.columns)}
-
-    def add_cells(mask: pd.Series, col: str, values: pd.Series, rule: str) -> None:
-        idx = np.flatnonzero(mask.to_numpy())
-        for i in idx:
-            v = values.iloc[i]
-            cell_problems.append(
-                (
-                    rows[i],
-                    col_order[col],
-                    Problem(
-                        int(rows[i]), display.get(col, col), None if pd.isna(v) else str(v), rule
-                    ),
-                )
-            )
-
-    out = pd.DataFrame(index=df.index)
-    rep = _as_text(df["rep_id"])
-    add_cells(rep.isna(), "rep_id", df["rep_id"], "rep_id must not be empty")
-    dup = rep.notna() & rep.duplicated(keep="first")
-    first_row = {
-        v: r
-        for v, r in zip(rep[rep.notna()][::-1], rows[rep.notna().to_numpy()][::-1], strict=True)
-    }
-    for i in np.flatnonzero(dup.to_numpy()):
-        v = rep.iloc[i]
-        cell_problems.append(
-            (
-                rows[i],
-                col_order["rep_id"],
-                Problem(
-                    int(rows[i]),
-                    display["rep_id"],
-                    str(v),
-                    f"rep_id must be unique (also in row {first_row[v]})",
-                ),
-            )
-        )
-    out["rep_id"] = rep
-    firm = _as_text(df["firm"])
-    out["firm"] = firm
-
-    items_all = [c for items in scale_specs.values() for c in items]
-    for col in items_all:
-        vals, bad = _numeric(df[col])
-        add_cells(bad, col, df[col], "a Likert item must be a number")
-        ok = vals.notna()
-        out_of = ok & ((vals < LIKERT_MIN) | (vals > LIKERT_MAX) | (vals != np.round(vals)))
-        add_cells(
-            out_of,
-            col,
-            df[col],
-            f"a Likert item must be an integer from {LIKERT_MIN} to {LIKERT_MAX}",
-        )
-        if col in reverse:
-            vals = (LIKERT_MIN + LIKERT_MAX) - vals
-        out[col] = vals.mask(out_of)
-
-    numeric_cols = [c for c in NUMERIC_RULES if c in df.columns]
-    for col in numeric_cols:
-        rule = NUMERIC_RULES[col]
-        vals, bad = _numeric(df[col])
-        add_cells(bad, col, df[col], f"not a number; {rule.description}")
-        ok = vals.notna()
-        infinite = ok & ~np.isfinite(vals)
-        add_cells(infinite, col, df[col], f"not a finite number; {rule.description}")
-        rng = ok & ~infinite
-        if rule.low is not None:
-            rng_bad = rng & (vals < rule.low)
-        else:
-            rng_bad = pd.Series(False, index=vals.index)
-        if rule.high is not None:
-            rng_bad |= rng & (vals > rule.high)
-        add_cells(rng_bad, col, df[col], rule.description)
-        out[col] = vals
-
-    pct = out[list(PERCENT_COLUMNS)]
-    total = pct.sum(axis=1, min_count=3)
-    off = total.notna() & ((total - 100).abs() > PERCENT_SUM_TOLERANCE)
-    for i in np.flatnonzero(off.to_numpy()):
-        cell_problems.append(
-            (
-                rows[i],
-                col_order.get("pct_marketing", 0),
-                Problem(
-                    int(rows[i]),
-                    "+".join(display.get(c, c) for c in PERCENT_COLUMNS),
-                    f"{total.iloc[i]:g}",
-                    "the three time percents must sum to 100 (+/- 1)",
-                ),
-            )
-        )
-
-    cell_problems.sort(key=lambda t: (t[0], t[1]))
-    problems += [p for _, _, p in cell_problems]
+    table, problems = _codebook_rules(df, codebook)
+    for rule in STRUCTURE_RULES:
+        problems += rule(table)
+    table_problems = [p for rule in TABLE_RULES for p in rule(table)]
+    if problems:
+        raise SurveyValidationError(problems + table_problems, source=source)
+    table.out = pd.DataFrame(index=table.df.index)
+    cells = sorted((c for rule in CELL_RULES for c in rule(table)), key=lambda c: c[:2])
+    problems = table_problems + [p for _, _, p in cells]
     if problems:
         raise SurveyValidationError(problems, source=source)
-
-    order = (
-        ["rep_id", "firm"]
-        + items_all
-        + [
-            c
-            for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-            if c in out.columns and c not in ("rep_id", "firm")
-        ]
+    items_all = [c for items in table.scales.values() for c in items]
+    rest = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in table.out.columns]
+    order = ["rep_id", "firm"] + items_all + [c for c in rest if c not in ("rep_id", "firm")]
+    scales = {k: tuple(v) for k, v in table.scales.items()}
+    return Survey(
+        data=table.out[order].reset_index(drop=True),
+        scales=scales,
+        source=source,
+        reversed_items=tuple(table.reverse),
     )
-    data = out[order].reset_index(drop=True)
-    scales = {k: tuple(v) for k, v in scale_specs.items()}
-    return Survey(data=data, scales=scales, source=source, reversed_items=tuple(reverse))
 
 
 def load_survey(path: str | Path, codebook: str | Path | Codebook | None = None) -> Survey:

@@ -1,4 +1,4 @@
-"""The canonical input schema (STUDY.md): one row per sales rep.
+"""The canonical input schema (docs/study.md): one row per sales rep.
 
 =====================  ============================================  =========================
 column                 meaning                                       rule

@@ -4,7 +4,8 @@
   a fitted share model with delta-method inference; ``hypotheses.csv``.
 * :mod:`~leadblackhole.effects.probing`: simple slopes, Johnson–Neyman regions
   (with the Esarey–Sumner critical value) and the bootstrap.
-* :mod:`~leadblackhole.effects.report`: :func:`run_hypotheses`, every table at once.
+* :mod:`~leadblackhole.effects.report`: :func:`run_hypotheses`, every table at once
+  (their files are rendered and written by :mod:`leadblackhole.reporting.tables`).
 
 The hypothesis registry and the share derivatives live in the base layer
 (:mod:`leadblackhole.registry`, :mod:`leadblackhole.shares`).
@@ -19,13 +20,11 @@ from ..registry import (
 )
 from .effects import (
     HYPOTHESIS_COLUMNS,
+    EffectOptions,
     EffectsError,
     EffectSpec,
     ShareModel,
     average_effects,
-    comparison_latex,
-    comparison_markdown,
-    detect_model_kind,
     hypothesis_table,
     model_effects,
     published_comparison,
@@ -49,6 +48,7 @@ from .report import (
 
 __all__ = [
     "BootstrapResult",
+    "EffectOptions",
     "EffectSpec",
     "EffectsError",
     "HYPOTHESES",
@@ -59,10 +59,7 @@ __all__ = [
     "ShareModel",
     "average_effects",
     "bootstrap_effects",
-    "comparison_latex",
-    "comparison_markdown",
     "conditional_effects",
-    "detect_model_kind",
     "esarey_sumner_critical",
     "hypothesis_table",
     "johnson_neyman",

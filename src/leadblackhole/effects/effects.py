@@ -1,6 +1,6 @@
 r"""Share-scale effects of the hypothesis registry, with delta-method inference.
 
-The registry of STUDY.md reads every hypothesis on the share scale. For a
+The registry of docs/study.md reads every hypothesis on the share scale. For a
 share model with mean :math:`\mu_k(x_i;\theta)` the estimand of a main effect
 of :math:`x` on share :math:`k` is the average over reps of the derivative,
 and the estimand of a moderation of :math:`x` by :math:`m` is the average
@@ -12,19 +12,17 @@ cross-partial (Ai & Norton 2003):
     \Delta_k(x, m) = \frac1n\sum_i \frac{\partial^2 \mu_k(x_i)}{\partial x\,\partial m},
 
 where every design column that contains :math:`x` (the interaction terms
-included) moves with :math:`x`. Three mean models are supported:
-
-``dirichlet``
-    Dirichlet regression in the alternative parametrization: multinomial-logit
-    means of the three shares with base ``other``; only the mean equations
-    enter (the precision does not move the expected shares).
-``fractional_logit``
-    Fractional logit of one share (the marketing share): a two-component
-    multinomial logit, ``marketing`` versus everything else.
-``ols``
-    Linear model of one share: the main effect is the average of
-    :math:`\beta_x + \sum_m \beta_{x:m} m_i` and the cross-partial is
-    :math:`\beta_{x:m}`.
+included) moves with :math:`x`. The engine reads the model only through the
+results interface (:class:`~leadblackhole.models.results.ShareResults`): the
+mean coefficients and their covariance, and the link
+(:class:`~leadblackhole.models.results.Link`) that maps linear predictors to
+mean shares and their derivatives. The Dirichlet model (softmax link over the
+three shares, base ``other``; the precision does not move the expected
+shares), the fractional logit (logit link, one share against the rest) and
+OLS (identity link: the main effect is the average of
+:math:`\beta_x + \sum_m \beta_{x:m} m_i`, the cross-partial
+:math:`\beta_{x:m}`) are computed by the same code, as is any model added
+later through an adapter.
 
 Inference
 ---------
@@ -62,7 +60,7 @@ the expected sign and :math:`p < \alpha`; exploratory rows get ``<NA>``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -70,31 +68,25 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import EstimationError
-from ..outputs import tex_escape
+from ..models.main import analysis_data
+from ..models.results import Link, ShareResults
 from ..registry import HYPOTHESES, Hypothesis
 from ..shares import term_derivative, term_second_derivative
-from ..specification import COMPONENTS, design_matrix
+from ..specification import design_matrix
 
 __all__ = [
     "HYPOTHESIS_COLUMNS",
-    "MODEL_KINDS",
+    "EffectOptions",
     "EffectSpec",
     "EffectsError",
     "ShareModel",
     "average_effects",
-    "comparison_latex",
-    "comparison_markdown",
-    "detect_model_kind",
     "hypothesis_table",
     "model_effects",
     "published_comparison",
 ]
 
-ModelKind = Literal["dirichlet", "fractional_logit", "ols"]
 Variance = Literal["unconditional", "conditional"]
-
-#: Model labels used in the ``model`` column, in table order.
-MODEL_KINDS: tuple[str, ...] = ("dirichlet", "fractional_logit", "ols")
 VARIANCES: tuple[str, ...] = ("unconditional", "conditional")
 
 #: Columns of ``hypotheses.csv``, in order.
@@ -124,70 +116,46 @@ class EffectsError(EstimationError):
     """A share-scale effect cannot be computed from the model and data given."""
 
 
-# ----------------------------------------------------------------------------
-# the mean model of a fitted share regression
-# ----------------------------------------------------------------------------
-def detect_model_kind(results: Any) -> str:
-    """Tell which supported mean model a fitted results object holds.
+@dataclass(frozen=True)
+class EffectOptions:
+    """Options shared by every effect computation.
 
     Parameters
     ----------
-    results : object
-        A fitted Dirichlet regression (params indexed by (equation, term)) or a
-        statsmodels OLS / binomial-logit GLM results object.
-
-    Returns
-    -------
-    str
-        ``"dirichlet"``, ``"fractional_logit"`` or ``"ols"``.
+    variance : {"unconditional", "conditional"}
+        Whether the standard error includes the sampling variance of the
+        average over reps (see the module notes).
+    alpha : float
+        Test level; intervals have coverage ``1 - alpha``.
 
     Raises
     ------
     EffectsError
-        When the object is none of these.
+        An unknown variance or an alpha outside (0, 1).
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd, statsmodels.api as sm
-    >>> X = pd.DataFrame({"Intercept": 1.0, "prequal": np.linspace(-1, 1, 20)})
-    >>> res = sm.OLS(np.linspace(0.2, 0.4, 20), X).fit()
-    >>> detect_model_kind(res)
-    'ols'
+    >>> EffectOptions(alpha=0.1).variance
+    'unconditional'
     """
-    params = getattr(results, "params", None)
-    if params is None or not hasattr(results, "cov_params"):
-        raise EffectsError(
-            f"expected fitted model results with params and cov_params(); received "
-            f"{type(results).__name__}"
-        )
-    if isinstance(params.index, pd.MultiIndex) and "equation" in params.index.names:
-        model = getattr(results, "model", None)
-        parametrization = getattr(
-            results, "parametrization", getattr(model, "parametrization", "alternative")
-        )
-        if parametrization != "alternative":
-            raise EffectsError(
-                "share-scale effects need a Dirichlet regression in the alternative "
-                f"parametrization; received parametrization={parametrization!r}"
-            )
-        return "dirichlet"
-    model = getattr(results, "model", None)
-    name = type(model).__name__
-    if name in ("OLS", "WLS"):
-        return "ols"
-    if name == "GLM":
-        family = type(model.family).__name__
-        link = type(model.family.link).__name__
-        if family == "Binomial" and link == "Logit":
-            return "fractional_logit"
-        raise EffectsError(
-            f"a GLM must have a binomial family with logit link (fractional "
-            f"logit); received family {family} with link {link}"
-        )
-    raise EffectsError(
-        f"cannot tell the mean model of {type(results).__name__} "
-        f"(model {name}); pass kind= one of {MODEL_KINDS}"
-    )
+
+    variance: Variance = "unconditional"
+    alpha: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.variance not in VARIANCES:
+            raise EffectsError(f"variance must be one of {VARIANCES}; received {self.variance!r}")
+        a = self.alpha
+        if isinstance(a, bool) or not (isinstance(a, float | int) and 0 < a < 1):
+            raise EffectsError(f"alpha must lie strictly between 0 and 1; received {a!r}")
+
+
+def _options(options: EffectOptions | None) -> EffectOptions:
+    if options is None:
+        return EffectOptions()
+    if not isinstance(options, EffectOptions):
+        raise EffectsError(f"options must be an EffectOptions; received {type(options).__name__}")
+    return options
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,53 +166,35 @@ class ShareModel:
 
     Attributes
     ----------
-    kind : str
-        ``"dirichlet"``, ``"fractional_logit"`` or ``"ols"``.
+    name : str
+        The model's name (the ``model`` column of the tables).
+    link : Link
+        Mean shares as a function of the linear predictors.
     terms : tuple of str
         Design column names (see :func:`leadblackhole.specification.term_names`).
-    components : tuple of str
-        Shares the mean model spreads over: the three shares for the Dirichlet
-        model, ``(outcome, "rest")`` for the fractional logit, ``(outcome,)``
-        for OLS.
-    equations : tuple of str
-        Components with a coefficient column, in the column order of ``coef``.
-    base : int or None
-        Position of the base component in ``components`` (``None`` for OLS).
     coef : ndarray (p, q)
-        Mean coefficients, one column per equation.
+        Mean coefficients, one column per equation of ``link``.
     cov : ndarray (p q, p q)
         Covariance of ``theta = coef.T.ravel()`` (equation by equation).
-    params : Series
-        Every parameter of the results (precision included), for warm starts.
+    results : ShareResults
+        The fitted results (their ``fit_options`` reproduce the fit).
     """
 
-    kind: str
+    name: str
+    link: Link
     terms: tuple[str, ...]
-    components: tuple[str, ...]
-    equations: tuple[str, ...]
-    base: int | None
     coef: np.ndarray
     cov: np.ndarray
-    params: pd.Series = field(repr=False)
+    results: ShareResults = field(repr=False)
 
     @classmethod
-    def from_results(
-        cls, results: Any, kind: str | None = None, outcome: str | None = None
-    ) -> ShareModel:
+    def from_results(cls, results: ShareResults) -> ShareModel:
         """Extract the mean model from fitted results.
 
         Parameters
         ----------
-        results : object
-            Fitted model with ``params`` (labelled Series) and ``cov_params()``
-            (labelled DataFrame): a Dirichlet regression (alternative
-            parametrization) or statsmodels OLS / binomial-logit GLM results.
-        kind : {"dirichlet", "fractional_logit", "ols"}, optional
-            Mean model; detected by :func:`detect_model_kind` when omitted.
-        outcome : str, optional
-            The share a single-share model (OLS, fractional logit) describes;
-            default the model's ``endog_names`` when it names a share, else
-            ``"marketing"``.
+        results : ShareResults
+            Any fitted share model with a mean-share link.
 
         Returns
         -------
@@ -253,74 +203,47 @@ class ShareModel:
         Raises
         ------
         EffectsError
-            Unknown kind, missing covariance entries or a non-finite covariance.
+            Results without the interface or without a link, or a non-finite
+            covariance of the mean coefficients.
         """
-        if kind is None:
-            kind = detect_model_kind(results)
-        if kind not in MODEL_KINDS:
-            raise EffectsError(f"kind must be one of {MODEL_KINDS}; received {kind!r}")
-        if outcome is None:
-            name = getattr(getattr(results, "model", None), "endog_names", None)
-            outcome = name if isinstance(name, str) and name in COMPONENTS else "marketing"
-        params = results.params
-        cov = results.cov_params()
-        if not isinstance(cov, pd.DataFrame):
-            cov = pd.DataFrame(np.asarray(cov), index=params.index, columns=params.index)
-        if kind == "dirichlet":
-            if not isinstance(params.index, pd.MultiIndex):
-                raise EffectsError("a Dirichlet model needs params indexed by (equation, term)")
-            eqs = [e for e in params.index.get_level_values(0).unique() if e != "precision"]
-            model = getattr(results, "model", None)
-            names = list(getattr(model, "endog_names", []))
-            if not names:
-                missing = [c for c in COMPONENTS if c not in eqs]
-                names = [c for c in COMPONENTS if c in eqs] + missing[:1]
-            base_name = getattr(model, "base", None) or [c for c in names if c not in eqs][0]
-            terms = list(params[eqs[0]].index)
-            for e in eqs[1:]:
-                if list(params[e].index) != terms:
-                    raise EffectsError("every mean equation must have the same terms")
-            labels = [(e, t) for e in eqs for t in terms]
-            coef = np.column_stack([params[e].to_numpy(dtype=float) for e in eqs])
-            components, equations, base = tuple(names), tuple(eqs), names.index(base_name)
-        else:
-            if isinstance(params.index, pd.MultiIndex):
-                raise EffectsError(f"a {kind} model needs params indexed by term names")
-            terms = [str(t) for t in params.index]
-            labels = list(params.index)
-            coef = params.to_numpy(dtype=float)[:, None]
-            if kind == "fractional_logit":
-                components, equations, base = (outcome, "rest"), (outcome,), 1
-            else:
-                components, equations, base = (outcome,), (outcome,), None
-        try:
-            v = cov.loc[labels, labels].to_numpy(dtype=float)
-        except KeyError as exc:
+        if not isinstance(results, ShareResults):
             raise EffectsError(
-                f"cov_params() lacks entries for the mean coefficients: {exc}"
-            ) from None
-        if not np.all(np.isfinite(v)):
+                "expected fitted share-model results (a ShareResults, see "
+                f"leadblackhole.models.fit_share_model); received {type(results).__name__}"
+            )
+        if results.link is None:
+            raise EffectsError(
+                f"the {results.model_name} model has no mean-share link, so it gives no "
+                "share-scale effects"
+            )
+        try:
+            coef = results.mean_coef
+            cov = results.mean_cov.to_numpy(dtype=float)
+        except (EstimationError, KeyError) as exc:
+            raise EffectsError(f"the mean coefficients cannot be read: {exc}") from None
+        if not np.all(np.isfinite(cov)):
             raise EffectsError(
                 "the covariance of the mean coefficients is not finite; the model's "
                 "Hessian is singular at the estimate"
             )
         return cls(
-            kind=kind,
-            terms=tuple(terms),
-            components=components,
-            equations=equations,
-            base=base,
-            coef=coef,
-            cov=v,
-            params=params.copy(),
+            name=results.model_name,
+            link=results.link,
+            terms=tuple(coef.index),
+            coef=coef.to_numpy(dtype=float),
+            cov=cov,
+            results=results,
         )
 
     @property
     def outcomes(self) -> tuple[str, ...]:
         """Shares whose effects the model can give."""
-        if self.kind == "fractional_logit":
-            return self.components[:1]
-        return self.components
+        return self.link.outcomes
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """Every component of the link."""
+        return self.link.components
 
     @property
     def theta(self) -> np.ndarray:
@@ -328,75 +251,8 @@ class ShareModel:
         return self.coef.T.ravel()
 
     def with_coef(self, coef: np.ndarray) -> ShareModel:
-        """A copy with other mean coefficients, e.g. a bootstrap draw.
-
-        Parameters
-        ----------
-        coef : ndarray (p, q)
-            Mean coefficients in the layout of :attr:`coef`.
-
-        Returns
-        -------
-        ShareModel
-            Same terms, components and covariance; new coefficients.
-        """
-        coef = np.asarray(coef, dtype=float).reshape(self.coef.shape)
-        return ShareModel(
-            kind=self.kind,
-            terms=self.terms,
-            components=self.components,
-            equations=self.equations,
-            base=self.base,
-            coef=coef,
-            cov=self.cov,
-            params=self.params,
-        )
-
-
-# ----------------------------------------------------------------------------
-# per-rep effects as functions of the linear predictors (complex-step safe)
-# ----------------------------------------------------------------------------
-def _insert_base(arr: np.ndarray, base: int) -> np.ndarray:
-    shape = arr.shape[:-1] + (arr.shape[-1] + 1,)
-    out = np.zeros(shape, dtype=arr.dtype)
-    keep = [j for j in range(shape[-1]) if j != base]
-    out[..., keep] = arr
-    return out
-
-
-def _row_effect(
-    kind: str,
-    base: int | None,
-    order: int,
-    eta: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    c: np.ndarray,
-) -> np.ndarray:
-    """Per-row share level (order 0), derivative (1) or cross-partial (2), every component.
-
-    ``eta, a, b, c`` are (rows, q): linear predictors and their derivatives by
-    x, by m and by both. Written with analytic operations only, so that a
-    complex perturbation of an input yields its derivative (complex step).
-    """
-    if kind == "ols":
-        return (eta, a, c)[order]
-    e = _insert_base(eta, base)
-    e = e - e.real.max(axis=-1, keepdims=True)
-    mu = np.exp(e)
-    mu = mu / mu.sum(axis=-1, keepdims=True)
-    if order == 0:
-        return mu
-    af = _insert_base(a, base)
-    abar = (mu * af).sum(axis=-1, keepdims=True)
-    if order == 1:
-        return mu * (af - abar)
-    bf = _insert_base(b, base)
-    cf = _insert_base(c, base)
-    bbar = (mu * bf).sum(axis=-1, keepdims=True)
-    cbar = (mu * cf).sum(axis=-1, keepdims=True)
-    cov = (mu * af * (bf - bbar)).sum(axis=-1, keepdims=True)
-    return mu * ((af - abar) * (bf - bbar) + cf - cbar - cov)
+        """A copy with other mean coefficients (layout of :attr:`coef`), e.g. a draw."""
+        return replace(self, coef=np.asarray(coef, dtype=float).reshape(self.coef.shape))
 
 
 # ----------------------------------------------------------------------------
@@ -503,7 +359,7 @@ class _Engine:
         m = self.model
         if spec.outcome not in m.outcomes:
             raise EffectsError(
-                f"a {m.kind} model of {list(m.outcomes)} cannot give effects on "
+                f"a {m.name} model of {list(m.outcomes)} cannot give effects on "
                 f"the {spec.outcome!r} share"
             )
         for role, var in (("predictor", spec.predictor), ("moderator", spec.moderator)):
@@ -582,7 +438,7 @@ class _Engine:
         S = len(specs)
 
         def per_rep(inputs):
-            out = _row_effect(m.kind, m.base, order, *inputs)  # (S, n, K)
+            out = m.link.effect(order, *inputs)  # (S, n, K)
             return np.take_along_axis(out, comp[:, None, None], axis=2)[:, :, 0]
 
         f = per_rep(lin).real
@@ -605,26 +461,17 @@ class _Engine:
         return est, rep_var, grad.transpose(0, 2, 1).reshape(S, -1)
 
 
-def _as_model(results: Any, kind: str | None, outcome: str | None = None) -> ShareModel:
+def _as_model(results: Any) -> ShareModel:
     if isinstance(results, ShareModel):
         return results
-    return ShareModel.from_results(results, kind=kind, outcome=outcome)
+    return ShareModel.from_results(results)
 
 
 def _data_of(frame: Any) -> pd.DataFrame:
-    data = getattr(frame, "data", frame)
-    if not isinstance(data, pd.DataFrame):
-        raise EffectsError(
-            f"expected an AnalysisFrame or a DataFrame; received {type(frame).__name__}"
-        )
-    return data
-
-
-def _check_options(variance: str, alpha: float) -> None:
-    if variance not in VARIANCES:
-        raise EffectsError(f"variance must be one of {VARIANCES}; received {variance!r}")
-    if not (isinstance(alpha, float | int) and 0 < alpha < 1):
-        raise EffectsError(f"alpha must lie strictly between 0 and 1; received {alpha!r}")
+    try:
+        return analysis_data(frame, "the effects")  # the one frame check of the package
+    except EstimationError as exc:
+        raise EffectsError(str(exc)) from None
 
 
 def _inference(
@@ -633,17 +480,16 @@ def _inference(
     grad: np.ndarray,
     model: ShareModel,
     n: int,
-    variance: str,
-    alpha: float,
+    options: EffectOptions,
 ) -> pd.DataFrame:
     var = np.einsum("sp,pq,sq->s", grad, model.cov, grad)
-    if variance == "unconditional":
+    if options.variance == "unconditional":
         var = var + rep_var / n
     se = np.sqrt(np.maximum(var, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = est / se
     p = 2 * stats.norm.sf(np.abs(z))
-    crit = stats.norm.ppf(1 - alpha / 2)
+    crit = stats.norm.ppf(1 - options.alpha / 2)
     return pd.DataFrame(
         {
             "estimate": est,
@@ -660,32 +506,21 @@ def average_effects(
     results: Any,
     frame: Any,
     specs: Iterable[EffectSpec],
-    *,
-    kind: str | None = None,
-    variance: Variance = "unconditional",
-    alpha: float = 0.05,
-    outcome: str | None = None,
+    options: EffectOptions | None = None,
 ) -> pd.DataFrame:
     """Average share levels, derivatives or cross-partials with delta-method inference.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model (see :meth:`ShareModel.from_results`).
     frame : AnalysisFrame or DataFrame
         Reps to average over (``frame.data`` for an analysis frame): the
         variables of the model on the scale it was fitted on, and ``firm``.
     specs : iterable of EffectSpec
         What to compute.
-    kind : {"dirichlet", "fractional_logit", "ols"}, optional
-        Mean model; detected when omitted.
-    variance : {"unconditional", "conditional"}
-        Whether the standard error includes the sampling variance of the
-        average over reps (see the module notes).
-    alpha : float
-        One minus the confidence level of the intervals.
-    outcome : str, optional
-        Share a single-share model describes (see :meth:`ShareModel.from_results`).
+    options : EffectOptions, optional
+        Variance and test level (default ``EffectOptions()``).
 
     Returns
     -------
@@ -700,24 +535,16 @@ def average_effects(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd, statsmodels.api as sm
-    >>> rng = np.random.default_rng(0)
-    >>> d = pd.DataFrame({"prequal": rng.normal(size=50), "experience": rng.normal(size=50)})
-    >>> X = pd.DataFrame({"Intercept": 1.0, "prequal": d.prequal, "experience": d.experience,
-    ...                   "experience:prequal": d.experience * d.prequal})
-    >>> y = 0.3 + 0.05 * d.prequal + 0.01 * d.experience * d.prequal + rng.normal(0, .01, 50)
-    >>> res = sm.OLS(y, X).fit()
-    >>> out = average_effects(res, d, [EffectSpec("marketing", "prequal", "experience")])
-    >>> bool(np.isclose(out.estimate[0], res.params["experience:prequal"]))
-    True
+    >>> res = fit_share_model(frame, "ols")                       # doctest: +SKIP
+    >>> average_effects(res, frame, [EffectSpec("marketing", "prequal")])  # doctest: +SKIP
     """
-    _check_options(variance, alpha)
-    model = _as_model(results, kind, outcome)
+    options = _options(options)
+    model = _as_model(results)
     data = _data_of(frame)
     specs = list(specs)
     engine = _Engine(model, data)
     est, rep_var, grad = engine.evaluate(specs)
-    out = _inference(est, rep_var, grad, model, engine.n, variance, alpha)
+    out = _inference(est, rep_var, grad, model, engine.n, options)
     head = pd.DataFrame(
         {
             "outcome": [s.outcome for s in specs],
@@ -742,44 +569,36 @@ def model_effects(
     results: Any,
     frame: Any,
     *,
-    kind: str | None = None,
     hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-    variance: Variance = "unconditional",
-    alpha: float = 0.05,
-    outcome: str | None = None,
+    options: EffectOptions | None = None,
 ) -> pd.DataFrame:
     """Registry effects of one fitted model, in the layout of ``hypotheses.csv``.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model.
     frame : AnalysisFrame or DataFrame
         The reps the model was fitted on.
-    kind : {"dirichlet", "fractional_logit", "ols"}, optional
-        Mean model; detected when omitted.
     hypotheses : sequence of Hypothesis
         Registry rows (default: all of :data:`~leadblackhole.registry.HYPOTHESES`).
         Rows on a share the model does not describe (e.g. H2, on the
         self-generated share, for a model of the marketing share) are left out.
-    variance : {"unconditional", "conditional"}
-        See :func:`average_effects`.
-    alpha : float
-        Test level and one minus the confidence level.
-    outcome : str, optional
-        Share a single-share model describes (see :meth:`ShareModel.from_results`).
+    options : EffectOptions, optional
+        Variance and test level.
 
     Returns
     -------
     DataFrame
-        Columns :data:`HYPOTHESIS_COLUMNS`; ``supported`` is a nullable
-        boolean (``<NA>`` for exploratory rows).
+        Columns :data:`HYPOTHESIS_COLUMNS`; ``model`` is the results'
+        ``model_name``; ``supported`` is a nullable boolean (``<NA>`` for
+        exploratory rows).
     """
-    _check_options(variance, alpha)
-    model = _as_model(results, kind, outcome)
+    options = _options(options)
+    model = _as_model(results)
     rows = [h for h in hypotheses if h.outcome in model.outcomes]
     specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]
-    inf = average_effects(model, frame, specs, variance=variance, alpha=alpha)
+    inf = average_effects(model, frame, specs, options)
     table = pd.DataFrame(
         {
             "id": [h.id for h in rows],
@@ -787,14 +606,14 @@ def model_effects(
             "predictor": [h.predictor for h in rows],
             "moderator": pd.Series([h.moderator for h in rows], dtype="object"),
             "expected_sign": [h.expected_sign for h in rows],
-            "model": model.kind,
+            "model": model.name,
         }
     )
     for col in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
         table[col] = inf[col].to_numpy()
     table["supported"] = pd.array(
         [
-            _supported(h.expected_sign, e, p, alpha)
+            _supported(h.expected_sign, e, p, options.alpha)
             for h, e, p in zip(rows, table["estimate"], table["p_value"], strict=True)
         ],
         dtype="boolean",
@@ -803,13 +622,7 @@ def model_effects(
 
 
 def hypothesis_table(
-    frame: Any,
-    dirichlet_results: Any,
-    ols_results: Any = None,
-    frac_results: Any = None,
-    *,
-    variance: Variance = "unconditional",
-    alpha: float = 0.05,
+    frame: Any, fits: Sequence[Any], options: EffectOptions | None = None
 ) -> pd.DataFrame:
     """The ``hypotheses.csv`` table: every registry effect under every model given.
 
@@ -817,40 +630,24 @@ def hypothesis_table(
     ----------
     frame : AnalysisFrame or DataFrame
         The reps the models were fitted on.
-    dirichlet_results : object
-        The main model (Dirichlet regression, alternative parametrization).
-    ols_results, frac_results : object, optional
-        Robustness models of the marketing share: OLS and fractional logit.
-    variance : {"unconditional", "conditional"}
-        See :func:`average_effects`.
-    alpha : float
-        Test level.
+    fits : sequence of ShareResults
+        The models, in table order (the pipeline passes the Dirichlet model,
+        the fractional logit and OLS).
+    options : EffectOptions, optional
+        Variance and test level.
 
     Returns
     -------
     DataFrame
-        Columns ``id, outcome, predictor, moderator, expected_sign, model,
-        estimate, std_error, statistic, p_value, conf_low, conf_high,
-        supported``; rows grouped by model in the order ``dirichlet,
-        fractional_logit, ols``, registry order within a model. The robustness
-        models describe the marketing share only, so they have no H2 row.
+        Columns :data:`HYPOTHESIS_COLUMNS`; rows grouped by model in the
+        order given, registry order within a model. A model of the marketing
+        share alone has no H2 row.
 
     Examples
     --------
-    >>> from leadblackhole.simulation import simulate, StudyDesign   # doctest: +SKIP
-    >>> table = hypothesis_table(frame, fit_main_model(frame))          # doctest: +SKIP
+    >>> hypothesis_table(frame, [fit_share_model(frame, "dirichlet")])   # doctest: +SKIP
     """
-    parts = [
-        model_effects(dirichlet_results, frame, kind="dirichlet", variance=variance, alpha=alpha)
-    ]
-    if frac_results is not None:
-        parts.append(
-            model_effects(
-                frac_results, frame, kind="fractional_logit", variance=variance, alpha=alpha
-            )
-        )
-    if ols_results is not None:
-        parts.append(model_effects(ols_results, frame, kind="ols", variance=variance, alpha=alpha))
+    parts = [model_effects(res, frame, options=options) for res in fits]
     table = pd.concat(parts, ignore_index=True)
     table["supported"] = table["supported"].astype("boolean")
     return table
@@ -924,84 +721,3 @@ def published_comparison(
             }
         )
     return pd.DataFrame(out)
-
-
-def _fmt_num(v: float, digits: int = 4) -> str:
-    if not np.isfinite(v):
-        return ""
-    return f"{v:.{digits}f}".replace("-", "−")
-
-
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def comparison_markdown(comparison: pd.DataFrame) -> str:
-    """Render :func:`published_comparison` as a Markdown table with a short legend.
-
-    Parameters
-    ----------
-    comparison : DataFrame
-        Output of :func:`published_comparison`.
-
-    Returns
-    -------
-    str
-        The table, a blank line and a paragraph on units and the agreement rule.
-    """
-    lines = [
-        "| id | published finding | expected | estimate [95% CI] | p | result | agrees |",
-        "|----|-------------------|----------|-------------------|---|--------|--------|",
-    ]
-    for r in comparison.itertuples(index=False):
-        ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
-        lines.append(
-            f"| {r.id} | {r.published_finding} | {r.expected_sign} | {ci} | "
-            f"{_fmt_p(r.p_value)} | {r.result} | {r.agrees} |"
-        )
-    lines += [
-        "",
-        "Estimates are average effects on the expected time share (a share of 0.01 is one "
-        "percentage point of working time): main effects per unit of the predictor, "
-        "moderations per unit of predictor times unit of moderator (average cross-partial, "
-        "Ai & Norton 2003). A finding agrees when the estimate has the published sign and "
-        "its two-sided p-value is below 0.05.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def comparison_latex(comparison: pd.DataFrame) -> str:
-    """Render :func:`published_comparison` as a LaTeX ``tabular`` (booktabs rules).
-
-    Parameters
-    ----------
-    comparison : DataFrame
-        Output of :func:`published_comparison`.
-
-    Returns
-    -------
-    str
-        A ``tabular`` environment; special characters are escaped.
-    """
-    lines = [
-        r"\begin{tabular}{llp{0.34\linewidth}lrll}",
-        r"\toprule",
-        r"id & expected & published finding & estimate [95\% CI] & $p$ & result & agrees \\",
-        r"\midrule",
-    ]
-    for r in comparison.itertuples(index=False):
-        ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
-        cells = [
-            r.id,
-            r.expected_sign,
-            r.published_finding,
-            ci,
-            _fmt_p(r.p_value),
-            r.result,
-            r.agrees,
-        ]
-        lines.append(" & ".join(tex_escape(str(c)) for c in cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"

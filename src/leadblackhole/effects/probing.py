@@ -84,18 +84,18 @@ from scipy import optimize, stats
 from tqdm import tqdm
 
 from ..exceptions import ConvergenceWarning, EstimationError
+from ..models.results import fit_share_model
 from ..registry import HYPOTHESES, Hypothesis
-from ..specification import design_matrix
 from .effects import (
+    EffectOptions,
     EffectsError,
     EffectSpec,
     ShareModel,
-    Variance,
     _as_model,
-    _check_options,
     _data_of,
     _Engine,
     _inference,
+    _options,
 )
 
 __all__ = [
@@ -154,16 +154,14 @@ def conditional_effects(
     values: Sequence[float],
     *,
     outcome: str = "marketing",
-    kind: str | None = None,
-    variance: Variance = "unconditional",
-    alpha: float = 0.05,
+    options: EffectOptions | None = None,
     raw: bool = True,
 ) -> pd.DataFrame:
     """Conditional average effect of ``predictor`` at given values of ``moderator``.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model.
     frame : AnalysisFrame or DataFrame
         Reps to average over. With an analysis frame, ``values`` are read on
@@ -175,12 +173,8 @@ def conditional_effects(
         Moderator values.
     outcome : str
         Share the effect is read on.
-    kind : str, optional
-        Mean model; detected when omitted.
-    variance : {"unconditional", "conditional"}
-        See :func:`~leadblackhole.effects.effects.average_effects`.
-    alpha : float
-        One minus the confidence level.
+    options : EffectOptions, optional
+        Variance and test level (see :class:`~leadblackhole.effects.EffectOptions`).
     raw : bool
         Whether ``values`` are on the raw scale (ignored for a bare DataFrame).
 
@@ -195,8 +189,8 @@ def conditional_effects(
     EffectsError
         Unknown variables, predictor equal to moderator, non-finite values.
     """
-    _check_options(variance, alpha)
-    model = _as_model(results, kind)
+    options = _options(options)
+    model = _as_model(results)
     data = _data_of(frame)
     vals = np.asarray(values, dtype=float).ravel()
     if vals.size == 0 or not np.all(np.isfinite(vals)):
@@ -208,7 +202,7 @@ def conditional_effects(
         raise EffectsError(f"predictor and moderator must differ; both are {predictor!r}")
     engine = _Engine(model, data)
     est, rep_var, grad = engine.evaluate(specs)
-    out = _inference(est, rep_var, grad, model, engine.n, variance, alpha)
+    out = _inference(est, rep_var, grad, model, engine.n, options)
     out.insert(0, "moderator_centred", centred)
     out.insert(0, "moderator_value", centred + off)
     return out
@@ -222,15 +216,13 @@ def simple_slopes(
     outcome: str = "marketing",
     sd_levels: Sequence[float] = (-1.0, 0.0, 1.0),
     values: Mapping[str, Sequence[float]] | None = None,
-    kind: str | None = None,
-    variance: Variance = "unconditional",
-    alpha: float = 0.05,
+    options: EffectOptions | None = None,
 ) -> pd.DataFrame:
     """Simple slopes of each moderated predictor at low, mean and high moderator.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model.
     frame : AnalysisFrame or DataFrame
         Reps the model was fitted on.
@@ -244,7 +236,7 @@ def simple_slopes(
     values : mapping of str to sequence of float, optional
         Extra moderator values on the raw scale, by moderator name, e.g.
         ``{"experience": [2, 20]}``.
-    kind, variance, alpha
+    options : EffectOptions, optional
         See :func:`conditional_effects`.
 
     Returns
@@ -285,9 +277,7 @@ def simple_slopes(
             h.moderator,
             [v for _, v in levels],
             outcome=outcome,
-            kind=kind,
-            variance=variance,
-            alpha=alpha,
+            options=options,
             raw=False,
         )
         res.insert(0, "level", [lab for lab, _ in levels])
@@ -410,18 +400,16 @@ def johnson_neyman(
     moderator: str,
     *,
     outcome: str = "marketing",
-    alpha: float = 0.05,
     critical: Critical = "normal",
     grid: int = 201,
     span: tuple[float, float] | None = None,
-    kind: str | None = None,
-    variance: Variance = "unconditional",
+    options: EffectOptions | None = None,
 ) -> JohnsonNeyman:
     """Johnson–Neyman region of the conditional average effect on the share scale.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model.
     frame : AnalysisFrame or DataFrame
         Reps the model was fitted on.
@@ -429,8 +417,6 @@ def johnson_neyman(
         Focal predictor and moderator.
     outcome : str
         Share the effect is read on.
-    alpha : float
-        Test level (the false discovery rate for ``"esarey_sumner"``).
     critical : {"normal", "esarey_sumner"}
         Critical value: :math:`z_{1-\\alpha/2}` or the Esarey–Sumner value
         computed from the grid (:func:`esarey_sumner_critical`).
@@ -439,8 +425,9 @@ def johnson_neyman(
     span : tuple of float, optional
         Range of moderator values examined, raw scale; default the observed
         range.
-    kind, variance
-        See :func:`conditional_effects`.
+    options : EffectOptions, optional
+        Variance and test level (``alpha`` is the false discovery rate for
+        ``"esarey_sumner"``).
 
     Returns
     -------
@@ -451,12 +438,10 @@ def johnson_neyman(
     EffectsError
         Bad options or variables.
     """
-    _check_options(variance, alpha)
+    options = _options(options)
     if critical not in CRITICAL_METHODS:
         raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {critical!r}")
-    setup = _jn_setup(
-        results, frame, predictor, moderator, outcome, alpha, grid, span, kind, variance
-    )
+    setup = _jn_setup(results, frame, predictor, moderator, outcome, grid, span, options)
     return _jn_solve(setup, critical)
 
 
@@ -467,22 +452,19 @@ class _JNSetup:
     predictor: str
     moderator: str
     outcome: str
-    alpha: float
-    variance: str
+    options: EffectOptions
     offset: float
     observed: np.ndarray
     grid: np.ndarray
     curve: pd.DataFrame
 
 
-def _jn_setup(
-    results, frame, predictor, moderator, outcome, alpha, grid, span, kind, variance
-) -> _JNSetup:
+def _jn_setup(results, frame, predictor, moderator, outcome, grid, span, options) -> _JNSetup:
     """Validate the inputs and evaluate the conditional effect on the grid."""
-    _check_options(variance, alpha)
+    options = _options(options)
     if not (isinstance(grid, int | np.integer) and grid >= 11):
         raise EffectsError(f"grid must be an integer of at least 11; received {grid!r}")
-    model = _as_model(results, kind)
+    model = _as_model(results)
     data = _data_of(frame)
     if moderator not in data.columns:
         raise EffectsError(f"data lacks the moderator column {moderator!r}")
@@ -499,8 +481,7 @@ def _jn_setup(
         moderator,
         ms,
         outcome=outcome,
-        variance=variance,
-        alpha=alpha,
+        options=options,
         raw=True,
     )
     return _JNSetup(
@@ -509,8 +490,7 @@ def _jn_setup(
         predictor=predictor,
         moderator=moderator,
         outcome=outcome,
-        alpha=alpha,
-        variance=variance,
+        options=options,
         offset=off,
         observed=col,
         grid=ms,
@@ -523,9 +503,9 @@ def _jn_solve(setup: _JNSetup, critical: str) -> JohnsonNeyman:
     s, ms, col = setup, setup.grid, setup.observed
     curve = s.curve.copy()
     if critical == "normal":
-        c = float(stats.norm.isf(s.alpha / 2))
+        c = float(stats.norm.isf(s.options.alpha / 2))
     else:
-        c = esarey_sumner_critical(curve["estimate"], curve["std_error"], alpha=s.alpha)
+        c = esarey_sumner_critical(curve["estimate"], curve["std_error"], alpha=s.options.alpha)
     curve["conf_low"] = curve["estimate"] - c * curve["std_error"]
     curve["conf_high"] = curve["estimate"] + c * curve["std_error"]
     t = curve["statistic"].to_numpy()
@@ -535,7 +515,7 @@ def _jn_solve(setup: _JNSetup, critical: str) -> JohnsonNeyman:
     def excess(m_raw: float) -> float:
         spec = EffectSpec(s.outcome, s.predictor, None, ((s.moderator, m_raw - s.offset),))
         est, rv, g = s.engine.evaluate([spec])
-        r = _inference(est, rv, g, s.model, s.engine.n, s.variance, s.alpha)
+        r = _inference(est, rv, g, s.model, s.engine.n, s.options)
         return float(abs(r["statistic"].iloc[0]) - c)
 
     xtol = 1e-10 * (ms[-1] - ms[0])
@@ -581,7 +561,7 @@ def _jn_solve(setup: _JNSetup, critical: str) -> JohnsonNeyman:
         moderator=s.moderator,
         outcome=s.outcome,
         method=critical,
-        alpha=s.alpha,
+        alpha=s.options.alpha,
         critical_value=c,
         boundaries=boundaries,
         regions=reg,
@@ -601,23 +581,21 @@ def johnson_neyman_table(
     *,
     hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     outcome: str = "marketing",
-    alpha: float = 0.05,
     methods: Sequence[str] = CRITICAL_METHODS,
     grid: int = 201,
-    kind: str | None = None,
-    variance: Variance = "unconditional",
+    options: EffectOptions | None = None,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], JohnsonNeyman]]:
     """Johnson–Neyman regions of every registry moderation, under each critical value.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model.
     frame : AnalysisFrame or DataFrame
         Reps the model was fitted on.
     hypotheses : sequence of Hypothesis
         Registry rows; the moderations among them are analysed.
-    outcome, alpha, grid, kind, variance
+    outcome, grid, options
         See :func:`johnson_neyman`.
     methods : sequence of str
         Critical values to use (``"normal"``, ``"esarey_sumner"``).
@@ -639,9 +617,7 @@ def johnson_neyman_table(
             raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {method!r}")
     rows, analyses = [], {}
     for h in moderation_pairs(hypotheses):
-        setup = _jn_setup(
-            results, frame, h.predictor, h.moderator, outcome, alpha, grid, None, kind, variance
-        )
+        setup = _jn_setup(results, frame, h.predictor, h.moderator, outcome, grid, None, options)
         for method in methods:
             jn = _jn_solve(setup, method)
             analyses[(h.id, method)] = jn
@@ -686,23 +662,21 @@ def predictive_margins(
     at: Mapping[str, Sequence[float]],
     *,
     outcome: str = "marketing",
-    kind: str | None = None,
-    variance: Variance = "unconditional",
-    alpha: float = 0.05,
+    options: EffectOptions | None = None,
     raw: bool = True,
 ) -> pd.DataFrame:
     """Average predicted share with some variables set to given values.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model.
     frame : AnalysisFrame or DataFrame
         Reps to average over.
     at : mapping of str to sequence of float
         Variables and the values to set them to; every combination is
         evaluated (raw scale with an analysis frame unless ``raw=False``).
-    outcome, kind, variance, alpha
+    outcome, options
         See :func:`conditional_effects`.
     raw : bool
         Whether the values in ``at`` are on the raw scale.
@@ -714,8 +688,8 @@ def predictive_margins(
         std_error, statistic, p_value, conf_low, conf_high`` of the average
         predicted share.
     """
-    _check_options(variance, alpha)
-    model = _as_model(results, kind)
+    options = _options(options)
+    model = _as_model(results)
     data = _data_of(frame)
     names = list(at)
     if not names:
@@ -729,7 +703,7 @@ def predictive_margins(
     ]
     engine = _Engine(model, data)
     est, rep_var, grad = engine.evaluate(specs)
-    out = _inference(est, rep_var, grad, model, engine.n, variance, alpha)
+    out = _inference(est, rep_var, grad, model, engine.n, options)
     for j, v in reversed(list(enumerate(names))):
         out.insert(0, v, mesh[:, j] if raw else mesh[:, j] + _offset(frame, v))
     return out
@@ -779,50 +753,14 @@ def _resample(data: pd.DataFrame, rng: np.random.Generator, scheme: str) -> pd.D
 
 
 def _refit(model: ShareModel, data: pd.DataFrame) -> ShareModel:
-    """Re-estimate ``model`` on ``data``; point estimates only."""
-    import statsmodels.api as sm
-
-    from ..models.dirichlet import DirichletRegression
-
-    nonfirm = [t for t in model.terms if not t.startswith("firm[")]
-    full = design_matrix(data, variable_pay="variable_pay" in model.terms)
-    terms = [t for t in full.columns if t.startswith("firm[") or t in nonfirm]
-    if terms[0] != "Intercept" and "Intercept" in terms:
-        terms.remove("Intercept")
-        terms.insert(0, "Intercept")
-    X = full[terms]
-    if model.kind == "dirichlet":
-        old = model.params
-        names = [(e, t) for e in model.equations for t in terms] + [
-            k for k in old.index if k[0] == "precision"
-        ]
-        start = np.array([old.get(k, 0.0) for k in names], dtype=float)
-        res = DirichletRegression(
-            data[list(model.components)], X, base=model.components[model.base]
-        ).fit(start_params=start)
-        if not res.converged:
-            raise EstimationError("the refit did not converge")
-        coef = np.column_stack([res.params[e].to_numpy(dtype=float) for e in model.equations])
-    else:
-        y = data[model.components[0]]
-        if model.kind == "ols":
-            coef = sm.OLS(y, X).fit().params.to_numpy(dtype=float)[:, None]
-        else:
-            start = np.array([model.params.get(t, 0.0) for t in terms], dtype=float)
-            res = sm.GLM(y, X, family=sm.families.Binomial()).fit(start_params=start)
-            coef = res.params.to_numpy(dtype=float)[:, None]
-    if not np.all(np.isfinite(coef)):
+    """Re-estimate ``model`` on ``data`` through the model registry, with its own options."""
+    res = fit_share_model(data, model.name, **model.results.fit_options)
+    if not res.converged:
+        raise EstimationError("the refit did not converge")
+    refit = ShareModel.from_results(res)
+    if not np.all(np.isfinite(refit.coef)):
         raise EstimationError("the refit gave non-finite coefficients")
-    return ShareModel(
-        kind=model.kind,
-        terms=tuple(terms),
-        components=model.components,
-        equations=model.equations,
-        base=model.base,
-        coef=coef,
-        cov=np.full((coef.size, coef.size), np.nan),
-        params=model.params,
-    )
+    return refit
 
 
 def bootstrap_effects(
@@ -832,18 +770,17 @@ def bootstrap_effects(
     n_boot: int,
     seed: int,
     scheme: Scheme = "stratified",
-    kind: str | None = None,
     hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-    alpha: float = 0.05,
+    options: EffectOptions | None = None,
     progress: bool = True,
-    outcome: str | None = None,
 ) -> BootstrapResult:
     """Bootstrap the registry effects by re-estimating the model on resampled reps.
 
     Parameters
     ----------
-    results : object or ShareModel
-        The model fitted on ``frame`` (Dirichlet, fractional logit or OLS).
+    results : ShareResults or ShareModel
+        The model fitted on ``frame``; every refit is
+        ``fit_share_model(sample, results.model_name, **results.fit_options)``.
     frame : AnalysisFrame or DataFrame
         The reps the model was fitted on (with ``firm``).
     n_boot : int
@@ -853,18 +790,13 @@ def bootstrap_effects(
     scheme : {"stratified", "firm"}
         ``"stratified"`` (default): reps resampled within firm; ``"firm"``:
         firms resampled (see the module notes on its limits with four firms).
-    kind : str, optional
-        Mean model; detected when omitted.
     hypotheses : sequence of Hypothesis
         Registry rows to bootstrap (rows on shares the model does not describe
         are left out).
-    alpha : float
-        One minus the level of the percentile intervals.
+    options : EffectOptions, optional
+        ``alpha`` is one minus the level of the percentile intervals.
     progress : bool
         Show a tqdm progress bar on standard error.
-    outcome : str, optional
-        Share a single-share model describes (see
-        :meth:`~leadblackhole.effects.effects.ShareModel.from_results`).
 
     Returns
     -------
@@ -882,8 +814,8 @@ def bootstrap_effects(
         raise EffectsError(f"seed must be an integer; received {seed!r}")
     if scheme not in BOOTSTRAP_SCHEMES:
         raise EffectsError(f"scheme must be one of {BOOTSTRAP_SCHEMES}; received {scheme!r}")
-    _check_options("unconditional", alpha)
-    model = _as_model(results, kind, outcome)
+    alpha = _options(options).alpha
+    model = _as_model(results)
     data = _data_of(frame)
     if "firm" not in data.columns:
         raise EffectsError("the bootstrap resamples within or across firms; data lacks 'firm'")
@@ -916,7 +848,7 @@ def bootstrap_effects(
     table = pd.DataFrame(
         {
             "id": ids,
-            "model": model.kind,
+            "model": model.name,
             "scheme": scheme,
             "estimate": full_est,
             "boot_std_error": good.std(axis=0, ddof=1),
@@ -939,15 +871,13 @@ def simulate_effects(
     *,
     n_draws: int,
     seed: int,
-    kind: str | None = None,
     hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-    outcome: str | None = None,
 ) -> pd.DataFrame:
     """Parametric (Krinsky–Robb) draws of the registry effects.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model.
     frame : AnalysisFrame or DataFrame
         Reps to average over.
@@ -955,13 +885,8 @@ def simulate_effects(
         Number of coefficient draws from :math:`N(\\hat\\theta, \\hat V)`.
     seed : int
         Seed of ``numpy.random.default_rng``.
-    kind : str, optional
-        Mean model; detected when omitted.
     hypotheses : sequence of Hypothesis
         Registry rows (rows on shares the model does not describe are left out).
-    outcome : str, optional
-        Share a single-share model describes (see
-        :meth:`~leadblackhole.effects.effects.ShareModel.from_results`).
 
     Returns
     -------
@@ -977,7 +902,7 @@ def simulate_effects(
         raise EffectsError(f"n_draws must be a positive integer; received {n_draws!r}")
     if not isinstance(seed, int | np.integer) or isinstance(seed, bool):
         raise EffectsError(f"seed must be an integer; received {seed!r}")
-    model = _as_model(results, kind, outcome)
+    model = _as_model(results)
     data = _data_of(frame)
     rows = [h for h in hypotheses if h.outcome in model.outcomes]
     specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]

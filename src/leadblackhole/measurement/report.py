@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -14,7 +12,6 @@ from leadblackhole.measurement.cmv import cmv_table
 from leadblackhole.measurement.descriptives import correlation_table, descriptives, scale_scores
 from leadblackhole.measurement.reliability import reliability_table
 from leadblackhole.measurement.validity import discriminant_validity, fornell_larcker
-from leadblackhole.outputs import OutputSet
 
 __all__ = ["TABLE_NAMES", "MeasurementReport", "run_measurement"]
 
@@ -65,93 +62,25 @@ class MeasurementReport:
     Examples
     --------
     >>> rep = run_measurement(items, scales)     # doctest: +SKIP
-    >>> rep.write("results/measurement")         # doctest: +SKIP
+    >>> rep.measurement                          # doctest: +SKIP
+
+    The files (``<table>.csv``, ``.md``, ``.tex``) are written by
+    :func:`leadblackhole.reporting.tables.stage_measurement`.
     """
 
     cfa: CFAResult
     _tables: tuple[tuple[str, pd.DataFrame], ...]
 
-    def _get(self, name: str) -> pd.DataFrame:
-        return dict(self._tables)[name].copy()
-
-    @property
-    def measurement(self) -> pd.DataFrame:
-        """Reliability table: alpha with Feldt CI, composite reliability, AVE."""
-        return self._get("measurement")
-
-    @property
-    def cfa_fit(self) -> pd.DataFrame:
-        """CFA fit indices, columns ``index, value``."""
-        return self._get("cfa_fit")
-
-    @property
-    def loadings(self) -> pd.DataFrame:
-        """Standardized loadings with SE, z and p."""
-        return self._get("loadings")
-
-    @property
-    def factor_correlations(self) -> pd.DataFrame:
-        """Factor correlations with SE, z and p."""
-        return self._get("factor_correlations")
-
-    @property
-    def discriminant(self) -> pd.DataFrame:
-        """Pairwise Fornell–Larcker and HTMT table."""
-        return self._get("discriminant")
-
-    @property
-    def fornell_larcker(self) -> pd.DataFrame:
-        """Per-scale Fornell–Larcker table."""
-        return self._get("fornell_larcker")
-
-    @property
-    def cmv(self) -> pd.DataFrame:
-        """Common-method variance checks (Harman, one-factor CFA)."""
-        return self._get("cmv")
-
-    @property
-    def descriptives(self) -> pd.DataFrame:
-        """Mean, SD, min, max, n overall and by group."""
-        return self._get("descriptives")
-
-    @property
-    def correlations(self) -> pd.DataFrame:
-        """Correlations with reliabilities on the diagonal."""
-        return self._get("correlations")
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        # one accessor per table of TABLE_NAMES (documented above), returning a copy
+        if name in TABLE_NAMES:
+            return dict(self._tables)[name].copy()
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables, ``{name: DataFrame}`` (copies), in :data:`TABLE_NAMES` order."""
         return {name: df.copy() for name, df in self._tables}
-
-    def write(self, outdir: str | os.PathLike[str]) -> dict[str, Path]:
-        """Write every table as ``<name>.csv``, ``<name>.md`` and ``<name>.tex``.
-
-        Parameters
-        ----------
-        outdir : path-like
-            Output folder (created when missing).
-
-        Returns
-        -------
-        dict of str to Path
-            File name -> path written.
-
-        Notes
-        -----
-        All files are staged in memory with
-        :class:`leadblackhole.outputs.OutputSet` and written only after
-        every table has been rendered, each file atomically; if rendering
-        fails, nothing is written.
-
-        Examples
-        --------
-        >>> paths = run_measurement(items, scales).write("results")   # doctest: +SKIP
-        """
-        out = OutputSet(outdir)
-        for name, df in self._tables:
-            out.add_table(name, df)
-        return dict(out.commit())
 
 
 def run_measurement(

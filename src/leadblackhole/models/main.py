@@ -1,36 +1,38 @@
-"""The main model of STUDY.md: a Dirichlet regression of the three time shares.
+"""The main model of docs/study.md: a Dirichlet regression of the three time shares.
 
 The shares ``marketing``, ``self`` and ``other`` of the analysis sample are
 modelled with the alternative (mean / precision) parametrization of
 Dirichlet regression: multinomial-logit means with ``other`` as the base
 component, whose coefficients are fixed at zero, and a constant precision
 (``precision ~ 1``). The right-hand side of both mean equations is the
-STUDY.md design built by :func:`leadblackhole.specification.design_matrix`.
+docs/study.md design built by :func:`leadblackhole.specification.design_matrix`.
 
-:func:`analysis_exog` and :func:`check_design` are shared with the
+:func:`analysis_exog` (with the one rank check of the package,
+:func:`~leadblackhole.models.dirichlet.model.check_full_rank`) is shared with the
 robustness models so that every share model is estimated on the same design
 and fails on a singular design with the same message.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import warnings
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from ..exceptions import EstimationError
+from ..exceptions import EstimationError, ZeroShareWarning
 from ..specification import COMPONENTS, design_matrix, firm_levels
 from .dirichlet import DirichletRegression, DirichletRegressionResults
-from .dirichlet.model import check_option
+from .dirichlet.model import check_full_rank, check_option
+from .results import register_model
 
 if TYPE_CHECKING:
     from ..data import AnalysisFrame
 
 __all__ = [
     "BASE_COMPONENT",
+    "analysis_data",
     "analysis_exog",
-    "check_design",
     "fit_main_model",
     "main_model_exog",
 ]
@@ -38,92 +40,13 @@ __all__ = [
 #: Base component of the alternative parametrization.
 BASE_COMPONENT = "other"
 
-#: Relative tolerance of the rank check (columns are scaled to unit length first).
-RANK_TOL = 1e-10
-
-
-def check_design(exog: pd.DataFrame, what: str = "the design") -> pd.DataFrame:
-    """Check that a design matrix is finite and of full column rank.
-
-    Parameters
-    ----------
-    exog : DataFrame
-        Design matrix, one column per term.
-    what : str
-        Description of the design used in error messages (for example
-        ``"the design of the OLS model"``).
-
-    Returns
-    -------
-    DataFrame
-        ``exog`` unchanged.
-
-    Raises
-    ------
-    EstimationError
-        When the design has missing or infinite values, no rows, fewer rows
-        than columns, or columns that are zero or linear combinations of
-        earlier columns. The message names the offending columns; a column
-        that is constant after centring (a variable that does not vary in
-        the sample, such as a variable-pay percent every rep answered
-        alike) is named as such.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> x = pd.DataFrame({"Intercept": [1.0, 1.0, 1.0], "a": [0.0, 1.0, 2.0]})
-    >>> check_design(x).shape
-    (3, 2)
-    """
-    arr = exog.to_numpy(dtype=float)
-    names = [str(c) for c in exog.columns]
-    n, p = arr.shape
-    if n == 0 or p == 0:
-        raise EstimationError(f"{what} is empty ({n} rows, {p} columns)")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        cols = [names[j] for j in np.flatnonzero(bad.any(axis=0))]
-        raise EstimationError(
-            f"{what} has missing or infinite values in column(s) {cols} "
-            f"({int(bad.any(axis=1).sum())} row(s))"
-        )
-    if n <= p:
-        raise EstimationError(f"{what} has {p} columns but only {n} rows; more rows are needed")
-    norms = np.linalg.norm(arr, axis=0)
-    zero = [names[j] for j in np.flatnonzero(norms == 0)]
-    if zero:
-        raise EstimationError(
-            f"{what} is singular: column(s) {zero} are zero in every row (a variable that "
-            "does not vary in the sample is zero after centring); drop it or collect "
-            "data in which it varies"
-        )
-    scaled = arr / norms
-    sv = np.linalg.svd(scaled, compute_uv=False)
-    if sv[-1] > RANK_TOL * sv[0]:
-        return exog
-    kept: list[int] = []
-    culprits: list[str] = []
-    for j in range(p):
-        trial = scaled[:, kept + [j]]
-        s = np.linalg.svd(trial, compute_uv=False)
-        if s[-1] > RANK_TOL * s[0]:
-            kept.append(j)
-        else:
-            culprits.append(names[j])
-    const = [c for c in culprits if np.ptp(arr[:, names.index(c)]) == 0]
-    hint = f" (column(s) {const} are constant, which duplicates the intercept)" if const else ""
-    raise EstimationError(
-        f"{what} is singular (rank {len(kept)} < {p} columns): column(s) {culprits} are "
-        f"linear combinations of earlier columns{hint}; the coefficients are not identified"
-    )
-
 
 def analysis_exog(
     data: pd.DataFrame,
     what: str = "the design",
     levels: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The STUDY.md design for a set of reps, checked for full rank.
+    """The docs/study.md design for a set of reps, checked for full rank.
 
     Parameters
     ----------
@@ -144,7 +67,7 @@ def analysis_exog(
     ------
     EstimationError
         When a required column is missing or the design is singular
-        (see :func:`check_design`).
+        (see :func:`~leadblackhole.models.dirichlet.model.check_full_rank`).
     """
     if not isinstance(data, pd.DataFrame):
         raise EstimationError(f"{what}: expected a DataFrame, received {type(data).__name__}")
@@ -156,19 +79,36 @@ def analysis_exog(
         exog = design_matrix(data, levels=levels)
     except KeyError as exc:
         raise EstimationError(f"{what}: the data lack the column {exc}") from exc
-    return check_design(exog, what)
+    check_full_rank(exog.to_numpy(dtype=float), [str(c) for c in exog.columns], what)
+    return exog
 
 
-def _frame_data(frame: AnalysisFrame) -> pd.DataFrame:
-    data = getattr(frame, "data", None)
+def analysis_data(frame: Any, what: str = "the share models") -> pd.DataFrame:
+    """The reps of an analysis frame (``frame.data``), or a DataFrame laid out like it.
+
+    Parameters
+    ----------
+    frame : AnalysisFrame or DataFrame
+        Output of :func:`leadblackhole.data.build_analysis_frame`, or its
+        ``data`` (for example a bootstrap resample).
+    what : str
+        Description used in error messages.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    EstimationError
+        When ``frame`` is neither.
+    """
+    data = frame if isinstance(frame, pd.DataFrame) else getattr(frame, "data", None)
     if not isinstance(data, pd.DataFrame):
         raise EstimationError(
-            f"expected an AnalysisFrame (see leadblackhole.data.build_analysis_frame); "
-            f"received {type(frame).__name__}"
+            f"{what}: expected an AnalysisFrame or a DataFrame (see "
+            f"leadblackhole.data.build_analysis_frame); received {type(frame).__name__}"
         )
-    missing = [c for c in COMPONENTS if c not in data.columns]
-    if missing:
-        raise EstimationError(f"the analysis data lack the share column(s) {missing}")
     return data
 
 
@@ -192,7 +132,7 @@ def main_model_exog(frame: AnalysisFrame) -> pd.DataFrame:
     EstimationError
         When the design is singular or has missing values.
     """
-    return analysis_exog(_frame_data(frame), "the design of the share models")
+    return analysis_exog(analysis_data(frame), "the design of the share models")
 
 
 def main_model_endog(frame: AnalysisFrame) -> pd.DataFrame:
@@ -208,11 +148,19 @@ def main_model_endog(frame: AnalysisFrame) -> pd.DataFrame:
     DataFrame
         Columns ``marketing``, ``self``, ``other``.
     """
-    return _frame_data(frame)[list(COMPONENTS)]
+    data = analysis_data(frame)
+    missing = [c for c in COMPONENTS if c not in data.columns]
+    if missing:
+        raise EstimationError(f"the analysis data lack the share column(s) {missing}")
+    return data[list(COMPONENTS)]
 
 
+@register_model("dirichlet")
 def fit_main_model(
-    frame: AnalysisFrame, parametrization: str = "alternative"
+    frame: AnalysisFrame | pd.DataFrame,
+    parametrization: str = "alternative",
+    cov_type: str = "oim",
+    start_params: pd.Series | None = None,
 ) -> DirichletRegressionResults:
     """Fit the main model: Dirichlet regression of the three time shares.
 
@@ -225,12 +173,27 @@ def fit_main_model(
         base component ``other`` and precision ``~ 1``. ``"common"`` fits a
         log-linear model for each Dirichlet parameter instead (a check of
         the functional form; not the main model).
+    cov_type : {"oim", "robust"}
+        Covariance of the estimates (see :meth:`DirichletRegression.fit`).
+    start_params : Series, optional
+        Starting values labelled by (equation, term); labels the model does
+        not have are ignored, parameters without a label start at 0 (used for
+        warm starts of bootstrap refits).
 
     Returns
     -------
     DirichletRegressionResults
         Parameters indexed by (equation, term); equations ``marketing``,
         ``self`` and ``precision`` for the alternative parametrization.
+
+    Notes
+    -----
+    The shares of the frame are the reported ones divided by their row sum;
+    the Dirichlet likelihood, which cannot take 0 or 1, compresses them
+    (:func:`leadblackhole.compositions.compress_shares`); how many rows it
+    compressed is in the results' ``n_compressed`` and the frame's summary, so
+    the model's :class:`~leadblackhole.exceptions.ZeroShareWarning` is not
+    repeated here.
 
     Raises
     ------
@@ -254,5 +217,15 @@ def fit_main_model(
     check_option("parametrization", parametrization, ("alternative", "common"))
     exog = main_model_exog(frame)
     endog = main_model_endog(frame)
-    model = DirichletRegression(endog, exog, parametrization=parametrization, base=BASE_COMPONENT)
-    return model.fit()
+    model = _dirichlet_model(endog, exog, parametrization)
+    if start_params is not None:
+        start_params = [start_params.get(k, 0.0) for k in model.param_names]
+    return model.fit(cov_type=cov_type, start_params=start_params)
+
+
+def _dirichlet_model(endog: pd.DataFrame, exog: pd.DataFrame, parametrization: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ZeroShareWarning)
+        return DirichletRegression(
+            endog, exog, parametrization=parametrization, base=BASE_COMPONENT
+        )

@@ -1,8 +1,14 @@
 r"""Robustness models of the main Dirichlet regression.
 
-Every model uses the analysis sample and the STUDY.md right-hand side built
+Every model uses the analysis sample and the docs/study.md right-hand side built
 by :func:`leadblackhole.specification.design_matrix` (through
-:func:`leadblackhole.models.main.analysis_exog`):
+:func:`leadblackhole.models.main.analysis_exog`), and the shares as reported
+(the percents divided by their row sum, zeros included: these models accept
+shares of 0 and 1, so the compression of the Dirichlet likelihood is not
+applied). Each fit is registered with
+:func:`~leadblackhole.models.results.fit_share_model` and returns a
+:class:`~leadblackhole.models.results.ShareResults` (an
+:class:`AdaptedResults` around the statsmodels or linearmodels results):
 
 * :func:`fit_ols`: OLS of the marketing share with HC3 standard errors;
 * :func:`fit_fractional_logit`: fractional logit of the marketing share
@@ -19,72 +25,46 @@ by :func:`leadblackhole.specification.design_matrix` (through
 * :func:`leave_one_firm_out`: the main model re-estimated once per firm with
   that firm's reps removed.
 
-:func:`tidy` turns any of these results into rows of the long estimates table
-and :func:`fit_statistics` into a row of the fit-statistics table.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 from statsmodels.tools import sm_exceptions
 
 from ..exceptions import ConvergenceWarning, EstimationError
 from ..specification import COMPONENTS, firm_levels
 from .dirichlet import DirichletRegressionResults
-from .main import analysis_exog, fit_main_model, main_model_exog
+from .main import analysis_data, analysis_exog, fit_main_model, main_model_exog
+from .results import (
+    IdentityLink,
+    Link,
+    LogitLink,
+    ShareResults,
+    WaldTest,
+    register_model,
+)
 
 if TYPE_CHECKING:
-    from linearmodels.system.results import SystemResults
-
     from ..data import AnalysisFrame
 
 __all__ = [
-    "ESTIMATE_COLUMNS",
-    "FIT_STAT_COLUMNS",
-    "WaldTest",
+    "AdaptedResults",
     "fit_fractional_logit",
     "fit_ols",
     "fit_probit",
-    "fit_statistics",
     "fit_sur",
     "leave_one_firm_out",
     "probit_skip_reason",
     "sur_log_likelihood",
     "sur_prequal_wald",
-    "tidy",
 ]
-
-#: Columns of the long estimates table, in order.
-ESTIMATE_COLUMNS: tuple[str, ...] = (
-    "model",
-    "equation",
-    "term",
-    "estimate",
-    "std_error",
-    "statistic",
-    "p_value",
-    "conf_low",
-    "conf_high",
-)
-
-#: Columns of the fit-statistics table, in order.
-FIT_STAT_COLUMNS: tuple[str, ...] = (
-    "model",
-    "n",
-    "log_likelihood",
-    "aic",
-    "bic",
-    "r_squared",
-    "converged",
-)
 
 #: Name of the probit's outcome and equation.
 SELECTION_OUTCOME = "any_marketing"
@@ -96,16 +76,6 @@ SUR_EQUATIONS: tuple[str, str] = ("marketing", "self")
 # ----------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------
-
-
-def _analysis_data(frame: AnalysisFrame) -> pd.DataFrame:
-    data = getattr(frame, "data", None)
-    if not isinstance(data, pd.DataFrame):
-        raise EstimationError(
-            "expected an AnalysisFrame (see leadblackhole.data.build_analysis_frame); "
-            f"received {type(frame).__name__}"
-        )
-    return data
 
 
 def _share(data: pd.DataFrame, component: str, what: str) -> pd.Series:
@@ -153,7 +123,102 @@ def _sm_fit(fit_call, what: str):
 # ----------------------------------------------------------------------------
 
 
-def fit_ols(frame: AnalysisFrame, component: str = "marketing"):
+class AdaptedResults(ShareResults):
+    """A statsmodels or linearmodels fit seen through the :class:`ShareResults` interface.
+
+    Parameters
+    ----------
+    raw : object
+        The wrapped results (kept as :attr:`raw`).
+    model_name : str
+        Label of the model in every table.
+    params : Series
+        Estimates indexed by (equation, term).
+    cov : DataFrame or ndarray
+        Their covariance, in the same order.
+    nobs, link, llf, k_llf, r_squared, equation_r_squared, converged, df_resid, fit_options
+        The :class:`ShareResults` attributes of the same names (``k_llf``
+        defaults to the number of estimates; ``df_resid=None`` means normal
+        inference).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = pd.Series([1.0], index=pd.MultiIndex.from_tuples([("y", "Intercept")]))
+    >>> res = AdaptedResults(None, "toy", p, [[0.25]], nobs=10, link=IdentityLink("y"))
+    >>> float(res.bse.iloc[0])
+    0.5
+    """
+
+    def __init__(
+        self,
+        raw: Any,
+        model_name: str,
+        params: pd.Series,
+        cov: Any,
+        *,
+        nobs: int,
+        link: Link | None = None,
+        llf: float = float("nan"),
+        k_llf: int | None = None,
+        r_squared: float = float("nan"),
+        equation_r_squared: dict[str, float] | None = None,
+        converged: bool = True,
+        df_resid: float | None = None,
+        fit_options: dict[str, Any] | None = None,
+    ) -> None:
+        index = pd.MultiIndex.from_tuples(list(params.index), names=["equation", "term"])
+        values = dict(
+            raw=raw,
+            model_name=model_name,
+            _params=pd.Series(params.to_numpy(dtype=float), index=index, name="coef"),
+            _cov=pd.DataFrame(np.asarray(cov, dtype=float), index=index, columns=index),
+            _nobs=int(nobs),
+            link=link,
+            llf=float(llf),
+            _k_llf=len(params) if k_llf is None else int(k_llf),
+            r_squared=float(r_squared),
+            equation_r_squared=dict(equation_r_squared or {}),
+            converged=bool(converged),
+            df_resid=df_resid,
+            fit_options=dict(fit_options or {}),
+        )
+        for k, v in values.items():
+            object.__setattr__(self, k, v)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
+
+    @property
+    def params(self) -> pd.Series:  # noqa: D102 - documented on ShareResults
+        return self._params.copy()
+
+    def cov_params(self) -> pd.DataFrame:  # noqa: D102 - documented on ShareResults
+        return self._cov.copy()
+
+    @property
+    def nobs(self) -> int:  # noqa: D102 - documented on ShareResults
+        return self._nobs
+
+    @property
+    def k_llf(self) -> int:  # noqa: D102 - documented on ShareResults
+        return self._k_llf
+
+    def __repr__(self) -> str:
+        return f"<AdaptedResults: {self.model_name}, nobs={self.nobs}, {type(self.raw).__name__}>"
+
+
+def _single(raw: Any, name: str, equation: str, link: Link | None, **kw: Any) -> AdaptedResults:
+    """Adapter of a single-equation statsmodels fit."""
+    params = raw.params.copy()
+    params.index = pd.MultiIndex.from_tuples([(equation, str(t)) for t in params.index])
+    return AdaptedResults(
+        raw, name, params, np.asarray(raw.cov_params()), nobs=int(raw.nobs), link=link, **kw
+    )
+
+
+@register_model("ols")
+def fit_ols(frame: AnalysisFrame | pd.DataFrame, component: str = "marketing") -> AdaptedResults:
     """OLS of one share with HC3 standard errors.
 
     Parameters
@@ -165,11 +230,12 @@ def fit_ols(frame: AnalysisFrame, component: str = "marketing"):
 
     Returns
     -------
-    statsmodels.regression.linear_model.RegressionResultsWrapper
-        Parameters labelled by the STUDY.md term names; ``model.endog_names``
-        is the component. Covariance HC3 (MacKinnon & White 1985), *t*
-        statistics with ``n - p`` degrees of freedom, as
+    AdaptedResults
+        Model ``"ols"``, equation the component, :class:`IdentityLink`;
+        ``raw`` is the statsmodels results. Covariance HC3 (MacKinnon & White
+        1985), *t* statistics with ``n - p`` degrees of freedom, as
         ``lmtest::coeftest(fit, vcov = sandwich::vcovHC(fit, "HC3"))`` in R.
+        The log-likelihood counts the error variance (as R's ``logLik.lm``).
 
     Raises
     ------
@@ -183,15 +249,30 @@ def fit_ols(frame: AnalysisFrame, component: str = "marketing"):
     the Dirichlet model) is why a robust covariance is used. HC3 is the
     variant recommended for samples of a few hundred (Long & Ervin 2000).
     """
-    data = _analysis_data(frame)
     what = f"the OLS model of the {component} share"
+    data = analysis_data(frame, what)
     y = _share(data, component, what)
-    exog = analysis_exog(data, what)
-    model = sm.OLS(y, exog)
-    return _sm_fit(lambda: model.fit(cov_type="HC3", use_t=True), what)
+    model = sm.OLS(y, analysis_exog(data, what))
+    raw = _sm_fit(lambda: model.fit(cov_type="HC3", use_t=True), what)
+    r2 = float(raw.rsquared)
+    return _single(
+        raw,
+        "ols",
+        component,
+        IdentityLink(component),
+        llf=float(raw.llf),
+        k_llf=len(raw.params) + 1,
+        r_squared=r2,
+        equation_r_squared={component: r2},
+        df_resid=float(raw.df_resid),
+        fit_options={"component": component},
+    )
 
 
-def fit_fractional_logit(frame: AnalysisFrame, component: str = "marketing"):
+@register_model("fractional_logit")
+def fit_fractional_logit(
+    frame: AnalysisFrame | pd.DataFrame, component: str = "marketing"
+) -> AdaptedResults:
     """Fractional logit of one share (Papke & Wooldridge 1996), HC0 errors.
 
     Parameters
@@ -203,10 +284,11 @@ def fit_fractional_logit(frame: AnalysisFrame, component: str = "marketing"):
 
     Returns
     -------
-    statsmodels.genmod.generalized_linear_model.GLMResultsWrapper
-        Binomial-family GLM with logit link fitted to the share, with the HC0
-        sandwich covariance; parameters labelled by the STUDY.md term names,
-        *z* statistics.
+    AdaptedResults
+        Model ``"fractional_logit"``, :class:`LogitLink`; ``raw`` is the
+        binomial-family GLM with logit link fitted to the share, with the HC0
+        sandwich covariance; *z* statistics. No likelihood (NaN ``llf``, AIC
+        and BIC): the Bernoulli log-likelihood is only a quasi-likelihood.
 
     Raises
     ------
@@ -226,17 +308,23 @@ def fit_fractional_logit(frame: AnalysisFrame, component: str = "marketing"):
     It equals R's ``sandwich::vcovHC(glm(..., family = quasibinomial), type =
     "HC0")``: the quasibinomial dispersion cancels from bread and meat.
     """
-    data = _analysis_data(frame)
     what = f"the fractional logit of the {component} share"
+    data = analysis_data(frame, what)
     y = _share(data, component, what)
-    exog = analysis_exog(data, what)
-    model = sm.GLM(y, exog, family=sm.families.Binomial())
-    res = _sm_fit(lambda: model.fit(cov_type="HC0", tol=1e-12, maxiter=100), what)
-    if not res.converged:
+    model = sm.GLM(y, analysis_exog(data, what), family=sm.families.Binomial())
+    raw = _sm_fit(lambda: model.fit(cov_type="HC0", tol=1e-12, maxiter=100), what)
+    if not raw.converged:
         warnings.warn(
             f"{what} did not converge in 100 iterations", ConvergenceWarning, stacklevel=2
         )
-    return res
+    return _single(
+        raw,
+        "fractional_logit",
+        component,
+        LogitLink(component),
+        converged=bool(raw.converged),
+        fit_options={"component": component},
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -244,78 +332,8 @@ def fit_fractional_logit(frame: AnalysisFrame, component: str = "marketing"):
 # ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class WaldTest:
-    r"""Outcome of a Wald test of one linear restriction.
-
-    Parameters
-    ----------
-    stat : float
-        Wald statistic :math:`(r^\top b)^2 / (r^\top V r)`.
-    pval : float
-        Upper-tail probability of ``stat`` under the null distribution.
-    df : int
-        Degrees of freedom (number of restrictions).
-    null : str
-        The null hypothesis, in words.
-    dist_name : str
-        Name of the null distribution (``"chi2"``).
-    estimate : float
-        The restricted combination :math:`r^\top b`.
-    std_error : float
-        Its standard error :math:`\sqrt{r^\top V r}`.
-
-    Examples
-    --------
-    >>> WaldTest(stat=4.0, pval=0.0455, df=1, null="a + b = 0").dist_name
-    'chi2'
-    """
-
-    stat: float
-    pval: float
-    df: int
-    null: str
-    dist_name: str = "chi2"
-    estimate: float = float("nan")
-    std_error: float = float("nan")
-
-    def __str__(self) -> str:
-        return (
-            f"Wald test: {self.dist_name}({self.df}) = {self.stat:.4f}, p = {self.pval:.4g}\n"
-            f"H0: {self.null}"
-        )
-
-    def to_frame(self, test: str = "wald") -> pd.DataFrame:
-        """One-row table of the test.
-
-        Parameters
-        ----------
-        test : str
-            Label of the test, written in the ``test`` column.
-
-        Returns
-        -------
-        DataFrame
-            Columns ``test, null, estimate, std_error, statistic, df, p_value,
-            distribution``.
-        """
-        return pd.DataFrame(
-            [
-                {
-                    "test": test,
-                    "null": self.null,
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "statistic": self.stat,
-                    "df": self.df,
-                    "p_value": self.pval,
-                    "distribution": self.dist_name,
-                }
-            ]
-        )
-
-
-def fit_sur(frame: AnalysisFrame) -> SystemResults:
+@register_model("sur")
+def fit_sur(frame: AnalysisFrame | pd.DataFrame) -> AdaptedResults:
     """Seemingly unrelated regressions of the marketing and self shares.
 
     Parameters
@@ -325,10 +343,12 @@ def fit_sur(frame: AnalysisFrame) -> SystemResults:
 
     Returns
     -------
-    linearmodels.system.results.SystemResults
-        Equations ``marketing`` and ``self`` with the same regressors; the
-        parameters of equation ``e`` are ``params["<e>_<term>"]`` or
-        ``equations[e].params[term]``.
+    AdaptedResults
+        Model ``"sur"``, equations ``marketing`` and ``self`` with the same
+        regressors, no mean-share link (two linear equations, not a share
+        model of every component); ``raw`` is the linearmodels
+        ``SystemResults``. The log-likelihood is :func:`sur_log_likelihood`;
+        ``r_squared`` McElroy's system R².
 
     Raises
     ------
@@ -350,22 +370,38 @@ def fit_sur(frame: AnalysisFrame) -> SystemResults:
     """
     from linearmodels.system import SUR
 
-    data = _analysis_data(frame)
     what = "the SUR system of the marketing and self shares"
+    data = analysis_data(frame, what)
     exog = analysis_exog(data, what)
     equations = {eq: {"dependent": _share(data, eq, what), "exog": exog} for eq in SUR_EQUATIONS}
     try:
-        return SUR(equations).fit(method="gls", cov_type="unadjusted", debiased=True)
+        raw = SUR(equations).fit(method="gls", cov_type="unadjusted", debiased=True)
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise EstimationError(f"{what} cannot be estimated: {exc}") from exc
+    labels = [(eq, str(t)) for eq in SUR_EQUATIONS for t in raw.equations[eq].params.index]
+    names = [f"{eq}_{t}" for eq, t in labels]
+    params = pd.Series(raw.params[names].to_numpy(), index=pd.MultiIndex.from_tuples(labels))
+    llf, k = sur_log_likelihood(raw)
+    r2 = {eq: float(raw.equations[eq].rsquared) for eq in SUR_EQUATIONS}
+    return AdaptedResults(
+        raw,
+        "sur",
+        params,
+        raw.cov.loc[names, names],
+        nobs=raw.resids.shape[0],
+        llf=llf,
+        k_llf=k,
+        r_squared=float(raw.system_rsquared["mcelroy"]),
+        equation_r_squared=r2,
+    )
 
 
-def sur_prequal_wald(sur: SystemResults, term: str = "prequal") -> WaldTest:
+def sur_prequal_wald(sur: ShareResults, term: str = "prequal") -> WaldTest:
     r"""Wald test that a term moves the marketing and self shares in opposite directions equally.
 
     Parameters
     ----------
-    sur : SystemResults
+    sur : ShareResults
         Output of :func:`fit_sur`.
     term : str, default "prequal"
         Term whose coefficients are compared.
@@ -378,45 +414,26 @@ def sur_prequal_wald(sur: SystemResults, term: str = "prequal") -> WaldTest:
         equations and :math:`V` their covariance; :math:`\chi^2(1)` under
         :math:`H_0: b_m + b_s = 0` (the time prequalification adds to
         marketing leads is taken from self-generated leads only, leaving
-        other work unchanged).
+        other work unchanged). :meth:`ShareResults.wald_test` computes it.
 
     Raises
     ------
     EstimationError
         When the term is not in both equations or its variance is not positive.
     """
-    names = [f"{eq}_{term}" for eq in SUR_EQUATIONS]
-    params = sur.params
-    missing = [n for n in names if n not in params.index]
-    if missing:
-        raise EstimationError(f"the SUR results have no parameter(s) {missing}")
-    r = pd.Series(0.0, index=params.index)
-    r[names] = 1.0
-    cov = sur.cov.loc[params.index, params.index].to_numpy()
-    rv = r.to_numpy()
-    est = float(rv @ params.to_numpy())
-    var = float(rv @ cov @ rv)
-    if not var > 0:
-        raise EstimationError(f"the variance of the sum of the {term!r} coefficients is {var}")
-    stat = est * est / var
-    return WaldTest(
-        stat=stat,
-        pval=float(stats.chi2.sf(stat, 1)),
-        df=1,
+    return sur.wald_test(
+        {(eq, term): 1.0 for eq in SUR_EQUATIONS},
         null=f"b[{term}, marketing] + b[{term}, self] = 0",
-        dist_name="chi2",
-        estimate=est,
-        std_error=math.sqrt(var),
     )
 
 
-def sur_log_likelihood(sur: SystemResults) -> tuple[float, int]:
+def sur_log_likelihood(sur: Any) -> tuple[float, int]:
     r"""Gaussian log-likelihood of a SUR system, as R's ``logLik.systemfit``.
 
     Parameters
     ----------
-    sur : SystemResults
-        Output of :func:`fit_sur`.
+    sur : linearmodels SystemResults
+        The SUR fit (``fit_sur(frame).raw``).
 
     Returns
     -------
@@ -471,7 +488,8 @@ def probit_skip_reason(frame: AnalysisFrame) -> str | None:
     return None
 
 
-def fit_probit(frame: AnalysisFrame):
+@register_model("probit")
+def fit_probit(frame: AnalysisFrame) -> AdaptedResults | None:
     """Probit of having any marketing-lead time, over every rep with complete predictors.
 
     Parameters
@@ -483,9 +501,10 @@ def fit_probit(frame: AnalysisFrame):
 
     Returns
     -------
-    statsmodels.discrete.discrete_model.BinaryResultsWrapper or None
-        Parameters labelled by the STUDY.md term names, equation (endog name)
-        ``any_marketing``; covariance the inverse of the observed information
+    AdaptedResults or None
+        Model ``"probit"``, equation ``any_marketing``, no mean-share link;
+        ``raw`` is the statsmodels results; covariance the inverse of the
+        observed information
         (the negative Hessian of the log-likelihood). ``None`` when
         :func:`probit_skip_reason` gives a reason.
 
@@ -525,7 +544,8 @@ def fit_probit(frame: AnalysisFrame):
         )
     model = sm.Probit(y.rename(SELECTION_OUTCOME), exog)
     res = _sm_fit(lambda: model.fit(method="newton", maxiter=100, tol=1e-12, disp=False), what)
-    if not res.mle_retvals.get("converged", True):
+    converged = bool(res.mle_retvals.get("converged", True))
+    if not converged:
         prob = np.asarray(res.predict())
         if ((prob < 1e-8) | (prob > 1 - 1e-8)).any():
             raise EstimationError(
@@ -536,19 +556,12 @@ def fit_probit(frame: AnalysisFrame):
         warnings.warn(
             f"{what} did not converge in 100 Newton iterations", ConvergenceWarning, stacklevel=2
         )
-    return res
+    return _single(res, "probit", SELECTION_OUTCOME, None, llf=float(res.llf), converged=converged)
 
 
 # ----------------------------------------------------------------------------
 # leave one firm out
 # ----------------------------------------------------------------------------
-
-
-class _Subframe:
-    """The minimal frame interface :func:`fit_main_model` reads."""
-
-    def __init__(self, data: pd.DataFrame) -> None:
-        self.data = data
 
 
 def leave_one_firm_out(
@@ -579,7 +592,7 @@ def leave_one_firm_out(
         When the sample holds fewer than 2 firms or a reduced design is
         singular.
     """
-    data = _analysis_data(frame)
+    data = analysis_data(frame)
     main_model_exog(frame)  # fail early, with the full-sample message
     firms = firm_levels(data["firm"])
     if len(firms) < 2:
@@ -591,214 +604,7 @@ def leave_one_firm_out(
         keep = data["firm"].astype(str) != firm
         sub = data.loc[keep]
         try:
-            fits[firm] = fit_main_model(_Subframe(sub), parametrization=parametrization)
+            fits[firm] = fit_main_model(sub, parametrization=parametrization)
         except EstimationError as exc:
             raise EstimationError(f"leaving out firm {firm!r}: {exc}") from exc
     return fits
-
-
-# ----------------------------------------------------------------------------
-# tidy tables
-# ----------------------------------------------------------------------------
-
-
-def _rows(model: str, equation: str, terms, est, se, stat, pv, lo, hi) -> pd.DataFrame:
-    n = len(terms)
-    return pd.DataFrame(
-        {
-            "model": [model] * n,
-            "equation": [equation] * n,
-            "term": [str(t) for t in terms],
-            "estimate": np.asarray(est, dtype=float),
-            "std_error": np.asarray(se, dtype=float),
-            "statistic": np.asarray(stat, dtype=float),
-            "p_value": np.asarray(pv, dtype=float),
-            "conf_low": np.asarray(lo, dtype=float),
-            "conf_high": np.asarray(hi, dtype=float),
-        }
-    )
-
-
-def _is_sur(results: Any) -> bool:
-    return hasattr(results, "equation_labels") and hasattr(results, "equations")
-
-
-def tidy(results: Any, model: str, alpha: float = 0.05) -> pd.DataFrame:
-    """Rows of the long estimates table for one fitted model.
-
-    Parameters
-    ----------
-    results : fitted results
-        A :class:`~leadblackhole.models.dirichlet.DirichletRegressionResults`,
-        a linearmodels ``SystemResults`` (:func:`fit_sur`) or a statsmodels
-        results object (:func:`fit_ols`, :func:`fit_fractional_logit`,
-        :func:`fit_probit`).
-    model : str
-        Label written in the ``model`` column (``dirichlet``, ``ols``...).
-    alpha : float, default 0.05
-        Confidence intervals have coverage ``1 - alpha``.
-
-    Returns
-    -------
-    DataFrame
-        Columns :data:`ESTIMATE_COLUMNS`: one row per parameter; ``equation``
-        is the Dirichlet equation (``marketing``, ``self``, ``precision``),
-        the SUR equation, or the single-equation model's outcome
-        (``marketing`` or ``any_marketing``). ``statistic`` is the *z*
-        statistic, or *t* for OLS.
-
-    Raises
-    ------
-    EstimationError
-        For an unsupported results type.
-    """
-    if isinstance(results, DirichletRegressionResults):
-        ci = results.conf_int(alpha)
-        parts = []
-        idx = results.params.index
-        for eq in dict.fromkeys(idx.get_level_values("equation")):
-            sel = idx.get_level_values("equation") == eq
-            parts.append(
-                _rows(
-                    model,
-                    eq,
-                    idx.get_level_values("term")[sel],
-                    results.params[sel],
-                    results.bse[sel],
-                    results.tvalues[sel],
-                    results.pvalues[sel],
-                    ci["lower"][sel],
-                    ci["upper"][sel],
-                )
-            )
-        out = pd.concat(parts, ignore_index=True)
-    elif _is_sur(results):
-        parts = []
-        for eq in results.equation_labels:
-            r = results.equations[eq]
-            ci = r.conf_int(level=1 - alpha)
-            parts.append(
-                _rows(
-                    model,
-                    eq,
-                    r.params.index,
-                    r.params,
-                    r.std_errors,
-                    r.tstats,
-                    r.pvalues,
-                    ci["lower"],
-                    ci["upper"],
-                )
-            )
-        out = pd.concat(parts, ignore_index=True)
-    elif hasattr(results, "params") and hasattr(results, "bse") and hasattr(results, "model"):
-        ci = results.conf_int(alpha)
-        eq = str(results.model.endog_names)
-        out = _rows(
-            model,
-            eq,
-            results.params.index,
-            results.params,
-            results.bse,
-            results.tvalues,
-            results.pvalues,
-            ci.iloc[:, 0],
-            ci.iloc[:, 1],
-        )
-    else:
-        raise EstimationError(f"tidy does not support results of type {type(results).__name__}")
-    return out[list(ESTIMATE_COLUMNS)]
-
-
-def _kind(results: Any) -> str:
-    from statsmodels.discrete.discrete_model import BinaryResults
-    from statsmodels.genmod.generalized_linear_model import GLMResults
-    from statsmodels.regression.linear_model import RegressionResults
-
-    if isinstance(results, DirichletRegressionResults):
-        return "dirichlet"
-    if _is_sur(results):
-        return "sur"
-    inner = getattr(results, "_results", results)
-    if isinstance(inner, GLMResults):
-        return "glm"
-    if isinstance(inner, BinaryResults):
-        return "binary"
-    if isinstance(inner, RegressionResults):
-        return "ols"
-    raise EstimationError(f"unsupported results type {type(results).__name__}")
-
-
-def fit_statistics(results: Any, model: str) -> dict[str, Any]:
-    """One row of the fit-statistics table.
-
-    Parameters
-    ----------
-    results : fitted results
-        As for :func:`tidy`.
-    model : str
-        Label written in the ``model`` column.
-
-    Returns
-    -------
-    dict
-        Keys :data:`FIT_STAT_COLUMNS`. ``n`` is the number of reps.
-        ``log_likelihood``, ``aic`` (:math:`-2\\ell + 2k`) and ``bic``
-        (:math:`-2\\ell + k\\log n`) count every estimated parameter: for OLS
-        the coefficients and the error variance (as R's ``logLik.lm``); for
-        SUR the coefficients and the three distinct elements of the error
-        covariance (as ``logLik.systemfit``), with the Gaussian likelihood of
-        :func:`sur_log_likelihood`. The fractional logit has only a
-        quasi-likelihood, so its three entries are NaN. ``r_squared`` is the
-        OLS :math:`R^2`, McElroy's system :math:`R^2` for SUR, NaN otherwise.
-        ``converged`` is True for the closed-form OLS and SUR estimators.
-    """
-    nan = float("nan")
-    kind = _kind(results)
-    row: dict[str, Any] = dict.fromkeys(FIT_STAT_COLUMNS, nan)
-    row["model"] = model
-    if kind == "dirichlet":
-        row.update(
-            n=int(results.nobs),
-            log_likelihood=results.llf,
-            aic=results.aic,
-            bic=results.bic,
-            converged=bool(results.converged),
-        )
-    elif kind == "sur":
-        n = int(results.resids.shape[0])
-        llf, k = sur_log_likelihood(results)
-        row.update(
-            n=n,
-            log_likelihood=llf,
-            aic=-2 * llf + 2 * k,
-            bic=-2 * llf + math.log(n) * k,
-            r_squared=float(results.system_rsquared["mcelroy"]),
-            converged=True,
-        )
-    elif kind == "ols":
-        n = int(results.nobs)
-        k = len(results.params) + 1
-        llf = float(results.llf)
-        row.update(
-            n=n,
-            log_likelihood=llf,
-            aic=-2 * llf + 2 * k,
-            bic=-2 * llf + math.log(n) * k,
-            r_squared=float(results.rsquared),
-            converged=True,
-        )
-    elif kind == "glm":
-        row.update(n=int(results.nobs), converged=bool(results.converged))
-    else:  # binary (probit)
-        n = int(results.nobs)
-        k = len(results.params)
-        llf = float(results.llf)
-        row.update(
-            n=n,
-            log_likelihood=llf,
-            aic=-2 * llf + 2 * k,
-            bic=-2 * llf + math.log(n) * k,
-            converged=bool(results.mle_retvals.get("converged", True)),
-        )
-    return row

@@ -47,7 +47,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from ..effects.effects import EffectsError  # noqa: E402
+from ..effects.effects import EffectOptions, EffectsError  # noqa: E402
 from ..effects.probing import JohnsonNeyman, predictive_margins  # noqa: E402
 from ..outputs import OutputSet  # noqa: E402
 from ..registry import HYPOTHESES, Hypothesis  # noqa: E402
@@ -227,7 +227,7 @@ def plot_moderation(
     hypothesis: Hypothesis,
     *,
     points: int = 60,
-    variance: str = "unconditional",
+    options: EffectOptions | None = None,
 ) -> Figure:
     """Predicted marketing share across the predictor at low, mean and high moderator.
 
@@ -241,14 +241,15 @@ def plot_moderation(
         A registry moderation.
     points : int
         Grid points along the predictor (its observed range).
-    variance : str
-        Delta-method variance of the bands (see :mod:`leadblackhole.effects.effects`).
+    options : EffectOptions, optional
+        Delta-method variance and level of the bands.
 
     Returns
     -------
     Figure
         The average predicted share (percent of working time) with the
-        moderator at its mean − 1 SD, mean and mean + 1 SD, 95% bands.
+        moderator at its mean − 1 SD, mean and mean + 1 SD, with bands of
+        level ``1 - options.alpha``.
 
     Raises
     ------
@@ -265,8 +266,9 @@ def plot_moderation(
     m_sd = float(mc.std(ddof=1))
     levels = [m_mean - m_sd, m_mean, m_mean + m_sd]
     grid = np.linspace(xr.min(), xr.max(), int(points))
+    options = options or EffectOptions()
     pm = predictive_margins(
-        results, frame, {x: grid, m: levels}, outcome=hypothesis.outcome, variance=variance
+        results, frame, {x: grid, m: levels}, outcome=hypothesis.outcome, options=options
     )
     fig = _new_figure(6.4, 5.0)
     with mpl.rc_context(_RC):
@@ -294,7 +296,8 @@ def plot_moderation(
         ax.set_ylabel("Predicted time on marketing leads\n(% of working time)")
         ax.set_title(f"{hypothesis.id}: {SHORT_LABELS[x]} × {SHORT_LABELS[m]}")
         ax.grid(True, color="0.9")
-        ax.legend(title="Moderator (shaded: 95% CI)", loc="best", frameon=False)
+        title = f"Moderator (shaded: {100 * (1 - options.alpha):g}% CI)"
+        ax.legend(title=title, loc="best", frameon=False)
         _histogram(hx, xr, VARIABLE_LABELS[x])
         hx.set_xlim(xr.min(), xr.max())
     return fig
@@ -368,7 +371,9 @@ def plot_johnson_neyman(
         handles = [
             Line2D([], [], color="#0072B2", linewidth=2, label="conditional average effect"),
             mpl.patches.Patch(
-                color="#0072B2", alpha=0.25, label=f"95% pointwise CI (±{jn.critical_value:.2f} SE)"
+                color="#0072B2",
+                alpha=0.25,
+                label=f"{100 * (1 - jn.alpha):g}% pointwise CI (±{jn.critical_value:.2f} SE)",
             ),
         ]
         if fdr is not None:
@@ -394,7 +399,9 @@ def plot_johnson_neyman(
         else:
             where = "whole range" if len(jn.regions) else "nowhere in the range"
         handles.append(
-            mpl.patches.Patch(color="#009E73", alpha=0.25, label=f"significant at 5% ({where})")
+            mpl.patches.Patch(
+                color="#009E73", alpha=0.25, label=f"significant at {100 * jn.alpha:g}% ({where})"
+            )
         )
         ax.set_xlim(mv.min(), mv.max())
         ax.set_ylabel(f"Effect of {SHORT_LABELS.get(x, x)} on the\nmarketing share (pp per unit)")
@@ -559,8 +566,9 @@ def plot_effects(
     table: pd.DataFrame,
     frame: Any,
     models: Iterable[str] = ("dirichlet", "fractional_logit", "ols"),
+    alpha: float = 0.05,
 ) -> Figure:
-    """Forest plot of the registry effects with 95% intervals, marked supported or not.
+    """Forest plot of the registry effects with their intervals, marked supported or not.
 
     Each effect is multiplied by the standard deviation of its predictor (and
     of its moderator for a moderation) and shown in percentage points of
@@ -574,6 +582,8 @@ def plot_effects(
         Analysis frame (for the standard deviations).
     models : iterable of str
         Models to show, when present in ``table``.
+    alpha : float, default 0.05
+        The test level of ``table`` (its intervals have level ``1 - alpha``).
 
     Returns
     -------
@@ -688,7 +698,7 @@ def plot_effects(
             ),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
-        fig.suptitle("Share-scale effects with 95% confidence intervals")
+        fig.suptitle(f"Share-scale effects with {100 * (1 - alpha):g}% confidence intervals")
     return fig
 
 
@@ -701,8 +711,7 @@ def make_figures(
     outdir: str | os.PathLike[str],
     *,
     report: Any = None,
-    ols_results: Any = None,
-    frac_results: Any = None,
+    robustness: Sequence[Any] = (),
     formats: Sequence[str] = FIGURE_FORMATS,
 ) -> list[Path]:
     """Draw every figure and write it to ``outdir`` (all files or none).
@@ -711,14 +720,14 @@ def make_figures(
     ----------
     frame : AnalysisFrame
         The analysis frame.
-    results : object
+    results : ShareResults
         The fitted main model (Dirichlet regression).
     outdir : path-like
         Folder the figures go to (created when missing).
     report : HypothesisReport, optional
         Output of :func:`~leadblackhole.effects.report.run_hypotheses` for
         these data and model; computed (without bootstrap) when omitted.
-    ols_results, frac_results : object, optional
+    robustness : sequence of ShareResults
         Robustness models, shown in the forest plot when given (and when
         ``report`` is omitted).
     formats : sequence of str
@@ -740,11 +749,13 @@ def make_figures(
         if fmt not in FIGURE_FORMATS:
             raise ValueError(f"formats must be among {FIGURE_FORMATS}; received {fmt!r}")
     if report is None:
-        report = run_hypotheses(frame, results, ols_results=ols_results, frac_results=frac_results)
+        report = run_hypotheses(frame, results, robustness)
+    options = report.options
     data, raw, means = _data(frame)
-    figs: list[tuple[str, Figure]] = [("effects", plot_effects(report.hypotheses, frame))]
+    effects = plot_effects(report.hypotheses, frame, alpha=options.alpha)
+    figs: list[tuple[str, Figure]] = [("effects", effects)]
     for h in _moderations():
-        figs.append((f"moderation_{h.id}", plot_moderation(results, frame, h)))
+        figs.append((f"moderation_{h.id}", plot_moderation(results, frame, h, options=options)))
     for h in _moderations():
         jn = report.jn_analyses[(h.id, "normal")]
         fdr = report.jn_analyses.get((h.id, "esarey_sumner"))

@@ -2,7 +2,7 @@
 
 Every number here is an assumption of this package, chosen to mirror the
 study's design, except the ones the public record fixes: 461 analysable reps,
-four firms, the signs of the registry effects (STUDY.md) and the roughly 70%
+four firms, the signs of the registry effects (docs/study.md) and the roughly 70%
 of marketing leads that are never followed up. The firms' data, the survey
 items and the published coefficients are not public.
 """
@@ -145,7 +145,7 @@ class StudyDesign:
     Shares: ``(marketing, self, other) ~ Dirichlet(phi * mu)`` with
     ``mu`` the multinomial logit of ``eta_marketing = x' beta_marketing``,
     ``eta_self = x' beta_self``, ``eta_other = 0``, where ``x`` is the
-    STUDY.md right-hand side (:func:`leadblackhole.specification.design_matrix`)
+    docs/study.md right-hand side (:func:`leadblackhole.specification.design_matrix`)
     built from the *observed* scale scores and answers, centred at
     population means. The analysis model is therefore correctly specified
     when ``heap_step = 0``; heaping adds rounding error.

@@ -18,9 +18,8 @@ import pandas as pd
 
 from ..registry import HYPOTHESES
 from ..shares import (
-    cross_partial,
     mean_shares,
-    share_derivative,
+    softmax_effect,
     term_derivative,
     term_second_derivative,
 )
@@ -138,7 +137,7 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
 
 
 def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Uncentred analysis variables of drawn reps (STUDY.md definitions)."""
+    """Uncentred analysis variables of drawn reps (docs/study.md definitions)."""
     out = pd.DataFrame(
         {
             "firm": np.asarray(design.firms, dtype=object)[draw["firm_idx"]],
@@ -262,11 +261,11 @@ def _population(design: StudyDesign) -> Truth:
         k = COMPONENTS.index(h.outcome)
         dx = term_derivative(terms, centred, h.predictor, n)
         if h.moderator is None:
-            val = share_derivative(X, dx, B, base=2)[:, k].mean()
+            val = softmax_effect(1, X @ B, dx @ B, 0, 0, base=2)[:, k].mean()
         else:
             dm = term_derivative(terms, centred, h.moderator, n)
             dxm = term_second_derivative(terms, centred, h.predictor, h.moderator, n)
-            val = cross_partial(X, dx, dm, dxm, B, base=2)[:, k].mean()
+            val = softmax_effect(2, X @ B, dx @ B, dm @ B, dxm @ B, base=2)[:, k].mean()
         rows.append(
             {
                 "id": h.id,

@@ -106,7 +106,9 @@ fit_case <- function(case) {
   mu <- fitted(fl)
   bread <- solve(crossprod(X * sqrt(mu * (1 - mu))))
   closed <- bread %*% crossprod(X * (d$marketing - mu)) %*% bread
-  stopifnot(max(abs(closed - v)) < 1e-12 * max(abs(v)))
+  # Equal up to rounding (the dispersion cancels numerically: ~1e-12 relative with
+  # exact zero shares, whose working residuals are large).
+  stopifnot(max(abs(closed - v)) < 1e-10 * max(abs(v)))
   out$fractional_logit <- list(
     coef = ordered(coef(fl), names(coef(fl)), terms),
     se = ordered(sqrt(diag(v)), names(coef(fl)), terms),

@@ -11,9 +11,13 @@ valid whatever happens to the simulator. Run from any folder::
 
 Writes, next to this script, for each case ``<name>``:
 
+``<name>_survey.csv``
+    The survey in the canonical input schema (what a user would supply).
 ``<name>_analysis.csv``
     ``frame.data``: ``rep_id``, ``firm``, the centred analysis variables and
-    the (compressed) shares ``marketing``, ``self``, ``other``.
+    the shares ``marketing``, ``self``, ``other`` as reported (the percents
+    divided by their row sum, zeros kept: the robustness models use them so;
+    only the Dirichlet likelihood compresses).
 ``<name>_selection.csv``
     ``frame.selection``: every rep with complete predictors, centred at the
     same means, with ``any_marketing`` (0/1).
@@ -31,8 +35,13 @@ Cases
 ``three_firms``
     ``StudyDesign.for_firms(3, n_reps=180, n_zero_marketing=30,
     include_variable_pay=False, precision=4)`` (no ``variable_pay``; with a
-    low precision some heaped shares are 0, so all shares are compressed),
-    seed 2.
+    low precision some heaped shares are 0), seed 2.
+``zero_other``
+    ``StudyDesign.for_firms(3, n_reps=240, n_zero_marketing=20)``, seed 7,
+    then, in the canonical survey, the first 40 reps with marketing-lead time
+    and ``pct_other`` at most 15 move their ``pct_other`` into ``pct_self``:
+    ``pct_other`` has exact zeros (a case the simulator alone rarely makes),
+    which the robustness models must take as they are.
 
 Numbers are written with 17 significant digits so that R and Python read the
 same doubles.
@@ -79,7 +88,22 @@ CASES = {
         ),
         2,
     ),
+    "zero_other": (
+        "StudyDesign.for_firms(3, n_reps=240, n_zero_marketing=20), then pct_other of the "
+        "first 40 reps with marketing time and pct_other <= 15 moved into pct_self",
+        lambda: StudyDesign.for_firms(3, n_reps=240, n_zero_marketing=20),
+        7,
+    ),
 }
+
+
+def _zero_other(survey):
+    """Move ``pct_other`` into ``pct_self`` for 40 reps: exact zeros in ``pct_other``."""
+    survey = survey.copy()
+    pick = survey.index[(survey["pct_marketing"] > 0) & (survey["pct_other"] <= 15)][:40]
+    survey.loc[pick, "pct_self"] += survey.loc[pick, "pct_other"]
+    survey.loc[pick, "pct_other"] = 0
+    return survey
 
 
 def _write(df, path: Path) -> None:
@@ -91,10 +115,14 @@ def main() -> None:
     meta = {}
     for name, (label, make, seed) in CASES.items():
         survey, _ = simulate(make(), seed=seed)
+        if name == "zero_other":
+            survey = _zero_other(survey)
         frame = build_analysis_frame(validate_survey(survey))
+        _write(survey, HERE / f"{name}_survey.csv")
         _write(frame.data, HERE / f"{name}_analysis.csv")
         _write(frame.selection, HERE / f"{name}_selection.csv")
         meta[name] = {
+            "survey": f"{name}_survey.csv",
             "analysis": f"{name}_analysis.csv",
             "selection": f"{name}_selection.csv",
             "design": label,
@@ -102,6 +130,7 @@ def main() -> None:
             "n_analysis": int(frame.n),
             "n_selection": int(len(frame.selection)),
             "n_compressed": int(frame.n_compressed),
+            "n_zero_other": int((frame.data["other"] == 0).sum()),
             "firms": frame.firms,
             "variable_pay": bool(frame.has_variable_pay),
             "terms": list(design_matrix(frame.data).columns),

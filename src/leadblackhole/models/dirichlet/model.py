@@ -135,31 +135,72 @@ def _check_rows(frame: pd.DataFrame, what: str, endog: pd.DataFrame) -> None:
         )
 
 
-def _check_full_rank(arr: np.ndarray, names: Sequence[str], what: str) -> None:
+#: Relative tolerance of the rank check (columns are scaled to unit length first).
+RANK_TOL = 1e-10
+
+
+def check_full_rank(arr: np.ndarray, names: Sequence[str], what: str) -> None:
+    """Raise EstimationError unless ``arr`` is finite, taller than wide and of full column rank.
+
+    Parameters
+    ----------
+    arr : ndarray (n, p)
+        Design matrix.
+    names : sequence of str
+        Column names, used in the messages.
+    what : str
+        Description of the design used in the messages.
+
+    Raises
+    ------
+    EstimationError
+        Missing or infinite values, no rows or columns, at most as many rows
+        as columns, all-zero columns or columns that are linear combinations
+        of earlier ones (a constant column besides the intercept is named).
+
+    Examples
+    --------
+    >>> check_full_rank(np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]), ["c", "x"], "X")
+    """
     n, p = arr.shape
-    if p == 0:
-        raise EstimationError(f"{what} has no columns")
-    if n < p:
-        raise EstimationError(f"{what} has {p} columns but only {n} rows")
+    if p == 0 or n == 0:
+        raise EstimationError(f"{what} has no {'columns' if p == 0 else 'rows'}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        cols = [names[j] for j in np.flatnonzero(bad.any(axis=0))]
+        raise EstimationError(
+            f"{what} has missing or infinite values in column(s) {cols} "
+            f"({int(bad.any(axis=1).sum())} row(s))"
+        )
+    if n <= p:
+        raise EstimationError(f"{what} has {p} columns but only {n} rows; more rows are needed")
     norms = np.linalg.norm(arr, axis=0)
     zero = [names[j] for j in np.flatnonzero(norms == 0)]
     if zero:
-        raise EstimationError(f"{what} is singular: column(s) {zero} are all zero")
+        raise EstimationError(
+            f"{what} is singular: column(s) {zero} are all zero in every row (a variable that "
+            "does not vary in the sample is zero after centring); drop it or collect data in "
+            "which it varies"
+        )
     scaled = arr / norms
-    if np.linalg.matrix_rank(scaled) == p:
+
+    def full_rank(cols: list[int]) -> bool:
+        sv = np.linalg.svd(scaled[:, cols], compute_uv=False)
+        return bool(sv[-1] > RANK_TOL * sv[0])
+
+    if full_rank(list(range(p))):
         return
-    # Name the columns that are linear combinations of the earlier ones.
-    culprits = []
     kept: list[int] = []
     for j in range(p):
-        if np.linalg.matrix_rank(scaled[:, kept + [j]]) == len(kept) + 1:
+        if full_rank(kept + [j]):
             kept.append(j)
-        else:
-            culprits.append(names[j])
+    culprits = [names[j] for j in range(p) if j not in kept]
+    const = [c for c in culprits if np.ptp(arr[:, list(names).index(c)]) == 0]
+    hint = f" (a constant column besides the intercept: {const})" if const else ""
     raise EstimationError(
-        f"{what} is rank deficient (rank {len(kept)} < {p} columns): column(s) {culprits} "
-        "are linear combinations of earlier columns (for example a constant column "
-        "besides the intercept, or a duplicated column)"
+        f"{what} is rank deficient, so singular (rank {len(kept)} < {p} columns): column(s) "
+        f"{culprits} are linear combinations of earlier columns{hint}; the coefficients are "
+        "not identified"
     )
 
 
@@ -412,7 +453,7 @@ class DirichletRegression:
             _check_rows(frame, what, endog_frame)
             if id(frame) not in checked:
                 arr = _numeric_matrix(frame, what)
-                _check_full_rank(arr, list(frame.columns), what)
+                check_full_rank(arr, list(frame.columns), what)
                 arr.setflags(write=False)
                 checked[id(frame)] = arr
             designs[key] = checked[id(frame)]
@@ -435,7 +476,7 @@ class DirichletRegression:
                 zframe = _as_frame(exog_precision, "exog_precision", prefix="z")
             _check_rows(zframe, "exog_precision", endog_frame)
             z = _numeric_matrix(zframe, "exog_precision")
-            _check_full_rank(z, list(zframe.columns), "exog_precision")
+            check_full_rank(z, list(zframe.columns), "exog_precision")
             z.setflags(write=False)
             self._z = z
             self._z_names = list(zframe.columns)
@@ -752,6 +793,7 @@ class DirichletRegression:
         maxiter: int = 100,
         tol: float = 1e-10,
         start_params: Any = None,
+        cov_type: str = "oim",
     ):
         r"""Estimate the parameters by maximum likelihood.
 
@@ -767,6 +809,12 @@ class DirichletRegression:
             Starting values in the order of :attr:`param_names`. Default:
             log-ratio least squares for the mean (alternative) or the mean
             shares (common), and the best constant precision.
+        cov_type : {"oim", "robust"}, default "oim"
+            Covariance of the estimates: the inverse observed information
+            :math:`(-H)^{-1}`, or the sandwich
+            :math:`H^{-1}\big(\sum_i s_i s_i^\top\big) H^{-1}` with the
+            per-observation scores :math:`s_i` (:meth:`score_obs`), robust to a
+            misspecified precision.
 
         Returns
         -------
@@ -804,6 +852,7 @@ class DirichletRegression:
         """
         from .results import DirichletRegressionResults
 
+        check_option("cov_type", cov_type, ("oim", "robust"))
         if not (isinstance(maxiter, int | np.integer) and maxiter >= 0):
             raise EstimationError(f"maxiter must be a non-negative integer; received {maxiter!r}")
         if not (isinstance(tol, float | int) and tol > 0):
@@ -831,6 +880,10 @@ class DirichletRegression:
             cov = (cov + cov.T) / 2
         except np.linalg.LinAlgError:
             cov = np.full((self.k_params, self.k_params), np.nan)
+        if cov_type == "robust":
+            s_obs = self.score_obs(params)
+            cov = cov @ (s_obs.T @ s_obs) @ cov
+            cov = (cov + cov.T) / 2
         gradient_norm = float(np.linalg.norm(score))
         if not converged:
             warnings.warn(
@@ -850,6 +903,7 @@ class DirichletRegression:
             converged=converged,
             iterations=iterations,
             gradient_norm=gradient_norm,
+            cov_type=cov_type,
         )
 
     # ------------------------------------------------------------------

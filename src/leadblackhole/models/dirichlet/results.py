@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-import math
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +12,7 @@ from scipy import stats
 
 from leadblackhole.exceptions import EstimationError
 
+from ..results import ShareResults, SoftmaxLink, WaldTest
 from .model import PRECISION_EQUATION, PredictKind, ResidKind, check_option
 
 if TYPE_CHECKING:
@@ -22,22 +21,12 @@ if TYPE_CHECKING:
 __all__ = ["DirichletRegressionResults", "LikelihoodRatioTest"]
 
 
-@dataclass(frozen=True)
-class LikelihoodRatioTest:
-    r"""Outcome of a likelihood-ratio test.
+class LikelihoodRatioTest(WaldTest):
+    r"""Outcome of a likelihood-ratio test: :math:`2(\ell_{\text{full}} - \ell_{\text{restricted}})`.
 
-    Parameters
-    ----------
-    stat : float
-        Test statistic :math:`2(\ell_{\text{full}} - \ell_{\text{restricted}})`.
-    pval : float
-        Upper-tail probability of ``stat`` under the null distribution.
-    df : int
-        Degrees of freedom (difference in the number of parameters).
-    null : str
-        The null hypothesis, in words.
-    dist_name : str
-        Name of the null distribution (``"chi2"``).
+    The fields are those of :class:`~leadblackhole.models.results.WaldTest`
+    (``stat, pval, df, null, dist_name``); ``df`` is the difference in the
+    number of parameters.
 
     Examples
     --------
@@ -45,17 +34,8 @@ class LikelihoodRatioTest:
     1
     """
 
-    stat: float
-    pval: float
-    df: int
-    null: str
-    dist_name: str = "chi2"
-
     def __str__(self) -> str:
-        return (
-            f"Likelihood-ratio test: {self.dist_name}({self.df}) = {self.stat:.4f}, "
-            f"p = {self.pval:.4g}\nH0: {self.null}"
-        )
+        return "Likelihood-ratio" + super().__str__().removeprefix("Wald")
 
 
 def _fmt(value: float) -> str:
@@ -73,7 +53,7 @@ def _readonly(arr: Any) -> np.ndarray:
     return out
 
 
-class DirichletRegressionResults:
+class DirichletRegressionResults(ShareResults):
     r"""Immutable results of :meth:`DirichletRegression.fit`.
 
     Parameters
@@ -83,7 +63,8 @@ class DirichletRegressionResults:
     params : ndarray
         Maximum-likelihood estimates, in the order of ``model.param_names``.
     cov_params : ndarray
-        Inverse of the negative Hessian at ``params``.
+        Covariance of ``params``: the inverse of the negative Hessian
+        (``cov_type="oim"``) or the score sandwich (``"robust"``).
     hessian : ndarray
         Analytic Hessian at ``params``.
     score : ndarray
@@ -96,11 +77,17 @@ class DirichletRegressionResults:
         Number of Newton-Raphson iterations.
     gradient_norm : float
         Euclidean norm of ``score``.
+    cov_type : {"oim", "robust"}
+        Which covariance ``cov_params`` holds.
 
     Notes
     -----
-    Standard errors are the square roots of the diagonal of the inverse of the
-    negative analytic Hessian, :math:`\operatorname{Var}(\hat\theta) =
+    The results implement :class:`~leadblackhole.models.results.ShareResults`
+    (``tidy``, ``fit_stats``, ``t_test``, ``wald_test``, the mean-share
+    interface with a :class:`~leadblackhole.models.results.SoftmaxLink` in the
+    alternative parametrization). By default standard errors are the square
+    roots of the diagonal of the inverse of the negative analytic Hessian,
+    :math:`\operatorname{Var}(\hat\theta) =
     (-H(\hat\theta))^{-1}`, as in R's DirichletReg; z statistics and p-values
     use the standard normal distribution. :math:`\mathrm{AIC} = -2\ell + 2k`,
     :math:`\mathrm{BIC} = -2\ell + k\log n` with :math:`k` the number of
@@ -130,6 +117,7 @@ class DirichletRegressionResults:
         converged: bool,
         iterations: int,
         gradient_norm: float,
+        cov_type: str = "oim",
     ) -> None:
         set_ = object.__setattr__
         set_(self, "model", model)
@@ -141,6 +129,7 @@ class DirichletRegressionResults:
         set_(self, "converged", bool(converged))
         set_(self, "iterations", int(iterations))
         set_(self, "gradient_norm", float(gradient_norm))
+        set_(self, "cov_type", cov_type)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
@@ -171,15 +160,31 @@ class DirichletRegressionResults:
         """Model parametrization, ``"common"`` or ``"alternative"``."""
         return self.model.parametrization
 
-    @cached_property
-    def aic(self) -> float:
-        """Akaike information criterion, -2 llf + 2 k."""
-        return -2.0 * self.llf + 2.0 * self.df_model
+    model_name = "dirichlet"
 
-    @cached_property
-    def bic(self) -> float:
-        """Bayesian information criterion, -2 llf + k log(n)."""
-        return -2.0 * self.llf + math.log(self.nobs) * self.df_model
+    @property
+    def k_llf(self) -> int:
+        """Number of parameters counted by the likelihood."""
+        return self.df_model
+
+    @property
+    def link(self) -> SoftmaxLink | None:
+        """Multinomial-logit means over the components (alternative parametrization only)."""
+        model = self.model
+        if model.parametrization != "alternative":
+            return None
+        names = tuple(model.endog_names)
+        eqs = tuple(c for c in names if c != model.base)
+        return SoftmaxLink(names, eqs, base=names.index(model.base))
+
+    @property
+    def fit_options(self) -> dict[str, Any]:
+        """Options of ``fit_share_model(frame, "dirichlet", ...)`` that reproduce this fit.
+
+        The estimates are included as ``start_params`` (warm starts for refits).
+        """
+        opts = {"parametrization": self.parametrization, "cov_type": self.cov_type}
+        return opts | {"start_params": self.params}
 
     # ------------------------------------------------------------------
     # parameter tables
@@ -189,39 +194,15 @@ class DirichletRegressionResults:
         """Estimates, indexed by (equation, term)."""
         return pd.Series(self._params, index=self.model.param_names, name="coef")
 
-    @cached_property
-    def _bse(self) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return _readonly(np.sqrt(np.diag(self._cov)))
-
-    @property
-    def bse(self) -> pd.Series:
-        """Standard errors from the inverse negative Hessian."""
-        return pd.Series(self._bse, index=self.model.param_names, name="std_err")
-
-    @cached_property
-    def _tvalues(self) -> np.ndarray:
-        return _readonly(self._params / self._bse)
-
-    @property
-    def tvalues(self) -> pd.Series:
-        """z statistics, params / bse."""
-        return pd.Series(self._tvalues, index=self.model.param_names, name="z")
-
-    @property
-    def pvalues(self) -> pd.Series:
-        """Two-sided p-values of the z statistics (standard normal)."""
-        pv = 2.0 * stats.norm.sf(np.abs(self._tvalues))
-        return pd.Series(pv, index=self.model.param_names, name="pvalue")
-
     def cov_params(self) -> pd.DataFrame:
         """Covariance matrix of the estimates.
 
         Returns
         -------
         DataFrame
-            :math:`(-H)^{-1}` with the analytic Hessian at the optimum,
-            labelled by (equation, term) on both axes.
+            :math:`(-H)^{-1}` with the analytic Hessian at the optimum (or the
+            sandwich, ``cov_type="robust"``), labelled by (equation, term) on
+            both axes.
 
         Examples
         --------
@@ -247,38 +228,6 @@ class DirichletRegressionResults:
     def score(self) -> np.ndarray:
         """Analytic gradient of the log-likelihood at the estimates."""
         return self._score.copy()
-
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Normal confidence intervals.
-
-        Parameters
-        ----------
-        alpha : float, default 0.05
-            The intervals have coverage ``1 - alpha``.
-
-        Returns
-        -------
-        DataFrame
-            Columns ``lower`` and ``upper``, indexed by (equation, term).
-
-        Examples
-        --------
-        >>> import numpy as np, pandas as pd
-        >>> from leadblackhole.models.dirichlet import DirichletRegression
-        >>> rng = np.random.default_rng(0)
-        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
-        >>> exog = pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)})
-        >>> res = DirichletRegression(endog, exog).fit()
-        >>> list(res.conf_int(0.1).columns)
-        ['lower', 'upper']
-        """
-        if not 0 < alpha < 1:
-            raise EstimationError(f"alpha must lie in (0, 1); received {alpha!r}")
-        q = stats.norm.ppf(1.0 - alpha / 2.0)
-        return pd.DataFrame(
-            {"lower": self._params - q * self._bse, "upper": self._params + q * self._bse},
-            index=self.model.param_names,
-        )
 
     def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         """Coefficient table.

@@ -5,6 +5,10 @@ draw and compares the share-scale effects with their population values in
 :class:`~leadblackhole.simulation.Truth`: mean estimate, bias, Monte Carlo
 standard error, coverage of the 95% intervals and the rate at which each
 hypothesis is reported as supported.
+
+The diagnosis fits models and computes effects, so it sits in the layer of
+:mod:`leadblackhole.effects`, above the simulator it drives (the simulator
+imports nothing above the base layer).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ConvergenceWarning, ZeroShareWarning
-from .design import StudyDesign
-from .simulate import simulate
+from .data import build_analysis_frame, validate_survey
+from .effects import model_effects
+from .exceptions import ConvergenceWarning, ZeroShareWarning
+from .models import fit_share_model
+from .simulation import StudyDesign, simulate
 
 __all__ = ["diagnose"]
 
@@ -56,10 +62,6 @@ def diagnose(
     --------
     >>> table = diagnose(StudyDesign(heap_step=0), n_sims=5)   # doctest: +SKIP
     """
-    from ..data import build_analysis_frame, validate_survey
-    from ..effects import model_effects
-    from ..models import fit_main_model
-
     design = design if design is not None else StudyDesign()
     if n_sims < 2:
         raise ValueError(f"n_sims must be at least 2, got {n_sims}")
@@ -77,7 +79,7 @@ def diagnose(
             warnings.simplefilter("ignore", ZeroShareWarning)
             warnings.simplefilter("error", ConvergenceWarning)
             try:
-                res = fit_main_model(frame)
+                res = fit_share_model(frame, "dirichlet")
             except ConvergenceWarning:
                 continue
         e = model_effects(res, frame).set_index("id")

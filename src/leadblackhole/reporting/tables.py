@@ -1,0 +1,351 @@
+"""Every table rendering (Markdown, LaTeX, HTML) and the files of the tables.
+
+The computing packages return tidy DataFrames; this module turns them into
+text and stages them in an :class:`~leadblackhole.outputs.OutputSet`:
+
+* :func:`stage_measurement` -- ``<table>.csv/.md/.tex`` of a
+  :class:`~leadblackhole.measurement.MeasurementReport`;
+* :func:`stage_models` -- ``estimates.csv``, ``fit_stats.csv``,
+  ``sur_wald.csv`` and ``regression_table.md/.tex/.html`` of a
+  :class:`~leadblackhole.models.ModelReport`;
+* :func:`stage_hypotheses` -- ``hypotheses.csv``,
+  ``hypotheses_vs_published.md/.tex``, ``simple_slopes.csv``,
+  ``johnson_neyman.csv`` (and ``hypotheses_bootstrap.csv``) of a
+  :class:`~leadblackhole.effects.HypothesisReport`;
+* :func:`write_outputs` -- stage any of these and write them, all or nothing.
+
+Labels that depend on the test level (``95% CI``, ``below 0.05``) are
+derived from ``alpha``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..models.report import STARS_LEGEND
+from ..outputs import OutputSet, table_to_csv, tex_escape
+
+__all__ = [
+    "comparison_latex",
+    "comparison_markdown",
+    "regression_html",
+    "regression_latex",
+    "regression_markdown",
+    "stage_hypotheses",
+    "stage_measurement",
+    "stage_models",
+    "validation_markdown",
+    "write_outputs",
+]
+
+_SE_NOTE = (
+    "Standard errors in parentheses: Dirichlet, inverse observed information; OLS, HC3; "
+    "fractional logit, HC0 sandwich; SUR, homoskedastic GLS (systemfit's default)."
+)
+_SCALE_NOTE = (
+    "Coefficients: Dirichlet, log-ratio of the share to the other-work share (alternative "
+    "parametrization, constant precision); OLS and fractional logit, marketing share on the "
+    "share and log-odds scales; SUR, share scale."
+)
+
+
+def model_notes(firms: list[str]) -> list[str]:
+    """Notes under the regression table (standard errors, scales, firm dummies)."""
+    ref = f" (reference firm {firms[0]})" if firms else ""
+    return [_SE_NOTE, _SCALE_NOTE, f"Firm dummies{ref} are estimated but not shown."]
+
+
+def regression_markdown(table: pd.DataFrame, notes: list[str]) -> str:
+    headers = ["Term" if c == "term" else c for c in table.columns]
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join([":---"] + [":---:"] * (len(headers) - 1)) + "|",
+    ]
+    for row in table.itertuples(index=False):
+        cells = [str(c).replace("|", "\\|") for c in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"Note: {STARS_LEGEND}.", ""] + [f"{n}" for n in notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _tex_cell(cell: str) -> str:
+    if cell == "R²":
+        return "$R^2$"
+    if cell.startswith("(") or not cell or cell[0] not in "-0123456789":
+        return tex_escape(cell)
+    num = cell.rstrip("*")
+    star = cell[len(num) :]
+    num = num.replace("-", "$-$", 1) if num.startswith("-") else num
+    return num + (f"$^{{{star}}}$" if star else "")
+
+
+def regression_latex(table: pd.DataFrame, notes: list[str]) -> str:
+    k = len(table.columns) - 1
+    lines = [
+        r"\begin{table}[htbp]",
+        r"\centering",
+        r"\caption{Time shares: main (Dirichlet) and robustness models}",
+        r"\label{tab:models}",
+        r"\begin{tabular}{l" + "c" * k + "}",
+        r"\toprule",
+        " & ".join([""] + [tex_escape(c) for c in table.columns[1:]]) + r" \\",
+        r"\midrule",
+    ]
+    footer = {"Firm effects", "N", "R²"}
+    ruled = False
+    for row in table.itertuples(index=False):
+        cells = [str(c) for c in row]
+        if cells[0] in footer and not ruled:
+            lines.append(r"\midrule")
+            ruled = True
+        lines.append(" & ".join(_tex_cell(c) for c in cells) + r" \\")
+    lines.append(r"\bottomrule")
+    legend = r"* $p<0.05$, ** $p<0.01$, *** $p<0.001$"
+    lines.append(rf"\multicolumn{{{k + 1}}}{{l}}{{\footnotesize {legend}}} \\")
+    for n in notes:
+        lines.append(
+            rf"\multicolumn{{{k + 1}}}{{p{{0.95\linewidth}}}}"
+            rf"{{\footnotesize {tex_escape(n)}}} \\"
+        )
+    lines += [r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def regression_html(table: pd.DataFrame, notes: list[str]) -> str:
+    k = len(table.columns)
+    esc = html.escape
+    out = [
+        '<table class="regression-table">',
+        "<caption>Time shares: main (Dirichlet) and robustness models</caption>",
+        "<thead>",
+        "<tr>"
+        + "".join(f"<th>{esc('' if c == 'term' else c)}</th>" for c in table.columns)
+        + "</tr>",
+        "</thead>",
+        "<tbody>",
+    ]
+    for row in table.itertuples(index=False):
+        cells = [str(c) for c in row]
+        out.append(
+            "<tr>"
+            + f'<td style="text-align:left">{esc(cells[0])}</td>'
+            + "".join(f'<td style="text-align:center">{esc(c)}</td>' for c in cells[1:])
+            + "</tr>"
+        )
+    out += ["</tbody>", "<tfoot>", f'<tr><td colspan="{k}">{esc(STARS_LEGEND)}</td></tr>']
+    out += [f'<tr><td colspan="{k}">{esc(n)}</td></tr>' for n in notes]
+    out += ["</tfoot>", "</table>"]
+    return "\n".join(out) + "\n"
+
+
+# ----------------------------------------------------------------------------
+# the estimates beside the published findings
+# ----------------------------------------------------------------------------
+def _fmt_num(v: float, digits: int = 4) -> str:
+    if not np.isfinite(v):
+        return ""
+    return f"{v:.{digits}f}".replace("-", "−")
+
+
+def _fmt_p(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _level(alpha: float) -> str:
+    return f"{100 * (1 - alpha):g}%"
+
+
+def comparison_markdown(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Render ``published_comparison`` as a Markdown table with a short legend.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        Output of :func:`leadblackhole.effects.published_comparison`.
+    alpha : float, default 0.05
+        The test level it was made with (intervals of level ``1 - alpha``).
+
+    Returns
+    -------
+    str
+        The table, a blank line and a paragraph on units and the agreement rule.
+    """
+    lines = [
+        f"| id | published finding | expected | estimate [{_level(alpha)} CI] | p | result "
+        "| agrees |",
+        "|----|-------------------|----------|-------------------|---|--------|--------|",
+    ]
+    for r in comparison.itertuples(index=False):
+        ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
+        lines.append(
+            f"| {r.id} | {r.published_finding} | {r.expected_sign} | {ci} | "
+            f"{_fmt_p(r.p_value)} | {r.result} | {r.agrees} |"
+        )
+    lines += [
+        "",
+        "Estimates are average effects on the expected time share (a share of 0.01 is one "
+        "percentage point of working time): main effects per unit of the predictor, "
+        "moderations per unit of predictor times unit of moderator (average cross-partial, "
+        "Ai & Norton 2003). A finding agrees when the estimate has the published sign and "
+        f"its two-sided p-value is below {alpha:g}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def comparison_latex(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Render ``published_comparison`` as a LaTeX ``tabular`` (booktabs rules).
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        Output of :func:`leadblackhole.effects.published_comparison`.
+    alpha : float, default 0.05
+        The test level it was made with.
+
+    Returns
+    -------
+    str
+        A ``tabular`` environment; special characters are escaped.
+    """
+    level = _level(alpha).replace("%", r"\%")
+    lines = [
+        r"\begin{tabular}{llp{0.34\linewidth}lrll}",
+        r"\toprule",
+        rf"id & expected & published finding & estimate [{level} CI] & $p$ & result & agrees \\",
+        r"\midrule",
+    ]
+    for r in comparison.itertuples(index=False):
+        ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
+        cells = [r.id, r.expected_sign, r.published_finding, ci, _fmt_p(r.p_value)]
+        cells += [r.result, r.agrees]
+        lines.append(" & ".join(tex_escape(str(c)) for c in cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------
+# staging the files
+# ----------------------------------------------------------------------------
+def validation_markdown(source: Any, frame: Any) -> str:
+    """The ``validation.md`` page: the survey file and the analysis frame's summary.
+
+    Parameters
+    ----------
+    source : path-like or str
+        The survey file.
+    frame : AnalysisFrame
+
+    Returns
+    -------
+    str
+        A Markdown list, exclusion reasons nested with their counts.
+    """
+    lines = [f"Survey file: `{source}`.", ""]
+    for line, reasons in frame.summary_items():
+        lines += [f"- {line}"] + [f"  - {reason}: {k}" for reason, k in reasons]
+    return "\n".join(lines) + "\n"
+
+
+def stage_measurement(report: Any, outset: OutputSet) -> OutputSet:
+    """Stage every measurement table as ``<name>.csv``, ``<name>.md`` and ``<name>.tex``.
+
+    Parameters
+    ----------
+    report : MeasurementReport
+    outset : OutputSet
+
+    Returns
+    -------
+    OutputSet
+        ``outset``.
+    """
+    for name, df in report.tables.items():
+        outset.add_table(name, df)
+    return outset
+
+
+def stage_models(report: Any, outset: OutputSet) -> OutputSet:
+    """Stage the model files: estimates, fit statistics, SUR Wald test, regression table.
+
+    Parameters
+    ----------
+    report : ModelReport
+    outset : OutputSet
+
+    Returns
+    -------
+    OutputSet
+        ``outset`` with ``estimates.csv``, ``fit_stats.csv``, ``sur_wald.csv``
+        (full precision), ``regression_table.md``, ``.tex`` and ``.html``.
+    """
+    notes = model_notes(report.firms)
+    outset.add_text("estimates.csv", table_to_csv(report.estimates))
+    outset.add_text("fit_stats.csv", table_to_csv(report.fit_stats))
+    outset.add_text("sur_wald.csv", table_to_csv(report.sur_wald_table))
+    outset.add_text("regression_table.md", regression_markdown(report.regression_table, notes))
+    outset.add_text("regression_table.tex", regression_latex(report.regression_table, notes))
+    outset.add_text("regression_table.html", regression_html(report.regression_table, notes))
+    return outset
+
+
+def stage_hypotheses(report: Any, outset: OutputSet) -> OutputSet:
+    """Stage the hypothesis files.
+
+    Parameters
+    ----------
+    report : HypothesisReport
+    outset : OutputSet
+
+    Returns
+    -------
+    OutputSet
+        ``outset`` with ``hypotheses.csv``, ``hypotheses_vs_published.md``
+        and ``.tex``, ``simple_slopes.csv``, ``johnson_neyman.csv`` and, when
+        a bootstrap was run, ``hypotheses_bootstrap.csv``.
+    """
+    alpha = report.options.alpha
+    outset.add_text("hypotheses.csv", table_to_csv(report.hypotheses))
+    outset.add_text("hypotheses_vs_published.md", comparison_markdown(report.published, alpha))
+    outset.add_text("hypotheses_vs_published.tex", comparison_latex(report.published, alpha))
+    outset.add_text("simple_slopes.csv", table_to_csv(report.simple_slopes))
+    outset.add_text("johnson_neyman.csv", table_to_csv(report.johnson_neyman))
+    if report.bootstrap is not None:
+        outset.add_text("hypotheses_bootstrap.csv", table_to_csv(report.bootstrap.table))
+    return outset
+
+
+def write_outputs(
+    outdir: str | os.PathLike[str], *staged: tuple[Callable[[Any, OutputSet], OutputSet], Any]
+) -> dict[str, Path]:
+    """Stage reports and write their files to ``outdir``, all of them or none.
+
+    Parameters
+    ----------
+    outdir : path-like
+        Output folder (created when missing).
+    *staged : (stage function, report) pairs
+        For example ``(stage_models, models), (stage_hypotheses, hyps)``.
+
+    Returns
+    -------
+    dict of str to Path
+        File name -> path written.
+
+    Examples
+    --------
+    >>> write_outputs("results/models", (stage_models, run_models(frame)))  # doctest: +SKIP
+    """
+    out = OutputSet(outdir)
+    for stage, report in staged:
+        stage(report, out)
+    return dict(out.commit())
