@@ -23,7 +23,7 @@ import tracemalloc
 
 from leadblackhole.allocation import allocate, greedy_allocation, share_curves
 from leadblackhole.data import build_analysis_frame, validate_survey
-from leadblackhole.models import fit_main_model
+from leadblackhole.models import fit_share_model
 from leadblackhole.simulation import StudyDesign, simulate
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     for n in args.sizes:
         survey, _ = simulate(StudyDesign(n_reps=n), seed=1)
         frame = build_analysis_frame(validate_survey(survey))
-        res = fit_main_model(frame)
+        res = fit_share_model(frame, "dirichlet")
         budget = int(frame.raw["lead_volume"].sum())
         curves = share_curves(res, frame)
         capacity = frame.raw["hours_per_week"].to_numpy(float) * 52 / 12 / 4.8

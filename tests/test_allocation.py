@@ -11,6 +11,7 @@ Where each asserted number comes from:
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 
@@ -22,8 +23,8 @@ from hypothesis import strategies as st
 
 from leadblackhole import cli
 from leadblackhole.allocation import (
+    POLICY_DESCRIPTIONS,
     SCENARIOS,
-    AllocationError,
     ShareCurves,
     allocate,
     apply_scenario,
@@ -41,8 +42,9 @@ from leadblackhole.allocation import (
 )
 from leadblackhole.allocation._model import draw_params
 from leadblackhole.data import build_analysis_frame, validate_survey
-from leadblackhole.exceptions import EstimationError
-from leadblackhole.models import fit_main_model
+from leadblackhole.exceptions import AllocationError, EstimationError, LeadBlackHoleUserError
+from leadblackhole.models import LogitLink, SoftmaxLink, fit_share_model
+from leadblackhole.reporting.artifacts import FitArtifact, file_sha256
 from leadblackhole.shares import mean_shares
 from leadblackhole.simulation import StudyDesign, simulate
 from leadblackhole.specification import design_matrix
@@ -58,13 +60,15 @@ EXACT = 1e-9
 ORACLE_TOLERANCE = 0.03
 #: Draws of the estimates in the interval tests (enough for stable 95% percentiles).
 N_DRAWS = 200
+#: The multinomial-logit link of the main model (base ``other``), for hand-made curves.
+SOFTMAX = SoftmaxLink(("marketing", "self", "other"), ("marketing", "self"), base=2)
 
 
 @pytest.fixture(scope="module")
 def fitted(default_simulation):
     survey, truth = default_simulation
     frame = build_analysis_frame(validate_survey(survey))
-    return frame, fit_main_model(frame), truth
+    return frame, fit_share_model(frame, "dirichlet"), truth
 
 
 @pytest.fixture(scope="module")
@@ -119,16 +123,44 @@ def test_parameter_draw_replaces_the_estimates(fitted):
         )
 
 
-def test_model_access_rejects_other_models_and_bad_draws(fitted):
+def test_model_access_rejects_models_without_a_marketing_mean_and_bad_draws(fitted):
     frame, res, _ = fitted
 
-    class Other:
-        params = pd.Series([1.0, 2.0], index=["a", "b"])
+    class NoLink:
+        model_name = "probit"
+        link = None
 
-    with pytest.raises(EstimationError, match="needs the main model"):
-        share_curves(Other(), frame)
-    with pytest.raises(EstimationError, match="a parameter draw needs"):
+    class SelfOnly:
+        model_name = "fractional_logit"
+        link = LogitLink("self")
+
+    with pytest.raises(EstimationError, match="the probit model has no mean-share link"):
+        share_curves(NoLink(), frame)
+    with pytest.raises(EstimationError, match=r"outcomes \['self'\]"):
+        share_curves(SelfOnly(), frame)
+    with pytest.raises(EstimationError, match="a draw of the mean coefficients needs"):
         share_curves(res, frame, params=np.zeros(3))
+
+
+def test_draws_are_of_the_mean_coefficients(fitted):
+    frame, res, _ = fitted
+    draws = draw_params(res, 4000, seed=2)
+    # stacked equation by equation, as mean_cov is labelled
+    assert draws.shape == (4000, res.mean_coef.size)
+    theta = res.mean_coef.to_numpy().T.ravel()
+    se = np.sqrt(np.diag(res.mean_cov.to_numpy()))
+    # 4000 draws: the sample mean is within 5 standard errors of the mean (se / sqrt(4000))
+    assert np.all(np.abs(draws.mean(axis=0) - theta) < 5 * se / np.sqrt(4000))
+
+
+def test_any_share_model_with_a_marketing_mean_drives_the_curves(fitted):
+    # no model type is detected: the fractional logit works through its own link, and its
+    # curves at the observed leads are its own expected shares
+    frame, _, _ = fitted
+    flogit = fit_share_model(frame, "fractional_logit")
+    got = predicted_marketing_share(flogit, frame, frame.raw["lead_volume"].to_numpy())
+    exog = design_matrix(frame.data, levels=frame.firms)
+    np.testing.assert_allclose(got, flogit.mean_shares(exog)[:, 0], rtol=EXACT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,6 +186,7 @@ def test_equal_split_and_largest_remainder():
     ],
 )
 def test_bad_budget(value, match):
+    assert issubclass(AllocationError, LeadBlackHoleUserError)  # the CLI exits 2
     with pytest.raises(AllocationError, match=match):
         check_budget(value)
 
@@ -171,7 +204,7 @@ def _curves(rng, n, rising=False):
         b = np.column_stack([rng.uniform(0.0, 0.8, n), rng.uniform(-0.1, 0.0, n)])
     else:
         b = np.column_stack([rng.uniform(-0.4, 0.8, n), rng.uniform(-0.1, 0.2, n)])
-    return ShareCurves(a, b, volume_mean=float(np.log(30.0)))
+    return ShareCurves(a, b, float(np.log(30.0)), SOFTMAX, 0)
 
 
 def _exact(curves, capacity, budget, cap):
@@ -185,6 +218,8 @@ def _exact(curves, capacity, budget, cap):
                 np.repeat(curves.intercept[i : i + 1], budget + 1, 0),
                 np.repeat(curves.slope[i : i + 1], budget + 1, 0),
                 curves.volume_mean,
+                SOFTMAX,
+                0,
             ),
             np.full(budget + 1, capacity[i]),
             grid,
@@ -228,7 +263,8 @@ def test_greedy_can_miss_the_optimum_where_not_concave_and_the_bound_says_so():
     # at first, so greedy, which looks one lead ahead, starves it (instance found by a
     # search over seeds: seed 142 of the generator below)
     rng = np.random.default_rng(142)
-    curves = ShareCurves(rng.normal(-1, 1, size=(2, 2)), rng.uniform(-3, 3, size=(2, 2)), 0.0)
+    a, b = rng.normal(-1, 1, size=(2, 2)), rng.uniform(-3, 3, size=(2, 2))
+    curves = ShareCurves(a, b, 0.0, SOFTMAX, 0)
     capacity = rng.uniform(2, 40, 2)
     budget = int(rng.integers(3, 25))
     g = greedy_allocation(curves, capacity, budget)
@@ -314,6 +350,10 @@ def test_observed_allocation_reproduces_the_calibrated_black_hole(baseline, fitt
     assert 0.6 < calibrated < 0.8  # the design states "about 70%"
     r = _row(baseline, "observed")
     assert r.black_hole_low < calibrated < r.black_hole_high
+    # policies.csv says which row is the surveyed status quo and which the even split
+    assert r.description == POLICY_DESCRIPTIONS["observed"]
+    assert r.description.startswith("status quo as surveyed")
+    assert _row(baseline, "equal").description.startswith("even split")
 
 
 def test_equal_split_reproduces_the_true_equal_split_black_hole(baseline, fitted):
@@ -416,7 +456,8 @@ def run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_cli_allocate_writes_the_outputs(tmp_path, survey_csv, capsys):
+def test_cli_allocate_writes_the_outputs(tmp_path, survey_csv, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no results/models/fits.pickle here: the model is fitted
     out = tmp_path / "alloc"
     args = ["allocate", str(survey_csv), "--draws", "20", "--seed", "3", "--out", str(out)]
     assert cli.main(args + ["--oracle"]) == 0
@@ -443,9 +484,31 @@ def test_cli_allocate_writes_the_outputs(tmp_path, survey_csv, capsys):
     assert (out / "black_hole_by_policy.pdf").read_bytes()[:4] == b"%PDF"
 
 
-def test_cli_allocate_without_followups_or_hours_states_its_assumptions(
-    tmp_path, default_survey, capsys
+def test_cli_allocate_uses_the_saved_fit_and_refuses_a_foreign_one(
+    tmp_path, survey_csv, fitted, capsys
 ):
+    frame, res, _ = fitted
+    fits = tmp_path / "fits.pickle"
+    fits.write_bytes(pickle.dumps(FitArtifact({"dirichlet": res}, None, file_sha256(survey_csv))))
+    args = ["allocate", str(survey_csv), "--draws", "5", "--policy", "equal"]
+    args += ["--scenario", "baseline", "--out", str(tmp_path / "a")]
+    assert cli.main(args + ["--fits", str(fits)]) == 0
+    assert f"the Dirichlet fit saved in {fits}" in capsys.readouterr().out
+    # without the file, the main model is fitted: the same estimates, the same table
+    assert cli.main(args[:-1] + [str(tmp_path / "b"), "--fits", str(tmp_path / "none")]) == 0
+    assert "fitted now" in capsys.readouterr().out
+    a, b = (pd.read_csv(tmp_path / d / "policies.csv") for d in "ab")
+    pd.testing.assert_frame_equal(a, b, rtol=1e-6)
+    # an artifact of another survey file: exit 2
+    fits.write_bytes(pickle.dumps(FitArtifact({"dirichlet": res}, None, "0" * 64)))
+    assert cli.main(args + ["--fits", str(fits)]) == 2
+    assert "made from another survey file" in capsys.readouterr().err
+
+
+def test_cli_allocate_without_followups_or_hours_states_its_assumptions(
+    tmp_path, default_survey, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
     path = write_csv(tmp_path, default_survey.drop(columns=["leads_followed_up", "hours_per_week"]))
     out = tmp_path / "alloc"
     args = ["allocate", str(path), "--draws", "10", "--policy", "equal", "--scenario", "baseline"]

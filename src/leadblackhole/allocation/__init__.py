@@ -8,12 +8,24 @@ the oracle), under scenarios and draws of the estimates.
 * :func:`allocate`: everything at once (:class:`AllocationResult`);
 * :mod:`~leadblackhole.allocation.policies`: the policies and the follow-up function;
 * :mod:`~leadblackhole.allocation._model`: the one place that reads the
-  fitted model (:func:`share_curves`, :func:`draw_params`).
+  fitted model, through the results interface (:func:`share_curves`,
+  :func:`draw_params`).
+
+Errors are :class:`~leadblackhole.exceptions.AllocationError` (a user error:
+the command line exits 2).
 """
 
-from ._model import ShareCurves, draw_params, predicted_marketing_share, share_curves
+from ..exceptions import AllocationError
+from ._model import (
+    ShareCurves,
+    curves_from_coefficients,
+    draw_params,
+    predicted_marketing_share,
+    share_curves,
+)
 from .allocate import (
     POLICIES,
+    POLICY_DESCRIPTIONS,
     SCENARIOS,
     AllocationResult,
     HoursPerLead,
@@ -23,7 +35,6 @@ from .allocate import (
     oracle_curves,
 )
 from .policies import (
-    AllocationError,
     GreedyResult,
     check_budget,
     dual_bound,
@@ -37,6 +48,7 @@ from .policies import (
 
 __all__ = [
     "POLICIES",
+    "POLICY_DESCRIPTIONS",
     "SCENARIOS",
     "AllocationError",
     "AllocationResult",
@@ -46,6 +58,7 @@ __all__ = [
     "allocate",
     "apply_scenario",
     "check_budget",
+    "curves_from_coefficients",
     "draw_params",
     "dual_bound",
     "equal_split",

@@ -1,19 +1,21 @@
-"""The one place where the allocation tools read a fitted main model.
+"""The one place where the allocation tools read a fitted share model.
 
-Everything the allocation needs from a fitted share model goes through two
-functions:
+Everything the allocation needs from a fitted model goes through the results
+interface of :mod:`leadblackhole.models` (:class:`~leadblackhole.models.ShareResults`):
+``mean_terms``, ``mean_coef`` (terms x equations), ``mean_cov`` and ``link``
+(the mean-share function of the linear predictors). Two functions use it:
 
-* :func:`share_curves` turns a fitted main model (Dirichlet regression,
-  alternative parametrization, base ``other``), the analysis frame and,
-  optionally, a parameter vector (a draw) into :class:`ShareCurves`: each
-  rep's expected marketing share as a function of the leads the rep
-  receives;
-* :func:`draw_params` draws parameter vectors from the estimates' sampling
-  distribution.
+* :func:`share_curves` turns a fitted model, the analysis frame and,
+  optionally, drawn mean coefficients into :class:`ShareCurves`: each rep's
+  expected marketing share as a function of the leads the rep receives;
+* :func:`draw_params` draws mean coefficients from their sampling
+  distribution ``N(mean_coef, mean_cov)``.
 
-:func:`predicted_marketing_share` is the convenience wrapper that evaluates
-the curves at a vector of lead volumes. To move the allocation onto another
-results interface, only :func:`_coefficients` and :func:`draw_params` change.
+No model type is detected: any share model whose link has ``marketing`` among
+its outcomes can drive the allocation (the command line uses the main model,
+the Dirichlet regression). :func:`curves_from_coefficients` builds the same
+curves from coefficients and a link given directly (the simulator's true
+parameters, for the oracle).
 """
 
 from __future__ import annotations
@@ -27,44 +29,57 @@ import pandas as pd
 from ..exceptions import EstimationError
 from ..specification import design_matrix
 
-__all__ = ["ShareCurves", "draw_params", "predicted_marketing_share", "share_curves"]
+__all__ = [
+    "ShareCurves",
+    "curves_from_coefficients",
+    "draw_params",
+    "predicted_marketing_share",
+    "share_curves",
+]
 
-_EQUATIONS = ("marketing", "self")
+#: The share the allocation turns into follow-ups.
+OUTCOME = "marketing"
+
+
+def _mean_model(results: Any) -> tuple[pd.DataFrame, Any]:
+    """The fitted mean coefficients (terms x equations) and link, checked for a marketing share."""
+    link = getattr(results, "link", None)
+    if link is None or OUTCOME not in link.outcomes:
+        name = getattr(results, "model_name", type(results).__name__)
+        raise EstimationError(
+            f"the allocation needs a share model whose mean gives the '{OUTCOME}' share; "
+            f"the {name} model has "
+            + ("no mean-share link" if link is None else f"outcomes {list(link.outcomes)}")
+        )
+    return results.mean_coef, link
 
 
 def _coefficients(results: Any, params: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
-    """Term names and the p x 2 coefficient matrix (marketing, self) of a fitted main model.
+    """Term names and the p x q mean-coefficient matrix of a fitted model.
 
-    ``params`` replaces the estimates (a draw, in the order of ``results.params``).
+    ``params`` replaces the estimates: a draw of the mean coefficients stacked
+    equation by equation, in the order of ``results.mean_cov``.
     """
-    est = results.params
-    if not isinstance(est.index, pd.MultiIndex) or not set(_EQUATIONS) <= set(
-        est.index.get_level_values(0)
-    ):
+    coef, _ = _mean_model(results)
+    terms = [str(t) for t in coef.index]
+    B = coef.to_numpy(float)
+    if params is None:
+        return terms, B
+    params = np.asarray(params, dtype=float)
+    if params.shape != (B.size,):
         raise EstimationError(
-            "the allocation needs the main model (Dirichlet regression, alternative "
-            "parametrization, equations 'marketing' and 'self'); received parameters "
-            f"labelled {list(est.index[:3])}"
+            f"a draw of the mean coefficients needs {B.size} values; received shape {params.shape}"
         )
-    if params is not None:
-        params = np.asarray(params, dtype=float)
-        if params.shape != (len(est),):
-            raise EstimationError(
-                f"a parameter draw needs {len(est)} values; received shape {params.shape}"
-            )
-        est = pd.Series(params, index=est.index)
-    terms = list(est.loc["marketing"].index)
-    B = np.column_stack([est.loc[eq].reindex(terms).to_numpy(float) for eq in _EQUATIONS])
-    return terms, B
+    return terms, params.reshape(B.shape[1], B.shape[0]).T
 
 
 def draw_params(results: Any, n_draws: int, seed: int) -> np.ndarray:
-    """Draws from the estimates' approximate sampling distribution N(theta_hat, V_hat).
+    """Draws of the mean coefficients from ``N(mean_coef, mean_cov)``.
 
     Parameters
     ----------
-    results : DirichletRegressionResults
-        Fitted main model (``params`` and ``cov_params()``).
+    results : ShareResults
+        Fitted share model (its ``mean_coef`` and ``mean_cov``).
     n_draws : int
         Number of draws.
     seed : int
@@ -72,15 +87,24 @@ def draw_params(results: Any, n_draws: int, seed: int) -> np.ndarray:
 
     Returns
     -------
-    ndarray (n_draws, k)
-        Parameter vectors in the order of ``results.params``.
+    ndarray (n_draws, p q)
+        Mean coefficients stacked equation by equation (the order of
+        ``results.mean_cov``), one draw per row.
+
+    Notes
+    -----
+    Only the mean coefficients are drawn: the expected shares do not depend
+    on a precision or scale parameter, and the marginal distribution of the
+    mean coefficients under the joint normal approximation is
+    ``N(mean_coef, mean_cov)``.
 
     Examples
     --------
     >>> draws = draw_params(res, 10, seed=1)      # doctest: +SKIP
     """
-    theta = results.params.to_numpy(float)
-    cov = results.cov_params().to_numpy(float)
+    coef, _ = _mean_model(results)
+    theta = coef.to_numpy(float).T.ravel()
+    cov = results.mean_cov.to_numpy(float)
     rng = np.random.default_rng(int(seed))
     return rng.multivariate_normal(theta, cov, size=int(n_draws), method="cholesky")
 
@@ -90,39 +114,101 @@ class ShareCurves:
     """Each rep's expected marketing share as a function of the leads received.
 
     With ``v(L) = ln(1 + L) - volume_mean`` (the centred volume of the fit),
-    the linear predictors are ``eta_k(L) = intercept[:, k] + slope[:, k] v(L)``
-    for ``k`` in (marketing, self), ``eta_other = 0``, and the expected
-    marketing share is ``exp(eta_m) / (1 + exp(eta_m) + exp(eta_s))``.
+    the linear predictors of the model's ``q`` mean equations are
+    ``eta(L) = intercept + slope v(L)`` (one row per rep) and the expected
+    shares are ``link.effect(0, eta, 0, 0, 0)``; the marketing share is its
+    column ``column``.
 
     Attributes
     ----------
-    intercept, slope : ndarray (n, 2)
-        Per-rep intercepts and volume slopes of the two equations (the slope
+    intercept, slope : ndarray (n, q)
+        Per-rep intercepts and volume slopes of the mean equations (the slope
         holds the volume interactions with experience and performance).
     volume_mean : float
         Centring constant of ``volume`` in the fit (analysis-sample mean of
         ``ln(1 + lead_volume)``).
+    link : Link
+        The model's mean-share link (:mod:`leadblackhole.models.results`).
+    column : int
+        Position of ``marketing`` in ``link.components``.
     """
 
     intercept: np.ndarray
     slope: np.ndarray
     volume_mean: float
+    link: Any
+    column: int
 
     @property
     def n(self) -> int:
         """Number of reps."""
         return self.intercept.shape[0]
 
-    def marketing(self, leads: np.ndarray | float, rows: np.ndarray | None = None) -> np.ndarray:
-        """Expected marketing share at ``leads`` (vectorized; ``rows`` selects reps)."""
+    def marketing(self, leads: np.ndarray | float, rows: Any = None) -> np.ndarray:
+        """Expected marketing share at ``leads`` (vectorized; ``rows`` selects reps).
+
+        ``leads`` broadcasts against the selected reps: ``leads`` of shape
+        ``(n,)`` with ``rows=None``, a vector of leads for one rep
+        ``rows=i``, or a grid ``(1, g)`` with ``rows`` of shape ``(r, 1)``.
+        """
         a = self.intercept if rows is None else self.intercept[rows]
         b = self.slope if rows is None else self.slope[rows]
         v = np.log1p(np.asarray(leads, dtype=float)) - self.volume_mean
-        eta_m = a[..., 0] + b[..., 0] * v
-        eta_s = a[..., 1] + b[..., 1] * v
-        top = np.maximum(np.maximum(eta_m, eta_s), 0.0)
-        em, es, eo = np.exp(eta_m - top), np.exp(eta_s - top), np.exp(-top)
-        return em / (em + es + eo)
+        eta = a + b * v[..., None]
+        return self.link.effect(0, eta, 0.0, 0.0, 0.0)[..., self.column]
+
+
+def curves_from_coefficients(
+    coef: pd.DataFrame, link: Any, means: pd.Series, firms: list[str], data: pd.DataFrame
+) -> ShareCurves:
+    """Share curves of given mean coefficients and link for the reps in ``data``.
+
+    Parameters
+    ----------
+    coef : DataFrame
+        Mean coefficients, design terms x equations (``link.equations``).
+    link : Link
+        Mean-share link with ``marketing`` among its components.
+    means : Series
+        Centring constants of the analysis variables (``volume`` among them).
+    firms : list of str
+        Firm levels of the design (sorted).
+    data : DataFrame
+        Reps, with ``firm`` and the analysis variables centred at ``means``.
+
+    Returns
+    -------
+    ShareCurves
+
+    Notes
+    -----
+    The design is linear in the centred volume ``v`` (``volume``,
+    ``experience:volume``, ``performance:volume``), so
+    ``X(v) = X(0) + v (X(1) - X(0))`` and the predictors are
+    ``X(0) B + v (X(1) - X(0)) B``: every variable but the volume is kept at
+    the rep's value, and the interactions are recomputed at the new volume.
+
+    Examples
+    --------
+    >>> curves_from_coefficients(coef, link, means, firms, data)   # doctest: +SKIP
+    """
+    X0, dX = _design_pair([str(t) for t in coef.index], firms, data)
+    B = coef.to_numpy(float)
+    return ShareCurves(
+        X0 @ B, dX @ B, float(means["volume"]), link, list(link.components).index(OUTCOME)
+    )
+
+
+def _design_pair(terms: list[str], firms: list[str], data: pd.DataFrame):
+    """The design at centred volume 0 and its change per unit of centred volume."""
+    pay = "variable_pay" in terms
+    at0 = data.copy()
+    at0["volume"] = 0.0
+    at1 = data.copy()
+    at1["volume"] = 1.0
+    X0 = design_matrix(at0, levels=firms, variable_pay=pay)[terms].to_numpy(float)
+    dX = design_matrix(at1, levels=firms, variable_pay=pay)[terms].to_numpy(float) - X0
+    return X0, dX
 
 
 def share_curves(
@@ -131,12 +217,13 @@ def share_curves(
     data: pd.DataFrame | None = None,
     params: np.ndarray | None = None,
 ) -> ShareCurves | list[ShareCurves]:
-    """Per-rep marketing-share curves of a fitted main model.
+    """Per-rep marketing-share curves of a fitted share model.
 
     Parameters
     ----------
-    results : DirichletRegressionResults
-        Fitted main model (alternative parametrization, base ``other``).
+    results : ShareResults
+        Fitted share model whose link gives the ``marketing`` share (the
+        main model: Dirichlet regression, alternative parametrization).
     frame : AnalysisFrame
         The analysis frame the model was fitted on (its ``means`` are the
         centring constants of the fit; its ``firms`` the firm levels).
@@ -145,21 +232,24 @@ def share_curves(
         at ``frame.means`` (a scenario changes them); default ``frame.data``.
         Its ``volume`` column is ignored: the volume comes from the leads.
     params : ndarray, optional
-        A parameter vector (a draw) replacing the estimates, or a 2-D array of
-        draws (one per row), for which a list of curves is returned.
+        A draw of the mean coefficients (:func:`draw_params`) replacing the
+        estimates, or a 2-D array of draws (one per row), for which a list of
+        curves is returned.
 
     Returns
     -------
     ShareCurves, or list of ShareCurves for a 2-D ``params``
 
+    Raises
+    ------
+    EstimationError
+        When the model has no mean-share link giving ``marketing``, or a draw
+        has the wrong length.
+
     Notes
     -----
-    The design is linear in the centred volume ``v`` (``volume``,
-    ``experience:volume``, ``performance:volume``), so
-    ``X(v) = X(0) + v (X(1) - X(0))`` and each equation's predictor is
-    ``X(0) b + v (X(1) - X(0)) b``: everything but the volume and its
-    interactions is kept at the rep's values; the interactions are
-    recomputed at the new volume.
+    See :func:`curves_from_coefficients`. The design matrices are built once
+    and reused for every draw.
 
     Examples
     --------
@@ -167,23 +257,18 @@ def share_curves(
     >>> curves.marketing(np.full(curves.n, 30))            # doctest: +SKIP
     """
     many = params is not None and np.ndim(params) == 2
+    _, link = _mean_model(results)
     terms, B = _coefficients(results, params[0] if many else params)
     data = frame.data if data is None else data
-    levels = list(frame.firms)
-    pay = "variable_pay" in terms
-    at0 = data.copy()
-    at0["volume"] = 0.0
-    at1 = data.copy()
-    at1["volume"] = 1.0
-    X0 = design_matrix(at0, levels=levels, variable_pay=pay)[terms].to_numpy(float)
-    dX = design_matrix(at1, levels=levels, variable_pay=pay)[terms].to_numpy(float) - X0
+    X0, dX = _design_pair(terms, list(frame.firms), data)
     vbar = float(frame.means["volume"])
+    col = list(link.components).index(OUTCOME)
     if not many:
-        return ShareCurves(intercept=X0 @ B, slope=dX @ B, volume_mean=vbar)
+        return ShareCurves(X0 @ B, dX @ B, vbar, link, col)
     out = []
     for theta in params:
         B = _coefficients(results, theta)[1]
-        out.append(ShareCurves(intercept=X0 @ B, slope=dX @ B, volume_mean=vbar))
+        out.append(ShareCurves(X0 @ B, dX @ B, vbar, link, col))
     return out
 
 
@@ -198,8 +283,8 @@ def predicted_marketing_share(
 
     Parameters
     ----------
-    results : DirichletRegressionResults
-        Fitted main model.
+    results : ShareResults
+        Fitted share model (see :func:`share_curves`).
     frame : AnalysisFrame
         The analysis frame of the fit.
     leads : array_like (n,)
@@ -207,7 +292,7 @@ def predicted_marketing_share(
     data : DataFrame, optional
         Reps (centred analysis variables); default ``frame.data``.
     params : ndarray, optional
-        A parameter draw replacing the estimates.
+        A draw of the mean coefficients replacing the estimates.
 
     Returns
     -------

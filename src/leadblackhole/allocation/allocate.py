@@ -23,9 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._model import ShareCurves, draw_params, share_curves
+from ..exceptions import AllocationError
+from ..models.results import SoftmaxLink
+from ..specification import COMPONENTS
+from ._model import ShareCurves, curves_from_coefficients, draw_params, share_curves
 from .policies import (
-    AllocationError,
     check_budget,
     dual_bound,
     equal_split,
@@ -37,6 +39,7 @@ from .policies import (
 
 __all__ = [
     "POLICIES",
+    "POLICY_DESCRIPTIONS",
     "SCENARIOS",
     "AllocationResult",
     "HoursPerLead",
@@ -48,6 +51,15 @@ __all__ = [
 
 #: Policies a manager chooses between (``oracle`` is added on simulated data).
 POLICIES: tuple[str, ...] = ("equal", "score", "optimal")
+#: What each policy is, in words (the ``description`` column of ``policies``).
+POLICY_DESCRIPTIONS: dict[str, str] = {
+    "observed": "status quo as surveyed: the leads each rep reported",
+    "equal": "even split of the budget, the common practice the study describes (not the "
+    "surveyed status quo)",
+    "score": "proportional to a rank score of experience and past performance (the study's advice)",
+    "optimal": "greedy maximum of expected follow-ups under the fitted model",
+    "oracle": "greedy maximum of follow-ups under the true parameters (simulated data)",
+}
 #: Scenarios (``baseline``: the reps as surveyed).
 SCENARIOS: tuple[str, ...] = ("baseline", "prequal_up", "no_tracking_top")
 #: Weeks per month.
@@ -194,19 +206,6 @@ def _centred(raw: pd.DataFrame, means: pd.Series) -> pd.DataFrame:
     return out
 
 
-class _TruthParams:
-    """The true parameters in the shape :func:`share_curves` reads."""
-
-    def __init__(self, params: pd.Series) -> None:
-        self.params = params
-
-
-class _TruthFrame:
-    def __init__(self, truth: Any) -> None:
-        self.means = truth.population_means
-        self.firms = sorted(str(f) for f in truth.design.firms)
-
-
 def oracle_curves(truth: Any, raw: pd.DataFrame) -> ShareCurves:
     """Share curves of the true population model for the reps in ``raw``.
 
@@ -221,9 +220,19 @@ def oracle_curves(truth: Any, raw: pd.DataFrame) -> ShareCurves:
     -------
     ShareCurves
         With the true coefficients and the population centring constants.
+
+    Notes
+    -----
+    The simulator draws the shares from a Dirichlet distribution whose means
+    are multinomial logits with base ``other`` (docs/simulation.md), so the
+    true mean-share link is that softmax, given here explicitly.
     """
-    tf = _TruthFrame(truth)
-    return share_curves(_TruthParams(truth.params), tf, data=_centred(raw, tf.means))
+    eqs = ("marketing", "self")
+    coef = pd.DataFrame({e: truth.params.loc[e] for e in eqs})
+    link = SoftmaxLink(COMPONENTS, eqs, base=COMPONENTS.index("other"))
+    means = truth.population_means
+    firms = sorted(str(f) for f in truth.design.firms)
+    return curves_from_coefficients(coef, link, means, firms, _centred(raw, means))
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,7 +252,10 @@ class AllocationResult:
         intervals over the draws), ``leads`` (the budget), ``nonconcave_reps``
         and ``optimality_gap_bound`` (optimal policy only) and, on simulated
         data, ``true_black_hole_rate`` and ``true_followups`` (the same
-        allocation evaluated with the true parameters).
+        allocation evaluated with the true parameters); last, ``description``
+        (:data:`POLICY_DESCRIPTIONS`): ``observed`` is the status quo as the
+        survey records it, ``equal`` the even split the study calls common
+        practice.
     budget : int
     hours_per_lead : HoursPerLead
     hours_note : str
@@ -293,8 +305,10 @@ def allocate(
 
     Parameters
     ----------
-    results : DirichletRegressionResults
-        The fitted main model.
+    results : ShareResults
+        The fitted main model (``fit_share_model(frame, "dirichlet")``, or
+        the Dirichlet fit saved by ``leadblackhole fit``); any share model
+        whose link gives the ``marketing`` share works.
     frame : AnalysisFrame
         The analysis frame it was fitted on.
     budget : int, optional
@@ -336,7 +350,8 @@ def allocate(
     Notes
     -----
     Every policy's allocation is decided once, at the point estimates, and
-    then evaluated under each draw ``theta_d ~ N(theta_hat, V_hat)`` (and,
+    then evaluated under each draw ``theta_d ~ N(theta_hat, V_hat)`` of the
+    mean coefficients (``mean_coef``, ``mean_cov``) (and,
     when ``h`` is estimated, the ``d``-th bootstrap replicate of ``h``): the
     interval says how well a decision taken now is likely to do. The optimal
     policy gives no rep more than ``max(largest observed lead volume,
@@ -496,6 +511,7 @@ def allocate(
                 tfu = float(expected_followups(oracle, true_cap, leads).sum())
                 row["true_black_hole_rate"] = 1.0 - tfu / budget
                 row["true_followups"] = tfu
+            row["description"] = POLICY_DESCRIPTIONS[p]
             policy_rows.append(row)
     return AllocationResult(
         allocation=pd.concat(alloc_rows, ignore_index=True),
