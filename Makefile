@@ -88,8 +88,8 @@ $(REPORT): $(MEASURE) $(MODELS) $(FIGURES)
 
 report: $(REPORT) ## Replication report (results/report.md, results/report.html)
 
-$(ALLOCATION): $(VALIDATION)
-	$(CLI) allocate $(DATA) $(CB_ARG) --out results/allocation --seed $(SEED) $(ORACLE_ARG)
+$(ALLOCATION): $(MODELS)
+	$(CLI) allocate $(DATA) $(CB_ARG) --fits $(FITS) --out results/allocation --seed $(SEED) $(ORACLE_ARG)
 
 allocate: $(ALLOCATION) ## Lead-allocation policies and the black hole (results/allocation/)
 

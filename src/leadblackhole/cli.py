@@ -212,92 +212,36 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- allocate: lead allocation policies (one self-contained block) ---------------------------
-def _add_allocate_parser(sub, default_seed: int) -> None:
-    p = sub.add_parser("allocate", help="compare lead-allocation policies for a monthly budget")
-    _add_data_args(p)
-    p.add_argument(
-        "--leads",
-        default=None,
-        metavar="N",
-        help="monthly lead budget, whole leads (default: the survey's total)",
-    )
-    p.add_argument(
-        "--policy",
-        default="all",
-        choices=("equal", "score", "optimal", "all"),
-        help="policy to evaluate (default all: observed, equal, score, optimal)",
-    )
-    p.add_argument(
-        "--scenario",
-        nargs="+",
-        default=["all"],
-        metavar="NAME",
-        choices=("baseline", "prequal_up", "no_tracking_top", "all"),
-        help="baseline, prequal_up, no_tracking_top or all (default all)",
-    )
-    p.add_argument(
-        "--draws",
-        type=_positive_int,
-        default=200,
-        help="draws of the estimates for the intervals (default 200)",
-    )
-    p.add_argument(
-        "--seed",
-        type=_positive_int,
-        default=default_seed,
-        help=f"random seed (default {default_seed})",
-    )
-    p.add_argument(
-        "--hours-per-lead",
-        type=float,
-        default=None,
-        metavar="H",
-        help="hours one lead takes (default: estimated from the survey, else the simulator's)",
-    )
-    p.add_argument(
-        "--hours-per-week",
-        type=float,
-        default=None,
-        metavar="H",
-        help="weekly hours of reps without hours_per_week (default: the simulator's mean)",
-    )
-    p.add_argument(
-        "--oracle",
-        action="store_true",
-        help="the survey was simulated with the default design: add the oracle allocation",
-    )
-    p.add_argument(
-        "--out",
-        default="results/allocation",
-        metavar="DIR",
-        help="output folder (default results/allocation)",
-    )
-
-
 def _cmd_allocate(args: argparse.Namespace) -> int:
     from .allocation import SCENARIOS, allocate, check_budget
-    from .models import fit_main_model
+    from .models import fit_share_model
     from .outputs import OutputSet
     from .reporting.allocation import stage_allocation_figure
+    from .reporting.artifacts import FitArtifact
 
     budget = None if args.leads is None else check_budget(args.leads)
     _, frame = _load_frame(args)
+    saved = Path(args.fits).is_file()
+    if saved:  # the main model `fit` saved for this survey (refused if fitted on another file)
+        model = FitArtifact.load(args.fits, args.path).fits["dirichlet"]
+        print(f"main model: the Dirichlet fit saved in {args.fits}")
+    else:
+        model = fit_share_model(frame, "dirichlet")
+        print(f"main model: fitted now ({args.fits} not found)")
     truth = None
     if args.oracle:
         from .simulation import StudyDesign, simulate
 
         truth = simulate(StudyDesign(), seed=0).truth
-    policies = ["observed", "equal", "score", "optimal"] if args.policy == "all" else [args.policy]
-    if budget is not None and args.policy == "all":
-        policies.remove("observed")
-    scenarios = SCENARIOS if "all" in args.scenario else args.scenario
+    policies = ["equal", "score", "optimal"] if args.policy == "all" else [args.policy]
+    if budget is None and args.policy == "all":
+        policies.insert(0, "observed")
     res = allocate(
-        fit_main_model(frame),
+        model,
         frame,
         budget=budget,
         policies=policies,
-        scenarios=scenarios,
+        scenarios=SCENARIOS if "all" in args.scenario else args.scenario,
         n_draws=args.draws,
         seed=args.seed,
         hours_per_lead=args.hours_per_lead,
@@ -312,7 +256,8 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     paths = out.commit()
     print(res.summary())
     print(f"wrote {len(paths)} files to {args.out}")
-    _record(args, "allocate", [args.path, args.codebook], paths.values(), seed=args.seed)
+    inputs = [args.path, args.codebook] + ([args.fits] if saved else [])
+    _record(args, "allocate", inputs, paths.values(), seed=args.seed)
     return EXIT_OK
 
 
@@ -342,6 +287,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     from .config import (
+        ALLOCATION_DIR,
         DEFAULT_SEED,
         FIGURES_DIR,
         FITS_FILE,
@@ -472,7 +418,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout", type=_positive_int, default=300, help="seconds allowed per cell (default 300)"
     )
-    _add_allocate_parser(sub, DEFAULT_SEED)
+
+    p = sub.add_parser("allocate", help="compare lead-allocation policies for a monthly budget")
+    _add_data_args(p)
+    p.add_argument("--leads", metavar="N", help="monthly lead budget (default the survey's total)")
+    p.add_argument(
+        "--policy",
+        default="all",
+        choices=("equal", "score", "optimal", "all"),
+        help="policy to evaluate (default all: observed, equal, score, optimal)",
+    )
+    p.add_argument(
+        "--scenario",
+        nargs="+",
+        default=["all"],
+        choices=("baseline", "prequal_up", "no_tracking_top", "all"),
+        help="scenarios (default all)",
+    )
+    p.add_argument(
+        "--draws", type=_positive_int, default=200, help="draws of the estimates (default 200)"
+    )
+    p.add_argument(
+        "--seed", type=_positive_int, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})"
+    )
+    p.add_argument("--hours-per-lead", type=float, metavar="H", help="default: from the survey")
+    p.add_argument("--hours-per-week", type=float, metavar="H", help="for reps without an answer")
+    p.add_argument(
+        "--oracle", action="store_true", help="add the oracle (default simulated design)"
+    )
+    p.add_argument(
+        "--fits",
+        default=rel(FITS_FILE),
+        metavar="FILE",
+        help=f"the main model `fit` saved, used when the file exists (default {rel(FITS_FILE)})",
+    )
+    p.add_argument(
+        "--out",
+        default=rel(ALLOCATION_DIR),
+        metavar="DIR",
+        help=f"output folder (default {rel(ALLOCATION_DIR)})",
+    )
     return parser
 
 

@@ -21,8 +21,8 @@ __all__ = ["ALLOCATION_FIGURE", "plot_black_hole", "stage_allocation_figure"]
 ALLOCATION_FIGURE = "black_hole_by_policy"
 
 _POLICY_LABELS = {
-    "observed": "Observed (as surveyed)",
-    "equal": "Equal split",
+    "observed": "Observed (status quo as surveyed)",
+    "equal": "Equal split (common practice)",
     "score": "By experience and performance",
     "optimal": "Model-optimal",
     "oracle": "Oracle (true model)",
