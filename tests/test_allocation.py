@@ -447,6 +447,25 @@ def test_oracle_needs_a_survey_of_the_design(fitted):
         allocate(res, frame, n_draws=0, truth=other)
 
 
+def test_figure_draws_an_interval_that_misses_the_estimate():
+    # with few draws the percentile interval need not contain the point estimate
+    from leadblackhole.reporting.allocation import plot_black_hole
+
+    pol = pd.DataFrame(
+        {
+            "policy": ["equal", "optimal"],
+            "scenario": ["baseline", "baseline"],
+            "black_hole_rate": [0.70, 0.60],
+            "black_hole_low": [0.71, np.nan],
+            "black_hole_high": [0.75, np.nan],
+        }
+    )
+    ax = plot_black_hole(pol).axes[0]
+    (segment,) = ax.collections[0].get_segments()
+    np.testing.assert_allclose(segment[:, 0], [71.0, 75.0])
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [70.0, 60.0])
+
+
 # ---------------------------------------------------------------------------------------------
 # the command line
 # ---------------------------------------------------------------------------------------------
