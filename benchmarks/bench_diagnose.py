@@ -100,7 +100,8 @@ def per_core(repeats: int) -> None:
         )
 
 
-def _cluster_rate(n_workers: int, reps: int, chunk: int) -> float:
+def _cluster_rate(n_workers: int, reps: int, chunk: int) -> tuple[float, float]:
+    """Replications per second, and CPU ms per replication summed over the workers."""
     import logging
 
     from dask.distributed import Client, LocalCluster, wait
@@ -118,6 +119,7 @@ def _cluster_rate(n_workers: int, reps: int, chunk: int) -> float:
     ):
         # warm-up: imports and the population truth on every worker
         client.run(lambda: run_chunk("default", 461, 1.0, [0], est, seed=1) is not None)
+        c0 = client.run(time.process_time)
         t0 = time.perf_counter()
         futures = [
             client.submit(
@@ -133,17 +135,20 @@ def _cluster_rate(n_workers: int, reps: int, chunk: int) -> float:
             for i in range(0, reps, chunk)
         ]
         wait(futures)
-        return reps / (time.perf_counter() - t0)
+        wall = time.perf_counter() - t0
+        c1 = client.run(time.process_time)
+        cpu = sum(c1[w] - c0[w] for w in c0)
+        return reps / wall, 1e3 * cpu / reps
 
 
 def dask_speedup(reps: int) -> None:
     print(f"3. main model on a local Dask cluster ({reps} replications, chunks of 25)")
     load = os.getloadavg()[0]
-    r1 = _cluster_rate(1, reps, 25)
-    r2 = _cluster_rate(2, reps, 25)
+    (r1, c1), (r2, c2) = _cluster_rate(1, reps, 25), _cluster_rate(2, reps, 25)
     print(f"   load average before: {load:.1f}, after: {os.getloadavg()[0]:.1f}")
-    print(f"   1 worker : {r1:6.1f} replications/s")
-    print(f"   2 workers: {r2:6.1f} replications/s   speed-up {r2 / r1:.2f}x")
+    print(f"   1 worker : {r1:6.1f} replications/s, {c1:.1f} ms CPU per replication")
+    print(f"   2 workers: {r2:6.1f} replications/s, {c2:.1f} ms CPU per replication")
+    print(f"   speed-up {r2 / r1:.2f}x; work per replication x{c2 / c1:.2f} with 2 workers")
 
 
 def growth(sizes: list[int], tmp: str) -> None:
