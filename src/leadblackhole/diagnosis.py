@@ -9,8 +9,8 @@ Layering
 --------
 This module sits above :mod:`leadblackhole.models` and
 :mod:`leadblackhole.effects` (it runs their estimators) and below
-:mod:`leadblackhole.reporting` and the command line: it imports the simulation
-and output layers at import time and the estimators' modules lazily, inside
+:mod:`leadblackhole.reporting` and the command line: it imports the simulation,
+data and base layers at import time and the estimators' modules lazily, inside
 the estimator objects, so that importing it (on a Dask worker, for the command
 line's option checks) is cheap and an estimator in a module added later can be
 registered without circular imports. It never renders figures
