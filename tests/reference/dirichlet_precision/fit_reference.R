@@ -14,7 +14,10 @@
 #   constant    Y ~ RHS | 1
 #   precision   Y ~ RHS | firm + experience + performance
 # with RHS the main model's right-hand side; the likelihood-ratio test of the
-# precision regression against constant precision (anova()).
+# precision regression against constant precision (anova()); and
+#   firm_slopes Y ~ RHS + firm:(each focal predictor) | 1
+# with anova()'s likelihood-ratio test of firm-specific slopes against the
+# main model (constant precision).
 #
 # Robust covariance, computed independently of DirichletReg's own code: the
 # per-observation Dirichlet log-density is written out below; the scores s_i
@@ -51,12 +54,20 @@ fit <- function(prec) {
 m0 <- fit("1")
 m1 <- fit(prec_rhs)
 lr <- anova(m1, m0)
+# firm-specific slopes of the five focal predictors (constant precision)
+slope_rhs <- paste(rhs, "+ firm:prequal + firm:tracking + firm:volume",
+                   "+ firm:experience + firm:performance")
+m_slopes <- do.call("DirichReg", list(formula = as.formula(paste("Y ~", slope_rhs, "| 1")),
+                                      data = quote(d), model = "alternative", base = 3L,
+                                      control = ctrl))
+lr_slopes <- anova(m_slopes, m0)
 
 X <- model.matrix(as.formula(paste("~", rhs)), data = d)
 y <- as.matrix(d[, comps])
 logy <- log(y)
 
-make_ll_obs <- function(Z) {
+make_ll_obs <- function(Z) make_ll_obs_x(X, Z)
+make_ll_obs_x <- function(X, Z) {
   p <- ncol(X)
   function(theta) {
     bm <- theta[1:p]
@@ -128,6 +139,17 @@ out <- list(
     df = unname(lr$df[2]),
     p_value = unname(lr$"Pr(>Chi)"[2]),
     statistic_by_hand = 2 * (as.numeric(m1$logLik) - as.numeric(m0$logLik))
+  ),
+  firm_slopes = list(
+    llf = as.numeric(m_slopes$logLik),
+    npar = m_slopes$npar,
+    max_abs_score = max(abs(colSums(jacobian(make_ll_obs_x(
+      model.matrix(as.formula(paste("~", slope_rhs)), data = d), Z0),
+      unname(m_slopes$coefficients))))),
+    statistic = unname(lr_slopes$Difference[2]),
+    df = unname(lr_slopes$df[2]),
+    p_value = unname(lr_slopes$"Pr(>Chi)"[2]),
+    convergence_code = m_slopes$optimization$convergence
   )
 )
 write_json(out, file.path(here, "reference_values.json"), digits = I(17), auto_unbox = TRUE,
