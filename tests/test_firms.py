@@ -57,10 +57,11 @@ def data():
 def test_ibragimov_mueller_is_a_one_sample_t_test(values):
     out = ibragimov_mueller(values)
     ref = stats.ttest_1samp(values, 0.0)
-    assert out["statistic"] == pytest.approx(ref.statistic, rel=EXACT)
-    assert out["p_value"] == pytest.approx(ref.pvalue, rel=EXACT)
-    assert out["df"] == len(values) - 1 == out["n_firms"] - 1
-    assert out["estimate"] == pytest.approx(np.mean(values), rel=EXACT)
+    assert out.stat == pytest.approx(ref.statistic, rel=EXACT)
+    assert out.pval == pytest.approx(ref.pvalue, rel=EXACT)
+    assert out.df == len(values) - 1 == out.n_firms - 1
+    assert out.estimate == pytest.approx(np.mean(values), rel=EXACT)
+    assert out.dist_name == "t"
 
 
 def test_ibragimov_mueller_errors():
@@ -87,11 +88,10 @@ def test_firm_slope_design_adds_firm_by_focal_columns(data):
 def test_firm_slopes_lr_test_matches_dirichletreg(data):
     out = firm_slopes_lr_test(data)
     ref = REF["firm_slopes"]
-    assert out["df"] == ref["df"] == 2 * 5 * (4 - 1)
-    assert out["statistic"] == pytest.approx(ref["statistic"], abs=LR_ATOL)
-    assert out["p_value"] == pytest.approx(ref["p_value"], abs=1e-6)
-    assert out["llf_full"] == pytest.approx(ref["llf"], abs=LR_ATOL)
-    assert out["llf_restricted"] == pytest.approx(REF["constant"]["llf"], abs=LR_ATOL)
+    assert out.df == ref["df"] == 2 * 5 * (4 - 1)
+    assert out.stat == pytest.approx(ref["statistic"], abs=LR_ATOL)
+    assert out.pval == pytest.approx(ref["p_value"], abs=1e-6)
+    assert "4 firms" in out.null
 
 
 def test_firm_slopes_lr_test_errors(data):
@@ -157,7 +157,7 @@ def test_firm_slopes_lr_test_has_its_size_when_slopes_are_equal():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = build_analysis_frame(validate_survey(survey))
-            pvals.append(firm_slopes_lr_test(frame)["p_value"])
+            pvals.append(firm_slopes_lr_test(frame).pval)
     rate = float(np.mean(np.asarray(pvals) < 0.05))
     # 0.05 +- 3 Monte Carlo standard errors (0.015), allowing the slight
     # over-rejection of a 30-df LR test at n = 461

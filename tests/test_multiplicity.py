@@ -132,12 +132,12 @@ def test_adjust_pvalues_errors():
 # ----------------------------------------------------------------------------
 def test_wald_test_closed_form():
     out = wald_test([1.0, 2.0], np.diag([1.0, 4.0]))
-    assert out["statistic"] == pytest.approx(2.0, rel=EXACT)
-    assert out["df"] == 2
-    assert out["p_value"] == pytest.approx(np.exp(-1.0), rel=EXACT)  # chi2(2) tail = e^{-W/2}
+    assert out.stat == pytest.approx(2.0, rel=EXACT)
+    assert out.df == 2 and out.dist_name == "chi2"
+    assert out.pval == pytest.approx(np.exp(-1.0), rel=EXACT)  # chi2(2) tail = e^{-W/2}
     v = np.array([[2.0, 0.5], [0.5, 1.0]])
     b = np.array([0.3, -0.7])
-    assert wald_test(b, v)["statistic"] == pytest.approx(b @ np.linalg.solve(v, b), rel=EXACT)
+    assert wald_test(b, v).stat == pytest.approx(b @ np.linalg.solve(v, b), rel=EXACT)
 
 
 def test_wald_test_errors():

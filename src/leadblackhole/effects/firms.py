@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,7 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import ConvergenceWarning, EstimationError
+from ..models.dirichlet import DirichletRegression, LikelihoodRatioTest
 from ..registry import HYPOTHESES, Hypothesis
 from ..specification import COMPONENTS, FOCAL, design_matrix, firm_levels
 from .effects import EffectsError, _data_of, model_effects
@@ -55,6 +57,7 @@ from .effects import EffectsError, _data_of, model_effects
 __all__ = [
     "FIRM_EFFECT_COLUMNS",
     "FIRM_TEST_COLUMNS",
+    "IbragimovMuellerTest",
     "firm_slope_design",
     "firm_slopes_lr_test",
     "firm_tests",
@@ -78,20 +81,63 @@ FIRM_TEST_COLUMNS: tuple[str, ...] = (
 )
 
 
-def ibragimov_mueller(estimates: Sequence[float]) -> dict[str, float]:
+@dataclass(frozen=True)
+class IbragimovMuellerTest:
+    """Outcome of an Ibragimov-Müller test.
+
+    Parameters
+    ----------
+    stat : float
+        The t statistic.
+    pval : float
+        Two-sided p-value from Student's t with ``df`` degrees of freedom.
+    df : int
+        Number of firms minus one.
+    null : str
+        The null hypothesis in words.
+    estimate : float
+        Mean of the per-firm estimates.
+    std_error : float
+        Their standard deviation over the square root of the number of firms.
+    n_firms : int
+        Number of per-firm estimates.
+    dist_name : str
+        ``"t"``.
+
+    Examples
+    --------
+    >>> IbragimovMuellerTest(2.0, 0.14, 3, "mean effect is zero", 0.1, 0.05, 4).dist_name
+    't'
+    """
+
+    stat: float
+    pval: float
+    df: int
+    null: str
+    estimate: float
+    std_error: float
+    n_firms: int
+    dist_name: str = "t"
+
+
+def ibragimov_mueller(
+    estimates: Sequence[float], null: str = "the mean of the per-firm effects is zero"
+) -> IbragimovMuellerTest:
     """Ibragimov-Müller t test that the mean of per-cluster estimates is zero.
 
     Parameters
     ----------
     estimates : sequence of float
         One estimate of the same effect per firm (cluster); at least two.
+    null : str
+        The null hypothesis in words.
 
     Returns
     -------
-    dict
+    IbragimovMuellerTest
         ``n_firms`` F, ``estimate`` (mean of the estimates), ``std_error``
-        (their standard deviation over sqrt(F)), ``statistic`` (t), ``df``
-        (F - 1) and ``p_value`` (two-sided, Student's t).
+        (their standard deviation over sqrt(F)), ``stat`` (t), ``df``
+        (F - 1) and ``pval`` (two-sided, Student's t).
 
     Raises
     ------
@@ -108,8 +154,8 @@ def ibragimov_mueller(estimates: Sequence[float]) -> dict[str, float]:
     Examples
     --------
     >>> out = ibragimov_mueller([0.02, 0.03, 0.05, 0.01])
-    >>> out["df"], round(out["statistic"], 4)
-    (3, 3.873)
+    >>> out.df, round(out.stat, 4)
+    (3, 3.2205)
     """
     x = np.asarray(estimates, dtype=float).ravel()
     if x.size < 2:
@@ -122,19 +168,18 @@ def ibragimov_mueller(estimates: Sequence[float]) -> dict[str, float]:
     f = x.size
     se = sd / math.sqrt(f)
     t = float(x.mean()) / se
-    return {
-        "n_firms": int(f),
-        "estimate": float(x.mean()),
-        "std_error": se,
-        "statistic": t,
-        "df": int(f - 1),
-        "p_value": float(2 * stats.t.sf(abs(t), f - 1)),
-    }
+    return IbragimovMuellerTest(
+        stat=t,
+        pval=float(2 * stats.t.sf(abs(t), f - 1)),
+        df=int(f - 1),
+        null=null,
+        estimate=float(x.mean()),
+        std_error=se,
+        n_firms=int(f),
+    )
 
 
 def _fit_dirichlet(endog: pd.DataFrame, exog: pd.DataFrame):
-    from ..models.dirichlet import DirichletRegression
-
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         return DirichletRegression(endog, exog, base="other").fit()
@@ -217,7 +262,7 @@ def firm_slope_design(data: pd.DataFrame, focal: Sequence[str] = FOCAL) -> pd.Da
     return pd.concat([exog, pd.DataFrame(extra, index=exog.index)], axis=1)
 
 
-def firm_slopes_lr_test(frame: Any, focal: Sequence[str] = FOCAL) -> dict[str, float]:
+def firm_slopes_lr_test(frame: Any, focal: Sequence[str] = FOCAL) -> LikelihoodRatioTest:
     """Likelihood-ratio test of firm-specific slopes in the main Dirichlet model.
 
     Parameters
@@ -229,10 +274,9 @@ def firm_slopes_lr_test(frame: Any, focal: Sequence[str] = FOCAL) -> dict[str, f
 
     Returns
     -------
-    dict
-        ``statistic`` :math:`2(\\ell_1 - \\ell_0)`, ``df``
-        (:math:`2\\,|\\text{focal}|\\,(F-1)`), ``p_value`` (chi-squared),
-        ``llf_restricted``, ``llf_full``, ``n_firms``.
+    LikelihoodRatioTest
+        ``stat`` :math:`2(\\ell_1 - \\ell_0)`, ``df``
+        (:math:`2\\,|\\text{focal}|\\,(F-1)`), ``pval`` (chi-squared).
 
     Raises
     ------
@@ -243,7 +287,7 @@ def firm_slopes_lr_test(frame: Any, focal: Sequence[str] = FOCAL) -> dict[str, f
 
     Examples
     --------
-    >>> firm_slopes_lr_test(frame)["df"]   # doctest: +SKIP
+    >>> firm_slopes_lr_test(frame).df   # doctest: +SKIP
     30
     """
     data = _data_of(frame)
@@ -262,14 +306,12 @@ def firm_slopes_lr_test(frame: Any, focal: Sequence[str] = FOCAL) -> dict[str, f
     except ConvergenceWarning as exc:
         raise EstimationError(f"the test of firm-specific slopes failed: {exc}") from exc
     lr = full.lr_test(restricted)
-    return {
-        "statistic": float(lr.stat),
-        "df": int(lr.df),
-        "p_value": float(lr.pval),
-        "llf_restricted": float(restricted.llf),
-        "llf_full": float(full.llf),
-        "n_firms": len(firms),
-    }
+    return LikelihoodRatioTest(
+        stat=lr.stat,
+        pval=lr.pval,
+        df=lr.df,
+        null=f"the slopes of {', '.join(focal)} are the same in the {len(firms)} firms",
+    )
 
 
 def firm_tests(
@@ -304,26 +346,27 @@ def firm_tests(
         {
             "test": "firm_slopes_lr",
             "id": "",
-            "n_firms": lr["n_firms"],
+            "n_firms": len(firm_levels(_data_of(frame)["firm"])),
             "estimate": np.nan,
             "std_error": np.nan,
-            "statistic": lr["statistic"],
-            "df": lr["df"],
-            "p_value": lr["p_value"],
+            "statistic": lr.stat,
+            "df": lr.df,
+            "p_value": lr.pval,
         }
     ]
     for h in hypotheses:
         est = per_firm.loc[per_firm["id"] == h.id, "estimate"].dropna().to_numpy()
+        row = {"test": "ibragimov_mueller", "id": h.id, "n_firms": int(est.size)}
         try:
             im = ibragimov_mueller(est)
-        except EffectsError:
-            im = {
-                "n_firms": int(est.size),
-                "estimate": np.nan,
-                "std_error": np.nan,
-                "statistic": np.nan,
-                "df": np.nan,
-                "p_value": np.nan,
+            row |= {
+                "estimate": im.estimate,
+                "std_error": im.std_error,
+                "statistic": im.stat,
+                "df": im.df,
+                "p_value": im.pval,
             }
-        rows.append({"test": "ibragimov_mueller", "id": h.id, **im})
+        except EffectsError:
+            row |= dict.fromkeys(("estimate", "std_error", "statistic", "df", "p_value"), np.nan)
+        rows.append(row)
     return pd.DataFrame(rows, columns=list(FIRM_TEST_COLUMNS))

@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from ..models.robustness import WaldTest
 from ..registry import HYPOTHESES, Hypothesis
 from .effects import (
     EffectsError,
@@ -183,7 +184,7 @@ def effect_covariance(
     return est, (cov + cov.T) / 2
 
 
-def wald_test(estimates: Any, cov: Any) -> dict[str, float]:
+def wald_test(estimates: Any, cov: Any, null: str = "every effect is zero") -> WaldTest:
     """Wald test that a vector of estimates is zero.
 
     Parameters
@@ -191,12 +192,14 @@ def wald_test(estimates: Any, cov: Any) -> dict[str, float]:
     estimates : array-like (k,)
     cov : array-like (k, k)
         Their covariance; must be symmetric positive definite.
+    null : str
+        The null hypothesis in words.
 
     Returns
     -------
-    dict
-        ``statistic`` :math:`b^\\top V^{-1} b`, ``df`` (= k) and ``p_value``,
-        the upper tail of :math:`\\chi^2_k`.
+    WaldTest
+        ``stat`` :math:`b^\\top V^{-1} b`, ``df`` (= k), ``pval`` (upper tail of
+        :math:`\\chi^2_k`), ``dist_name`` ``"chi2"``.
 
     Raises
     ------
@@ -206,7 +209,7 @@ def wald_test(estimates: Any, cov: Any) -> dict[str, float]:
 
     Examples
     --------
-    >>> round(wald_test([1.96], [[1.0]])["p_value"], 3)
+    >>> round(wald_test([1.96], [[1.0]]).pval, 3)
     0.05
     """
     b = np.asarray(estimates, dtype=float).ravel()
@@ -226,7 +229,7 @@ def wald_test(estimates: Any, cov: Any) -> dict[str, float]:
         ) from None
     u = np.linalg.solve(chol, b)
     stat = float(u @ u)
-    return {"statistic": stat, "df": int(b.size), "p_value": float(stats.chi2.sf(stat, b.size))}
+    return WaldTest(stat=stat, pval=float(stats.chi2.sf(stat, b.size)), df=int(b.size), null=null)
 
 
 def joint_moderation_test(
@@ -283,13 +286,15 @@ def joint_moderation_test(
     share_model = _as_model(results, kind, outcome)
     specs = [EffectSpec(reg[i].outcome, reg[i].predictor, reg[i].moderator) for i in ids]
     est, cov = effect_covariance(share_model, frame, specs, variance=variance)
-    out = wald_test(est, cov)
+    test = wald_test(est, cov, null=f"the moderations {', '.join(ids)} are all zero")
     return pd.DataFrame(
         [
             {
                 "model": share_model.kind if model is None else model,
                 "test": "moderations_zero",
-                **out,
+                "statistic": test.stat,
+                "df": test.df,
+                "p_value": test.pval,
             }
         ],
         columns=list(JOINT_TEST_COLUMNS),
