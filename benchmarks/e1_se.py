@@ -31,6 +31,7 @@ from ``--seed``; the same arguments print the same figures.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 import warnings
 
@@ -40,6 +41,7 @@ import pandas as pd
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.effects import ShareModel, bootstrap_effects, model_effects
 from leadblackhole.effects.effects import EffectSpec, _Engine
+from leadblackhole.effects.multiplicity import effect_covariance
 from leadblackhole.models import fit_main_model
 from leadblackhole.registry import HYPOTHESES
 from leadblackhole.simulation import StudyDesign, simulate
@@ -63,6 +65,11 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=0)
     parser.add_argument("--boot-reps", type=int, default=40)
     parser.add_argument("--kr-draws", type=int, default=400)
+    parser.add_argument(
+        "--no-decompose",
+        action="store_true",
+        help="skip the split into coefficient and covariate parts (faster)",
+    )
     args = parser.parse_args()
     design = StudyDesign(heap_step=0)
     rng = np.random.default_rng(args.seed)
@@ -72,7 +79,7 @@ def main() -> None:
     true_val = truth.effects.loc[IDS, "value"].to_numpy()
     variables = list(truth.population_means.index)
 
-    rows, coefs, coef_se, kr_ratio = [], [], [], []
+    rows, coefs, coef_se, kr_ratio, extra = [], [], [], [], []
     boot = []
     t0 = time.time()
     for r in range(args.reps):
@@ -84,6 +91,22 @@ def main() -> None:
         unc = model_effects(res, frame, kind="dirichlet")
         cond = model_effects(res, frame, kind="dirichlet", variance="conditional")
         sm = ShareModel.from_results(res, kind="dirichlet")
+        # sandwich covariance of the coefficients, from the model's scores and Hessian
+        h_inv = np.linalg.inv(res.model.hessian(res.params.to_numpy()))
+        sc = res.model.score_obs(res.params.to_numpy())
+        v_rob = pd.DataFrame(
+            h_inv @ sc.T @ sc @ h_inv, index=res.params.index, columns=res.params.index
+        )
+        labels = [(e, t) for e in sm.equations for t in sm.terms]
+        sm_rob = dataclasses.replace(sm, cov=v_rob.loc[labels, labels].to_numpy())
+        _, cov_rob = effect_covariance(sm_rob, frame, SPECS)
+        se_rob = np.sqrt(np.diag(cov_rob))
+        # degrees-of-freedom factor n / (n - k) on the coefficient covariance
+        k, n = len(res.params), res.nobs
+        se_df = np.sqrt(cond.std_error**2 * n / (n - k) + unc.std_error**2 - cond.std_error**2)
+        extra.append(np.column_stack([se_rob, se_df]))
+        if args.no_decompose:
+            coef_part = cov_part = np.full(len(IDS), np.nan)
         # coefficient component: estimated coefficients over a fixed large sample of reps,
         # centred at this study's means (the coefficients' parametrization)
         pop = big_raw.copy()
@@ -157,6 +180,20 @@ def main() -> None:
         f"{args.reps} studies, StudyDesign(heap_step=0), seed {args.seed}, {time.time() - t0:.0f} s"
     )
     print(out.round(4).to_string())
+    ex = np.stack(extra)  # (reps, effects, 2)
+    err = np.abs(arr[:, :, 0] - true_val)
+    alt = pd.DataFrame(
+        {
+            "se_robust/sd": ex[:, :, 0].mean(axis=0) / sd,
+            "coverage_robust": (err <= 1.959964 * ex[:, :, 0]).mean(axis=0),
+            "se_df/sd": ex[:, :, 1].mean(axis=0) / sd,
+            "coverage_df": (err <= 1.959964 * ex[:, :, 1]).mean(axis=0),
+            "mc_se_of_ratio": np.full(len(IDS), 1 / np.sqrt(2 * (args.reps - 1))),
+        },
+        index=IDS,
+    )
+    print("\nother standard errors: sandwich coefficient covariance; model-based times n/(n-k)")
+    print(alt.round(4).to_string())
     c = np.stack(coefs)
     s = np.stack(coef_se)
     print("\nmarketing-equation coefficients E1 depends on: mean model SE / SD of estimates")
