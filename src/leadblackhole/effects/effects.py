@@ -428,6 +428,18 @@ class _Engine:
                     grad[pos] = g
         return est, rep_var, grad
 
+    def per_rep(self, specs: Sequence[EffectSpec]) -> np.ndarray:
+        """Per-rep effects (S, n) at the model's coefficients; their row means are the estimates."""
+        m = self.model
+        for s in specs:
+            self.check(s)
+        out = np.empty((len(specs), self.n))
+        for i, s in enumerate(specs):
+            lin = [d @ m.coef for d in self._arrays(s)]
+            row = _row_effect(m.kind, m.base, s.order, *lin)
+            out[i] = row[:, m.components.index(s.outcome)].real
+        return out
+
     def _evaluate_same_order(self, specs, order, coef, gradient):
         m = self.model
         n, q = self.n, coef.shape[1]
