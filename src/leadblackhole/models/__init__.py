@@ -2,6 +2,8 @@
 
 * :func:`fit_main_model`: Dirichlet regression of the three time shares
   (alternative parametrization, base ``other``, precision ``~ 1``);
+* :func:`fit_rounded_main_model`: the main model when the percents are
+  rounded (the rounding-aware Dirichlet regression, base ``other``);
 * :func:`fit_ols`, :func:`fit_fractional_logit`, :func:`fit_sur` (with
   :func:`sur_prequal_wald`), :func:`fit_probit` and
   :func:`leave_one_firm_out`: the robustness models;
@@ -9,8 +11,15 @@
   :class:`ModelReport`.
 """
 
-from .dirichlet import DirichletRegression, DirichletRegressionResults
+from .dirichlet import (
+    DirichletRegression,
+    DirichletRegressionResults,
+    RoundedDirichletRegression,
+    RoundedDirichletResults,
+    detect_rounding_step,
+)
 from .main import check_design, fit_main_model, main_model_exog
+from .main_rounded import fit_rounded_main_model
 from .report import ModelReport, regression_table, run_models
 from .robustness import (
     WaldTest,
@@ -29,11 +38,15 @@ __all__ = [
     "DirichletRegression",
     "DirichletRegressionResults",
     "ModelReport",
+    "RoundedDirichletRegression",
+    "RoundedDirichletResults",
     "WaldTest",
     "check_design",
+    "detect_rounding_step",
     "fit_fractional_logit",
     "fit_main_model",
     "fit_ols",
+    "fit_rounded_main_model",
     "fit_probit",
     "fit_statistics",
     "fit_sur",
