@@ -117,10 +117,10 @@ __all__ = [
 ]
 
 #: Gauss-Legendre nodes per dimension on a side of a cell away from the simplex boundary.
-GAUSS_NODES: int = 16
+GAUSS_NODES: int = 12
 #: Step of the tanh-sinh rule and its half range (nodes j h, |j h| <= range).
-TANH_SINH_STEP: float = 0.1
-TANH_SINH_RANGE: float = 6.0
+TANH_SINH_STEP: float = 1.0 / 6.0
+TANH_SINH_RANGE: float = 5.0
 #: Steps that :func:`detect_rounding_step` tries, largest first.
 ROUNDING_STEPS: tuple[int, ...] = (10, 5, 1)
 #: Cell bounds closer than this (in share units) count as equal.
