@@ -216,30 +216,27 @@ def cell_bounds(percents: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarr
 # ----------------------------------------------------------------------------
 # quadrature rules on [0, 1], with the logarithms of x and 1 - x
 # ----------------------------------------------------------------------------
-def _gauss_rule(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _gauss_rule(n: int) -> tuple[np.ndarray, ...]:
+    """Nodes x, 1 - x and log weights of the Gauss-Legendre rule on [0, 1]."""
     z, w = leggauss(n)
-    return np.log((1.0 + z) / 2.0), np.log((1.0 - z) / 2.0), np.log(w / 2.0)
+    return (1.0 + z) / 2.0, (1.0 - z) / 2.0, np.log(w / 2.0)
 
 
-def _tanh_sinh_rule(step: float, half_range: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _tanh_sinh_rule(step: float, half_range: float) -> tuple[np.ndarray, ...]:
+    """Nodes x, 1 - x (each from its own formula) and log weights of tanh-sinh on [0, 1]."""
     m = int(round(half_range / step))
     t = step * np.arange(-m, m + 1)
     s = math.pi * np.sinh(t)
     logx = -np.logaddexp(0.0, -s)  # x = 1 / (1 + exp(-s))
     log1mx = -np.logaddexp(0.0, s)
     logw = math.log(step) + np.log(math.pi * np.cosh(t)) + logx + log1mx
-    return logx, log1mx, logw
+    return np.exp(logx), np.exp(log1mx), logw
 
 
 _RULES = {
     "gauss": _gauss_rule(GAUSS_NODES),
     "tanh_sinh": _tanh_sinh_rule(TANH_SINH_STEP, TANH_SINH_RANGE),
 }
-
-
-def _log(x: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.log(np.maximum(x, 0.0))
 
 
 # ----------------------------------------------------------------------------
@@ -291,41 +288,54 @@ def _build_pieces(lo: np.ndarray, hi: np.ndarray) -> list[_Group]:
     groups = []
     for o_rule in ("gauss", "tanh_sinh"):
         for i_rule in ("gauss", "tanh_sinh"):
-            sel = (outer_ts == (o_rule == "tanh_sinh")) & (inner_ts == (i_rule == "tanh_sinh"))
-            if sel.any():
-                groups.append(
-                    _piece_nodes(
-                        rep[sel], p0[sel], p1[sel], capped[sel], g0[sel], g1p[sel],
-                        lo2[sel], hi2[sel], _RULES[o_rule], _RULES[i_rule],
-                    )
-                )  # fmt: skip
+            for cap in (True, False):
+                sel = (
+                    (outer_ts == (o_rule == "tanh_sinh"))
+                    & (inner_ts == (i_rule == "tanh_sinh"))
+                    & (capped == cap)
+                )
+                if sel.any():
+                    groups.append(
+                        _piece_nodes(
+                            rep[sel], p0[sel], p1[sel], cap, g0[sel], g1p[sel],
+                            lo2[sel], hi2[sel], _RULES[o_rule], _RULES[i_rule],
+                        )
+                    )  # fmt: skip
     return groups
 
 
 def _piece_nodes(rep, u0, u1, capped, g0, g1, l2, u2, outer, inner) -> _Group:
-    lx, l1mx, lwx = (a[None, :, None] for a in outer)
-    lt, l1mt, lwt = (a[None, None, :] for a in inner)
+    """Nodes of pieces of one kind, as log shares centred per piece, and log weights.
+
+    Every coordinate is a sum of non-negative terms built from the node
+    offsets x, 1 - x, t, 1 - t (each computed from its own formula), so no
+    cancellation occurs near the boundaries of the simplex.
+    """
+    x, mx, lwx = (a[None, :, None] for a in outer)
+    t, mt, lwt = (a[None, None, :] for a in inner)
     col = (slice(None), None, None)
-    du = u1 - u0
-    log_du = _log(du)[col]
-    log_u = np.logaddexp(_log(u0)[col], log_du + lx)
-    # inner length W(u) - L2: U2 - L2 (capped) or 1 - u - L2 = g1 + du (1 - x)
-    len_cap = np.broadcast_to(_log(u2 - l2)[col], log_u.shape)
-    len_diag = np.logaddexp(_log(g1)[col], log_du + l1mx)
-    log_len = np.where(capped[col], len_cap, len_diag)
-    log_s = np.logaddexp(_log(l2)[col], log_len + lt)
-    # base share: g0 + du (1 - x) + (U2 - L2)(1 - t) (capped) or (W - L2)(1 - t)
-    base_cap = np.logaddexp(np.logaddexp(_log(g0)[col], log_du + l1mx), len_cap + l1mt)
-    base_diag = log_len + l1mt
-    log_b = np.where(capped[col], base_cap, base_diag)
-    lw = log_du + log_len + lwx + lwt
-    full = np.broadcast_shapes(log_u.shape, log_s.shape)
-    shape = (rep.size, full[1] * full[2])
-    ly = np.stack([np.broadcast_to(a, full).reshape(shape) for a in (log_u, log_s, log_b)])
-    lw = np.broadcast_to(lw, full).reshape(shape)
+    du = (u1 - u0)[col]
+    n_p, qx, qt = rep.size, x.shape[1], t.shape[2]
+    ly = np.empty((3, n_p, qx, qt))
+    with np.errstate(divide="ignore"):
+        ly[0] = np.log(u0[col] + du * x)
+        if capped:  # w in [L2, U2]; base = g0 + du (1 - x) + (U2 - L2)(1 - t)
+            width = (u2 - l2)[col]
+            ly[1] = np.log(l2[col] + width * t)
+            ly[2] = np.log(g0[col] + du * mx + width * mt)
+            log_len = np.log(width)
+        else:  # w in [L2, 1 - u]; base = (1 - u - L2)(1 - t), 1 - u - L2 = g1 + du (1 - x)
+            length = g1[col] + du * mx
+            ly[1] = np.log(l2[col] + length * t)
+            log_len = np.log(length)
+            ly[2] = log_len + np.log(mt)
+    lw = np.log(du) + log_len + lwx + lwt
+    shape = (n_p, qx * qt)
+    ly = ly.reshape((3,) + shape)
+    lw = np.ascontiguousarray(np.broadcast_to(lw, (n_p, qx, qt)).reshape(shape))
     ref = ly.mean(axis=2)
-    ly = ly - ref[:, :, None]
-    return _Group(rep, np.ascontiguousarray(ly), ref, np.ascontiguousarray(lw))
+    ly -= ref[:, :, None]
+    return _Group(rep, ly, ref, lw)
 
 
 # ----------------------------------------------------------------------------
