@@ -21,6 +21,9 @@ Reporting mechanisms:
 * ``simulator``: the simulator's own heaping (``StudyDesign(heap_step=step)``):
   largest-remainder rounding of all three percents, marketing at least one
   step. Not the model's assumption: a robustness check.
+* ``unrounded``: the very studies of ``nearest`` with the exact percents, fitted
+  with the exact-share model only: the benchmark of a correctly specified
+  model on the same draws.
 
 Every draw uses ``numpy.random.default_rng([seed, step, mechanism, i])``.
 
@@ -46,7 +49,7 @@ from leadblackhole.models import fit_main_model, fit_rounded_main_model
 from leadblackhole.simulation import StudyDesign, simulate
 
 PCT = ["pct_marketing", "pct_self", "pct_other"]
-MECHANISMS = ("nearest", "simulator")
+MECHANISMS = ("nearest", "simulator", "unrounded")
 
 
 def round_nearest(survey: pd.DataFrame, step: int) -> pd.DataFrame:
@@ -61,7 +64,8 @@ def round_nearest(survey: pd.DataFrame, step: int) -> pd.DataFrame:
 
 def one_replication(step: int, mechanism: str, n: int, seed: int, i: int) -> pd.DataFrame:
     """Effects of both models on one simulated study, with coverage indicators."""
-    mech_id = MECHANISMS.index(mechanism)
+    # "unrounded" draws the very studies of "nearest" and leaves the percents exact
+    mech_id = MECHANISMS.index("nearest" if mechanism == "unrounded" else mechanism)
     rng = np.random.default_rng([seed, step, mech_id, i])
     heap = step if mechanism == "simulator" else 0
     survey, truth = simulate(StudyDesign(n_reps=n, heap_step=heap), seed=rng)
@@ -72,10 +76,11 @@ def one_replication(step: int, mechanism: str, n: int, seed: int, i: int) -> pd.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ZeroShareWarning)
         warnings.simplefilter("error", ConvergenceWarning)
-        for model, fit in (
+        fits = [
             ("dirichlet_rounded", lambda f: fit_rounded_main_model(f, step=step)),
             ("dirichlet", fit_main_model),
-        ):
+        ]
+        for model, fit in fits[1:] if mechanism == "unrounded" else fits:
             try:
                 res = fit(frame)
             except ConvergenceWarning:
@@ -126,41 +131,53 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
     return raw.groupby(keys, sort=False)[list(raw.columns)].apply(agg).reset_index()
 
 
-def _cell(r: pd.Series, model: str, what: str, mcse: str | None = None) -> str:
-    v = r[(what, model)]
-    if not np.isfinite(v):
-        return "–"
-    txt = f"{100 * v:+.1f}%" if what == "rel_bias" else f"{v:.3f}"
-    if mcse is not None:
-        txt += f" ({100 * r[(mcse, model)]:.1f})"
-    return txt
+def _fmt_bias(v: float, se: float) -> str:
+    return "–" if not np.isfinite(v) else f"{100 * v:+.1f}% ({100 * se:.1f})"
+
+
+HYPS = [f"H{k}" for k in range(1, 12)]
 
 
 def markdown(summary: pd.DataFrame) -> str:
-    """One table per (step, mechanism): both models side by side, H1-H11 and E1."""
+    """One table per step: every (mechanism, model) present, H1-H11 and E1, and a pooled line."""
     out = []
-    for (step, mech), block in summary.groupby(["step", "mechanism"], sort=False):
-        wide = block.pivot(index="id", columns="model")
+    columns = [
+        ("nearest", "dirichlet_rounded", "rounding-aware, nearest"),
+        ("nearest", "dirichlet", "exact-share, nearest"),
+        ("unrounded", "dirichlet", "exact-share, unrounded"),
+        ("simulator", "dirichlet_rounded", "rounding-aware, simulator heaping"),
+        ("simulator", "dirichlet", "exact-share, simulator heaping"),
+    ]
+    for step, block in summary.groupby("step", sort=True):
+        present = [
+            c for c in columns if ((block["mechanism"] == c[0]) & (block["model"] == c[1])).any()
+        ]
+        idx = block.set_index(["mechanism", "model", "id"])
         ids = list(dict.fromkeys(block["id"]))
-        out.append(f"\nStep {step}, reporting `{mech}`:\n")
-        out.append(
-            "| id | truth | rounded: rel. bias | rounded: coverage | rounded: SE/SD "
-            "| exact-share: rel. bias | exact-share: coverage |"
-        )
-        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        out.append(f"\nStep {step}: relative bias % (MC SE) / coverage / SE/SD\n")
+        out.append("| id | truth | " + " | ".join(c[2] for c in present) + " |")
+        out.append("|---|---:|" + "---:|" * len(present))
         for i in ids:
-            r = wide.loc[i]
-
-            out.append(
-                f"| {i} | {r[('truth', 'dirichlet_rounded')]:.4f} "
-                f"| {_cell(r, 'dirichlet_rounded', 'rel_bias', 'rel_bias_mcse')} "
-                f"| {_cell(r, 'dirichlet_rounded', 'coverage')} "
-                f"| {_cell(r, 'dirichlet_rounded', 'se_sd_ratio')} "
-                f"| {_cell(r, 'dirichlet', 'rel_bias', 'rel_bias_mcse')} "
-                f"| {_cell(r, 'dirichlet', 'coverage')} |"
+            cells = []
+            for mech, model, _ in present:
+                r = idx.loc[(mech, model, i)]
+                cells.append(
+                    f"{_fmt_bias(r['rel_bias'], r['rel_bias_mcse'])} / {r['coverage']:.3f}"
+                    f" / {r['se_sd_ratio']:.2f}"
+                )
+            truth = block.loc[block["id"] == i, "truth"].iloc[0]
+            out.append(f"| {i} | {truth:.4f} | " + " | ".join(cells) + " |")
+        pooled = []
+        for mech, model, _ in present:
+            r = idx.loc[(mech, model)].loc[HYPS]
+            outside = int(((r["coverage"] < 0.93) | (r["coverage"] > 0.97)).sum())
+            pooled.append(
+                f"max abs {100 * r['rel_bias'].abs().max():.1f}% / mean {r['coverage'].mean():.3f}"
+                f" ({outside} of 11 outside 0.93-0.97)"
             )
+        out.append("| H1-H11 | | " + " | ".join(pooled) + " |")
         n_fits = int(block["n_fits"].min())
-        out.append(f"\nFits per model: {n_fits} (converged replications).")
+        out.append(f"\nFits per model and mechanism: at least {n_fits} (converged replications).")
     return "\n".join(out)
 
 
@@ -169,10 +186,21 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--steps", type=int, nargs="+", default=[5, 10])
-    parser.add_argument("--mechanisms", nargs="+", default=list(MECHANISMS), choices=MECHANISMS)
+    parser.add_argument(
+        "--mechanisms", nargs="+", default=["nearest", "simulator"], choices=MECHANISMS
+    )
     parser.add_argument("--seed", type=int, default=20131)
     parser.add_argument("--out", default=None, help="CSV file for the per-replication results")
+    parser.add_argument(
+        "--from-csv", nargs="+", default=None, help="only print the tables of saved results"
+    )
     args = parser.parse_args()
+    if args.from_csv:
+        raw = pd.concat([pd.read_csv(f) for f in args.from_csv], ignore_index=True)
+        reps = raw.groupby(["step", "mechanism"])["replication"].nunique().min()
+        print(f"Monte Carlo: {reps} replications per step and mechanism")
+        print(markdown(summarise(raw)))
+        return
     started = time.perf_counter()
     parts = []
     for mech in args.mechanisms:
