@@ -71,8 +71,8 @@ that of the exact-share model (:math:`\alpha_k = \mu_k\phi`, multinomial-logit
 Rules. On a side of a piece where the density is smooth the rule is
 Gauss-Legendre with :data:`GAUSS_NODES` nodes per dimension: a cell at least
 :math:`h/2` away from a boundary of the simplex is at least its own half width
-from the nearest singularity of the density, which puts the error below about
-:math:`10^{-12}` relative for moderate :math:`\alpha`. Where a side of the
+from the nearest singularity of the density, which keeps the error of
+:math:`\log P` well below :math:`10^{-8}` for moderate :math:`\alpha`. Where a side of the
 piece lies on a boundary of the simplex (a cell starting at 0, a cell reaching
 :math:`y_{\text{base}} = 0`, or a corner touching it) the density may be
 singular (:math:`y^{\alpha - 1}` with :math:`\alpha < 1`) or not smooth; that
