@@ -152,7 +152,7 @@ def markdown(summary: pd.DataFrame) -> str:
         present = [
             c for c in columns if ((block["mechanism"] == c[0]) & (block["model"] == c[1])).any()
         ]
-        idx = block.set_index(["mechanism", "model", "id"])
+        idx = block.set_index(["mechanism", "model", "id"]).sort_index()
         ids = list(dict.fromkeys(block["id"]))
         out.append(f"\nStep {step}: relative bias % (MC SE) / coverage / SE/SD\n")
         out.append("| id | truth | " + " | ".join(c[2] for c in present) + " |")
