@@ -50,7 +50,9 @@ from scipy import stats
 
 from ..exceptions import ConvergenceWarning, EstimationError
 from ..specification import COMPONENTS
-from .main import BASE_COMPONENT, check_design, main_model_exog
+from .dirichlet.model import check_full_rank
+from .main import BASE_COMPONENT, analysis_data, main_model_exog
+from .results import ShareResults, SoftmaxLink, register_model
 
 if TYPE_CHECKING:
     from ..data import AnalysisFrame
@@ -148,7 +150,11 @@ class FractionalMultinomialLogit:
             raise EstimationError(
                 f"endog has {int((sums <= 0).sum())} row(s) whose shares are all zero"
             )
-        exog = check_design(exog, "the design of the fractional multinomial logit")
+        check_full_rank(
+            exog.to_numpy(dtype=float),
+            [str(c) for c in exog.columns],
+            "the design of the fractional multinomial logit",
+        )
         self.endog_names: list[str] = names
         self.base: str = base
         self.equations: list[str] = [c for c in names if c != base]
@@ -387,7 +393,7 @@ class FractionalMultinomialLogit:
         )
 
 
-class FractionalMultinomialLogitResults:
+class FractionalMultinomialLogitResults(ShareResults):
     r"""Immutable results of :meth:`FractionalMultinomialLogit.fit`.
 
     Parameters
@@ -412,9 +418,12 @@ class FractionalMultinomialLogitResults:
     notes); :meth:`cov_params_model` the inverse of :math:`A`, valid only if
     the multinomial quasi-likelihood were the true likelihood (kept for
     comparison). z statistics and p-values use the standard normal. The
-    mean model is the softmax with base ``other``, so
-    :meth:`leadblackhole.effects.ShareModel.from_results` reads it with
-    ``kind="dirichlet"`` (the precision equation is simply absent).
+    results implement :class:`~leadblackhole.models.results.ShareResults`
+    (model name ``"fmlogit"``): the mean model is the softmax with base
+    ``other`` (:class:`~leadblackhole.models.results.SoftmaxLink`), so the
+    effects engine reads it as it reads the Dirichlet model's mean. ``llf``
+    is the quasi-log-likelihood: it is reported, but the AIC and BIC built
+    on it are not likelihood criteria.
 
     Examples
     --------
@@ -428,6 +437,8 @@ class FractionalMultinomialLogitResults:
     """
 
     cov_type = "HC0"
+    model_name = "fmlogit"
+    fit_options: dict[str, Any] = {}
 
     def __init__(
         self,
@@ -505,48 +516,10 @@ class FractionalMultinomialLogitResults:
         return pd.DataFrame(np.array(self._cov_model), index=names, columns=names)
 
     @property
-    def bse(self) -> pd.Series:
-        """HC0 standard errors."""
-        return pd.Series(np.sqrt(np.diag(self._cov)), index=self.model.param_names, name="bse")
-
-    @property
-    def tvalues(self) -> pd.Series:
-        """z statistics."""
-        return (self.params / self.bse).rename("tvalues")
-
-    @property
-    def pvalues(self) -> pd.Series:
-        """Two-sided p-values from the standard normal."""
-        return pd.Series(
-            2 * stats.norm.sf(np.abs(self.tvalues.to_numpy())),
-            index=self.model.param_names,
-            name="pvalues",
-        )
-
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Normal-theory confidence intervals.
-
-        Parameters
-        ----------
-        alpha : float
-            One minus the confidence level.
-
-        Returns
-        -------
-        DataFrame
-            Columns ``lower``, ``upper``.
-
-        Raises
-        ------
-        EstimationError
-            When ``alpha`` is not strictly between 0 and 1.
-        """
-        if not (isinstance(alpha, float | int) and 0 < alpha < 1):
-            raise EstimationError(f"alpha must lie strictly between 0 and 1; received {alpha!r}")
-        crit = stats.norm.ppf(1 - alpha / 2)
-        return pd.DataFrame(
-            {"lower": self.params - crit * self.bse, "upper": self.params + crit * self.bse}
-        )
+    def link(self) -> SoftmaxLink:
+        """Multinomial-logit means over the components (base ``other``)."""
+        names = tuple(self.model.endog_names)
+        return SoftmaxLink(names, tuple(self.model.equations), base=names.index(self.model.base))
 
     def hessian(self) -> pd.DataFrame:
         """Hessian of the quasi-log-likelihood at the estimate, labelled."""
@@ -610,17 +583,18 @@ class FractionalMultinomialLogitResults:
         )
 
 
-def fit_fmlogit(frame: AnalysisFrame) -> FractionalMultinomialLogitResults:
+@register_model("fmlogit")
+def fit_fmlogit(frame: AnalysisFrame | pd.DataFrame) -> FractionalMultinomialLogitResults:
     """Fit the fractional multinomial logit of the three time shares.
 
     Parameters
     ----------
-    frame : AnalysisFrame
-        Output of :func:`leadblackhole.data.build_analysis_frame`. The design is
-        the main model's (:func:`~leadblackhole.models.main.main_model_exog`);
-        the shares are the *raw* ones (``frame.raw``: percents divided by their
-        row sum, zeros and ones as reported), not the compressed shares the
-        Dirichlet likelihood needs.
+    frame : AnalysisFrame or DataFrame
+        Output of :func:`leadblackhole.data.build_analysis_frame` (or its
+        ``data``). The design is the main model's
+        (:func:`~leadblackhole.models.main.main_model_exog`); the shares are
+        the reported ones (percents divided by their row sum, zeros and ones
+        as reported), not the compressed shares the Dirichlet likelihood needs.
 
     Returns
     -------
@@ -631,7 +605,7 @@ def fit_fmlogit(frame: AnalysisFrame) -> FractionalMultinomialLogitResults:
     Raises
     ------
     EstimationError
-        When the frame has no raw shares, the shares are invalid or the
+        When the data lack the shares, the shares are invalid or the
         design is singular.
 
     Warns
@@ -649,15 +623,9 @@ def fit_fmlogit(frame: AnalysisFrame) -> FractionalMultinomialLogitResults:
     ['marketing', 'self']
     """
     exog = main_model_exog(frame)
-    raw = getattr(frame, "raw", None)
-    if not isinstance(raw, pd.DataFrame) or any(c not in raw.columns for c in COMPONENTS):
-        raise EstimationError(
-            "the analysis frame holds no raw shares (frame.raw with columns "
-            f"{list(COMPONENTS)}); build it with leadblackhole.data.build_analysis_frame"
-        )
-    if len(raw) != len(exog):
-        raise EstimationError(
-            f"the raw shares have {len(raw)} rows but the analysis data {len(exog)}"
-        )
-    endog = raw[list(COMPONENTS)].set_axis(exog.index)
+    data = analysis_data(frame)
+    missing = [c for c in COMPONENTS if c not in data.columns]
+    if missing:
+        raise EstimationError(f"the analysis data lack the share column(s) {missing}")
+    endog = data[list(COMPONENTS)].set_axis(exog.index)
     return FractionalMultinomialLogit(endog, exog, base=BASE_COMPONENT).fit()
