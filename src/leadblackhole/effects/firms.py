@@ -48,11 +48,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import ConvergenceWarning, EstimationError
+from ..exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
 from ..models.dirichlet import DirichletRegression, LikelihoodRatioTest
+from ..models.dirichlet.rounded import RoundedDirichletRegression
+from ..models.main_rounded import FLOOR_COMPONENT, analysis_percents
+from ..models.results import fit_share_model
 from ..registry import HYPOTHESES, Hypothesis
 from ..specification import COMPONENTS, FOCAL, design_matrix, firm_levels
-from .effects import EffectsError, _data_of, model_effects
+from .effects import EffectOptions, EffectsError, _data_of, model_effects
 
 __all__ = [
     "FIRM_EFFECT_COLUMNS",
@@ -179,22 +182,41 @@ def ibragimov_mueller(
     )
 
 
-def _fit_dirichlet(endog: pd.DataFrame, exog: pd.DataFrame):
+def _fit_dirichlet(endog: pd.DataFrame, exog: pd.DataFrame, step: float | None = None):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        return DirichletRegression(endog, exog, base="other").fit()
+        warnings.simplefilter("ignore", ZeroShareWarning)
+        if step is None:
+            return DirichletRegression(endog, exog, base="other").fit()
+        return RoundedDirichletRegression(
+            endog, exog, step, base="other", floor=FLOOR_COMPONENT
+        ).fit()
 
 
-def per_firm_effects(frame: Any, *, hypotheses: Sequence[Hypothesis] = HYPOTHESES) -> pd.DataFrame:
-    """Registry effects of the main Dirichlet model fitted within each firm.
+def per_firm_effects(
+    frame: Any,
+    *,
+    hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+    model: str = "dirichlet",
+    model_options: dict[str, Any] | None = None,
+    options: EffectOptions | None = None,
+) -> pd.DataFrame:
+    """Registry effects of the main model fitted within each firm.
 
     Parameters
     ----------
     frame : AnalysisFrame or DataFrame
         The analysis sample (``frame.data``: ``firm``, the centred analysis
-        variables and the shares as the Dirichlet model uses them).
+        variables and the reported shares).
     hypotheses : sequence of Hypothesis
         Registry rows (default all twelve).
+    model : str, default "dirichlet"
+        Registered share model fitted within each firm (the main model:
+        ``"dirichlet"`` or ``"dirichlet_rounded"``).
+    model_options : dict, optional
+        Options of that model (for the rounding-aware model its ``step``).
+    options : EffectOptions, optional
+        Variance and test level of the within-firm effects.
 
     Returns
     -------
@@ -224,11 +246,13 @@ def per_firm_effects(frame: Any, *, hypotheses: Sequence[Hypothesis] = HYPOTHESE
         raise EffectsError(f"per-firm effects need at least 2 firms; got {len(firms)}")
     rows = []
     for firm in firms:
-        sub = data[data["firm"].astype(str) == firm]
+        sub = data[data["firm"].astype(str) == firm].reset_index(drop=True)
         try:
-            exog = design_matrix(sub, levels=[firm])
-            res = _fit_dirichlet(sub[list(COMPONENTS)], exog)
-            table = model_effects(res, sub, kind="dirichlet", hypotheses=hypotheses)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", ConvergenceWarning)
+                warnings.simplefilter("ignore", ZeroShareWarning)
+                res = fit_share_model(sub, model, **(model_options or {}))
+            table = model_effects(res, sub, hypotheses=hypotheses, options=options)
             for r in table.itertuples(index=False):
                 rows.append((r.id, firm, len(sub), r.estimate, r.std_error, ""))
         except (EstimationError, ConvergenceWarning, np.linalg.LinAlgError) as exc:
@@ -262,15 +286,21 @@ def firm_slope_design(data: pd.DataFrame, focal: Sequence[str] = FOCAL) -> pd.Da
     return pd.concat([exog, pd.DataFrame(extra, index=exog.index)], axis=1)
 
 
-def firm_slopes_lr_test(frame: Any, focal: Sequence[str] = FOCAL) -> LikelihoodRatioTest:
+def firm_slopes_lr_test(
+    frame: Any, focal: Sequence[str] = FOCAL, step: float | None = None
+) -> LikelihoodRatioTest:
     """Likelihood-ratio test of firm-specific slopes in the main Dirichlet model.
 
     Parameters
     ----------
     frame : AnalysisFrame or DataFrame
-        The analysis sample (shares as the Dirichlet model uses them).
+        The analysis sample (the reported shares).
     focal : sequence of str
         Predictors whose slopes may differ by firm.
+    step : float, optional
+        Rounding step of the percents: both fits are then the rounding-aware
+        Dirichlet regression (the main model on rounded answers); default the
+        exact-share Dirichlet regression.
 
     Returns
     -------
@@ -299,10 +329,10 @@ def firm_slopes_lr_test(frame: Any, focal: Sequence[str] = FOCAL) -> LikelihoodR
         raise EffectsError(
             f"a test of firm-specific slopes needs at least 2 firms; got {len(firms)}"
         )
-    endog = data[list(COMPONENTS)]
+    endog = data[list(COMPONENTS)] if step is None else analysis_percents(data)
     try:
-        restricted = _fit_dirichlet(endog, design_matrix(data))
-        full = _fit_dirichlet(endog, firm_slope_design(data, focal))
+        restricted = _fit_dirichlet(endog, design_matrix(data), step)
+        full = _fit_dirichlet(endog, firm_slope_design(data, focal), step)
     except ConvergenceWarning as exc:
         raise EstimationError(f"the test of firm-specific slopes failed: {exc}") from exc
     lr = full.lr_test(restricted)
@@ -319,6 +349,8 @@ def firm_tests(
     *,
     hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     per_firm: pd.DataFrame | None = None,
+    model: str = "dirichlet",
+    model_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The ``firm_tests.csv`` table: the slope LR test and one IM test per hypothesis.
 
@@ -330,6 +362,9 @@ def firm_tests(
         Registry rows.
     per_firm : DataFrame, optional
         Output of :func:`per_firm_effects`, computed when omitted.
+    model, model_options
+        The main model (see :func:`per_firm_effects`); with
+        ``"dirichlet_rounded"`` the LR test uses its ``step`` too.
 
     Returns
     -------
@@ -340,8 +375,11 @@ def firm_tests(
         an estimate (missing when fewer than two).
     """
     if per_firm is None:
-        per_firm = per_firm_effects(frame, hypotheses=hypotheses)
-    lr = firm_slopes_lr_test(frame)
+        per_firm = per_firm_effects(
+            frame, hypotheses=hypotheses, model=model, model_options=model_options
+        )
+    step = (model_options or {}).get("step") if model == "dirichlet_rounded" else None
+    lr = firm_slopes_lr_test(frame, step=step)
     rows = [
         {
             "test": "firm_slopes_lr",

@@ -25,7 +25,8 @@ Two tools read the hypothesis table of one model as a family:
   six effects: :math:`G` the delta-method gradient of each effect
   (:mod:`leadblackhole.effects.effects`), :math:`\hat V` the model's
   covariance of the mean coefficients, and, under
-  ``variance="unconditional"`` (the default, as for the single effects),
+  ``EffectOptions(variance="unconditional")`` (the default, as for the
+  single effects),
   :math:`C` the covariance over reps of the per-rep cross-partials, the
   multivariate form of the sampling variance of the average over reps. Its
   diagonal is exactly the squared standard errors of ``hypotheses.csv``.
@@ -41,16 +42,16 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from ..models.robustness import WaldTest
+from ..models.results import WaldTest
 from ..registry import HYPOTHESES, Hypothesis
 from .effects import (
+    EffectOptions,
     EffectsError,
     EffectSpec,
-    Variance,
     _as_model,
-    _check_options,
     _data_of,
     _Engine,
+    _options,
 )
 
 __all__ = [
@@ -137,28 +138,21 @@ def effect_covariance(
     results: Any,
     frame: Any,
     specs: Sequence[EffectSpec],
-    *,
-    kind: str | None = None,
-    variance: Variance = "unconditional",
-    outcome: str | None = None,
+    options: EffectOptions | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Estimates and joint delta-method covariance of several average effects.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model (see :meth:`~leadblackhole.effects.ShareModel.from_results`).
     frame : AnalysisFrame or DataFrame
         Reps to average over.
     specs : sequence of EffectSpec
         The effects.
-    kind : str, optional
-        Mean model; detected when omitted.
-    variance : {"unconditional", "conditional"}
-        Whether to add the covariance over reps of the per-rep effects
-        divided by n (see the module notes).
-    outcome : str, optional
-        Share a single-share model describes.
+    options : EffectOptions, optional
+        ``variance="unconditional"`` (default) adds the covariance over reps
+        of the per-rep effects divided by n (see the module notes).
 
     Returns
     -------
@@ -172,13 +166,13 @@ def effect_covariance(
     EffectsError
         Bad options, unknown variables or a model without covariance.
     """
-    _check_options(variance, 0.05)
-    model = _as_model(results, kind, outcome)
+    options = _options(options)
+    model = _as_model(results)
     engine = _Engine(model, _data_of(frame))
     specs = list(specs)
     est, _, grad = engine.evaluate(specs)
     cov = grad @ model.cov @ grad.T
-    if variance == "unconditional" and engine.n > 1:
+    if options.variance == "unconditional" and engine.n > 1:
         per_rep = engine.per_rep(specs)
         cov = cov + np.atleast_2d(np.cov(per_rep, ddof=1)) / engine.n
     return est, (cov + cov.T) / 2
@@ -236,33 +230,28 @@ def joint_moderation_test(
     results: Any,
     frame: Any,
     *,
-    kind: str | None = None,
     model: str | None = None,
     ids: Sequence[str] = MODERATION_IDS,
     hypotheses: Sequence[Hypothesis] = HYPOTHESES,
-    variance: Variance = "unconditional",
-    outcome: str | None = None,
+    options: EffectOptions | None = None,
 ) -> pd.DataFrame:
     """Joint Wald test that all six moderations (H7-H11 and E1) are zero.
 
     Parameters
     ----------
-    results : object or ShareModel
+    results : ShareResults or ShareModel
         Fitted share model.
     frame : AnalysisFrame or DataFrame
-        The reps the model was fitted on.
-    kind : str, optional
-        Mean model; detected when omitted.
+        The reps the model was fitted on (for the two-part model, the
+        selection sample).
     model : str, optional
-        Label written in the ``model`` column; default the mean-model kind.
+        Label written in the ``model`` column; default the results' ``model_name``.
     ids : sequence of str
         Registry ids tested jointly (default :data:`MODERATION_IDS`).
     hypotheses : sequence of Hypothesis
         The registry.
-    variance : {"unconditional", "conditional"}
+    options : EffectOptions, optional
         See :func:`effect_covariance`.
-    outcome : str, optional
-        Share a single-share model describes.
 
     Returns
     -------
@@ -277,20 +266,20 @@ def joint_moderation_test(
 
     Examples
     --------
-    >>> joint_moderation_test(res, frame, kind="dirichlet")   # doctest: +SKIP
+    >>> joint_moderation_test(fit_share_model(frame, "dirichlet"), frame)   # doctest: +SKIP
     """
     reg = {h.id: h for h in hypotheses}
     unknown = [i for i in ids if i not in reg]
     if unknown:
         raise EffectsError(f"unknown hypothesis id(s) {unknown}; expected ids of the registry")
-    share_model = _as_model(results, kind, outcome)
+    share_model = _as_model(results)
     specs = [EffectSpec(reg[i].outcome, reg[i].predictor, reg[i].moderator) for i in ids]
-    est, cov = effect_covariance(share_model, frame, specs, variance=variance)
+    est, cov = effect_covariance(share_model, frame, specs, options)
     test = wald_test(est, cov, null=f"the moderations {', '.join(ids)} are all zero")
     return pd.DataFrame(
         [
             {
-                "model": share_model.kind if model is None else model,
+                "model": share_model.name if model is None else model,
                 "test": "moderations_zero",
                 "statistic": test.stat,
                 "df": test.df,
