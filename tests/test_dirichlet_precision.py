@@ -11,9 +11,9 @@ computed by ``fit_reference.R`` in that folder (versions in its ``VERSIONS.md``)
   per-observation Dirichlet log-density, with the scores by ``numDeriv::jacobian`` and the
   Hessian by ``numDeriv::hessian`` (independent of DirichletReg and of this package).
 
-The package's sandwich is computed here from the model's public ``score_obs`` and
-``hessian``, so that the test can later be pointed at a ``cov_type="robust"`` option of
-the results.
+The package's sandwich is the ``cov_type="robust"`` covariance of the results, checked
+both on design matrices and through ``fit_share_model(..., precision=FORMULA)``, the path
+``leadblackhole fit --precision ... --cov robust`` takes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadblackhole.models import fit_share_model
 from leadblackhole.models.dirichlet import DirichletRegression
 from leadblackhole.specification import COMPONENTS, design_matrix
 
@@ -82,6 +83,7 @@ def fits():
     for case, zz in (("constant", None), ("precision", z)):
         model = DirichletRegression(endog, exog, exog_precision=zz, base="other")
         out[case] = model.fit(tol=1e-16)
+        out[f"{case}_robust"] = model.fit(tol=1e-16, cov_type="robust")
     return out
 
 
@@ -90,13 +92,9 @@ def _terms(res) -> list[str]:
 
 
 def sandwich_se(res) -> pd.Series:
-    """Robust standard errors H^-1 (sum s_i s_i') H^-1 from the model's public derivatives."""
-    params = res.params.to_numpy()
-    h = res.model.hessian(params)
-    s = res.model.score_obs(params)
-    h_inv = np.linalg.inv(h)
-    cov = h_inv @ (s.T @ s) @ h_inv
-    return pd.Series(np.sqrt(np.diag(cov)), index=res.params.index)
+    """Robust standard errors of the results' ``cov_type="robust"`` covariance."""
+    assert res.cov_type == "robust"
+    return res.bse
 
 
 @pytest.mark.reference
@@ -115,10 +113,39 @@ def test_coefficients_and_model_se_match_dirichletreg(fits, case):
 
 @pytest.mark.reference
 @pytest.mark.parametrize("case", ["constant", "precision"])
-def test_sandwich_from_score_obs_and_hessian_matches_r(fits, case):
-    res = fits[case]
+def test_robust_covariance_matches_r(fits, case):
+    res = fits[f"{case}_robust"]
     robust = _ref_series(case, "robust_se", _terms(res))
+    np.testing.assert_allclose(res.params, fits[case].params, rtol=0, atol=1e-12)
     np.testing.assert_allclose(sandwich_se(res), robust, rtol=SE_RTOL)
+
+
+@pytest.mark.reference
+def test_precision_formula_through_fit_share_model_matches_r():
+    # The command line's path: a formula on the analysis variables, robust covariance.
+    data = _data()
+    res = fit_share_model(
+        data, "dirichlet", precision="firm + experience + performance", cov_type="robust"
+    )
+    coef = _ref_series("precision", "coef", _terms(res))
+    robust = _ref_series("precision", "robust_se", _terms(res))
+    assert list(res.params.index) == list(coef.index)
+    np.testing.assert_allclose(res.params, coef, rtol=0, atol=COEF_ATOL)
+    np.testing.assert_allclose(res.bse, robust, rtol=SE_RTOL)
+    assert res.fit_options["precision"] == "firm + experience + performance"
+    constant = fit_share_model(data, "dirichlet")
+    lr = res.lr_test(constant)
+    assert lr.stat == pytest.approx(REF["lr_test"]["statistic"], abs=1e-6)
+    assert lr.df == REF["lr_test"]["df"]
+
+
+def test_bad_precision_formula_raises():
+    from leadblackhole.exceptions import EstimationError
+
+    with pytest.raises(EstimationError, match="cannot build the precision design"):
+        fit_share_model(_data(), "dirichlet", precision="nonsense")
+    with pytest.raises(EstimationError, match="must be a string"):
+        fit_share_model(_data(), "dirichlet", precision=3)
 
 
 @pytest.mark.reference

@@ -28,6 +28,7 @@ from leadblackhole.models.fmlogit import (
     FractionalMultinomialLogitResults,
     fit_fmlogit,
 )
+from leadblackhole.models import fit_share_model
 from leadblackhole.models.main import fit_main_model
 from leadblackhole.specification import COMPONENTS, design_matrix
 
@@ -203,15 +204,27 @@ def test_fmlogit_equals_dirichlet_mean_when_the_data_fit_both():
 def test_share_model_reads_fmlogit_as_a_softmax_mean(fits):
     res = fits["four_firms"]
     data = _read("four_firms")
-    sm = ShareModel.from_results(res, kind="dirichlet")
-    assert sm.components == COMPONENTS and sm.equations == ("marketing", "self")
-    assert sm.components[sm.base] == "other"
+    assert res.model_name == "fmlogit"
+    sm = ShareModel.from_results(res)
+    assert sm.components == COMPONENTS and sm.link.equations == ("marketing", "self")
+    assert sm.components[sm.link.base] == "other"
     np.testing.assert_allclose(sm.cov, res.cov_params().to_numpy())
     # the average predicted share from the effects engine equals predict()
     out = average_effects(sm, data, [EffectSpec("marketing")])
     assert out.estimate[0] == pytest.approx(res.predict()["marketing"].mean(), rel=1e-12)
-    table = model_effects(res, data, kind="dirichlet")
+    table = model_effects(res, data)
     assert len(table) == 12 and np.isfinite(table.std_error).all()
+    assert set(table["model"]) == {"fmlogit"}
+
+
+def test_fmlogit_is_registered_and_tidy(fits):
+    data = _read("four_firms")
+    res = fit_share_model(data, "fmlogit")
+    np.testing.assert_allclose(res.params, fits["four_firms"].params, rtol=0, atol=1e-12)
+    tidy = res.tidy()
+    assert set(tidy["equation"]) == {"marketing", "self"}
+    # the interface's standard errors are the HC0 sandwich's
+    np.testing.assert_allclose(tidy["std_error"], np.sqrt(np.diag(res.cov_params())))
 
 
 def test_fmlogit_is_close_to_the_dirichlet_on_the_same_data(fits):
@@ -283,52 +296,17 @@ def test_no_convergence_warns(fits):
         model.fit(maxiter=1)
 
 
-def test_fit_fmlogit_needs_raw_shares():
+def test_fit_fmlogit_needs_the_shares():
     data = _read("three_firms")
-    frame = _frame(data)
-    bad = AnalysisFrame(
-        data=frame.data,
-        raw=frame.raw.drop(columns="self"),
-        means=frame.means,
-        selection=frame.selection,
-        exclusions=frame.exclusions,
-        n_read=frame.n_read,
-        n_compressed=0,
-        scales={},
-    )
-    with pytest.raises(EstimationError, match="no raw shares"):
-        fit_fmlogit(bad)
-    short = AnalysisFrame(
-        data=frame.data,
-        raw=frame.raw.iloc[:10],
-        means=frame.means,
-        selection=frame.selection,
-        exclusions=frame.exclusions,
-        n_read=frame.n_read,
-        n_compressed=0,
-        scales={},
-    )
-    with pytest.raises(EstimationError, match="raw shares have 10 rows"):
-        fit_fmlogit(short)
+    with pytest.raises(EstimationError, match="lack the share column"):
+        fit_fmlogit(data.drop(columns="self"))
 
 
-def test_fit_fmlogit_uses_raw_not_compressed_shares():
+def test_fit_fmlogit_uses_reported_not_compressed_shares():
+    # The frame's data hold the reported shares (exact zeros kept); the
+    # fractional multinomial logit takes them as they are.
     data = _read("three_firms")
-    from leadblackhole.compositions import compress_shares
-
-    comp = data.copy()
-    comp[list(COMPONENTS)] = compress_shares(data[list(COMPONENTS)].to_numpy())[0]
-    frame = AnalysisFrame(
-        data=comp,
-        raw=data,
-        means=pd.Series(dtype=float),
-        selection=comp.assign(any_marketing=1),
-        exclusions=pd.DataFrame(columns=["row", "rep_id", "reason"]),
-        n_read=len(data),
-        n_compressed=15,
-        scales={},
-    )
-    res = fit_fmlogit(frame)
+    res = fit_fmlogit(_frame(data))
     assert (res.model.shares.to_numpy() == 0).sum() == META["three_firms"]["n_zero_cells"]
     ref = REF["three_firms"]
     expected = pd.Series(ref["params"].values(), index=_labels(ref["params"]))

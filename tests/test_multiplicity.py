@@ -20,7 +20,13 @@ import statsmodels.api as sm
 from scipy import stats
 
 from leadblackhole.data import AnalysisFrame
-from leadblackhole.effects import EffectsError, EffectSpec, ShareModel, model_effects
+from leadblackhole.effects import (
+    EffectOptions,
+    EffectsError,
+    EffectSpec,
+    ShareModel,
+    model_effects,
+)
 from leadblackhole.effects.effects import _Engine
 from leadblackhole.effects.multiplicity import (
     JOINT_TEST_COLUMNS,
@@ -30,6 +36,7 @@ from leadblackhole.effects.multiplicity import (
     joint_moderation_test,
     wald_test,
 )
+from leadblackhole.models import fit_share_model
 from leadblackhole.models.main import fit_main_model
 from leadblackhole.specification import design_matrix
 
@@ -111,7 +118,7 @@ def test_adjusted_pvalues_match_hand_computation():
 
 
 def test_adjusted_pvalues_on_a_hypothesis_table(dirichlet, data):
-    table = model_effects(dirichlet, data, kind="dirichlet")
+    table = model_effects(dirichlet, data)
     out = adjust_pvalues(table)
     assert out.loc[out.id == "E1", ["p_holm", "p_bh"]].isna().all().all()
     fam = out[out.id != "E1"]
@@ -152,7 +159,7 @@ def test_wald_test_errors():
 def test_joint_moderation_test_of_ols_equals_coefficient_wald_test(data):
     X = design_matrix(data)
     res = sm.OLS(data["marketing"], X).fit(cov_type="HC3")
-    out = joint_moderation_test(res, data, kind="ols", model="ols")
+    out = joint_moderation_test(fit_share_model(data, "ols"), data, model="ols")
     assert list(out.columns) == list(JOINT_TEST_COLUMNS)
     terms = [c for c in X.columns if ":" in c]
     assert len(terms) == len(MODERATION_IDS) == 6
@@ -167,22 +174,23 @@ def test_joint_moderation_test_of_ols_equals_coefficient_wald_test(data):
 
 
 def test_effect_covariance_diagonal_is_the_table_standard_errors(dirichlet, data):
-    table = model_effects(dirichlet, data, kind="dirichlet").set_index("id")
+    table = model_effects(dirichlet, data).set_index("id")
     specs = [
         EffectSpec("marketing", p, m)
         for p, m in [("tracking", "experience"), ("prequal", "performance"), ("volume", None)]
     ]
     ids = ["H7", "E1", "H4"]
     for variance in ("unconditional", "conditional"):
-        est, cov = effect_covariance(dirichlet, data, specs, kind="dirichlet", variance=variance)
-        ref = model_effects(dirichlet, data, kind="dirichlet", variance=variance).set_index("id")
+        opts = EffectOptions(variance=variance)
+        est, cov = effect_covariance(dirichlet, data, specs, opts)
+        ref = model_effects(dirichlet, data, options=opts).set_index("id")
         np.testing.assert_allclose(est, table.loc[ids, "estimate"], rtol=EXACT)
         np.testing.assert_allclose(np.sqrt(np.diag(cov)), ref.loc[ids, "std_error"], rtol=1e-8)
     assert np.all(np.linalg.eigvalsh(cov) > 0)
 
 
 def test_per_rep_cross_partials_match_finite_differences(dirichlet, data):
-    model = ShareModel.from_results(dirichlet, kind="dirichlet")
+    model = ShareModel.from_results(dirichlet)
     engine = _Engine(model, data)
     spec = EffectSpec("marketing", "prequal", "performance")
     got = engine.per_rep([spec])[0]
@@ -200,16 +208,16 @@ def test_per_rep_cross_partials_match_finite_differences(dirichlet, data):
     fd = (share(h, h) - share(h, -h) - share(-h, h) + share(-h, -h)) / (4 * h * h)
     np.testing.assert_allclose(got, fd, rtol=1e-5, atol=1e-7)  # O(h^2) truncation error
     assert got.mean() == pytest.approx(
-        model_effects(dirichlet, data, kind="dirichlet").set_index("id").loc["E1", "estimate"],
+        model_effects(dirichlet, data).set_index("id").loc["E1", "estimate"],
         rel=EXACT,
     )
 
 
 def test_joint_moderation_test_of_dirichlet(dirichlet, data):
-    out = joint_moderation_test(dirichlet, data, kind="dirichlet")
+    out = joint_moderation_test(dirichlet, data)
     assert out.model[0] == "dirichlet" and out.test[0] == "moderations_zero"
     assert out.df[0] == 6
     # the simulated population has strong moderations: the joint null is rejected
     assert out.p_value[0] < 1e-6
     with pytest.raises(EffectsError, match="unknown hypothesis id"):
-        joint_moderation_test(dirichlet, data, kind="dirichlet", ids=["H7", "H99"])
+        joint_moderation_test(dirichlet, data, ids=["H7", "H99"])

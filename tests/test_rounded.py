@@ -21,7 +21,7 @@ from scipy.special import betainc, betaln, gammaln
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.effects import ShareModel, model_effects
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
-from leadblackhole.models import fit_main_model, fit_rounded_main_model
+from leadblackhole.models import fit_main_model, fit_rounded_main_model, fit_share_model
 from leadblackhole.models.dirichlet import DirichletRegression
 from leadblackhole.models.dirichlet.rounded import (
     RoundedDirichletRegression,
@@ -347,9 +347,12 @@ def test_results_follow_the_exact_share_model_layout(rounded_fit):
     pred = res.predict()
     assert list(pred.columns) == COMPONENTS
     np.testing.assert_allclose(pred.sum(axis=1), 1.0)
-    share_model = ShareModel.from_results(res, kind="dirichlet")
-    assert share_model.equations == ("marketing", "self")
-    assert share_model.components[share_model.base] == "other"
+    assert res.model_name == "dirichlet_rounded"
+    share_model = ShareModel.from_results(res)
+    assert share_model.link.equations == ("marketing", "self")
+    assert share_model.components[share_model.link.base] == "other"
+    assert set(res.tidy()["equation"]) == {"marketing", "self", "precision"}
+    assert res.fit_stats()["model"] == "dirichlet_rounded"
     table = model_effects(res, frame)
     assert table["id"].tolist()[:2] == ["H1", "H2"]
     assert np.isfinite(table["std_error"]).all()
@@ -452,6 +455,8 @@ def test_fit_raises_on_bad_options():
         model.fit(maxiter=-1)
     with pytest.raises(EstimationError, match="tol"):
         model.fit(tol=0)
+    with pytest.raises(EstimationError, match="cov_type"):
+        model.fit(cov_type="hc3")
 
 
 def test_lr_test_raises_on_other_data(rounded_fit):
@@ -468,5 +473,36 @@ def test_main_model_helpers_raise():
     frame = build_analysis_frame(validate_survey(survey))
     with pytest.raises(EstimationError, match="not all whole numbers"):
         fit_rounded_main_model(frame)
-    with pytest.raises(EstimationError, match="expected an AnalysisFrame"):
+    with pytest.raises(EstimationError, match="expected analysis data holding the shares"):
         analysis_percents(pd.DataFrame({"a": [1]}))
+
+
+def test_registered_fit_refits_a_resample_with_its_options(rounded_fit):
+    # The bootstrap refits with fit_share_model(data, model_name, **fit_options) on a
+    # data frame: the step is kept and the percents are read from the shares.
+    frame, res = rounded_fit
+    again = fit_share_model(frame.data, res.model_name, **res.fit_options)
+    assert again.step == res.step
+    np.testing.assert_allclose(again.params, res.params, rtol=0, atol=1e-8)
+
+
+def test_robust_covariance_is_the_score_sandwich(rounded_fit):
+    frame, res = rounded_fit
+    robust = fit_share_model(frame, "dirichlet_rounded", cov_type="robust")
+    np.testing.assert_allclose(robust.params, res.params, rtol=0, atol=1e-10)
+    # independent assembly from the model's public derivatives
+    p = res.params.to_numpy()
+    h_inv = np.linalg.inv(res.model.hessian(p))
+    s = res.model.score_obs(p)
+    sandwich = h_inv @ (s.T @ s) @ h_inv
+    np.testing.assert_allclose(robust.cov_params().to_numpy(), sandwich, rtol=1e-8, atol=1e-14)
+    assert robust.cov_type == "robust" and robust.fit_options["cov_type"] == "robust"
+
+
+def test_precision_formula_of_the_rounded_model(rounded_fit):
+    frame, res = rounded_fit
+    full = fit_share_model(frame, "dirichlet_rounded", precision="firm + experience")
+    terms = [t for e, t in full.params.index if e == "precision"]
+    assert terms == ["Intercept", "firm[T.B]", "firm[T.C]", "firm[T.D]", "experience"]
+    lr = full.lr_test(res)
+    assert lr.df == 4 and lr.stat >= 0
