@@ -179,8 +179,11 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     from .reporting.figures import make_figures
 
     _, frame = _load_frame(args)
+    from .models import main_model_name
+
     fits = FitArtifact.load(args.fits, args.path)
-    paths = make_figures(frame, fits.fits["dirichlet"], args.out, report=fits.hypotheses)
+    main = fits.fits[main_model_name(fits.fits)]
+    paths = make_figures(frame, main, args.out, report=fits.hypotheses)
     print(f"wrote {len(paths)} figure files to {args.out}")
     _record(args, "figures", [args.path, args.codebook, args.fits], paths)
     return EXIT_OK

@@ -42,6 +42,7 @@ from .firms import (
     per_firm_effects,
 )
 from .multiplicity import (
+    ADJUSTED_HYPOTHESIS_COLUMNS,
     JOINT_TEST_COLUMNS,
     adjust_pvalues,
     effect_covariance,
@@ -65,6 +66,7 @@ from .report import (
 )
 
 __all__ = [
+    "ADJUSTED_HYPOTHESIS_COLUMNS",
     "BootstrapResult",
     "EffectOptions",
     "EffectSpec",

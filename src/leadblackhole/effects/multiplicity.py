@@ -45,6 +45,7 @@ from statsmodels.stats.multitest import multipletests
 from ..models.results import WaldTest
 from ..registry import HYPOTHESES, Hypothesis
 from .effects import (
+    HYPOTHESIS_COLUMNS,
     EffectOptions,
     EffectsError,
     EffectSpec,
@@ -55,6 +56,7 @@ from .effects import (
 )
 
 __all__ = [
+    "ADJUSTED_HYPOTHESIS_COLUMNS",
     "ADJUSTMENTS",
     "JOINT_TEST_COLUMNS",
     "MODERATION_IDS",
@@ -66,6 +68,11 @@ __all__ = [
 
 #: Adjusted p-value columns and the ``multipletests`` method of each.
 ADJUSTMENTS: dict[str, str] = {"p_holm": "holm", "p_bh": "fdr_bh"}
+
+#: Columns of ``hypotheses.csv``: the hypothesis table with the adjusted p-values after ``p_value``.
+ADJUSTED_HYPOTHESIS_COLUMNS: tuple[str, ...] = tuple(
+    c for col in HYPOTHESIS_COLUMNS for c in ((col, *ADJUSTMENTS) if col == "p_value" else (col,))
+)
 
 #: Registry ids of the moderations the joint test covers (H7-H11 and E1).
 MODERATION_IDS: tuple[str, ...] = tuple(h.id for h in HYPOTHESES if h.moderator is not None)
