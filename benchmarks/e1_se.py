@@ -31,7 +31,6 @@ from ``--seed``; the same arguments print the same figures.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 import warnings
 
@@ -39,10 +38,10 @@ import numpy as np
 import pandas as pd
 
 from leadblackhole.data import build_analysis_frame, validate_survey
-from leadblackhole.effects import ShareModel, bootstrap_effects, model_effects
+from leadblackhole.effects import EffectOptions, ShareModel, bootstrap_effects, model_effects
 from leadblackhole.effects.effects import EffectSpec, _Engine
 from leadblackhole.effects.multiplicity import effect_covariance
-from leadblackhole.models import fit_main_model
+from leadblackhole.models import fit_main_model, fit_share_model
 from leadblackhole.registry import HYPOTHESES
 from leadblackhole.simulation import StudyDesign, simulate
 
@@ -88,18 +87,14 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = fit_main_model(frame)
-        unc = model_effects(res, frame, kind="dirichlet")
-        cond = model_effects(res, frame, kind="dirichlet", variance="conditional")
-        sm = ShareModel.from_results(res, kind="dirichlet")
-        # sandwich covariance of the coefficients, from the model's scores and Hessian
-        h_inv = np.linalg.inv(res.model.hessian(res.params.to_numpy()))
-        sc = res.model.score_obs(res.params.to_numpy())
-        v_rob = pd.DataFrame(
-            h_inv @ sc.T @ sc @ h_inv, index=res.params.index, columns=res.params.index
-        )
-        labels = [(e, t) for e in sm.equations for t in sm.terms]
-        sm_rob = dataclasses.replace(sm, cov=v_rob.loc[labels, labels].to_numpy())
-        _, cov_rob = effect_covariance(sm_rob, frame, SPECS)
+        unc = model_effects(res, frame)
+        cond = model_effects(res, frame, options=EffectOptions(variance="conditional"))
+        sm = ShareModel.from_results(res)
+        # sandwich covariance of the coefficients (the results' cov_type="robust")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            robust = fit_share_model(frame, "dirichlet", cov_type="robust")
+        _, cov_rob = effect_covariance(robust, frame, SPECS)
         se_rob = np.sqrt(np.diag(cov_rob))
         # degrees-of-freedom factor n / (n - k) on the coefficient covariance
         k, n = len(res.params), res.nobs
@@ -116,7 +111,8 @@ def main() -> None:
         # population means (the true coefficients' parametrization)
         own = frame.raw.copy()
         own[variables] = frame.raw[variables] - truth.population_means[variables]
-        b_true = np.column_stack([truth.params[e][list(sm.terms)].to_numpy() for e in sm.equations])
+        eqs = sm.link.equations
+        b_true = np.column_stack([truth.params[e][list(sm.terms)].to_numpy() for e in eqs])
         cov_part = _Engine(sm.with_coef(b_true), own).evaluate(SPECS, gradient=False)[0] - true_val
         rows.append(
             np.column_stack(

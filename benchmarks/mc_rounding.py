@@ -85,7 +85,7 @@ def one_replication(step: int, mechanism: str, n: int, seed: int, i: int) -> pd.
                 res = fit(frame)
             except ConvergenceWarning:
                 continue
-            eff = model_effects(res, frame, kind="dirichlet").set_index("id")
+            eff = model_effects(res, frame).set_index("id")
             value = truth.effects["value"].reindex(eff.index)
             rows.append(
                 pd.DataFrame(

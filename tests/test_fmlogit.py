@@ -23,12 +23,12 @@ from leadblackhole.data import AnalysisFrame
 from leadblackhole.effects import ShareModel, average_effects, model_effects
 from leadblackhole.effects.effects import EffectSpec
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError
+from leadblackhole.models import fit_share_model
 from leadblackhole.models.fmlogit import (
     FractionalMultinomialLogit,
     FractionalMultinomialLogitResults,
     fit_fmlogit,
 )
-from leadblackhole.models import fit_share_model
 from leadblackhole.models.main import fit_main_model
 from leadblackhole.specification import COMPONENTS, design_matrix
 

@@ -136,11 +136,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from .reporting.tables import stage_hypotheses, stage_models, write_outputs
 
     _, frame = _load_frame(args)
-    models = run_models(
-        frame, rounding=args.rounding, precision=args.precision, cov_type=args.cov
-    )
+    models = run_models(frame, rounding=args.rounding, precision=args.precision, cov_type=args.cov)
     main = models.main
-    others = [res for name, res in models.fits.items() if name in ("dirichlet_rounded", "dirichlet")]
+    others = [
+        res for name, res in models.fits.items() if name in ("dirichlet_rounded", "dirichlet")
+    ]
     others = [res for res in others if res is not main]
     others += [models.fmlogit, models.fractional_logit, models.ols]
     if models.two_part is not None:  # effects on the unconditional share, over every rep
@@ -380,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision",
         default=None,
         metavar="FORMULA",
-        help='precision model of the Dirichlet models, a formula on the analysis variables, '
+        help="precision model of the Dirichlet models, a formula on the analysis variables, "
         'e.g. "firm + experience + performance" (default constant precision); adds '
         "precision_tests.csv (likelihood-ratio test against constant precision)",
     )

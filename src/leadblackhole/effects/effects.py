@@ -436,18 +436,6 @@ class _Engine:
         out = np.empty((len(specs), self.n))
         for i, s in enumerate(specs):
             lin = [d @ m.coef for d in self._arrays(s)]
-            row = _row_effect(m.kind, m.base, s.order, *lin)
-            out[i] = row[:, m.components.index(s.outcome)].real
-        return out
-
-    def per_rep(self, specs: Sequence[EffectSpec]) -> np.ndarray:
-        """Per-rep effects (S, n) at the model's coefficients; their row means are the estimates."""
-        m = self.model
-        for s in specs:
-            self.check(s)
-        out = np.empty((len(specs), self.n))
-        for i, s in enumerate(specs):
-            lin = [d @ m.coef for d in self._arrays(s)]
             row = np.asarray(m.link.effect(s.order, *lin))
             out[i] = row[:, m.components.index(s.outcome)].real
         return out

@@ -46,7 +46,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import ConvergenceWarning, EstimationError
 from ..specification import COMPONENTS

@@ -49,9 +49,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from ..effects.effects import EffectOptions, EffectsError  # noqa: E402
 from ..effects.probing import JohnsonNeyman, predictive_margins  # noqa: E402
+from ..models.main_rounded import main_model_name  # noqa: E402
 from ..outputs import OutputSet  # noqa: E402
 from ..registry import HYPOTHESES, Hypothesis  # noqa: E402
-from ..models.main_rounded import main_model_name  # noqa: E402
 from ..specification import COMPONENTS  # noqa: E402
 
 __all__ = [

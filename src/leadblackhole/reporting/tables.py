@@ -82,7 +82,9 @@ def model_notes(
     ref = f" (reference firm {firms[0]})" if firms else ""
     notes = [_SE_NOTE, _SCALE_NOTE]
     if cov_type == "robust":
-        notes[0] = notes[0].replace("Dirichlet, inverse observed information", "Dirichlet, sandwich")
+        notes[0] = notes[0].replace(
+            "Dirichlet, inverse observed information", "Dirichlet, sandwich"
+        )
     if precision is not None and precision.strip() != "1":
         notes[1] = notes[1].replace("constant precision", f"precision ~ {precision.strip()}")
     if step is not None:
