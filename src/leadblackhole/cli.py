@@ -175,10 +175,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
+    from .models import main_model_name
     from .reporting.artifacts import FitArtifact
     from .reporting.figures import make_figures
-
-    from .models import main_model_name
 
     _, frame = _load_frame(args)
     fits = FitArtifact.load(args.fits, args.path)
