@@ -267,7 +267,7 @@ def test_builtin_estimators_return_the_contract_columns():
     frame, _ = simulate_frame(StudyDesign(n_reps=200), seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name in ("dirichlet", "ols", "fractional_logit"):
+        for name in ("dirichlet", "ols", "fractional_logit", "fmlogit", "dirichlet_rounded"):
             table = ESTIMATORS[name](frame)
             assert tuple(table.columns) == ESTIMATE_COLUMNS
             assert set(table["id"]) <= {h.id for h in HYPOTHESES}

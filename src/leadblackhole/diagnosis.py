@@ -30,7 +30,7 @@ then recorded as not converged. A share model registered with :func:`leadblackho
 effects engine through the results interface) becomes an estimator with one
 line::
 
-    register_estimator("fmlogit", EffectsEstimator("fmlogit"))
+    register_estimator("my_model", EffectsEstimator("my_model"))
 
 Outputs of :func:`run_diagnosis` (in ``out``)
 ---------------------------------------------
@@ -412,8 +412,9 @@ def register_estimator(
 register_estimator("dirichlet", EffectsEstimator("dirichlet"))
 register_estimator("ols", EffectsEstimator("ols"))
 register_estimator("fractional_logit", EffectsEstimator("fractional_logit"))
-# A share model added later through its adapter (fit_share_model) is registered
-# here with one line, e.g. register_estimator("fmlogit", EffectsEstimator("fmlogit")).
+register_estimator("fmlogit", EffectsEstimator("fmlogit"))
+# the rounding step is detected on each simulated study ("auto")
+register_estimator("dirichlet_rounded", EffectsEstimator("dirichlet_rounded"))
 
 
 # ---------------------------------------------------------------------------
