@@ -63,6 +63,7 @@ import pandas as pd
 
 from .compositions import compress_shares
 from .data.frame import ANALYSIS_VARIABLES, AnalysisFrame
+from .data.schema import PERCENT_COLUMNS
 from .exceptions import ConvergenceWarning, DesignError, EstimationError, ZeroShareWarning
 from .outputs import atomic_write_bytes, atomic_write_text, table_to_csv
 from .registry import HYPOTHESES
@@ -300,6 +301,8 @@ def simulate_frame(
             out.update({c: share_cols[:, k] for k, c in enumerate(COMPONENTS)})
         if extra:
             out.update({c: x[rows] for c, x in study.extras.items()})
+        if share_cols is not None:  # the percents as reported, as build_analysis_frame keeps them
+            out.update({c: pct[rows, k] for k, c in enumerate(PERCENT_COLUMNS)})
         return pd.DataFrame(out)
 
     data = table(keep, values[keep] - means_arr, shares[keep], False)
