@@ -18,6 +18,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from . import __version__
@@ -47,18 +48,32 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _at_least_30(text: str) -> int:
+    v = _positive_int(text)
+    if v < 30:
+        raise argparse.ArgumentTypeError(f"expected at least 30 reps, got {v}")
+    return v
+
+
 def _record(args: argparse.Namespace, step: str, inputs, outputs, seed=None) -> None:
     """Record the step's provenance when ``--provenance DIR`` was given."""
     if getattr(args, "provenance", None):
         from .reporting.manifest import record_provenance
 
         record_provenance(
-            args.provenance, step, args.argv, inputs=inputs, outputs=outputs, seed=seed
+            args.provenance,
+            step,
+            args.argv,
+            inputs=inputs,
+            outputs=outputs,
+            seed=seed,
+            data=getattr(args, "path", None),
         )
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .config import SIMULATED_SURVEY
+    from .data.source import marker_path, simulation_marker
     from .outputs import atomic_write_text, table_to_csv
     from .simulation import StudyDesign, simulate
 
@@ -68,12 +83,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     design = StudyDesign.for_firms(args.firms, **changes)
     survey, truth = simulate(design, seed=args.seed)
     out = Path(args.out) if args.out else SIMULATED_SURVEY
-    atomic_write_text(out, table_to_csv(survey))
+    text = table_to_csv(survey)
+    marker = marker_path(out)
+    atomic_write_text(out, text)
+    command = " ".join(["leadblackhole", *args.argv])
+    atomic_write_text(marker, simulation_marker(text, args.seed, command))
     print(f"wrote {out} ({len(survey)} reps in {len(design.firms)} firms, seed {args.seed})")
     if args.truth:
         atomic_write_text(args.truth, table_to_csv(truth.effects.reset_index()))
         print(f"wrote {args.truth} (population effects)")
-    _record(args, "data", [], [out] + ([args.truth] if args.truth else []), seed=args.seed)
+    _record(args, "data", [], [out, marker] + ([args.truth] if args.truth else []), seed=args.seed)
     return EXIT_OK
 
 
@@ -82,6 +101,22 @@ def _load_frame(args: argparse.Namespace):
 
     survey = load_survey(args.path, codebook=args.codebook)
     return survey, build_analysis_frame(survey)
+
+
+def _data_notes(args: argparse.Namespace, agreement: bool = False) -> tuple[str, ...]:
+    """The label of outputs made from simulated data (empty for a researcher's own survey)."""
+    from .data.source import data_source
+
+    src = data_source(args.path)
+    if not src.simulated:
+        return ()
+    return (src.label, src.agreement_note) if agreement else (src.label,)
+
+
+def _data_source(args: argparse.Namespace):
+    from .data.source import data_source
+
+    return data_source(args.path)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -97,7 +132,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         from .reporting.tables import validation_markdown
 
         out = OutputSet(args.out)
-        out.add_text("validation.md", validation_markdown(survey.source, frame))
+        notes = _data_notes(args)
+        text = validation_markdown(survey.source, frame, notes[0] if notes else None)
+        out.add_text("validation.md", text)
         out.add_table("exclusions", frame.exclusions, formats=("csv",))
         paths = out.commit()
         _record(args, "validate", [args.path, args.codebook], paths.values())
@@ -111,7 +148,8 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     survey, frame = _load_frame(args)
     items, scales, variables, groups = frame.measurement_inputs(survey)
     report = run_measurement(items, scales, variables=variables, groups=groups)
-    paths = write_outputs(args.out, (stage_measurement, report))
+    notes = _data_notes(args)
+    paths = write_outputs(args.out, (partial(stage_measurement, data_notes=notes), report))
     print(f"wrote {len(paths)} files to {args.out} (measurement model on {frame.n} reps)")
     _record(args, "measure", [args.path, args.codebook], paths.values())
     return EXIT_OK
@@ -121,7 +159,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from .effects import run_hypotheses
     from .models import run_models
     from .reporting.artifacts import FitArtifact, file_sha256
-    from .reporting.tables import stage_hypotheses, stage_models, write_outputs
+    from .reporting.tables import (
+        stage_data_source,
+        stage_hypotheses,
+        stage_models,
+        write_outputs,
+    )
 
     _, frame = _load_frame(args)
     models = run_models(frame)
@@ -136,8 +179,13 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     )
     fits = {name: models.fits[name] for name in ("dirichlet", "fractional_logit", "ols")}
     artifact = FitArtifact(fits, hyps, file_sha256(args.path))
+    notes = _data_notes(args, agreement=True)
     paths = write_outputs(
-        args.out, (stage_models, models), (stage_hypotheses, hyps), (FitArtifact.stage, artifact)
+        args.out,
+        (partial(stage_models, data_notes=notes[:1]), models),
+        (partial(stage_hypotheses, data_notes=notes), hyps),
+        (FitArtifact.stage, artifact),
+        (partial(stage_data_source, path=args.path), _data_source(args)),
     )
     print(models.summary())
     print(f"wrote {len(paths)} files to {args.out}")
@@ -157,7 +205,14 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
     _, frame = _load_frame(args)
     fits = FitArtifact.load(args.fits, args.path)
-    paths = make_figures(frame, fits.fits["dirichlet"], args.out, report=fits.hypotheses)
+    notes = _data_notes(args)
+    paths = make_figures(
+        frame,
+        fits.fits["dirichlet"],
+        args.out,
+        report=fits.hypotheses,
+        data_note=notes[0] if notes else None,
+    )
     print(f"wrote {len(paths)} figure files to {args.out}")
     _record(args, "figures", [args.path, args.codebook, args.fits], paths)
     return EXIT_OK
@@ -274,7 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"random seed (default {DEFAULT_SEED})",
     )
     p.add_argument(
-        "--n-reps", type=_positive_int, default=461, help="analysable reps (default 461)"
+        "--n-reps",
+        type=_at_least_30,
+        default=461,
+        help="analysable reps, at least 30 (default 461)",
     )
     p.add_argument(
         "--n-zero-marketing",

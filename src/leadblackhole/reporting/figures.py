@@ -57,6 +57,7 @@ __all__ = [
     "FIGURE_CAPTIONS",
     "FIGURE_FORMATS",
     "VARIABLE_LABELS",
+    "add_footer",
     "figure_bytes",
     "figure_names",
     "make_figures",
@@ -201,6 +202,28 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
     with mpl.rc_context(_RC):
         fig.savefig(buf, format=fmt, metadata=metadata, bbox_inches="tight", pad_inches=0.1)
     return buf.getvalue()
+
+
+def add_footer(fig: Figure, text: str) -> None:
+    """Set ``text`` under the figure, below everything drawn (the saved canvas grows to it).
+
+    Parameters
+    ----------
+    fig : Figure
+    text : str
+        For example the label of simulated data.
+    """
+    with mpl.rc_context(_RC):
+        fig.text(
+            0.5,
+            -0.01,
+            text,
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#A00000",
+            wrap=False,
+        )
 
 
 def _data(frame: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
@@ -713,6 +736,7 @@ def make_figures(
     report: Any = None,
     robustness: Sequence[Any] = (),
     formats: Sequence[str] = FIGURE_FORMATS,
+    data_note: str | None = None,
 ) -> list[Path]:
     """Draw every figure and write it to ``outdir`` (all files or none).
 
@@ -732,6 +756,9 @@ def make_figures(
         ``report`` is omitted).
     formats : sequence of str
         File formats (default PNG and PDF).
+    data_note : str, optional
+        A footer set under every figure; for simulated data the sentence that
+        says so (:attr:`leadblackhole.data.source.DataSource.label`).
 
     Returns
     -------
@@ -770,6 +797,8 @@ def make_figures(
     figs.append(("shares_by_firm", plot_shares_by_firm(frame)))
     out = OutputSet(outdir)
     for name, fig in figs:
+        if data_note:
+            add_footer(fig, data_note)
         for fmt in formats:
             out.add_bytes(f"{name}.{fmt}", figure_bytes(fig, fmt))
     paths = out.commit()
