@@ -167,7 +167,7 @@ def _new_figure(width: float, height: float, layout: str | None = "constrained")
         return Figure(figsize=(width, height), layout=layout)
 
 
-def figure_bytes(fig: Figure, fmt: str) -> bytes:
+def figure_bytes(fig: Figure, fmt: str, description: str | None = None) -> bytes:
     """Render ``fig`` as ``fmt`` (``"png"`` or ``"pdf"``) with reproducible bytes.
 
     Parameters
@@ -176,6 +176,9 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
         The figure.
     fmt : {"png", "pdf"}
         Output format.
+    description : str, optional
+        Stored in the file's metadata (PNG ``Description``, PDF ``Subject``):
+        for simulated data, the label the figure also shows under it.
 
     Returns
     -------
@@ -188,6 +191,8 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
     """
     if fmt == "png":
         metadata = {"Software": None}
+        if description:
+            metadata["Description"] = description
     elif fmt == "pdf":
         metadata = {
             "CreationDate": None,
@@ -195,6 +200,8 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
             "Creator": "leadblackhole",
             "Producer": "leadblackhole",
         }
+        if description:
+            metadata["Subject"] = description
     else:
         raise ValueError(f"fmt must be one of {FIGURE_FORMATS}; received {fmt!r}")
     # the canvas is cropped (or grown) to the drawn extent, so no text is clipped
@@ -800,6 +807,6 @@ def make_figures(
         if data_note:
             add_footer(fig, data_note)
         for fmt in formats:
-            out.add_bytes(f"{name}.{fmt}", figure_bytes(fig, fmt))
+            out.add_bytes(f"{name}.{fmt}", figure_bytes(fig, fmt, description=data_note))
     paths = out.commit()
     return [paths[n] for n in out.names]

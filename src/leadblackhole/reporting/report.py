@@ -305,7 +305,7 @@ def _level(table: pd.DataFrame) -> float:
     if ok.empty:
         return 0.95
     z = float(((ok["conf_high"] - ok["estimate"]) / ok["std_error"]).median())
-    return round(1 - 2 * stats.norm.sf(z), 4)
+    return round(1 - 2 * stats.norm.sf(z), 3)
 
 
 def _fmt_level(level: float) -> str:
