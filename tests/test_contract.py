@@ -459,4 +459,6 @@ def test_exclusion_reasons_name_the_files_own_column(tmp_path):
     frame = build_analysis_frame(load_survey(write_csv(tmp_path, df), codebook=cb))
     reasons = dict(zip(frame.exclusions["row"], frame.exclusions["reason"], strict=True))
     assert reasons[3] == "missing value in 'experience' (column 'Years' of the file)"
-    assert reasons[6] == "no time on marketing leads (pct_marketing = 0, column 'T_mkt' of the file)"
+    assert (
+        reasons[6] == "no time on marketing leads (pct_marketing = 0, column 'T_mkt' of the file)"
+    )

@@ -15,6 +15,7 @@ listed, no traceback) or a missing optional dependency; 1 an internal error.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -257,7 +258,12 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(src.parent)}},
-    ).execute()
+    ).execute(
+        # the kernel's own log lines (a warning about its local TCP transport) are noise
+        # here; errors in the notebook's cells come back through the kernel protocol
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata.get("language_info", {}).pop("version", None)
