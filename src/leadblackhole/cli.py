@@ -125,9 +125,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(f"{survey.source}: the survey meets the input contract")
     print(frame.summary())
     if len(frame.exclusions):
+        shown = 10
         print("\nexcluded reps (row, rep_id, reason):")
-        for r in frame.exclusions.itertuples(index=False):
+        for r in frame.exclusions.head(shown).itertuples(index=False):
             print(f"  {r.row:5d}  {r.rep_id}  {r.reason}")
+        if len(frame.exclusions) > shown:
+            where = " (all in exclusions.csv)" if args.out else ""
+            print(f"  ... and {len(frame.exclusions) - shown} more{where}")
     if args.out:
         from .outputs import OutputSet
         from .reporting.tables import validation_markdown

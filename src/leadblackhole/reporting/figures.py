@@ -219,17 +219,34 @@ def add_footer(fig: Figure, text: str) -> None:
     fig : Figure
     text : str
         For example the label of simulated data.
+
+    Notes
+    -----
+    A figure with a legend below its axes gets the label as the legend's
+    title; another figure with constrained layout as its ``supxlabel``; a
+    figure placed by hand is laid out once to find the extent of what it
+    draws, and the label goes 0.1 inch under it, centred.
     """
     with mpl.rc_context(_RC):
+        if fig.legends:
+            # a figure legend below the axes: the label heads it (the layout keeps room for it)
+            fig.legends[0].set_title(text, prop={"size": 8})
+            fig.legends[0].get_title().set_color("#A00000")
+            return
+        if fig.get_layout_engine() is not None:
+            # constrained layout makes room for a supxlabel below everything else
+            fig.supxlabel(text, fontsize=8, color="#A00000")
+            return
+        fig.draw_without_rendering()
+        bb = fig.get_tightbbox()
         fig.text(
-            0.5,
-            -0.01,
+            (bb.x0 + bb.x1) / 2 / fig.get_figwidth(),
+            (bb.y0 - 0.1) / fig.get_figheight(),
             text,
             ha="center",
             va="top",
             fontsize=8,
             color="#A00000",
-            wrap=False,
         )
 
 
