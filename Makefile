@@ -161,11 +161,13 @@ verify: $(STAMP) ## Run the pipeline twice in temporary folders and compare ever
 docs-figures: $(FIGURES) ## Copy the figures of the default run into docs/figures/ (shown by docs/figures.md)
 	cp figures/*.png $(HERE)/docs/figures/
 
-test: $(STAMP) ## Run the test suite without the slow tests (Monte Carlo, notebooks, make)
-	$(PY) -m pytest -q -m "not slow"
+# two workers (pytest-xdist); the tests of one file share a worker, so a module's
+# fixtures (the pipeline run of tests/test_cli_pipeline.py) are computed once
+test: $(STAMP) ## Run the test suite without the slow tests (Monte Carlo, notebooks, a second pipeline run)
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 test-all: $(STAMP) ## Run the whole test suite, slow tests included (what CI runs)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lab: $(STAMP) ## Install JupyterLab (the notebooks extra) into .venv and open the notebooks
 	$(PY) -m pip install --quiet -e "$(HERE)[dev,notebooks]"

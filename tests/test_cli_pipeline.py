@@ -56,6 +56,7 @@ def pipeline_dir(tmp_path_factory):
     )
 
 
+@pytest.mark.slow
 def test_other_firms_and_item_counts_give_the_same_outputs(pipeline_dir, tmp_path):
     """Five firms, 3 and 5 items per scale, no zero-time reps: the same set of files."""
     from leadblackhole.outputs import table_to_csv
