@@ -90,3 +90,14 @@ def test_help_lists_the_variables_in_aligned_columns(workdir):
     # every description starts in the same column
     starts = {len(ln) - len(ln[2:].split(None, 1)[1]) for ln in lines if len(ln.split()) > 1}
     assert len(starts) == 1, lines
+
+
+def test_own_data_run_skips_the_simulated_notebooks_and_says_so(workdir):
+    run, venv = workdir
+    own = make(run, venv, "-n", "pipeline", "DATA=data/first.csv")
+    assert "notebooks: not run" in own and " notebook " not in own
+    assert " simulate " not in own  # nor draws the simulated survey
+    default = make(run, venv, "-n", "pipeline")
+    assert default.count(" notebook ") == 5 and "--n-zero-marketing 20" in default
+    # one BLAS thread for every command
+    assert "OPENBLAS_NUM_THREADS := 1" in (ROOT / "Makefile").read_text()
