@@ -47,6 +47,8 @@ FITS       := results/models/fits.pickle
 FIGURES    := figures/effects.png
 REPORT     := results/report.html
 MANIFEST   := results/manifest.json
+ALLOCATION := results/allocation/policies.csv
+ORACLE_ARG := $(if $(filter $(SIMULATED),$(DATA)),--oracle,)
 # The settings of the current run. Every output depends on this file, which is rewritten
 # only when a setting differs from the last run's, so changing DATA, CODEBOOK, SEED,
 # BOOTSTRAP or the package version rebuilds everything (and only then).
@@ -54,7 +56,7 @@ SETTINGS   := results/.settings
 
 .DEFAULT_GOAL := help
 .PHONY: help install data validate measure models tables figures report notebooks manifest \
-        pipeline all verify docs-figures test test-all lint lab clean FORCE
+        allocate pipeline all verify docs-figures test test-all lint lab clean FORCE
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -122,6 +124,11 @@ $(REPORT): $(MEASURE) $(MODELS) $(FIGURES) $(SETTINGS)
 	$(CLI) report --results results --figures figures
 
 report: $(REPORT) ## Replication report (results/report.md, results/report.html)
+
+$(ALLOCATION): $(MODELS) $(SETTINGS)
+	$(CLI) allocate $(DATA) $(CB_ARG) --fits $(FITS) --out results/allocation --seed $(SEED) $(ORACLE_ARG)
+
+allocate: $(ALLOCATION) ## Lead-allocation policies and the black hole (results/allocation/)
 
 results/notebooks/%.ipynb: $(HERE)/notebooks/%.ipynb $(STAMP) $(SRC) $(SETTINGS)
 	@echo "notebook: $* (about 10 s)"
