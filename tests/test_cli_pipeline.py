@@ -185,6 +185,18 @@ def test_every_output_of_simulated_data_says_so(pipeline_dir):
         assert b"Simulated data" in fig.read_bytes(), fig.name
 
 
+def test_allocation_figure_of_simulated_data_says_so(pipeline_dir, monkeypatch):
+    monkeypatch.chdir(pipeline_dir)
+    args = ["allocate", "data/reps.csv", "--fits", "results/models/fits.pickle"]
+    args += ["--policy", "equal", "--draws", "5", "--out", "alloc"]
+    assert cli.main(args) == 0
+    for fmt in ("png", "pdf"):
+        assert (
+            b"Simulated data"
+            in (pipeline_dir / "alloc" / f"black_hole_by_policy.{fmt}").read_bytes()
+        )
+
+
 def test_report_reads_like_a_results_section(pipeline_dir):
     res = pipeline_dir / "results"
     md = (res / "report.md").read_text()
