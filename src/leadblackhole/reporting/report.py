@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..models.main_rounded import main_model_name
 from ..outputs import OutputSet
 from ..registry import HYPOTHESES
 from .figures import FIGURE_CAPTIONS, figure_names
@@ -64,7 +65,8 @@ OUTCOME_NAMES: dict[str, str] = {
 }
 
 MODEL_NAMES: dict[str, str] = {
-    "dirichlet": "Dirichlet (main)",
+    "dirichlet_rounded": "Rounding-aware Dirichlet",
+    "dirichlet": "Dirichlet",
     "ols": "OLS",
     "fractional_logit": "Fractional logit",
     "sur": "SUR",
@@ -175,6 +177,20 @@ code { font-size: 0.9em; }
 # escaping and number formats
 # ----------------------------------------------------------------------------
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+#: How the report names each possible main model.
+_MAIN_LABELS = {
+    "dirichlet_rounded": "rounding-aware Dirichlet model",
+    "dirichlet": "Dirichlet model",
+}
+
+
+def _main_label(results_dir: Path) -> str:
+    """Which model the hypotheses section reads (from ``models/fit_stats.csv``)."""
+    path = results_dir / "models" / "fit_stats.csv"
+    name = main_model_name(pd.read_csv(path)) if path.is_file() else "dirichlet"
+    return _MAIN_LABELS[name]
 
 
 def md_escape(text: object) -> str:
@@ -400,8 +416,10 @@ def hypothesis_sentences(
     return out
 
 
-def _agreement(hypotheses: pd.DataFrame, models: Sequence[str]) -> list[str]:
-    main = hypotheses[hypotheses["model"] == "dirichlet"]
+def _agreement(
+    hypotheses: pd.DataFrame, models: Sequence[str], main_model: str = "dirichlet"
+) -> list[str]:
+    main = hypotheses[hypotheses["model"] == main_model]
     directional = [h for h in HYPOTHESES if h.expected_sign != 0]
     agree = [h.id for h in directional if (main[main["id"] == h.id]["supported"] == True).any()]  # noqa: E712
     disagree = [h.id for h in directional if h.id not in agree and (main["id"] == h.id).any()]
@@ -415,7 +433,7 @@ def _agreement(hypotheses: pd.DataFrame, models: Sequence[str]) -> list[str]:
             else "; none disagrees with the published findings."
         )
     ]
-    others = [m for m in models if m != "dirichlet"]
+    others = [m for m in models if m != main_model]
     if others:
         per_model = []
         for m in others:
@@ -551,12 +569,13 @@ def build_report(
     if desc is not None:
         overall = desc[desc["group"].astype(str) == "all"]
         sd = dict(zip(overall["variable"], overall["sd"].astype(float), strict=False))
+    main = main_model_name(fit_stats) if fit_stats is not None else "dirichlet"
     if hyps is not None and sd:
-        level = _level(hyps[hyps["model"] == "dirichlet"])
+        level = _level(hyps[hyps["model"] == main])
         parts += [
             "Effects are read on the share scale (average over reps of the derivative of the "
             "expected time share, Ai & Norton 2003, for moderations the cross-partial) from the "
-            "main model, a Dirichlet regression of the three time shares. Each is scaled to "
+            f"main model, the {_MAIN_LABELS.get(main, main)} of the three time shares. Each is scaled to "
             "one standard deviation of its predictor in the analysis sample (and, for a "
             "moderation, of its moderator): the per-unit effect of `hypotheses.csv` times the "
             "SD of `descriptives.csv`, in percentage points of working time, with its "
@@ -564,11 +583,11 @@ def build_report(
             f"supported when the effect has the expected sign and p < {1 - level:.3g}.",
             "",
         ]
-        for s in hypothesis_sentences(hyps, sd):
+        for s in hypothesis_sentences(hyps, sd, model=main):
             parts += [s, ""]
         parts += ["### Agreement with the published findings", ""]
         models = [m for m in MODEL_NAMES if (hyps["model"] == m).any()]
-        parts += [" ".join(_agreement(hyps, models)), ""]
+        parts += [" ".join(_agreement(hyps, models, main)), ""]
         if simulated:
             parts += [
                 "On simulated data this agreement is by construction: the simulator draws "
