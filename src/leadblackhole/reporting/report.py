@@ -730,7 +730,8 @@ def build_report(
     if comp is None:
         missing.append("hypotheses_vs_published")
     else:
-        parts += ["**Share-scale effects of the main model beside the published findings.**", ""]
+        label = _MAIN_LABELS.get(main, main)
+        parts += [f"**Share-scale effects of the {label} beside the published findings.**", ""]
         parts += [comp, ""]
     if hyps is not None:
         wide = hyps.pivot_table(index="id", columns="model", values="estimate", sort=False)
