@@ -506,20 +506,25 @@ def test_cli_allocate_writes_the_outputs(tmp_path, survey_csv, capsys, monkeypat
 def test_cli_allocate_uses_the_saved_fit_and_refuses_a_foreign_one(
     tmp_path, survey_csv, fitted, capsys
 ):
-    frame, res, _ = fitted
+    from leadblackhole.models import fit_share_model, rounding_step_of
+
+    frame, _, _ = fitted
+    # the main model `fit --rounding auto` would save: rounding-aware when the answers are rounded
+    name = "dirichlet_rounded" if rounding_step_of(frame) is not None else "dirichlet"
+    res = fit_share_model(frame, name)
     fits = tmp_path / "fits.pickle"
-    fits.write_bytes(pickle.dumps(FitArtifact({"dirichlet": res}, None, file_sha256(survey_csv))))
+    fits.write_bytes(pickle.dumps(FitArtifact({name: res}, None, file_sha256(survey_csv))))
     args = ["allocate", str(survey_csv), "--draws", "5", "--policy", "equal"]
     args += ["--scenario", "baseline", "--out", str(tmp_path / "a")]
     assert cli.main(args + ["--fits", str(fits)]) == 0
-    assert f"the dirichlet fit saved in {fits}" in capsys.readouterr().out
+    assert f"the {name} fit saved in {fits}" in capsys.readouterr().out
     # without the file, the main model is fitted: the same estimates, the same table
     assert cli.main(args[:-1] + [str(tmp_path / "b"), "--fits", str(tmp_path / "none")]) == 0
     assert "fitted now" in capsys.readouterr().out
     a, b = (pd.read_csv(tmp_path / d / "policies.csv") for d in "ab")
     pd.testing.assert_frame_equal(a, b, rtol=1e-6)
     # an artifact of another survey file: exit 2
-    fits.write_bytes(pickle.dumps(FitArtifact({"dirichlet": res}, None, "0" * 64)))
+    fits.write_bytes(pickle.dumps(FitArtifact({name: res}, None, "0" * 64)))
     assert cli.main(args + ["--fits", str(fits)]) == 2
     assert "made from another survey file" in capsys.readouterr().err
 

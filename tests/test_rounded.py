@@ -506,3 +506,24 @@ def test_precision_formula_of_the_rounded_model(rounded_fit):
     assert terms == ["Intercept", "firm[T.B]", "firm[T.C]", "firm[T.D]", "experience"]
     lr = full.lr_test(res)
     assert lr.df == 4 and lr.stat >= 0
+
+
+def test_step_is_detected_on_reported_percents_that_do_not_add_to_100():
+    """A rep answering 50/30/21 (sum 101) keeps whole-number answers: the step is read from them.
+
+    Dividing by the row sum would give 49.505...% and no step; the contract allows sums of 100 ± 1.
+    """
+    from leadblackhole.data import build_analysis_frame, validate_survey
+    from leadblackhole.models.main_rounded import analysis_percents, rounding_step_of
+    from leadblackhole.simulation import StudyDesign, simulate
+
+    survey_df, _ = simulate(StudyDesign(n_reps=120, heap_step=5), seed=11)
+    df = survey_df.copy()
+    row = df.index[df["pct_other"] >= 5][0]
+    df.loc[row, "pct_other"] += 1  # the row now sums to 101
+    frame = build_analysis_frame(validate_survey(df))
+    pct = analysis_percents(frame)
+    assert rounding_step_of(frame) == 5
+    rep = frame.raw.index[frame.raw["rep_id"] == df.loc[row, "rep_id"]]
+    if len(rep):
+        assert pct.loc[rep[0], "other"] == df.loc[row, "pct_other"]

@@ -304,7 +304,7 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
     from .allocation import SCENARIOS, allocate, check_budget
-    from .models import fit_share_model, main_model_name
+    from .models import fit_share_model, main_model_name, rounding_step_of
     from .outputs import OutputSet
     from .reporting.allocation import stage_allocation_figure
     from .reporting.artifacts import FitArtifact
@@ -318,8 +318,10 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         model = fits[name]
         print(f"main model: the {name} fit saved in {args.fits}")
     else:
-        model = fit_share_model(frame, "dirichlet")
-        print(f"main model: fitted now ({args.fits} not found)")
+        # the same choice `fit --rounding auto` makes: rounding-aware when the answers are rounded
+        name = "dirichlet_rounded" if rounding_step_of(frame) is not None else "dirichlet"
+        model = fit_share_model(frame, name)
+        print(f"main model: {name}, fitted now ({args.fits} not found)")
     truth = None
     if args.oracle:
         from .simulation import StudyDesign, simulate

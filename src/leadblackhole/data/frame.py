@@ -233,7 +233,13 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
         shares = pct / pct.sum(axis=1, keepdims=True)
     for k, comp in enumerate(COMPONENTS):
         raw[comp] = shares[:, k]
-    for extra in ("hours_per_week", "leads_followed_up", "lead_volume", "quota_pct"):
+    for extra in (
+        "hours_per_week",
+        "leads_followed_up",
+        "lead_volume",
+        "quota_pct",
+        *PERCENT_COLUMNS,
+    ):
         if extra in d.columns:
             raw[extra] = d[extra]
 
@@ -271,6 +277,8 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
     # likelihood compresses them. n_compressed says how many rows it will.
     _, n_compressed = compress_shares(sample[list(COMPONENTS)].to_numpy())
     data[list(COMPONENTS)] = sample[list(COMPONENTS)]
+    # The answers as reported, for the rounding-aware model's cells.
+    data[list(PERCENT_COLUMNS)] = sample[list(PERCENT_COLUMNS)]
 
     sel = raw[complete].reset_index(drop=True)
     selection = sel[["rep_id", "firm"]].copy()

@@ -49,9 +49,11 @@ def analysis_percents(frame: AnalysisFrame | pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        100 times the reported shares (zeros kept), indexed like the data;
-        values within 1e-9 of a whole number are set to it (undoing the
-        floating-point error of dividing by the row sum).
+        The reported percents ``pct_marketing, pct_self, pct_other`` when the
+        data carry them (the analysis frame does), so that a row summing to 99
+        or 101 keeps its whole numbers; otherwise 100 times the shares. Zeros
+        are kept; values within 1e-9 of a whole number are set to it (undoing
+        the floating-point error of dividing by the row sum).
 
     Raises
     ------
@@ -64,7 +66,12 @@ def analysis_percents(frame: AnalysisFrame | pd.DataFrame) -> pd.DataFrame:
             f"expected analysis data holding the shares {list(COMPONENTS)}; "
             f"received columns {list(data.columns)}"
         )
-    pct = 100.0 * data[list(COMPONENTS)].to_numpy(dtype=float)
+    reported = [f"pct_{c}" for c in COMPONENTS]
+    if all(c in data.columns for c in reported):
+        # the answers as reported: a row summing to 99 or 101 keeps its whole numbers
+        pct = data[reported].to_numpy(dtype=float)
+    else:
+        pct = 100.0 * data[list(COMPONENTS)].to_numpy(dtype=float)
     whole = np.round(pct)
     pct = np.where(np.abs(pct - whole) < 1e-9, whole, pct)
     return pd.DataFrame(pct, index=data.index, columns=list(COMPONENTS))
