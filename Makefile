@@ -18,6 +18,15 @@ DATA       ?= $(SIMULATED)
 CODEBOOK   ?=
 BOOTSTRAP  ?= 0
 CB_ARG     := $(if $(CODEBOOK),--codebook $(CODEBOOK),)
+VERSION    := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' $(HERE)/pyproject.toml)
+# The default simulated study includes reps who give marketing leads no time, as a real
+# survey does: they are excluded from the share models and exercise the selection probit.
+N_ZERO     ?= 20
+# One BLAS thread: these problems are small, and threads only compete with make -j2.
+# The outputs are byte-identical either way.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 SRC        := $(shell find $(HERE)/src -name '*.py')
 # What the simulated data depend on: the simulator, the base layer it imports (and
 # tests/test_architecture.py checks that it imports nothing else) and the command line.
@@ -25,7 +34,8 @@ BASE_LAYER := $(addprefix $(HERE)/src/leadblackhole/,__init__.py config.py excep
               specification.py compositions.py registry.py shares.py outputs.py cli.py)
 SIM_SRC    := $(wildcard $(HERE)/src/leadblackhole/simulation/*.py) $(BASE_LAYER)
 NOTEBOOKS  := $(sort $(wildcard $(HERE)/notebooks/*.ipynb))
-NB_OUT     := $(patsubst $(HERE)/notebooks/%,results/notebooks/%,$(NOTEBOOKS))
+# The notebooks tell the story on simulated data: they run only when the pipeline does.
+NB_OUT     := $(if $(filter $(SIMULATED),$(DATA)),$(patsubst $(HERE)/notebooks/%,results/notebooks/%,$(NOTEBOOKS)),)
 
 # The paths below are those of src/leadblackhole/config.py (the CLI's defaults), relative to
 # the folder make runs in; make needs them before the package is installed, so they are
@@ -39,14 +49,38 @@ REPORT     := results/report.html
 MANIFEST   := results/manifest.json
 ALLOCATION := results/allocation/policies.csv
 ORACLE_ARG := $(if $(filter $(SIMULATED),$(DATA)),--oracle,)
+# The settings of the current run. Every output depends on this file, which is rewritten
+# only when a setting differs from the last run's, so changing DATA, CODEBOOK, SEED,
+# BOOTSTRAP or the package version rebuilds everything (and only then).
+SETTINGS   := results/.settings
 
 .DEFAULT_GOAL := help
 .PHONY: help install data validate measure models tables figures report notebooks manifest \
-        allocate pipeline all verify docs-figures test lint clean diagnose
+        allocate pipeline all verify docs-figures test test-slow test-all lint lab clean diagnose FORCE
 
 help: ## Show this help
+	@echo "Usage: make TARGET [VARIABLE=value ...]"
+	@echo ""
+	@echo "Targets:"
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-13s %s\n", $$1, $$2}'
+	@echo ""
+	@echo "Variables:"
+	@printf '  %-13s %s\n' \
+	  "DATA=FILE" "survey to analyse (default $(SIMULATED), simulated)" \
+	  "CODEBOOK=FILE" "TOML codebook mapping the survey's columns (default: none)" \
+	  "SEED=N" "seed of the simulation and the bootstrap (default 20130101)" \
+	  "BOOTSTRAP=N" "bootstrap draws for the effects' intervals (default 0: none)"
+
+$(SETTINGS): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' "DATA=$(DATA)" "CODEBOOK=$(CODEBOOK)" "SEED=$(SEED)" \
+	  "BOOTSTRAP=$(BOOTSTRAP)" "N_ZERO=$(N_ZERO)" "VERSION=$(VERSION)" > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else \
+	  if [ -f $@ ]; then echo "settings changed: every output is rebuilt"; fi; \
+	  rm -rf results/provenance results/notebooks; mv -f $@.new $@; fi
+
+FORCE:
 
 $(STAMP): $(HERE)/pyproject.toml
 	$(PYTHON_SYS) -m venv $(VENV)
@@ -56,56 +90,68 @@ $(STAMP): $(HERE)/pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the package with its dev extra
 
-$(SIMULATED): $(STAMP) $(SIM_SRC)
-	$(CLI) simulate --seed $(SEED) --out $@
+$(SIMULATED): $(STAMP) $(SIM_SRC) $(SETTINGS)
+	$(CLI) simulate --seed $(SEED) --n-zero-marketing $(N_ZERO) --out $@
 
 data: $(SIMULATED) ## Simulate the study's survey (data/simulated/reps.csv)
 
-$(VALIDATION): $(STAMP) $(DATA) $(CODEBOOK) $(SRC)
+$(VALIDATION): $(STAMP) $(SETTINGS) $(DATA) $(CODEBOOK) $(SRC)
 	$(CLI) validate $(DATA) $(CB_ARG) --out results
 
 validate: $(VALIDATION) ## Check the input survey against the contract (results/validation.md)
 
-$(MEASURE): $(VALIDATION)
+$(MEASURE): $(VALIDATION) $(SETTINGS)
+	@echo "measure: reliability, CFA, validity (about 5 s)"
 	$(CLI) measure $(DATA) $(CB_ARG) --out results/measurement
 
 measure: $(MEASURE) ## Reliability, CFA, validity, CMV and descriptives (results/measurement/)
 
-$(MODELS): $(VALIDATION)
+$(MODELS): $(VALIDATION) $(SETTINGS)
+	@echo "fit: the Dirichlet and robustness models, effects and probing (about 10 s$(if $(filter-out 0,$(BOOTSTRAP)), plus the bootstrap,))"
 	$(CLI) fit $(DATA) $(CB_ARG) --out results/models --bootstrap $(BOOTSTRAP) --seed $(SEED)
 
 models: $(MODELS) ## Dirichlet and robustness models, hypotheses (results/models/)
 
 tables: $(MEASURE) $(MODELS) ## Every table (measure + models)
 
-$(FIGURES): $(MODELS)
+$(FIGURES): $(MODELS) $(SETTINGS)
+	@echo "figures: 15 figures as PNG and PDF (about 10 s)"
 	$(CLI) figures $(DATA) $(CB_ARG) --fits $(FITS) --out figures
 
 figures: $(FIGURES) ## Every figure, PNG and PDF (figures/)
 
-$(REPORT): $(MEASURE) $(MODELS) $(FIGURES)
+$(REPORT): $(MEASURE) $(MODELS) $(FIGURES) $(SETTINGS)
 	$(CLI) report --results results --figures figures
 
 report: $(REPORT) ## Replication report (results/report.md, results/report.html)
 
-$(ALLOCATION): $(MODELS)
+$(ALLOCATION): $(MODELS) $(SETTINGS)
 	$(CLI) allocate $(DATA) $(CB_ARG) --fits $(FITS) --out results/allocation --seed $(SEED) $(ORACLE_ARG)
 
 allocate: $(ALLOCATION) ## Lead-allocation policies and the black hole (results/allocation/)
 
-results/notebooks/%.ipynb: $(HERE)/notebooks/%.ipynb $(STAMP) $(SRC)
+results/notebooks/%.ipynb: $(HERE)/notebooks/%.ipynb $(STAMP) $(SRC) $(SETTINGS)
+	@echo "notebook: $* (about 10 s)"
 	$(CLI) notebook $< --out $@
 
-notebooks: $(NB_OUT) ## Execute every notebook (results/notebooks/)
+notebooks: $(NB_OUT) ## Execute every notebook (results/notebooks/; simulated data only)
+ifeq ($(NB_OUT),)
+	@echo "notebooks: not run (they work on simulated data, and DATA=$(DATA) is not the simulated survey)"
+endif
 
-$(MANIFEST): $(REPORT) $(NB_OUT)
+$(MANIFEST): $(REPORT) $(NB_OUT) $(SETTINGS)
+ifeq ($(NB_OUT),)
+	@echo "notebooks: not run (they work on simulated data, and DATA=$(DATA) is not the simulated survey)"
+endif
 	$(CLI) manifest --results results
 
 manifest: $(MANIFEST) ## Hash every output (results/manifest.json)
 
 pipeline: $(MANIFEST)
 
-all: $(STAMP) pipeline ## Run the full pipeline (simulated data unless DATA=... CODEBOOK=...)
+# two jobs: the notebooks run beside the figures and the report
+all: $(STAMP) ## Run the full pipeline (simulated data unless DATA=... CODEBOOK=...)
+	@$(MAKE) --no-print-directory -j2 -f $(firstword $(MAKEFILE_LIST)) pipeline
 
 verify: $(STAMP) ## Run the pipeline twice in temporary folders and compare every output's hash
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
@@ -135,13 +181,25 @@ diagnose: $(STAMP) ## Design diagnosis on Dask (not part of all; SIMS=200 WORKER
 docs-figures: $(FIGURES) ## Copy the figures of the default run into docs/figures/ (shown by docs/figures.md)
 	cp figures/*.png $(HERE)/docs/figures/
 
-test: $(STAMP) ## Run the test suite (includes the notebooks)
-	$(PY) -m pytest -q
+# two workers (pytest-xdist); the tests of one file share a worker, so a module's
+# fixtures (the pipeline run of tests/test_cli_pipeline.py) are computed once
+test: $(STAMP) ## Run the test suite without the slow tests (Monte Carlo, notebooks, a second pipeline run)
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
+
+test-slow: $(STAMP) ## Run only the slow tests (Monte Carlo, notebooks, a second pipeline run)
+	$(PY) -m pytest -q -n 2 --dist loadfile -m slow
+
+test-all: test test-slow ## Run the whole test suite: make test, then make test-slow (what CI runs)
+
+lab: $(STAMP) ## Install JupyterLab (the notebooks extra) into .venv and open the notebooks
+	$(PY) -m pip install --quiet -e "$(HERE)[dev,notebooks]"
+	cd $(HERE)/notebooks && $(VENV)/bin/jupyter lab
 
 lint: $(STAMP) ## Run ruff on the code: lint rules and formatting
 	$(VENV)/bin/ruff check $(HERE)/src $(HERE)/tests $(HERE)/benchmarks
 	$(VENV)/bin/ruff format --check $(HERE)/src $(HERE)/tests $(HERE)/benchmarks
 
 clean: ## Remove generated data, results and figures (keeps .venv)
-	rm -rf data/simulated/*.csv results/* figures/*.png figures/*.pdf .pytest_cache
+	rm -rf data/simulated/*.csv data/simulated/*.json results/* results/.settings \
+	  figures/*.png figures/*.pdf .pytest_cache
 	@touch results/.gitkeep

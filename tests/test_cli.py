@@ -136,6 +136,11 @@ def test_negative_numbers_are_rejected(capsys):
     assert "expected a number >= 0" in capsys.readouterr().err
 
 
+def test_too_few_reps_are_rejected_at_once(capsys):
+    assert cli.main(["simulate", "--n-reps", "20"]) == 2
+    assert "expected at least 30 reps, got 20" in capsys.readouterr().err
+
+
 def test_options_accept_the_equals_form(tmp_path, monkeypatch):
     # `--provenance=DIR` before the command and `--opt=value` after it
     monkeypatch.chdir(tmp_path)

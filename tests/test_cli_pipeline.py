@@ -56,6 +56,7 @@ def pipeline_dir(tmp_path_factory):
     )
 
 
+@pytest.mark.slow
 def test_other_firms_and_item_counts_give_the_same_outputs(pipeline_dir, tmp_path):
     """Five firms, 3 and 5 items per scale, no zero-time reps: the same set of files."""
     from leadblackhole.outputs import table_to_csv
@@ -78,6 +79,10 @@ def test_other_firms_and_item_counts_give_the_same_outputs(pipeline_dir, tmp_pat
     # the same files, except the provenance record of the simulation step
     expected = [n for n in output_names(pipeline_dir) if n != "results/provenance/data.json"]
     assert output_names(root) == expected
+    # a survey without a simulation marker is the researcher's own: no simulated label
+    for rel in ("models/hypotheses_vs_published.md", "models/regression_table.md", "report.md"):
+        assert "Simulated data" not in (root / "results" / rel).read_text(), rel
+    assert b"Simulated data" not in (root / "figures" / "effects.pdf").read_bytes()
 
 
 def test_measure_outputs(pipeline_dir):
@@ -185,6 +190,69 @@ def test_fit_outputs(pipeline_dir):
         "johnson_neyman.csv",
     ):
         assert (d / name).stat().st_size > 0, name
+
+
+SIM_LABEL = "Simulated data (leadblackhole simulate, seed 11)"
+
+
+def test_every_output_of_simulated_data_says_so(pipeline_dir):
+    res = pipeline_dir / "results"
+    for rel in (
+        "validation.md",
+        "measurement/measurement.md",
+        "measurement/measurement.tex",
+        "measurement/descriptives.md",
+        "models/regression_table.md",
+        "models/regression_table.tex",
+        "models/regression_table.html",
+        "models/hypotheses_vs_published.md",
+        "models/hypotheses_vs_published.tex",
+        "report.md",
+        "report.html",
+    ):
+        assert SIM_LABEL in (res / rel).read_text(), rel
+    for rel in ("models/hypotheses_vs_published.md", "models/hypotheses_vs_published.tex"):
+        assert "by construction" in (res / rel).read_text(), rel
+    figures = sorted((pipeline_dir / "figures").glob("*.p[nd][gf]"))
+    assert len(figures) == 30
+    for fig in figures:  # in the file's metadata, and drawn under the figure
+        assert b"Simulated data" in fig.read_bytes(), fig.name
+
+
+def test_allocation_figure_of_simulated_data_says_so(pipeline_dir, monkeypatch):
+    monkeypatch.chdir(pipeline_dir)
+    args = ["allocate", "data/reps.csv", "--fits", "results/models/fits.pickle"]
+    args += ["--policy", "equal", "--draws", "5", "--out", "alloc"]
+    assert cli.main(args) == 0
+    for fmt in ("png", "pdf"):
+        assert (
+            b"Simulated data"
+            in (pipeline_dir / "alloc" / f"black_hole_by_policy.{fmt}").read_bytes()
+        )
+
+
+def test_report_reads_like_a_results_section(pipeline_dir):
+    res = pipeline_dir / "results"
+    md = (res / "report.md").read_text()
+    html = (res / "report.html").read_text()
+    assert "Not produced" not in md
+    for heading in ("## Results", "### Caveats", "## Measurement", "## Models", "## Hypotheses"):
+        assert heading in md
+    # one sentence per hypothesis with its interval, in the HTML a reader opens
+    for hid in ("H1", "H2", "H6", "H7", "H11", "E1"):
+        assert re.search(rf"<strong>{hid}\.</strong> [^<]*percentage points \(95% CI ", html), hid
+    for piece in (
+        "Descriptive statistics",
+        "Simple slopes",
+        "Johnson–Neyman regions",
+        "Leave one firm out",
+        "Probit of giving marketing leads any time",
+        "Precision of the Dirichlet model",
+        "Fit statistics",
+        "by construction",
+    ):
+        assert piece in md, piece
+    assert "e-0" not in md.split("## Figures")[0]  # no scientific notation in the tables
 
 
 def test_report_and_manifest(pipeline_dir):

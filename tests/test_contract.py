@@ -454,3 +454,18 @@ def test_subnormal_share_is_compressed_and_the_model_converges(tmp_path):
         warnings.simplefilter("ignore")
         res = fit_main_model(frame)
     assert res.converged
+
+
+def test_exclusion_reasons_name_the_files_own_column(tmp_path):
+    """With a codebook, an exclusion names the canonical column and the file's own."""
+    cb = tmp_path / "codebook.toml"
+    cb.write_text(CODEBOOK)
+    df = renamed_survey().astype(object)
+    df.loc[2, "Years"] = ""
+    df.loc[5, ["T_mkt", "T_self"]] = ["0", str(int(df.loc[5, "T_mkt"]) + int(df.loc[5, "T_self"]))]
+    frame = build_analysis_frame(load_survey(write_csv(tmp_path, df), codebook=cb))
+    reasons = dict(zip(frame.exclusions["row"], frame.exclusions["reason"], strict=True))
+    assert reasons[3] == "missing value in 'experience' (column 'Years' of the file)"
+    assert (
+        reasons[6] == "no time on marketing leads (pct_marketing = 0, column 'T_mkt' of the file)"
+    )

@@ -97,3 +97,30 @@ def test_figure_errors(fitted, tmp_path):
         plot_effects(table[table["model"] == "ols"], frame)
     with pytest.raises(EffectsError, match="expected an AnalysisFrame"):
         plot_ternary(frame.data)
+
+
+@pytest.mark.parametrize("layout", ["legend", "constrained", "none"])
+def test_simulated_label_is_drawn_and_stored_reproducibly(layout):
+    """The label goes on every kind of figure, in its metadata too, with the same bytes twice."""
+    from leadblackhole.reporting.figures import add_footer
+
+    label = "Simulated data (leadblackhole simulate, seed 1): not the study's data."
+
+    def draw() -> tuple[Figure, dict[str, bytes]]:
+        fig = Figure(figsize=(4, 3), layout=None if layout == "none" else "constrained")
+        ax = fig.subplots()
+        (line,) = ax.plot([0, 1], label="a line")
+        if layout == "legend":
+            fig.legend(handles=[line], loc="outside lower center")
+        add_footer(fig, label)
+        return fig, {fmt: figure_bytes(fig, fmt, description=label) for fmt in FIGURE_FORMATS}
+
+    fig, first = draw()
+    _, second = draw()
+    assert first == second
+    texts = [t.get_text() for t in fig.texts] + [lg.get_title().get_text() for lg in fig.legends]
+    if fig._supxlabel is not None:
+        texts.append(fig._supxlabel.get_text())
+    assert label in texts
+    assert Image.open(io.BytesIO(first["png"])).info["Description"] == label
+    assert b"Simulated data" in first["pdf"]

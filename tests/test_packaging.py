@@ -6,6 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -102,3 +104,23 @@ def test_docs_cite_files_that_exist():
             if "*" in path or "<" in path:
                 continue
             assert (ROOT / path).exists(), f"{doc.name} cites {path}"
+
+
+def test_raw_data_are_ignored_by_git():
+    """A researcher's survey in data/raw/ is never offered for a commit; the README is."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+
+    def ignored(rel: str) -> bool:
+        proc = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-q", rel], cwd=ROOT, check=False
+        )
+        return proc.returncode == 0
+
+    for rel in ("data/raw/my_survey.sav", "data/raw/codebook.toml", "data/raw/sub/x.csv"):
+        assert ignored(rel), rel
+    for rel in ("data/raw/README.md", "data/raw/.gitkeep"):
+        assert not ignored(rel), rel

@@ -13,8 +13,13 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from leadblackhole.outputs import OutputSet, atomic_write_text  # noqa: E402
-from leadblackhole.reporting.manifest import build_manifest, record_provenance, sha256  # noqa: E402
-from leadblackhole.reporting.report import build_report  # noqa: E402
+from leadblackhole.reporting.manifest import (  # noqa: E402
+    ManifestError,
+    build_manifest,
+    record_provenance,
+    sha256,
+)
+from leadblackhole.reporting.report import build_report, format_table, hypothesis_sentences  # noqa: E402
 
 
 def test_output_set_writes_all_or_nothing(tmp_path):
@@ -73,10 +78,81 @@ def test_report_assembles_tables_and_embeds_figures(tmp_path):
     out.commit()
     md = (res / "report.md").read_text()
     html = (res / "report.html").read_text()
-    assert "## Main results" in md and "| 1 | 2 |" in md
+    assert "## Models" in md and "| 1 | 2 |" in md
     assert "](../figures/effects.png)" in md
-    assert "_Not produced._" in md  # the measurement tables are missing here
+    # the measurement tables are missing here, and the report says so
+    assert "## Not produced" in md and "measurement/cfa_fit" in md
     assert "<table>" in html and "data:image/png;base64," in html
+    assert "@media print" in html
+
+
+def test_report_escapes_labels_from_the_data(tmp_path):
+    """A firm label with Markdown and HTML in it shows as text in both reports."""
+    res, figs = tmp_path / "results", tmp_path / "figures"
+    (res / "measurement").mkdir(parents=True)
+    figs.mkdir()
+    evil = "<script>alert(1)</script>|*x*"
+    pd.DataFrame(
+        {
+            "group": ["all", evil],
+            "variable": ["prequal", "prequal"],
+            "n": [10.0, 5.0],
+            "mean": [4.0, 4.1],
+            "sd": [1.0, 1.2],
+            "min": [1.0, 2.0],
+            "max": [7.0, 6.0],
+        }
+    ).to_csv(res / "measurement" / "descriptives.csv", index=False)
+    build_report(res, figs).commit()
+    md = (res / "report.md").read_text()
+    html = (res / "report.html").read_text()
+    assert r"<script>alert(1)</script>\|\*x\*" in md  # the cell cannot break the table
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;|*x*" in html
+    # counts as integers, ordinary numbers in fixed notation
+    assert "| all | prequal | 10 | 4.000 | 1.000 | 1.000 | 7.000 |" in md
+
+
+def test_format_table_p_values_df_and_headers():
+    df = pd.DataFrame(
+        {
+            "test": ["a", "b"],
+            "df": [3.0, 1.0],
+            "statistic": [12345.678, 1e-7],
+            "p_value": [1e-12, 0.04],
+        }
+    )
+    text = format_table(df)
+    assert text.splitlines()[0] == "| Test | df | Statistic | p |"
+    assert "| a | 3 | 12,345.7 | < 0.001 |" in text
+    assert "| b | 1 | 0.000 | 0.040 |" in text
+    assert "e-" not in text and "e+" not in text
+
+
+def test_hypothesis_sentences_scale_effects_to_one_sd():
+    """Per-SD effect = per-unit effect x SD (x SD of the moderator), in percentage points."""
+    table = pd.DataFrame(
+        [
+            # H1: 0.05 per scale point, SD 1.2 -> 6.0 pp; interval 0.04..0.06 -> 4.8..7.2
+            ["H1", "dirichlet", 0.05, 0.0051021, 1e-20, 0.04, 0.06, True],
+            # H7: -0.004 per unit x unit, SD(tracking) 1.0, SD(experience) 5 -> -2.0 pp
+            ["H7", "dirichlet", -0.004, 0.00081634, 0.2, -0.0056, -0.0024, False],
+        ],
+        columns=[
+            "id",
+            "model",
+            "estimate",
+            "std_error",
+            "p_value",
+            "conf_low",
+            "conf_high",
+            "supported",
+        ],
+    )
+    sd = {"prequal": 1.2, "tracking": 1.0, "experience": 5.0}
+    h1, h7 = hypothesis_sentences(table, sd)
+    assert "raises the share of time on marketing leads by 6.0 percentage points" in h1
+    assert "(95% CI 4.8 to 7.2; H1 supported)" in h1
+    assert "falls by 2.0 percentage points (95% CI 1.2 to 2.8; H7 not supported" in h7
 
 
 def test_output_set_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
@@ -131,3 +207,58 @@ def test_tex_escape_does_not_escape_its_own_escapes():
     assert tex_escape("a\\b {x} \u22120.1 < 5% & _") == (
         r"a\textbackslash{}b \{x\} $-$0.1 \textless{} 5\% \& \_"
     )
+
+
+def _record(step, outputs, data=None, inputs=()):
+    return record_provenance(
+        "results", step, [step], inputs=list(inputs), outputs=outputs, seed=None, data=data
+    )
+
+
+def test_manifest_refuses_without_records(tmp_path, monkeypatch, capsys):
+    from leadblackhole import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    with pytest.raises(ManifestError, match="no provenance records"):
+        build_manifest("results")
+    assert cli.main(["manifest", "--results", "results"]) == 2
+    assert "no provenance records" in capsys.readouterr().err
+    assert not (tmp_path / "results" / "manifest.json").exists()
+
+
+def test_manifest_keeps_only_the_run_on_one_survey(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sim.csv").write_text("simulated\n")
+    (tmp_path / "data" / "own.csv").write_text("own\n")
+    (tmp_path / "results" / "fit.csv").write_text("fit\n")
+    (tmp_path / "results" / "val.md").write_text("val\n")
+    _record("data", ["data/sim.csv"])  # simulated, then the own survey analysed
+    _record("validate", ["results/val.md"], data="data/own.csv")
+    _record("fit", ["results/fit.csv"], data="data/own.csv")
+    (tmp_path / "results" / ".settings").write_text("DATA=data/own.csv\nSEED=3\n")
+    m = json.loads(build_manifest("results").read_text())
+    assert [s["step"] for s in m["steps"]] == ["fit", "validate"]
+    assert set(m["files"]) == {"results/fit.csv", "results/val.md"}
+    assert m["settings"] == {"DATA": "data/own.csv", "SEED": "3"}
+    assert m["survey_sha256"] == sha256("data/own.csv")
+    # a step left from a run on another survey: refused
+    _record("fit", ["results/fit.csv"], data="data/sim.csv")
+    with pytest.raises(ManifestError, match="different survey files"):
+        build_manifest("results")
+
+
+def test_manifest_refuses_changed_or_missing_outputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    out = tmp_path / "results" / "fit.csv"
+    out.write_text("fit\n")
+    _record("fit", ["results/fit.csv"])
+    out.write_text("edited by hand\n")
+    with pytest.raises(ManifestError, match="changed after the fit step"):
+        build_manifest("results")
+    out.unlink()
+    with pytest.raises(ManifestError, match="missing"):
+        build_manifest("results")

@@ -15,9 +15,11 @@ listed, no traceback) or a missing optional dependency; 1 an internal error.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from . import __version__
@@ -47,6 +49,13 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _at_least_30(text: str) -> int:
+    v = _positive_int(text)
+    if v < 30:
+        raise argparse.ArgumentTypeError(f"expected at least 30 reps, got {v}")
+    return v
+
+
 def _rounding(text: str) -> str | float:
     """``auto``, ``none`` or a rounding step that divides 100 (checked by the models layer)."""
     from .models.report import parse_rounding
@@ -65,12 +74,19 @@ def _record(args: argparse.Namespace, step: str, inputs, outputs, seed=None) -> 
         from .reporting.manifest import record_provenance
 
         record_provenance(
-            args.provenance, step, args.argv, inputs=inputs, outputs=outputs, seed=seed
+            args.provenance,
+            step,
+            args.argv,
+            inputs=inputs,
+            outputs=outputs,
+            seed=seed,
+            data=getattr(args, "path", None),
         )
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .config import SIMULATED_SURVEY
+    from .data.source import marker_path, simulation_marker
     from .outputs import atomic_write_text, table_to_csv
     from .simulation import StudyDesign, simulate
 
@@ -80,12 +96,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     design = StudyDesign.for_firms(args.firms, **changes)
     survey, truth = simulate(design, seed=args.seed)
     out = Path(args.out) if args.out else SIMULATED_SURVEY
-    atomic_write_text(out, table_to_csv(survey))
+    text = table_to_csv(survey)
+    marker = marker_path(out)
+    atomic_write_text(out, text)
+    command = " ".join(["leadblackhole", *args.argv])
+    atomic_write_text(marker, simulation_marker(text, args.seed, command))
     print(f"wrote {out} ({len(survey)} reps in {len(design.firms)} firms, seed {args.seed})")
     if args.truth:
         atomic_write_text(args.truth, table_to_csv(truth.effects.reset_index()))
         print(f"wrote {args.truth} (population effects)")
-    _record(args, "data", [], [out] + ([args.truth] if args.truth else []), seed=args.seed)
+    _record(args, "data", [], [out, marker] + ([args.truth] if args.truth else []), seed=args.seed)
     return EXIT_OK
 
 
@@ -96,20 +116,42 @@ def _load_frame(args: argparse.Namespace):
     return survey, build_analysis_frame(survey)
 
 
+def _data_notes(args: argparse.Namespace, agreement: bool = False) -> tuple[str, ...]:
+    """The label of outputs made from simulated data (empty for a researcher's own survey)."""
+    from .data.source import data_source
+
+    src = data_source(args.path)
+    if not src.simulated:
+        return ()
+    return (src.label, src.agreement_note) if agreement else (src.label,)
+
+
+def _data_source(args: argparse.Namespace):
+    from .data.source import data_source
+
+    return data_source(args.path)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     survey, frame = _load_frame(args)
     print(f"{survey.source}: the survey meets the input contract")
     print(frame.summary())
     if len(frame.exclusions):
+        shown = 10
         print("\nexcluded reps (row, rep_id, reason):")
-        for r in frame.exclusions.itertuples(index=False):
+        for r in frame.exclusions.head(shown).itertuples(index=False):
             print(f"  {r.row:5d}  {r.rep_id}  {r.reason}")
+        if len(frame.exclusions) > shown:
+            where = " (all in exclusions.csv)" if args.out else ""
+            print(f"  ... and {len(frame.exclusions) - shown} more{where}")
     if args.out:
         from .outputs import OutputSet
         from .reporting.tables import validation_markdown
 
         out = OutputSet(args.out)
-        out.add_text("validation.md", validation_markdown(survey.source, frame))
+        notes = _data_notes(args)
+        text = validation_markdown(survey.source, frame, notes[0] if notes else None)
+        out.add_text("validation.md", text)
         out.add_table("exclusions", frame.exclusions, formats=("csv",))
         paths = out.commit()
         _record(args, "validate", [args.path, args.codebook], paths.values())
@@ -123,7 +165,8 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     survey, frame = _load_frame(args)
     items, scales, variables, groups = frame.measurement_inputs(survey)
     report = run_measurement(items, scales, variables=variables, groups=groups)
-    paths = write_outputs(args.out, (stage_measurement, report))
+    notes = _data_notes(args)
+    paths = write_outputs(args.out, (partial(stage_measurement, data_notes=notes), report))
     print(f"wrote {len(paths)} files to {args.out} (measurement model on {frame.n} reps)")
     _record(args, "measure", [args.path, args.codebook], paths.values())
     return EXIT_OK
@@ -133,7 +176,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from .effects import run_hypotheses
     from .models import run_models
     from .reporting.artifacts import FitArtifact, file_sha256
-    from .reporting.tables import stage_hypotheses, stage_models, write_outputs
+    from .reporting.tables import (
+        stage_data_source,
+        stage_hypotheses,
+        stage_models,
+        write_outputs,
+    )
 
     _, frame = _load_frame(args)
     models = run_models(frame, rounding=args.rounding, precision=args.precision, cov_type=args.cov)
@@ -159,8 +207,13 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     keep = ("dirichlet_rounded", "dirichlet", "fmlogit", "fractional_logit", "ols")
     fits = {name: res for name, res in models.fits.items() if name in keep}
     artifact = FitArtifact(fits, hyps, file_sha256(args.path))
+    notes = _data_notes(args, agreement=True)
     paths = write_outputs(
-        args.out, (stage_models, models), (stage_hypotheses, hyps), (FitArtifact.stage, artifact)
+        args.out,
+        (partial(stage_models, data_notes=notes[:1]), models),
+        (partial(stage_hypotheses, data_notes=notes), hyps),
+        (FitArtifact.stage, artifact),
+        (partial(stage_data_source, path=args.path), _data_source(args)),
     )
     print(models.summary())
     print(f"wrote {len(paths)} files to {args.out}")
@@ -182,7 +235,14 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     _, frame = _load_frame(args)
     fits = FitArtifact.load(args.fits, args.path)
     main = fits.fits[main_model_name(fits.fits)]
-    paths = make_figures(frame, main, args.out, report=fits.hypotheses)
+    notes = _data_notes(args)
+    paths = make_figures(
+        frame,
+        main,
+        args.out,
+        report=fits.hypotheses,
+        data_note=notes[0] if notes else None,
+    )
     print(f"wrote {len(paths)} figure files to {args.out}")
     _record(args, "figures", [args.path, args.codebook, args.fits], paths)
     return EXIT_OK
@@ -227,7 +287,12 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(src.parent)}},
-    ).execute()
+    ).execute(
+        # the kernel's own log lines (a warning about its local TCP transport) are noise
+        # here; errors in the notebook's cells come back through the kernel protocol
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata.get("language_info", {}).pop("version", None)
@@ -333,7 +398,8 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     out.add_table("allocation", res.allocation, formats=("csv",))
     out.add_table("policies", res.policies, formats=("csv",))
     out.add_text("assumptions.txt", res.summary() + "\n")
-    stage_allocation_figure(out, res.policies)
+    notes = _data_notes(args)
+    stage_allocation_figure(out, res.policies, data_note=notes[0] if notes else None)
     paths = out.commit()
     print(res.summary())
     print(f"wrote {len(paths)} files to {args.out}")
@@ -408,7 +474,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"random seed (default {DEFAULT_SEED})",
     )
     p.add_argument(
-        "--n-reps", type=_positive_int, default=461, help="analysable reps (default 461)"
+        "--n-reps",
+        type=_at_least_30,
+        default=461,
+        help="analysable reps, at least 30 (default 461)",
     )
     p.add_argument(
         "--n-zero-marketing",

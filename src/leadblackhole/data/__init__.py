@@ -3,16 +3,21 @@
 from .codebook import Codebook, ScaleSpec, load_codebook
 from .frame import AnalysisFrame, build_analysis_frame, compress_shares
 from .loader import Survey, load_survey, read_table, validate_survey
+from .source import DataSource, data_source, marker_path, simulation_marker
 
 __all__ = [
     "AnalysisFrame",
     "Codebook",
+    "DataSource",
     "ScaleSpec",
     "Survey",
     "build_analysis_frame",
     "compress_shares",
+    "data_source",
     "load_codebook",
     "load_survey",
+    "marker_path",
     "read_table",
+    "simulation_marker",
     "validate_survey",
 ]

@@ -188,7 +188,8 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
         new = mask & reason.isna()
         reason[new] = why
 
-    exclude(d["firm"].isna(), "missing value in 'firm'")
+    label = getattr(survey, "column_label", lambda c: f"'{c}'")
+    exclude(d["firm"].isna(), f"missing value in {label('firm')}")
     scores = {}
     for name, items in survey.scales.items():
         block = d[list(items)]
@@ -201,12 +202,14 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
         scores[name] = block.mean(axis=1)
     required = ["lead_volume", "experience", "quota_pct", *PERCENT_COLUMNS]
     for col in required:
-        exclude(d[col].isna(), f"missing value in '{col}'")
+        exclude(d[col].isna(), f"missing value in {label(col)}")
     use_pay = "variable_pay_pct" in d.columns and d["variable_pay_pct"].notna().any()
     if use_pay:
-        exclude(d["variable_pay_pct"].isna(), "missing value in 'variable_pay_pct'")
+        exclude(d["variable_pay_pct"].isna(), f"missing value in {label('variable_pay_pct')}")
     complete = reason.isna()
-    exclude(d["pct_marketing"] == 0, "no time on marketing leads (pct_marketing = 0)")
+    own = getattr(survey, "columns", {}).get("pct_marketing")
+    where = f", column '{own}' of the file" if own else ""
+    exclude(d["pct_marketing"] == 0, f"no time on marketing leads (pct_marketing = 0{where})")
     keep = reason.isna()
 
     raw = pd.DataFrame(

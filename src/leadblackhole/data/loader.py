@@ -64,12 +64,23 @@ class Survey:
         always present).
     source : str
         Name of the file read.
+    reversed_items : tuple of str
+        Items recoded as reverse-worded.
+    columns : Mapping[str, str]
+        Canonical name -> the file's own column name, for every column a
+        codebook renamed (messages name both).
     """
 
     data: pd.DataFrame
     scales: Mapping[str, tuple[str, ...]]
     source: str = "<data>"
     reversed_items: tuple[str, ...] = field(default=())
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    def column_label(self, name: str) -> str:
+        """``'name'``, followed by the file's own column name when a codebook renamed it."""
+        own = self.columns.get(name)
+        return f"'{name}' (column '{own}' of the file)" if own and own != name else f"'{name}'"
 
     @property
     def n_rows(self) -> int:
@@ -395,6 +406,7 @@ def validate_survey(
         scales=scales,
         source=source,
         reversed_items=tuple(table.reverse),
+        columns={k: v for k, v in table.display.items() if k != v},
     )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..outputs import OutputSet
-from .figures import _RC, FIGURE_FORMATS, figure_bytes
+from .figures import _RC, FIGURE_FORMATS, add_footer, figure_bytes
 
 __all__ = ["ALLOCATION_FIGURE", "plot_black_hole", "stage_allocation_figure"]
 
@@ -82,7 +82,10 @@ def plot_black_hole(policies: pd.DataFrame) -> Figure:
 
 
 def stage_allocation_figure(
-    out: OutputSet, policies: pd.DataFrame, formats=FIGURE_FORMATS
+    out: OutputSet,
+    policies: pd.DataFrame,
+    formats=FIGURE_FORMATS,
+    data_note: str | None = None,
 ) -> list[str]:
     """Stage the figure as ``black_hole_by_policy.{png,pdf}`` in an output set.
 
@@ -94,6 +97,9 @@ def stage_allocation_figure(
         ``AllocationResult.policies``.
     formats : sequence of str
         File formats (default PNG and PDF).
+    data_note : str, optional
+        For simulated data, the label drawn on the figure and stored in its
+        metadata (:func:`leadblackhole.reporting.figures.add_footer`).
 
     Returns
     -------
@@ -107,9 +113,11 @@ def stage_allocation_figure(
     ['black_hole_by_policy.png', 'black_hole_by_policy.pdf']
     """
     fig = plot_black_hole(policies)
+    if data_note:
+        add_footer(fig, data_note)
     names = []
     for fmt in formats:
         name = f"{ALLOCATION_FIGURE}.{fmt}"
-        out.add_bytes(name, figure_bytes(fig, fmt))
+        out.add_bytes(name, figure_bytes(fig, fmt, description=data_note))
         names.append(name)
     return names

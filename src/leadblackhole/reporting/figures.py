@@ -58,6 +58,7 @@ __all__ = [
     "FIGURE_CAPTIONS",
     "FIGURE_FORMATS",
     "VARIABLE_LABELS",
+    "add_footer",
     "figure_bytes",
     "figure_names",
     "make_figures",
@@ -168,7 +169,7 @@ def _new_figure(width: float, height: float, layout: str | None = "constrained")
         return Figure(figsize=(width, height), layout=layout)
 
 
-def figure_bytes(fig: Figure, fmt: str) -> bytes:
+def figure_bytes(fig: Figure, fmt: str, description: str | None = None) -> bytes:
     """Render ``fig`` as ``fmt`` (``"png"`` or ``"pdf"``) with reproducible bytes.
 
     Parameters
@@ -177,6 +178,9 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
         The figure.
     fmt : {"png", "pdf"}
         Output format.
+    description : str, optional
+        Stored in the file's metadata (PNG ``Description``, PDF ``Subject``):
+        for simulated data, the label the figure also shows under it.
 
     Returns
     -------
@@ -189,6 +193,8 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
     """
     if fmt == "png":
         metadata = {"Software": None}
+        if description:
+            metadata["Description"] = description
     elif fmt == "pdf":
         metadata = {
             "CreationDate": None,
@@ -196,6 +202,8 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
             "Creator": "leadblackhole",
             "Producer": "leadblackhole",
         }
+        if description:
+            metadata["Subject"] = description
     else:
         raise ValueError(f"fmt must be one of {FIGURE_FORMATS}; received {fmt!r}")
     # the canvas is cropped (or grown) to the drawn extent, so no text is clipped
@@ -203,6 +211,45 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
     with mpl.rc_context(_RC):
         fig.savefig(buf, format=fmt, metadata=metadata, bbox_inches="tight", pad_inches=0.1)
     return buf.getvalue()
+
+
+def add_footer(fig: Figure, text: str) -> None:
+    """Set ``text`` under the figure, below everything drawn (the saved canvas grows to it).
+
+    Parameters
+    ----------
+    fig : Figure
+    text : str
+        For example the label of simulated data.
+
+    Notes
+    -----
+    A figure with a legend below its axes gets the label as the legend's
+    title; another figure with constrained layout as its ``supxlabel``; a
+    figure placed by hand is laid out once to find the extent of what it
+    draws, and the label goes 0.1 inch under it, centred.
+    """
+    with mpl.rc_context(_RC):
+        if fig.legends:
+            # a figure legend below the axes: the label heads it (the layout keeps room for it)
+            fig.legends[0].set_title(text, prop={"size": 8})
+            fig.legends[0].get_title().set_color("#A00000")
+            return
+        if fig.get_layout_engine() is not None:
+            # constrained layout makes room for a supxlabel below everything else
+            fig.supxlabel(text, fontsize=8, color="#A00000")
+            return
+        fig.draw_without_rendering()
+        bb = fig.get_tightbbox()
+        fig.text(
+            (bb.x0 + bb.x1) / 2 / fig.get_figwidth(),
+            (bb.y0 - 0.1) / fig.get_figheight(),
+            text,
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#A00000",
+        )
 
 
 def _data(frame: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
@@ -722,6 +769,7 @@ def make_figures(
     report: Any = None,
     robustness: Sequence[Any] = (),
     formats: Sequence[str] = FIGURE_FORMATS,
+    data_note: str | None = None,
 ) -> list[Path]:
     """Draw every figure and write it to ``outdir`` (all files or none).
 
@@ -741,6 +789,9 @@ def make_figures(
         ``report`` is omitted).
     formats : sequence of str
         File formats (default PNG and PDF).
+    data_note : str, optional
+        A footer set under every figure; for simulated data the sentence that
+        says so (:attr:`leadblackhole.data.source.DataSource.label`).
 
     Returns
     -------
@@ -779,7 +830,9 @@ def make_figures(
     figs.append(("shares_by_firm", plot_shares_by_firm(frame)))
     out = OutputSet(outdir)
     for name, fig in figs:
+        if data_note:
+            add_footer(fig, data_note)
         for fmt in formats:
-            out.add_bytes(f"{name}.{fmt}", figure_bytes(fig, fmt))
+            out.add_bytes(f"{name}.{fmt}", figure_bytes(fig, fmt, description=data_note))
     paths = out.commit()
     return [paths[n] for n in out.names]

@@ -21,8 +21,9 @@ derived from ``alpha``.
 from __future__ import annotations
 
 import html
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..models.report import STARS_LEGEND
-from ..outputs import OutputSet, table_to_csv, tex_escape
+from ..outputs import OutputSet, table_to_csv, table_to_latex, table_to_markdown, tex_escape
 
 __all__ = [
     "comparison_latex",
@@ -38,6 +39,7 @@ __all__ = [
     "regression_html",
     "regression_latex",
     "regression_markdown",
+    "stage_data_source",
     "stage_hypotheses",
     "stage_measurement",
     "stage_models",
@@ -203,6 +205,7 @@ def comparison_markdown(
     alpha: float = 0.05,
     main_model: str = "dirichlet",
     step: float | None = None,
+    data_notes: Sequence[str] = (),
 ) -> str:
     """Render ``published_comparison`` as a Markdown table with a short legend.
 
@@ -217,13 +220,19 @@ def comparison_markdown(
     step : float, optional
         The rounding step of the reported percents, when the main model is the
         rounding-aware Dirichlet regression.
+    data_notes : sequence of str
+        Sentences on the data (for simulated data: that they are simulated and
+        that agreement is by construction), shown above and below the table.
 
     Returns
     -------
     str
         The table, a blank line and a paragraph on units and the agreement rule.
     """
-    lines = [
+    lines = []
+    if data_notes:
+        lines += ["**" + " ".join(data_notes) + "**", ""]
+    lines += [
         f"| id | published finding | expected | estimate [{_level(alpha)} CI] | p | result "
         "| agrees |",
         "|----|-------------------|----------|-------------------|---|--------|--------|",
@@ -244,6 +253,8 @@ def comparison_markdown(
         "",
         _main_model_sentence(main_model, step),
     ]
+    if data_notes:
+        lines += ["", " ".join(data_notes)]
     return "\n".join(lines) + "\n"
 
 
@@ -261,7 +272,9 @@ def _main_model_sentence(main_model: str, step: float | None) -> str:
     )
 
 
-def comparison_latex(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
+def comparison_latex(
+    comparison: pd.DataFrame, alpha: float = 0.05, data_notes: Sequence[str] = ()
+) -> str:
     """Render ``published_comparison`` as a LaTeX ``tabular`` (booktabs rules).
 
     Parameters
@@ -270,6 +283,9 @@ def comparison_latex(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
         Output of :func:`leadblackhole.effects.published_comparison`.
     alpha : float, default 0.05
         The test level it was made with.
+    data_notes : sequence of str
+        Sentences on the data, set in a footer row inside the ``tabular`` (so
+        they travel with the table when it is pasted elsewhere).
 
     Returns
     -------
@@ -288,14 +304,18 @@ def comparison_latex(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
         cells = [r.id, r.expected_sign, r.published_finding, ci, _fmt_p(r.p_value)]
         cells += [r.result, r.agrees]
         lines.append(" & ".join(tex_escape(str(c)) for c in cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines.append(r"\bottomrule")
+    if data_notes:
+        note = tex_escape(" ".join(data_notes))
+        lines.append(rf"\multicolumn{{7}}{{p{{0.95\linewidth}}}}{{\footnotesize {note}}} \\")
+    lines.append(r"\end{tabular}")
     return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------
 # staging the files
 # ----------------------------------------------------------------------------
-def validation_markdown(source: Any, frame: Any) -> str:
+def validation_markdown(source: Any, frame: Any, data_note: str | None = None) -> str:
     """The ``validation.md`` page: the survey file and the analysis frame's summary.
 
     Parameters
@@ -303,6 +323,8 @@ def validation_markdown(source: Any, frame: Any) -> str:
     source : path-like or str
         The survey file.
     frame : AnalysisFrame
+    data_note : str, optional
+        A sentence on the data (that they are simulated), shown under the file name.
 
     Returns
     -------
@@ -310,36 +332,50 @@ def validation_markdown(source: Any, frame: Any) -> str:
         A Markdown list, exclusion reasons nested with their counts.
     """
     lines = [f"Survey file: `{source}`.", ""]
+    if data_note:
+        lines += [f"**{data_note}**", ""]
     for line, reasons in frame.summary_items():
         lines += [f"- {line}"] + [f"  - {reason}: {k}" for reason, k in reasons]
     return "\n".join(lines) + "\n"
 
 
-def stage_measurement(report: Any, outset: OutputSet) -> OutputSet:
+def stage_measurement(report: Any, outset: OutputSet, data_notes: Sequence[str] = ()) -> OutputSet:
     """Stage every measurement table as ``<name>.csv``, ``<name>.md`` and ``<name>.tex``.
 
     Parameters
     ----------
     report : MeasurementReport
     outset : OutputSet
+    data_notes : sequence of str
+        Sentences on the data (that they are simulated): under each Markdown
+        table and as the caption of each LaTeX table.
 
     Returns
     -------
     OutputSet
         ``outset``.
     """
+    note = " ".join(data_notes)
     for name, df in report.tables.items():
-        outset.add_table(name, df)
+        if not note:
+            outset.add_table(name, df)
+            continue
+        outset.add_table(name, df, formats=("csv",))
+        outset.add_text(f"{name}.md", table_to_markdown(df).rstrip("\n") + f"\n\n_{note}_\n")
+        outset.add_text(f"{name}.tex", table_to_latex(df, caption=note))
     return outset
 
 
-def stage_models(report: Any, outset: OutputSet) -> OutputSet:
+def stage_models(report: Any, outset: OutputSet, data_notes: Sequence[str] = ()) -> OutputSet:
     """Stage the model files: estimates, fit statistics, SUR Wald test, regression table.
 
     Parameters
     ----------
     report : ModelReport
     outset : OutputSet
+    data_notes : sequence of str
+        Sentences on the data (that they are simulated), first among the
+        regression table's notes.
 
     Returns
     -------
@@ -347,12 +383,15 @@ def stage_models(report: Any, outset: OutputSet) -> OutputSet:
         ``outset`` with ``estimates.csv``, ``fit_stats.csv``, ``sur_wald.csv``
         (full precision), ``regression_table.md``, ``.tex`` and ``.html``.
     """
-    notes = model_notes(
-        report.firms,
-        step=report.rounding_step,
-        cov_type=report.cov_type,
-        precision=report.precision,
-    )
+    notes = [
+        *data_notes,
+        *model_notes(
+            report.firms,
+            step=report.rounding_step,
+            cov_type=report.cov_type,
+            precision=report.precision,
+        ),
+    ]
     outset.add_text("estimates.csv", table_to_csv(report.estimates))
     outset.add_text("fit_stats.csv", table_to_csv(report.fit_stats))
     outset.add_text("sur_wald.csv", table_to_csv(report.sur_wald_table))
@@ -364,13 +403,16 @@ def stage_models(report: Any, outset: OutputSet) -> OutputSet:
     return outset
 
 
-def stage_hypotheses(report: Any, outset: OutputSet) -> OutputSet:
+def stage_hypotheses(report: Any, outset: OutputSet, data_notes: Sequence[str] = ()) -> OutputSet:
     """Stage the hypothesis files.
 
     Parameters
     ----------
     report : HypothesisReport
     outset : OutputSet
+    data_notes : sequence of str
+        Sentences on the data (for simulated data: that they are simulated and
+        that agreement with the published findings is by construction).
 
     Returns
     -------
@@ -385,11 +427,12 @@ def stage_hypotheses(report: Any, outset: OutputSet) -> OutputSet:
     main = report.settings.get("main_model", "dirichlet")
     step = report.settings.get("rounding_step")
     outset.add_text("hypotheses.csv", table_to_csv(report.hypotheses))
+    notes = tuple(data_notes)
     outset.add_text(
         "hypotheses_vs_published.md",
-        comparison_markdown(report.published, alpha, main_model=main, step=step),
+        comparison_markdown(report.published, alpha, main_model=main, step=step, data_notes=notes),
     )
-    outset.add_text("hypotheses_vs_published.tex", comparison_latex(report.published, alpha))
+    outset.add_text("hypotheses_vs_published.tex", comparison_latex(report.published, alpha, notes))
     outset.add_text("joint_tests.csv", table_to_csv(report.joint_tests))
     if report.firm_tests is not None:
         outset.add_text("firm_tests.csv", table_to_csv(report.firm_tests))
@@ -398,6 +441,34 @@ def stage_hypotheses(report: Any, outset: OutputSet) -> OutputSet:
     outset.add_text("johnson_neyman.csv", table_to_csv(report.johnson_neyman))
     if report.bootstrap is not None:
         outset.add_text("hypotheses_bootstrap.csv", table_to_csv(report.bootstrap.table))
+    return outset
+
+
+def stage_data_source(source: Any, outset: OutputSet, path: Any = None) -> OutputSet:
+    """Stage ``data_source.json``: whether the survey was simulated, for the report.
+
+    Parameters
+    ----------
+    source : DataSource
+        :func:`leadblackhole.data.source.data_source` of the survey.
+    outset : OutputSet
+    path : path-like, optional
+        The survey file (only its name is recorded, so the file is path-free).
+
+    Returns
+    -------
+    OutputSet
+        ``outset`` with ``data_source.json``.
+    """
+    record = {
+        "survey": Path(path).name if path is not None else None,
+        "simulated": bool(source.simulated),
+        "seed": source.seed,
+        "modified": bool(source.modified),
+        "label": source.label,
+        "agreement_note": source.agreement_note,
+    }
+    outset.add_text("data_source.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
     return outset
 
 

@@ -1,0 +1,144 @@
+"""Where a survey file comes from: simulated by this package or a researcher's own.
+
+``leadblackhole simulate`` writes, beside the survey ``reps.csv``, a marker file
+``reps.csv.simulated.json`` holding the seed, the command and the SHA-256 of the
+survey it wrote. Every later step asks :func:`data_source` about the survey it
+reads; when the marker is there, its tables and figures say that the numbers
+come from simulated data (and that their agreement with the published signs is
+by construction).
+
+A marker beside the file, rather than a column in it or a command-line flag,
+keeps the survey in the input schema and needs nothing from the user: the label
+follows the file wherever the pipeline reads it from. A survey edited after the
+simulation (its SHA-256 differs from the marker's) is still labelled simulated,
+with the note that it was changed: a simulated survey must never pass for a
+real one. Deleting the marker, or copying the CSV without it, removes the
+label; the docs say so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["MARKER_SUFFIX", "DataSource", "data_source", "marker_path", "simulation_marker"]
+
+#: Suffix of the marker file ``simulate`` writes beside the survey.
+MARKER_SUFFIX = ".simulated.json"
+
+
+def marker_path(survey: str | os.PathLike[str]) -> Path:
+    """The marker file of ``survey``: the survey's path with :data:`MARKER_SUFFIX` appended."""
+    survey = Path(survey)
+    return survey.with_name(survey.name + MARKER_SUFFIX)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def simulation_marker(survey_text: str, seed: int, command: str) -> str:
+    """The text of the marker file for a simulated survey.
+
+    Parameters
+    ----------
+    survey_text : str
+        The survey CSV exactly as written (its SHA-256 is recorded).
+    seed : int
+        Seed of the simulation.
+    command : str
+        The command that made it (for the reader).
+
+    Returns
+    -------
+    str
+        JSON with ``simulated``, ``seed``, ``command`` and ``sha256``.
+
+    Examples
+    --------
+    >>> text = simulation_marker("a,b\\n1,2\\n", 7, "leadblackhole simulate --seed 7")
+    >>> json.loads(text)["seed"]
+    7
+    """
+    record = {
+        "simulated": True,
+        "seed": int(seed),
+        "command": command,
+        "sha256": hashlib.sha256(survey_text.encode("utf-8")).hexdigest(),
+    }
+    return json.dumps(record, indent=2, sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Whether a survey was simulated, and the label its outputs carry.
+
+    Attributes
+    ----------
+    simulated : bool
+        True when a simulation marker sits beside the survey file.
+    seed : int or None
+        Seed of the simulation.
+    modified : bool
+        True when the survey changed after it was simulated.
+    """
+
+    simulated: bool
+    seed: int | None = None
+    modified: bool = False
+
+    @property
+    def label(self) -> str | None:
+        """One sentence for captions and footers; ``None`` for a researcher's own survey."""
+        if not self.simulated:
+            return None
+        seed = f", seed {self.seed}" if self.seed is not None else ""
+        changed = ", changed after simulation" if self.modified else ""
+        return (
+            f"Simulated data (leadblackhole simulate{seed}{changed}): not the study's data "
+            "and not the published estimates."
+        )
+
+    @property
+    def agreement_note(self) -> str | None:
+        """The caveat on agreement with the published findings, for simulated data."""
+        if not self.simulated:
+            return None
+        return (
+            "Agreement with the published findings is by construction: the simulator's "
+            "population effects carry the published signs."
+        )
+
+
+def data_source(survey: str | os.PathLike[str]) -> DataSource:
+    """Read the simulation marker of ``survey``, if any.
+
+    Parameters
+    ----------
+    survey : path-like
+        The survey file.
+
+    Returns
+    -------
+    DataSource
+        ``simulated=False`` when no marker exists; a marker that cannot be read
+        still marks the survey simulated (never the other way round).
+
+    Examples
+    --------
+    >>> data_source("data/raw/my_survey.csv").simulated       # doctest: +SKIP
+    False
+    """
+    survey, marker = Path(survey), marker_path(survey)
+    if not marker.is_file():
+        return DataSource(False)
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+        seed = record.get("seed")
+        modified = survey.is_file() and record.get("sha256") != _sha256(survey)
+    except (OSError, ValueError, AttributeError):
+        return DataSource(True)
+    return DataSource(True, seed=seed if isinstance(seed, int) else None, modified=modified)

@@ -1,0 +1,104 @@
+"""The Makefile rebuilds every output when a setting of the run changes.
+
+The tests run ``make validate`` (the lightest step that reads the survey) in a
+temporary folder with two small surveys, through a stand-in for ``.venv``
+whose ``leadblackhole`` runs the package under test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leadblackhole.outputs import table_to_csv
+from leadblackhole.simulation import StudyDesign, simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+MAKE = shutil.which("make")
+
+pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed")
+
+
+@pytest.fixture()
+def workdir(tmp_path):
+    """A folder with two surveys and a stand-in virtual environment."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    src = ROOT / "src"
+    script = venv / "bin" / "leadblackhole"
+    script.write_text(
+        f'#!/bin/sh\nPYTHONPATH="{src}${{PYTHONPATH:+:$PYTHONPATH}}" '
+        f'exec "{sys.executable}" -m leadblackhole.cli "$@"\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    (venv / ".installed").write_text("")
+    run = tmp_path / "run"
+    (run / "data").mkdir(parents=True)
+    for name, seed in (("first.csv", 1), ("second.csv", 2)):
+        survey, _ = simulate(StudyDesign(n_reps=60), seed=seed)
+        (run / "data" / name).write_text(table_to_csv(survey))
+    # the stamp of the stand-in environment must be newer than pyproject.toml
+    later = (ROOT / "pyproject.toml").stat().st_mtime + 10
+    os.utime(venv / ".installed", (later, later))
+    return run, venv
+
+
+def make(run: Path, venv: Path, *args: str) -> str:
+    cmd = [MAKE, "--no-print-directory", "-f", str(ROOT / "Makefile"), f"VENV={venv}", *args]
+    proc = subprocess.run(cmd, cwd=run, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_switching_data_rebuilds_and_switching_back_too(workdir):
+    run, venv = workdir
+    validation = run / "results" / "validation.md"
+    make(run, venv, "validate", "DATA=data/second.csv")
+    assert "`second.csv`" in validation.read_text()
+    # first.csv is older than the results: only the settings stamp makes make rebuild
+    old = validation.stat().st_mtime - 100
+    os.utime(run / "data" / "first.csv", (old, old))
+    out = make(run, venv, "validate", "DATA=data/first.csv")
+    assert "settings changed" in out
+    assert "`first.csv`" in validation.read_text()
+    assert "DATA=data/first.csv" in (run / "results" / ".settings").read_text()
+    # nothing changed: nothing is rebuilt, and the stamp keeps its time
+    stamp = (run / "results" / ".settings").stat().st_mtime_ns
+    out = make(run, venv, "validate", "DATA=data/first.csv")
+    assert "leadblackhole" not in out
+    assert (run / "results" / ".settings").stat().st_mtime_ns == stamp
+    # and back, with both surveys older than the results
+    out = make(run, venv, "validate", "DATA=data/second.csv")
+    assert "`second.csv`" in validation.read_text()
+    # another seed also rebuilds (it changes the bootstrap and the simulation)
+    out = make(run, venv, "validate", "DATA=data/second.csv", "SEED=5")
+    assert "settings changed" in out and "validate" in out
+
+
+def test_help_lists_the_variables_in_aligned_columns(workdir):
+    run, venv = workdir
+    out = make(run, venv, "help")
+    for var in ("DATA=", "CODEBOOK=", "SEED=", "BOOTSTRAP="):
+        assert var in out, var
+    lines = [ln for ln in out.splitlines() if ln.startswith("  ")]
+    # every description starts in the same column
+    starts = {len(ln) - len(ln[2:].split(None, 1)[1]) for ln in lines if len(ln.split()) > 1}
+    assert len(starts) == 1, lines
+
+
+def test_own_data_run_skips_the_simulated_notebooks_and_says_so(workdir):
+    run, venv = workdir
+    own = make(run, venv, "-n", "pipeline", "DATA=data/first.csv")
+    assert "notebooks: not run" in own and " notebook " not in own
+    assert " simulate " not in own  # nor draws the simulated survey
+    default = make(run, venv, "-n", "pipeline")
+    n_notebooks = len(list((ROOT / "notebooks").glob("*.ipynb")))
+    assert default.count(" notebook ") == n_notebooks and "--n-zero-marketing 20" in default
+    # one BLAS thread for every command
+    assert "OPENBLAS_NUM_THREADS := 1" in (ROOT / "Makefile").read_text()
