@@ -13,9 +13,13 @@ from dataclasses import dataclass
 __all__ = [
     "CodebookError",
     "ConvergenceWarning",
+    "DataWarning",
     "DesignError",
     "EstimationError",
     "LeadBlackHoleUserError",
+    "LeadBlackHoleWarning",
+    "OutputError",
+    "OutputLockedError",
     "Problem",
     "SurveyValidationError",
     "ZeroShareWarning",
@@ -92,9 +96,28 @@ class EstimationError(LeadBlackHoleUserError, ValueError):
     """A model cannot be estimated on the data given (singular design, empty component...)."""
 
 
-class ConvergenceWarning(UserWarning):
+class OutputError(LeadBlackHoleUserError):
+    """An output cannot be written where asked: unwritable or read-only location, a file
+    where a folder is expected (or the reverse), a full disk, or an output that would
+    overwrite an input file."""
+
+
+class OutputLockedError(OutputError):
+    """Another run of the package is writing to the same output folder."""
+
+
+class LeadBlackHoleWarning(UserWarning):
+    """Base class of the package's warnings (the command line writes them to the run's log)."""
+
+
+class DataWarning(LeadBlackHoleWarning):
+    """Something in a valid survey deserves a look (firm labels that differ only in case or
+    spacing, a firm with a single rep)."""
+
+
+class ConvergenceWarning(LeadBlackHoleWarning):
     """An optimizer stopped before meeting its convergence criterion."""
 
 
-class ZeroShareWarning(UserWarning):
+class ZeroShareWarning(LeadBlackHoleWarning):
     """Shares of 0 or 1 (to within sqrt(eps)) were compressed before estimation."""

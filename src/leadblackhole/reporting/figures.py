@@ -768,7 +768,7 @@ def make_figures(
         )
     figs.append(("ternary_shares", plot_ternary(frame)))
     figs.append(("shares_by_firm", plot_shares_by_firm(frame)))
-    out = OutputSet(outdir)
+    out = outdir if isinstance(outdir, OutputSet) else OutputSet(outdir)
     for name, fig in figs:
         for fmt in formats:
             out.add_bytes(f"{name}.{fmt}", figure_bytes(fig, fmt))

@@ -325,14 +325,16 @@ def stage_hypotheses(report: Any, outset: OutputSet) -> OutputSet:
 
 
 def write_outputs(
-    outdir: str | os.PathLike[str], *staged: tuple[Callable[[Any, OutputSet], OutputSet], Any]
+    outdir: str | os.PathLike[str] | OutputSet,
+    *staged: tuple[Callable[[Any, OutputSet], OutputSet], Any],
 ) -> dict[str, Path]:
     """Stage reports and write their files to ``outdir``, all of them or none.
 
     Parameters
     ----------
-    outdir : path-like
-        Output folder (created when missing).
+    outdir : path-like or OutputSet
+        Output folder (created when missing), or a prepared
+        :class:`~leadblackhole.outputs.OutputSet` (its name, inputs and lock are used).
     *staged : (stage function, report) pairs
         For example ``(stage_models, models), (stage_hypotheses, hyps)``.
 
@@ -345,7 +347,7 @@ def write_outputs(
     --------
     >>> write_outputs("results/models", (stage_models, run_models(frame)))  # doctest: +SKIP
     """
-    out = OutputSet(outdir)
+    out = outdir if isinstance(outdir, OutputSet) else OutputSet(outdir)
     for stage, report in staged:
         stage(report, out)
     return dict(out.commit())
