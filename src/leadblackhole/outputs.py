@@ -46,6 +46,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -156,18 +157,30 @@ def check_not_input(dest: str | os.PathLike[str], inputs: Iterable) -> None:
 _HELD = (signal.SIGINT, signal.SIGTERM)
 
 
+_DEFERRED: list[int] = []  # signals received while a swap was under way
+
+
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold off SIGINT and SIGTERM (delivered on exit) so a swap is never cut in two."""
-    try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+    """Defer SIGINT and SIGTERM until the block ends, so that a swap is never cut in two.
+
+    The handlers are replaced by one that records the signal (a signal mask would not do:
+    the kernel may deliver the signal to another thread, numpy's BLAS threads for one, and
+    Python then runs the handler in the main thread anyway). On exit the old handlers are
+    restored and the recorded signals raised again.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    old = {s: signal.signal(s, lambda signum, frame: _DEFERRED.append(signum)) for s in _HELD}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        pending, _DEFERRED[:] = list(dict.fromkeys(_DEFERRED)), []
+        for s in pending:
+            signal.raise_signal(s)
 
 
 def _pause(point: str) -> None:
@@ -178,11 +191,7 @@ def _pause(point: str) -> None:
         return
     Path(marker).write_text(str(os.getpid()))
     end = time.monotonic() + 60
-    while time.monotonic() < end:
-        if point == "swap":  # signals are held here: check for pending ones and go on
-            pending = signal.sigpending() if hasattr(signal, "sigpending") else set()
-            if pending & set(_HELD):
-                return
+    while time.monotonic() < end and not _DEFERRED:
         time.sleep(0.02)
 
 

@@ -133,6 +133,15 @@ def load_codebook(path: str | Path) -> Codebook:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CodebookError(f"codebook {path.name}: file not found") from None
+    except IsADirectoryError:
+        raise CodebookError(
+            f"codebook {path}: this is a folder, not a file; give the path of the TOML file"
+        ) from None
+    except OSError as exc:
+        raise CodebookError(
+            f"codebook {path.name}: the file cannot be read ({exc.strerror or exc}); "
+            "check its permissions"
+        ) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CodebookError(f"codebook {path.name}: not a valid TOML file ({exc})") from None
     return parse_codebook(raw, source=path.name)

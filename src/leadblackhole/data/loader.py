@@ -119,9 +119,17 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"unsupported file type '{path.suffix}'; expected one of "
             f"{', '.join(sorted(SUPPORTED_SUFFIXES))}"
         )
+    if path.is_dir():
+        fail("this is a folder, not a survey file; give the path of the file")
     if not path.is_file():
         fail("file not found")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        fail(
+            f"the file cannot be read ({exc.strerror or exc}); check its permissions "
+            "(for example chmod u+r)"
+        )
     if not raw.strip():
         fail("the file is empty")
     try:
