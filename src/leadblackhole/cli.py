@@ -184,7 +184,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap,
         seed=args.seed,
         scheme=args.bootstrap_scheme,
-        progress=args.bootstrap > 0 and sys.stderr.isatty(),
+        progress=not args.no_progress and sys.stderr.isatty(),
     )
     fits = {name: models.fits[name] for name in ("dirichlet", "fractional_logit", "ols")}
     artifact = FitArtifact(fits, hyps, file_sha256(args.path))
@@ -395,6 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=DEFAULT_SEED,
         help=f"seed of the bootstrap (default {DEFAULT_SEED})",
+    )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bars (they are shown on a terminal only)",
     )
 
     p = sub.add_parser("figures", help="draw every figure (PNG and PDF) from the saved fits")

@@ -132,22 +132,47 @@ def softmax_effect(
     >>> softmax_effect(0, np.zeros((1, 2)), 0, 0, 0, base=2).round(3).tolist()
     [[0.333, 0.333, 0.333]]
     """
-    e = insert_base(eta, base)
-    e = e - e.real.max(axis=-1, keepdims=True)
-    mu = np.exp(e)
-    mu = mu / mu.sum(axis=-1, keepdims=True)
+    # Component by component (a list of K arrays): numpy's reductions over a last axis of
+    # length 3 are several times slower than two elementwise additions.
+    shape = eta.shape[:-1]
+    zero = np.zeros(shape, dtype=eta.dtype)
+
+    def split(x) -> list[np.ndarray]:
+        x = np.broadcast_to(x, eta.shape)
+        cols = [x[..., j] for j in range(eta.shape[-1])]
+        cols.insert(base, zero)
+        return cols
+
+    def total(cols) -> np.ndarray:
+        out = cols[0]
+        for col in cols[1:]:
+            out = out + col
+        return out
+
+    e = split(eta)
+    top = e[0].real
+    for col in e[1:]:
+        top = np.maximum(top, col.real)
+    mu = [np.exp(ek - top) for ek in e]
+    s = total(mu)
+    mu = [m / s for m in mu]
     if order == 0:
-        return mu
-    af = insert_base(np.broadcast_to(a, eta.shape), base)
-    abar = (mu * af).sum(axis=-1, keepdims=True)
+        return np.stack(mu, axis=-1)
+    af = split(a)
+    abar = total([m * ak for m, ak in zip(mu, af, strict=True)])
     if order == 1:
-        return mu * (af - abar)
-    bf = insert_base(np.broadcast_to(b, eta.shape), base)
-    cf = insert_base(np.broadcast_to(c, eta.shape), base)
-    bbar = (mu * bf).sum(axis=-1, keepdims=True)
-    cbar = (mu * cf).sum(axis=-1, keepdims=True)
-    cov = (mu * af * (bf - bbar)).sum(axis=-1, keepdims=True)
-    return mu * ((af - abar) * (bf - bbar) + cf - cbar - cov)
+        return np.stack([m * (ak - abar) for m, ak in zip(mu, af, strict=True)], axis=-1)
+    bf, cf = split(b), split(c)
+    bbar = total([m * bk for m, bk in zip(mu, bf, strict=True)])
+    cbar = total([m * ck for m, ck in zip(mu, cf, strict=True)])
+    cov = total([m * ak * (bk - bbar) for m, ak, bk in zip(mu, af, bf, strict=True)])
+    return np.stack(
+        [
+            m * ((ak - abar) * (bk - bbar) + ck - cbar - cov)
+            for m, ak, bk, ck in zip(mu, af, bf, cf, strict=True)
+        ],
+        axis=-1,
+    )
 
 
 def mean_shares(X: np.ndarray, B: np.ndarray, base: int) -> np.ndarray:

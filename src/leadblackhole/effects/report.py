@@ -127,7 +127,8 @@ def run_hypotheses(
     jn_grid : int
         Grid size of the Johnson–Neyman analyses.
     progress : bool
-        Show a progress bar during the bootstrap.
+        Show progress bars (standard error) on the Johnson–Neyman analyses and the
+        bootstrap, the steps whose time grows with the number of reps and draws.
 
     Returns
     -------
@@ -150,7 +151,9 @@ def run_hypotheses(
     table = hypothesis_table(frame, [main, *robustness], options)
     published = published_comparison(table, model=main.model_name, alpha=options.alpha)
     slopes = simple_slopes(main, frame, options=options)
-    jn_table, analyses = johnson_neyman_table(main, frame, options=options, grid=jn_grid)
+    jn_table, analyses = johnson_neyman_table(
+        main, frame, options=options, grid=jn_grid, progress=progress
+    )
     boot = None
     if bootstrap:
         boot = bootstrap_effects(
