@@ -144,3 +144,68 @@ def test_semicolon_or_tab_delimited_csv_gets_a_hint(tmp_path, small, sep, label)
     small.to_csv(path, sep=sep, index=False)
     with pytest.raises(SurveyValidationError, match=f"seems to use {label} as delimiter"):
         load_survey(path)
+
+
+# ----------------------------------------------------------------------------
+# 5. influential reps are reported (a table, not an error)
+# ----------------------------------------------------------------------------
+#: Cook's distance by the QR formula against statsmodels' OLSInfluence: rounding only.
+COOK_TOL = 1e-10
+
+
+def test_influential_reps_match_statsmodels_and_reach_the_report(tmp_path, default_survey):
+    import statsmodels.api as sm
+
+    from leadblackhole.data import build_analysis_frame, validate_survey
+    from leadblackhole.reporting.tables import validation_markdown
+    from leadblackhole.specification import design_matrix
+
+    df = default_survey.copy()
+    df.loc[5, ["lead_volume", "experience"]] = [4000, 59]  # plausible, but far out
+    frame = build_analysis_frame(validate_survey(df))
+    table, n_flagged = frame.influential_reps(top=5)
+    ols = sm.OLS(frame.data["marketing"], design_matrix(frame.data)).fit()
+    cooks = ols.get_influence().cooks_distance[0]
+    assert n_flagged == int((cooks > 4 / frame.n).sum()) and len(table) == 5
+    expected = sorted(cooks, reverse=True)[:5]
+    assert abs(table["cooks_distance"].to_numpy() - expected).max() < COOK_TOL
+    assert table["rep_id"].iloc[0] == df.loc[5, "rep_id"]
+    text = validation_markdown("s.csv", frame)
+    assert "## Influential reps" in text and str(df.loc[5, "rep_id"]) in text
+
+
+# ----------------------------------------------------------------------------
+# 6. firm labels: warnings, escaping
+# ----------------------------------------------------------------------------
+def test_near_duplicate_labels_and_single_rep_firms_warn(default_survey):
+    from leadblackhole.data import build_analysis_frame, validate_survey
+    from leadblackhole.exceptions import DataWarning
+
+    df = default_survey.copy()
+    df.loc[df["firm"] == "A", "firm"] = "acme  co"
+    df.loc[df.index[df["firm"] == "B"][:1], "firm"] = "ACME co"  # one rep, case and spacing
+    with pytest.warns(DataWarning) as rec:
+        frame = build_analysis_frame(validate_survey(df))
+    text = " ".join(str(w.message) for w in rec)
+    assert "differ only in case or spacing" in text and "'ACME co'" in text
+    assert "firm 'ACME co' has a single rep" in text
+    assert len(frame.notes) == 2
+
+
+def test_labels_with_markup_or_newlines_are_escaped_in_tables():
+    from leadblackhole.outputs import escape_markdown_cell, html_escape, table_to_markdown
+    from leadblackhole.reporting.tables import regression_html, regression_markdown
+
+    labels = ["<script>alert(1)</script>", "__import__('os')", "two\nlines | pipe"]
+    md = table_to_markdown(pd.DataFrame({"firm": labels, "n": [1, 2, 3]}))
+    rows = md.strip().split("\n")
+    assert len(rows) == 2 + len(labels)  # a newline does not break the table
+    assert all(r.count(" | ") == 1 for r in rows[2:])  # nor does a pipe add a column
+    assert "<script>" not in md and "__import__" not in md
+    assert escape_markdown_cell("__import__") == "\\_\\_import\\_\\_"
+    assert html_escape(labels[0]) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    table = pd.DataFrame({"term": [labels[0], labels[2]], "dirichlet": ["0.1***", "(0.2)"]})
+    md = regression_markdown(table, notes=[f"reference firm {labels[1]}"])
+    assert "<script>" not in md and "__import__" not in md and "0.1***" in md
+    assert len([ln for ln in md.split("\n") if ln.startswith("|")]) == 4
+    assert "<script>" not in regression_html(table, notes=[labels[0]])

@@ -424,8 +424,8 @@ def table_to_markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = ".3
     Text cells and headers go through :func:`escape_markdown_cell`, so a newline or
     ``|`` in a label cannot break the table.
     """
-    shown = df.astype(object).where(df.notna(), None)
-    shown = shown.map(lambda v: escape_markdown_cell(v) if isinstance(v, str) else v)
+    shown = df.map(lambda v: escape_markdown_cell(v) if isinstance(v, str) else v)
+    shown = shown.astype(object).where(df.notna().to_numpy(), None)
     shown.columns = [escape_markdown_cell(c) for c in shown.columns]
     if index:
         shown.index = [escape_markdown_cell(i) if isinstance(i, str) else i for i in shown.index]
