@@ -17,7 +17,12 @@ SIMULATED  := data/simulated/reps.csv
 DATA       ?= $(SIMULATED)
 CODEBOOK   ?=
 BOOTSTRAP  ?= 0
-CB_ARG     := $(if $(CODEBOOK),--codebook $(CODEBOOK),)
+CB_ARG     := $(if $(CODEBOOK),--codebook "$(CODEBOOK)",)
+# A survey or codebook path may hold spaces: quoted in the recipes, escaped as prerequisites.
+EMPTY      :=
+SPACE      := $(EMPTY) $(EMPTY)
+DATA_DEP   := $(subst $(SPACE),\$(SPACE),$(DATA))
+CB_DEP     := $(subst $(SPACE),\$(SPACE),$(CODEBOOK))
 SRC        := $(shell find $(HERE)/src -name '*.py')
 # What the simulated data depend on: the simulator, the base layer it imports (and
 # tests/test_architecture.py checks that it imports nothing else) and the command line.
@@ -59,25 +64,25 @@ $(SIMULATED): $(STAMP) $(SIM_SRC)
 
 data: $(SIMULATED) ## Simulate the study's survey (data/simulated/reps.csv)
 
-$(VALIDATION): $(STAMP) $(DATA) $(CODEBOOK) $(SRC)
-	$(CLI) validate $(DATA) $(CB_ARG) --out results
+$(VALIDATION): $(STAMP) $(DATA_DEP) $(CB_DEP) $(SRC)
+	$(CLI) validate "$(DATA)" $(CB_ARG) --out results
 
 validate: $(VALIDATION) ## Check the input survey against the contract (results/validation.md)
 
 $(MEASURE): $(VALIDATION)
-	$(CLI) measure $(DATA) $(CB_ARG) --out results/measurement
+	$(CLI) measure "$(DATA)" $(CB_ARG) --out results/measurement
 
 measure: $(MEASURE) ## Reliability, CFA, validity, CMV and descriptives (results/measurement/)
 
 $(MODELS): $(VALIDATION)
-	$(CLI) fit $(DATA) $(CB_ARG) --out results/models --bootstrap $(BOOTSTRAP) --seed $(SEED)
+	$(CLI) fit "$(DATA)" $(CB_ARG) --out results/models --bootstrap $(BOOTSTRAP) --seed $(SEED)
 
 models: $(MODELS) ## Dirichlet and robustness models, hypotheses (results/models/)
 
 tables: $(MEASURE) $(MODELS) ## Every table (measure + models)
 
 $(FIGURES): $(MODELS)
-	$(CLI) figures $(DATA) $(CB_ARG) --fits $(FITS) --out figures
+	$(CLI) figures "$(DATA)" $(CB_ARG) --fits $(FITS) --out figures
 
 figures: $(FIGURES) ## Every figure, PNG and PDF (figures/)
 

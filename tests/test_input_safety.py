@@ -209,3 +209,34 @@ def test_labels_with_markup_or_newlines_are_escaped_in_tables():
     assert "<script>" not in md and "__import__" not in md and "0.1***" in md
     assert len([ln for ln in md.split("\n") if ln.startswith("|")]) == 4
     assert "<script>" not in regression_html(table, notes=[labels[0]])
+
+
+def test_a_survey_path_with_spaces_works_through_make(tmp_path, survey_csv):
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    makefile = Path(__file__).resolve().parents[1] / "Makefile"
+    folder = tmp_path / "my surveys"
+    folder.mkdir()
+    (folder / "the survey.csv").write_bytes(survey_csv.read_bytes())
+    dry = subprocess.run(
+        ["make", "-n", "-f", str(makefile), "validate", "DATA=my surveys/the survey.csv"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert dry.returncode == 0, dry.stderr  # the prerequisite is found
+    line = next(ln for ln in dry.stdout.splitlines() if " validate " in ln)
+    args = shlex.split(line)  # as the shell would split the recipe
+    args = args[args.index("validate") :]
+    assert args[1] == "my surveys/the survey.csv"
+    run = subprocess.run(
+        [sys.executable, "-m", "leadblackhole.cli", *args], cwd=tmp_path, capture_output=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "results" / "validation.md").is_file()

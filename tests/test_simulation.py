@@ -213,5 +213,7 @@ def test_design_diagnosis_table():
     assert list(table.index) == [h.id for h in HYPOTHESES]
     assert (table["n_sims"] == 4).all() and table["coverage"].between(0, 1).all()
     np.testing.assert_allclose(table["bias"], table["mean_estimate"] - table["truth"])
-    with pytest.raises(ValueError, match="n_sims must be at least 2"):
+    from leadblackhole.exceptions import DesignError
+
+    with pytest.raises(DesignError, match="n_sims must be at least 2"):
         diagnose(n_sims=1)

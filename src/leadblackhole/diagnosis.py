@@ -20,7 +20,7 @@ import pandas as pd
 
 from .data import build_analysis_frame, validate_survey
 from .effects import model_effects
-from .exceptions import ConvergenceWarning, ZeroShareWarning
+from .exceptions import ConvergenceWarning, DesignError, ZeroShareWarning
 from .models import fit_share_model
 from .simulation import StudyDesign, simulate
 
@@ -64,7 +64,7 @@ def diagnose(
     """
     design = design if design is not None else StudyDesign()
     if n_sims < 2:
-        raise ValueError(f"n_sims must be at least 2, got {n_sims}")
+        raise DesignError(f"n_sims must be at least 2, got {n_sims}")
     truth = simulate(design, seed=np.random.default_rng([seed, 0])).truth.effects["value"]
     estimates, covered, supported = [], [], []
     draws = range(n_sims)
