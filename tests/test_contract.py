@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import csv
+import hashlib
 import string
 from pathlib import Path
 

@@ -46,9 +46,7 @@ def _wait_for(marker: Path, proc: subprocess.Popen) -> None:
 
 
 def _leftovers(folder: Path) -> list[str]:
-    return sorted(
-        p.name for p in folder.rglob("*") if ".tmp" in p.name or ".old-" in p.name
-    )
+    return sorted(p.name for p in folder.rglob("*") if ".tmp" in p.name or ".old-" in p.name)
 
 
 # ----------------------------------------------------------------------------
@@ -197,10 +195,15 @@ def test_a_second_writer_of_the_same_folder_exits_2(tmp_path, survey_csv):
 def test_lock_held_by_another_process_raises(tmp_path):
     out = tmp_path / "out"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl,sys,time; f=open(sys.argv[1],'w'); "
-         "fcntl.flock(f, fcntl.LOCK_EX); print('ok', flush=True); time.sleep(60)",
-         str(tmp_path / ".out.lock")],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import fcntl,sys,time; f=open(sys.argv[1],'w'); "
+            "fcntl.flock(f, fcntl.LOCK_EX); print('ok', flush=True); time.sleep(60)",
+            str(tmp_path / ".out.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ok"

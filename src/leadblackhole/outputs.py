@@ -261,9 +261,7 @@ def _exchange(a: Path, b: Path) -> bool:
 def _ensure_writable_dir(folder: Path) -> None:
     """Create ``folder`` (and parents) and check a file can be created in it."""
     if folder.exists() and not folder.is_dir():
-        raise OutputError(
-            f"{folder} is a file, not a folder; give a folder as the output location"
-        )
+        raise OutputError(f"{folder} is a file, not a folder; give a folder as the output location")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
@@ -277,9 +275,7 @@ def _ensure_writable_dir(folder: Path) -> None:
         raise OutputError(_what_to_do(exc, folder)) from None
 
 
-def atomic_write_bytes(
-    path: str | os.PathLike[str], data: bytes, inputs: Iterable = ()
-) -> Path:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, inputs: Iterable = ()) -> Path:
     """Write ``data`` to the file ``path`` atomically.
 
     The content goes to a temporary file beside ``path``, which then replaces
@@ -330,9 +326,7 @@ def atomic_write_bytes(
     return path
 
 
-def atomic_write_text(
-    path: str | os.PathLike[str], text: str, inputs: Iterable = ()
-) -> Path:
+def atomic_write_text(path: str | os.PathLike[str], text: str, inputs: Iterable = ()) -> Path:
     """Write UTF-8 text with Unix newlines to ``path`` atomically (see :func:`atomic_write_bytes`)."""
     return atomic_write_bytes(path, text.encode("utf-8"), inputs=inputs)
 
@@ -662,7 +656,9 @@ class OutputSet:
                     else:
                         self._move_files(tmp, target, files, stale, record)
             except OSError as exc:
-                raise OutputError(_what_to_do(exc, getattr(exc, "filename", None) or target)) from None
+                raise OutputError(
+                    _what_to_do(exc, getattr(exc, "filename", None) or target)
+                ) from None
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -168,8 +168,7 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
     unknown_sections = set(raw) - {"columns", "scales", "bounds"}
     if unknown_sections:
         problems.append(
-            f"unknown section(s) {sorted(unknown_sections)}; "
-            "expected 'columns', 'scales', 'bounds'"
+            f"unknown section(s) {sorted(unknown_sections)}; expected 'columns', 'scales', 'bounds'"
         )
     columns = raw.get("columns", {})
     if not isinstance(columns, Mapping):
@@ -205,10 +204,12 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
             )
         reverse_raw = spec.get("reverse", [])
         if not isinstance(reverse_raw, list):
-            shown = f"the text {reverse_raw!r}" if isinstance(reverse_raw, str) else repr(reverse_raw)
+            shown = (
+                f"the text {reverse_raw!r}" if isinstance(reverse_raw, str) else repr(reverse_raw)
+            )
             problems.append(
                 f"[scales.{name}] reverse must be a list of column names, received {shown} "
-                f"(write reverse = [\"...\"])"
+                f'(write reverse = ["..."])'
             )
             reverse_raw = []
         bad = [i for i in [*spec["items"], *reverse_raw] if not isinstance(i, str)]
