@@ -42,10 +42,12 @@ FITS       := results/models/fits.pickle
 FIGURES    := figures/effects.png
 REPORT     := results/report.html
 MANIFEST   := results/manifest.json
+ALLOCATION := results/allocation/policies.csv
+ORACLE_ARG := $(if $(filter $(SIMULATED),$(DATA)),--oracle,)
 
 .DEFAULT_GOAL := help
 .PHONY: help install data validate measure models tables figures report notebooks manifest \
-        pipeline all verify docs-figures test lint clean
+        allocate pipeline all verify docs-figures test lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -90,6 +92,11 @@ $(REPORT): $(MEASURE) $(MODELS) $(FIGURES)
 	$(CLI) report --results results --figures figures
 
 report: $(REPORT) ## Replication report (results/report.md, results/report.html)
+
+$(ALLOCATION): $(MODELS)
+	$(CLI) allocate $(DATA) $(CB_ARG) --fits $(FITS) --out results/allocation --seed $(SEED) $(ORACLE_ARG)
+
+allocate: $(ALLOCATION) ## Lead-allocation policies and the black hole (results/allocation/)
 
 results/notebooks/%.ipynb: $(HERE)/notebooks/%.ipynb $(STAMP) $(SRC)
 	$(CLI) notebook $< --out $@

@@ -26,11 +26,20 @@ LAYER = {
     "measurement": 2,
     "models": 2,
     "effects": 3,
+    "allocation": 3,  # beside effects: reads models through the results interface
     "diagnosis": 3.5,  # fits models and reads effects: above effects, below reporting
     "reporting": 4,
     "cli": 5,
 }
-COMPUTING = ("data", "simulation", "measurement", "models", "effects", "diagnosis")
+COMPUTING = (
+    "data",
+    "simulation",
+    "measurement",
+    "models",
+    "effects",
+    "allocation",
+    "diagnosis",
+)
 
 
 def _unit(module: str) -> str | None:

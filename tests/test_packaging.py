@@ -71,6 +71,7 @@ def test_makefile_paths_are_those_of_config():
         "MODELS": config.MODELS_DIR / "estimates.csv",
         "MEASURE": config.MEASUREMENT_DIR / "measurement.csv",
         "FIGURES": config.FIGURES_DIR / "effects.png",
+        "ALLOCATION": config.ALLOCATION_DIR / "policies.csv",
     }.items():
         m = re.search(rf"^{name}\s+:=\s+(\S+)", text, re.M)
         assert m and m.group(1) == str(path.relative_to(root)), name

@@ -268,6 +268,54 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_allocate(args: argparse.Namespace) -> int:
+    from .allocation import SCENARIOS, allocate, check_budget
+    from .models import fit_share_model
+    from .reporting.allocation import stage_allocation_figure
+    from .reporting.artifacts import FitArtifact
+
+    budget = None if args.leads is None else check_budget(args.leads)
+    out = _output_set(args, args.out, "allocate")
+    _, frame = _load_frame(args)
+    saved = Path(args.fits).is_file()
+    if saved:  # the main model `fit` saved for this survey (refused if fitted on another file)
+        model = FitArtifact.load(args.fits, args.path).fits["dirichlet"]
+        print(f"main model: the Dirichlet fit saved in {args.fits}")
+    else:
+        model = fit_share_model(frame, "dirichlet")
+        print(f"main model: fitted now ({args.fits} not found)")
+    truth = None
+    if args.oracle:
+        from .simulation import StudyDesign, simulate
+
+        truth = simulate(StudyDesign(), seed=0).truth
+    policies = ["equal", "score", "optimal"] if args.policy == "all" else [args.policy]
+    if budget is None and args.policy == "all":
+        policies.insert(0, "observed")
+    res = allocate(
+        model,
+        frame,
+        budget=budget,
+        policies=policies,
+        scenarios=SCENARIOS if "all" in args.scenario else args.scenario,
+        n_draws=args.draws,
+        seed=args.seed,
+        hours_per_lead=args.hours_per_lead,
+        hours_per_week=args.hours_per_week,
+        truth=truth,
+    )
+    out.add_table("allocation", res.allocation, formats=("csv",))
+    out.add_table("policies", res.policies, formats=("csv",))
+    out.add_text("assumptions.txt", res.summary() + "\n")
+    stage_allocation_figure(out, res.policies)
+    paths = out.commit()
+    print(res.summary())
+    print(f"wrote {len(paths)} files to {args.out}")
+    inputs = [args.path, args.codebook] + ([args.fits] if saved else [])
+    _record(args, "allocate", inputs, paths.values(), seed=args.seed)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "simulate": _cmd_simulate,
     "validate": _cmd_validate,
@@ -277,6 +325,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "report": _cmd_report,
     "manifest": _cmd_manifest,
     "notebook": _cmd_notebook,
+    "allocate": _cmd_allocate,
 }
 
 
@@ -293,6 +342,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     from .config import (
+        ALLOCATION_DIR,
         DEFAULT_SEED,
         FIGURES_DIR,
         FITS_FILE,
@@ -427,6 +477,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="where to write the executed notebook")
     p.add_argument(
         "--timeout", type=_positive_int, default=300, help="seconds allowed per cell (default 300)"
+    )
+
+    p = sub.add_parser("allocate", help="compare lead-allocation policies for a monthly budget")
+    _add_data_args(p)
+    p.add_argument("--leads", metavar="N", help="monthly lead budget (default the survey's total)")
+    p.add_argument(
+        "--policy",
+        default="all",
+        choices=("equal", "score", "optimal", "all"),
+        help="policy to evaluate (default all: observed, equal, score, optimal)",
+    )
+    p.add_argument(
+        "--scenario",
+        nargs="+",
+        default=["all"],
+        choices=("baseline", "prequal_up", "no_tracking_top", "all"),
+        help="scenarios (default all)",
+    )
+    p.add_argument(
+        "--draws", type=_positive_int, default=200, help="draws of the estimates (default 200)"
+    )
+    p.add_argument(
+        "--seed", type=_positive_int, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})"
+    )
+    p.add_argument("--hours-per-lead", type=float, metavar="H", help="default: from the survey")
+    p.add_argument("--hours-per-week", type=float, metavar="H", help="for reps without an answer")
+    p.add_argument(
+        "--oracle", action="store_true", help="add the oracle (default simulated design)"
+    )
+    p.add_argument(
+        "--fits",
+        default=rel(FITS_FILE),
+        metavar="FILE",
+        help=f"the main model `fit` saved, used when the file exists (default {rel(FITS_FILE)})",
+    )
+    p.add_argument(
+        "--out",
+        default=rel(ALLOCATION_DIR),
+        metavar="DIR",
+        help=f"output folder (default {rel(ALLOCATION_DIR)})",
     )
     return parser
 

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 __all__ = [
+    "ALLOCATION_DIR",
     "DATA_DIR",
     "DEFAULT_SEED",
     "FIGURES_DIR",
@@ -44,6 +45,8 @@ MEASUREMENT_DIR: Path = RESULTS_DIR / "measurement"
 MODELS_DIR: Path = RESULTS_DIR / "models"
 #: The fitted models and effects that ``fit`` saves for ``figures`` (see docs/architecture.md).
 FITS_FILE: Path = MODELS_DIR / "fits.pickle"
+#: Outputs of ``allocate`` (lead-allocation policies; see docs/allocation.md).
+ALLOCATION_DIR: Path = RESULTS_DIR / "allocation"
 
 #: Seed used by the pipeline when none is given.
 DEFAULT_SEED: int = 20130101

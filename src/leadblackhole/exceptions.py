@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AllocationError",
     "CodebookError",
     "ConvergenceWarning",
     "DataWarning",
@@ -94,6 +95,10 @@ class DesignError(LeadBlackHoleUserError, ValueError):
 
 class EstimationError(LeadBlackHoleUserError, ValueError):
     """A model cannot be estimated on the data given (singular design, empty component...)."""
+
+
+class AllocationError(LeadBlackHoleUserError, ValueError):
+    """A bad lead budget, policy, scenario or follow-up assumption of the lead allocation."""
 
 
 class OutputError(LeadBlackHoleUserError):

@@ -1,0 +1,524 @@
+"""From a fitted main model to lead-allocation decisions: :func:`allocate`.
+
+A rep's expected follow-ups in a month are
+
+.. math::
+
+    f_i(L) = \\min\\big(L,\\; H_i \\cdot \\tfrac{52}{12} \\cdot \\mu_i(L) / h\\big),
+
+with ``L`` the marketing leads the rep receives, ``H_i`` weekly working
+hours, ``mu_i(L)`` the main model's expected marketing share at lead volume
+``L`` and ``h`` the working hours one lead takes to follow up. The black-hole
+rate of an allocation is ``1 - sum_i f_i(L_i) / B`` for a budget of ``B``
+leads. Policies are compared under scenarios and under draws of the
+estimates; see ``docs/allocation.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import AllocationError
+from ..models.results import SoftmaxLink
+from ..specification import COMPONENTS
+from ._model import ShareCurves, curves_from_coefficients, draw_params, share_curves
+from .policies import (
+    check_budget,
+    dual_bound,
+    equal_split,
+    expected_followups,
+    greedy_allocation,
+    performance_score,
+    score_split,
+)
+
+__all__ = [
+    "POLICIES",
+    "POLICY_DESCRIPTIONS",
+    "SCENARIOS",
+    "AllocationResult",
+    "HoursPerLead",
+    "allocate",
+    "apply_scenario",
+    "estimate_hours_per_lead",
+    "oracle_curves",
+]
+
+#: Policies a manager chooses between (``oracle`` is added on simulated data).
+POLICIES: tuple[str, ...] = ("equal", "score", "optimal")
+#: What each policy is, in words (the ``description`` column of ``policies``).
+POLICY_DESCRIPTIONS: dict[str, str] = {
+    "observed": "status quo as surveyed: the leads each rep reported",
+    "equal": "even split of the budget, the common practice the study describes (not the "
+    "surveyed status quo)",
+    "score": "proportional to a rank score of experience and past performance (the study's advice)",
+    "optimal": "greedy maximum of expected follow-ups under the fitted model",
+    "oracle": "greedy maximum of follow-ups under the true parameters (simulated data)",
+}
+#: Scenarios (``baseline``: the reps as surveyed).
+SCENARIOS: tuple[str, ...] = ("baseline", "prequal_up", "no_tracking_top")
+#: Weeks per month.
+WEEKS_PER_MONTH: float = 52.0 / 12.0
+#: Lowest answer of the 1-7 scales (tracking "removed").
+SCALE_MIN, SCALE_MAX = 1.0, 7.0
+#: Bootstrap replicates behind the interval of an estimated hours per lead.
+N_BOOT_HOURS: int = 999
+
+
+@dataclass(frozen=True)
+class HoursPerLead:
+    """Hours of work one marketing lead takes to follow up.
+
+    Attributes
+    ----------
+    value : float
+        Point value.
+    low, high : float
+        95% percentile-bootstrap interval (equal to ``value`` for an assumption).
+    source : str
+        ``"estimated"`` or ``"assumed"``.
+    note : str
+        How the value was obtained, in words.
+    n_used : int
+        Reps behind an estimate (0 for an assumption).
+    replicates : ndarray
+        Bootstrap replicates (empty for an assumption).
+    """
+
+    value: float
+    low: float
+    high: float
+    source: str
+    note: str
+    n_used: int = 0
+    replicates: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+
+
+def estimate_hours_per_lead(
+    raw: pd.DataFrame, n_boot: int = N_BOOT_HOURS, seed: int = 0
+) -> HoursPerLead | None:
+    """Estimate the hours one lead takes from reported hours, shares and follow-ups.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Analysis sample before centring (``AnalysisFrame.raw``): needs
+        ``hours_per_week``, ``leads_followed_up``, ``lead_volume`` and the
+        observed share ``marketing``.
+    n_boot : int
+        Bootstrap replicates of the interval.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    HoursPerLead or None
+        ``None`` when the survey lacks the columns or no rep qualifies.
+
+    Notes
+    -----
+    A rep whose follow-ups ``F_i`` fall short of the leads ``L_i`` ran out of
+    time: ``F_i`` is (in expectation) ``T_i / h`` with ``T_i = H_i 52/12 s_i``
+    the hours spent on marketing leads in a month. The ratio estimator over
+    these reps is ``h = sum T_i / sum F_i``. A rep who followed up every lead
+    (``F_i = L_i``) is censored: it only says ``h <= T_i / L_i`` and is left
+    out (dropping it is what the ``min`` asks for; a rep whose time just
+    sufficed by chance is dropped too, which biases ``h`` up slightly). The
+    interval is the 2.5 and 97.5 percentiles of the estimator over
+    ``n_boot`` resamples of the qualifying reps.
+    """
+    need = ("hours_per_week", "leads_followed_up", "lead_volume", "marketing")
+    if any(c not in raw.columns for c in need):
+        return None
+    d = raw[list(need)].apply(pd.to_numeric, errors="coerce").dropna()
+    d = d[(d["lead_volume"] > 0) & (d["leads_followed_up"] < d["lead_volume"])]
+    if len(d) < 2 or d["leads_followed_up"].sum() <= 0:
+        return None
+    t = (d["hours_per_week"] * WEEKS_PER_MONTH * d["marketing"]).to_numpy(float)
+    fu = d["leads_followed_up"].to_numpy(float)
+    value = t.sum() / fu.sum()
+    rng = np.random.default_rng(int(seed))
+    reps = np.empty(int(n_boot))
+    block = max(1, 1_000_000 // len(t))  # resamples per block: bounded memory
+    for start in range(0, int(n_boot), block):
+        k = min(block, int(n_boot) - start)
+        idx = rng.integers(0, len(t), size=(k, len(t)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reps[start : start + k] = t[idx].sum(axis=1) / fu[idx].sum(axis=1)
+    reps = reps[np.isfinite(reps)]
+    low, high = np.percentile(reps, [2.5, 97.5])
+    n_cens = int(
+        (raw["leads_followed_up"].notna() & (raw["leads_followed_up"] >= raw["lead_volume"])).sum()
+    )
+    note = (
+        f"estimated from the survey: {value:.3f} hours per lead (95% bootstrap interval "
+        f"{low:.3f} to {high:.3f}), ratio of marketing-lead hours to follow-ups over "
+        f"{len(t)} reps who followed up fewer leads than they received ({n_cens} reps who "
+        "followed up all their leads are censored and left out)"
+    )
+    return HoursPerLead(float(value), float(low), float(high), "estimated", note, len(t), reps)
+
+
+def apply_scenario(raw: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """The reps' analysis variables (uncentred) under a scenario.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Uncentred analysis variables (``AnalysisFrame.raw``).
+    scenario : {"baseline", "prequal_up", "no_tracking_top"}
+        ``baseline``: unchanged. ``prequal_up``: prequalification quality up
+        by one analysis-sample standard deviation, capped at the scale's top
+        (7). ``no_tracking_top``: tracking removed, i.e. set to the scale's
+        minimum (1, "never tracked"), for the reps in the top quartile of past
+        performance (at or above its 75th percentile).
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    AllocationError
+        For an unknown scenario.
+    """
+    if scenario not in SCENARIOS:
+        raise AllocationError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
+    out = raw.copy()
+    if scenario == "prequal_up":
+        sd = float(raw["prequal"].std(ddof=1))
+        out["prequal"] = np.minimum(raw["prequal"] + sd, SCALE_MAX)
+    elif scenario == "no_tracking_top":
+        top = raw["performance"] >= raw["performance"].quantile(0.75)
+        out.loc[top, "tracking"] = SCALE_MIN
+    return out
+
+
+def _centred(raw: pd.DataFrame, means: pd.Series) -> pd.DataFrame:
+    out = raw[["firm"]].copy()
+    for v in means.index:
+        out[v] = raw[v].to_numpy(float) - float(means[v])
+    return out
+
+
+def oracle_curves(truth: Any, raw: pd.DataFrame) -> ShareCurves:
+    """Share curves of the true population model for the reps in ``raw``.
+
+    Parameters
+    ----------
+    truth : Truth
+        The truth of a simulated study (:func:`leadblackhole.simulation.simulate`).
+    raw : DataFrame
+        Uncentred analysis variables (possibly under a scenario).
+
+    Returns
+    -------
+    ShareCurves
+        With the true coefficients and the population centring constants.
+
+    Notes
+    -----
+    The simulator draws the shares from a Dirichlet distribution whose means
+    are multinomial logits with base ``other`` (docs/simulation.md), so the
+    true mean-share link is that softmax, given here explicitly.
+    """
+    eqs = ("marketing", "self")
+    coef = pd.DataFrame({e: truth.params.loc[e] for e in eqs})
+    link = SoftmaxLink(COMPONENTS, eqs, base=COMPONENTS.index("other"))
+    means = truth.population_means
+    firms = sorted(str(f) for f in truth.design.firms)
+    return curves_from_coefficients(coef, link, means, firms, _centred(raw, means))
+
+
+@dataclass(frozen=True, eq=False)
+class AllocationResult:
+    """What :func:`allocate` returns.
+
+    Attributes
+    ----------
+    allocation : DataFrame
+        One row per scenario, policy and rep: ``scenario``, ``policy``,
+        ``rep_id``, ``firm``, ``leads``, ``marketing_share`` (predicted),
+        ``followups`` (expected, fitted model).
+    policies : DataFrame
+        One row per scenario and policy: ``policy``, ``scenario``,
+        ``black_hole_rate``, ``black_hole_low``, ``black_hole_high``,
+        ``followups``, ``followups_low``, ``followups_high`` (95% percentile
+        intervals over the draws), ``leads`` (the budget), ``nonconcave_reps``
+        and ``optimality_gap_bound`` (optimal policy only) and, on simulated
+        data, ``true_black_hole_rate`` and ``true_followups`` (the same
+        allocation evaluated with the true parameters); last, ``description``
+        (:data:`POLICY_DESCRIPTIONS`): ``observed`` is the status quo as the
+        survey records it, ``equal`` the even split the study calls common
+        practice.
+    budget : int
+    hours_per_lead : HoursPerLead
+    hours_note : str
+        How weekly hours were obtained.
+    n_draws, seed : int
+    """
+
+    allocation: pd.DataFrame
+    policies: pd.DataFrame
+    budget: int
+    hours_per_lead: HoursPerLead
+    hours_note: str
+    n_draws: int
+    seed: int
+
+    def summary(self) -> str:
+        """A few lines for the console: assumptions and the black hole by policy."""
+        lines = [
+            f"lead budget: {self.budget} leads a month",
+            f"hours per lead: {self.hours_per_lead.note}",
+            f"hours per week: {self.hours_note}",
+            f"uncertainty: {self.n_draws} draws of the estimates (seed {self.seed})",
+        ]
+        for r in self.policies.itertuples(index=False):
+            lines.append(
+                f"  {r.scenario:16s} {r.policy:8s} black hole {r.black_hole_rate:6.1%} "
+                f"[{r.black_hole_low:6.1%}, {r.black_hole_high:6.1%}]  "
+                f"follow-ups {r.followups:9.1f}"
+            )
+        return "\n".join(lines)
+
+
+def allocate(
+    results: Any,
+    frame: Any,
+    *,
+    budget: int | None = None,
+    policies: Sequence[str] = POLICIES,
+    scenarios: Sequence[str] = ("baseline",),
+    n_draws: int = 200,
+    seed: int = 0,
+    hours_per_lead: float | None = None,
+    hours_per_week: float | None = None,
+    truth: Any = None,
+) -> AllocationResult:
+    """Compare lead-allocation policies under scenarios, with intervals.
+
+    Parameters
+    ----------
+    results : ShareResults
+        The fitted main model (``fit_share_model(frame, "dirichlet")``, or
+        the Dirichlet fit saved by ``leadblackhole fit``); any share model
+        whose link gives the ``marketing`` share works.
+    frame : AnalysisFrame
+        The analysis frame it was fitted on.
+    budget : int, optional
+        Monthly leads to allocate; default the analysis sample's total
+        ``lead_volume``.
+    policies : sequence of str
+        Among ``equal``, ``score``, ``optimal``, ``observed`` (the leads the
+        reps reported: the status quo as surveyed, only with the survey's own
+        budget) and ``oracle`` (needs ``truth``).
+    scenarios : sequence of str
+        Among :data:`SCENARIOS`.
+    n_draws : int
+        Draws of the estimates for the intervals (0: none).
+    seed : int
+        Seed of every draw (parameters and the hours-per-lead bootstrap).
+    hours_per_lead : float, optional
+        Hours one lead takes. Used when given; otherwise estimated from the
+        survey when it has ``leads_followed_up`` and ``hours_per_week``;
+        otherwise the simulator's default assumption.
+    hours_per_week : float, optional
+        Weekly hours assumed for reps without ``hours_per_week``; default the
+        simulator's mean.
+    truth : Truth, optional
+        The truth of a simulated survey: adds the ``oracle`` policy and the
+        ``true_*`` columns.
+
+    Returns
+    -------
+    AllocationResult
+
+    Raises
+    ------
+    AllocationError
+        Bad budget, unknown policy or scenario, ``oracle`` without truth or
+        with a survey whose firms are not the design's,
+        ``observed`` with another budget than the survey's,
+        non-positive assumptions, negative ``n_draws``.
+
+    Notes
+    -----
+    Every policy's allocation is decided once, at the point estimates, and
+    then evaluated under each draw ``theta_d ~ N(theta_hat, V_hat)`` of the
+    mean coefficients (``mean_coef``, ``mean_cov``) (and,
+    when ``h`` is estimated, the ``d``-th bootstrap replicate of ``h``): the
+    interval says how well a decision taken now is likely to do. The optimal
+    policy gives no rep more than ``max(largest observed lead volume,
+    ceil(B / n))`` leads, so the model is not asked about lead volumes far
+    outside the data.
+
+    Examples
+    --------
+    >>> out = allocate(res, frame, n_draws=50, seed=1)     # doctest: +SKIP
+    >>> out.policies[["policy", "black_hole_rate"]]        # doctest: +SKIP
+    """
+    from ..simulation import StudyDesign
+
+    default = StudyDesign()
+    raw = frame.raw
+    n = len(raw)
+    observed = np.rint(raw["lead_volume"].to_numpy(float)).astype(np.int64)
+    budget = int(observed.sum()) if budget is None else check_budget(budget)
+    policies = list(dict.fromkeys(policies))
+    known = POLICIES + ("observed", "oracle")
+    for p in policies:
+        if p not in known:
+            raise AllocationError(f"unknown policy {p!r}; expected one of {known}")
+    if "observed" in policies and budget != int(observed.sum()):
+        raise AllocationError(
+            "the observed allocation spends the survey's own total of "
+            f"{int(observed.sum())} leads, not a budget of {budget}"
+        )
+    if "oracle" in policies and truth is None:
+        raise AllocationError("the oracle policy needs the true parameters of a simulated survey")
+    if truth is not None and "oracle" not in policies:
+        policies.append("oracle")
+    if truth is not None and list(frame.firms) != sorted(str(f) for f in truth.design.firms):
+        raise AllocationError(
+            f"the survey's firms {list(frame.firms)} are not those of the simulated design "
+            f"{sorted(truth.design.firms)}: the oracle needs a survey drawn from that design"
+        )
+    scenarios = list(dict.fromkeys(scenarios))
+    for s in scenarios:
+        if s not in SCENARIOS:
+            raise AllocationError(f"unknown scenario {s!r}; expected one of {SCENARIOS}")
+    if not isinstance(n_draws, int | np.integer) or n_draws < 0:
+        raise AllocationError(f"n_draws must be a whole number >= 0; received {n_draws!r}")
+    for name, v in (("hours_per_lead", hours_per_lead), ("hours_per_week", hours_per_week)):
+        if v is not None and not (np.isfinite(v) and v > 0):
+            raise AllocationError(f"{name} must be a positive number; received {v!r}")
+
+    # hours per lead: given, estimated or assumed
+    if hours_per_lead is not None:
+        hpl = HoursPerLead(
+            float(hours_per_lead),
+            float(hours_per_lead),
+            float(hours_per_lead),
+            "assumed",
+            f"assumed {hours_per_lead:g} hours per lead (given)",
+        )
+    else:
+        hpl = estimate_hours_per_lead(raw, n_boot=max(N_BOOT_HOURS, n_draws), seed=seed)
+        if hpl is None:
+            v = default.hours_per_lead
+            why = (
+                "the survey lacks leads_followed_up or hours_per_week"
+                if not {"leads_followed_up", "hours_per_week"} <= set(raw.columns)
+                else "no rep followed up fewer leads than received"
+            )
+            hpl = HoursPerLead(
+                v, v, v, "assumed", f"assumed {v:g} hours per lead (the simulator's value; {why})"
+            )
+    # weekly hours: reported, with an assumption for reps without
+    h_assumed = default.hours_mean if hours_per_week is None else float(hours_per_week)
+    if "hours_per_week" in raw.columns:
+        hours = pd.to_numeric(raw["hours_per_week"], errors="coerce").to_numpy(float)
+        miss = int(np.isnan(hours).sum())
+        hours = np.where(np.isnan(hours), h_assumed, hours)
+        hours_note = "reported" + (
+            f"; {miss} reps without an answer assumed to work {h_assumed:g} hours" if miss else ""
+        )
+    else:
+        hours = np.full(n, h_assumed)
+        hours_note = f"not in the survey: every rep assumed to work {h_assumed:g} hours a week"
+    per_share = hours * WEEKS_PER_MONTH  # monthly hours; capacity = per_share / h
+
+    cap = max(int(observed.max()), -(-budget // n))
+    order = np.argsort(raw["rep_id"].astype(str).to_numpy(), kind="stable")
+    score = performance_score(raw["experience"].to_numpy(float), raw["performance"].to_numpy(float))
+    draws = draw_params(results, n_draws, seed) if n_draws else np.empty((0, 0))
+    h_draws = (
+        hpl.replicates[np.arange(n_draws) % len(hpl.replicates)]
+        if hpl.source == "estimated"
+        else np.full(n_draws, hpl.value)
+    )
+    true_cap = per_share / truth.design.hours_per_lead if truth is not None else None
+
+    alloc_rows, policy_rows = [], []
+    for scen in scenarios:
+        sraw = apply_scenario(raw, scen)
+        data = _centred(sraw, frame.means)
+        curves = share_curves(results, frame, data=data)
+        capacity = per_share / hpl.value
+        oracle = oracle_curves(truth, sraw) if truth is not None else None
+        plans: dict[str, np.ndarray] = {}
+        extra: dict[str, dict[str, float]] = {}
+        for p in policies:
+            if p == "observed":
+                plans[p] = observed
+            elif p == "equal":
+                plans[p] = equal_split(n, budget, order)
+            elif p == "score":
+                plans[p] = score_split(score, budget)
+            elif p == "optimal":
+                g = greedy_allocation(curves, capacity, budget, cap)
+                plans[p] = g.leads
+                got = float(expected_followups(curves, capacity, g.leads).sum())
+                bound = dual_bound(curves, capacity, budget, cap, g.last_gain)
+                extra[p] = {
+                    "nonconcave_reps": int(g.nonconcave.sum()),
+                    "optimality_gap_bound": max(0.0, bound - got),
+                }
+            else:
+                plans[p] = greedy_allocation(oracle, true_cap, budget, cap).leads
+        totals = {p: np.empty(n_draws) for p in plans}
+        if n_draws:
+            for d, c_d in enumerate(share_curves(results, frame, data=data, params=draws)):
+                for p, leads in plans.items():
+                    totals[p][d] = expected_followups(c_d, per_share / h_draws[d], leads).sum()
+        for p, leads in plans.items():
+            share = curves.marketing(leads)
+            fu = np.minimum(leads, capacity * share)
+            alloc_rows.append(
+                pd.DataFrame(
+                    {
+                        "scenario": scen,
+                        "policy": p,
+                        "rep_id": raw["rep_id"].to_numpy(),
+                        "firm": raw["firm"].to_numpy(),
+                        "leads": leads,
+                        "marketing_share": share,
+                        "followups": fu,
+                    }
+                )
+            )
+            tot = totals[p]
+            row = {
+                "policy": p,
+                "scenario": scen,
+                "black_hole_rate": 1.0 - fu.sum() / budget,
+                "black_hole_low": 1.0 - np.percentile(tot, 97.5) / budget if n_draws else np.nan,
+                "black_hole_high": 1.0 - np.percentile(tot, 2.5) / budget if n_draws else np.nan,
+                "followups": float(fu.sum()),
+                "followups_low": float(np.percentile(tot, 2.5)) if n_draws else np.nan,
+                "followups_high": float(np.percentile(tot, 97.5)) if n_draws else np.nan,
+                "leads": int(leads.sum()),
+                "nonconcave_reps": extra.get(p, {}).get("nonconcave_reps", np.nan),
+                "optimality_gap_bound": extra.get(p, {}).get("optimality_gap_bound", np.nan),
+            }
+            if truth is not None:
+                tfu = float(expected_followups(oracle, true_cap, leads).sum())
+                row["true_black_hole_rate"] = 1.0 - tfu / budget
+                row["true_followups"] = tfu
+            row["description"] = POLICY_DESCRIPTIONS[p]
+            policy_rows.append(row)
+    return AllocationResult(
+        allocation=pd.concat(alloc_rows, ignore_index=True),
+        policies=pd.DataFrame(policy_rows),
+        budget=budget,
+        hours_per_lead=hpl,
+        hours_note=hours_note,
+        n_draws=int(n_draws),
+        seed=int(seed),
+    )
