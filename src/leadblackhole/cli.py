@@ -91,14 +91,12 @@ def _record(args: argparse.Namespace, step: str, inputs, outputs, seed=None) -> 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .config import SIMULATED_SURVEY
-    from .outputs import atomic_write_text, table_to_csv
+    from .outputs import atomic_write_text, check_output_file, table_to_csv
     from .simulation import StudyDesign, simulate
 
     out = Path(args.out) if args.out else SIMULATED_SURVEY
-    targets = [out] + ([Path(args.truth)] if args.truth else [])
-    for target in targets:
-        if target.is_dir():
-            raise OutputError(f"{target} is a folder; give a file name (for example reps.csv)")
+    for target in [out] + ([Path(args.truth)] if args.truth else []):
+        check_output_file(target)  # before computing
     if args.truth and Path(args.truth).resolve() == out.resolve():
         raise OutputError("--truth and --out name the same file; give two different files")
     changes = {"n_reps": args.n_reps, "n_zero_marketing": args.n_zero_marketing}

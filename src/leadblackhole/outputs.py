@@ -60,6 +60,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_not_input",
+    "check_output_file",
     "escape_markdown_cell",
     "html_escape",
     "table_to_csv",
@@ -275,6 +276,37 @@ def _ensure_writable_dir(folder: Path) -> None:
         raise OutputError(_what_to_do(exc, folder)) from None
 
 
+def check_output_file(path: str | os.PathLike[str], inputs: Iterable = ()) -> Path:
+    """Check, before computing, that the file ``path`` can be written; return it.
+
+    Parameters
+    ----------
+    path : path-like
+        The output file.
+    inputs : iterable of path-like, optional
+        Input files it must not be.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputError
+        When ``path`` is a folder or an input, or its folder cannot be created or written.
+
+    Examples
+    --------
+    >>> check_output_file("data/simulated/reps.csv")       # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give a file name (for example reps.csv)")
+    check_not_input(path, inputs)
+    _ensure_writable_dir(path.parent)
+    return path
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, inputs: Iterable = ()) -> Path:
     """Write ``data`` to the file ``path`` atomically.
 
@@ -304,11 +336,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, inputs: Iterab
     --------
     >>> atomic_write_bytes("data/simulated/reps.csv", b"rep_id\\n")   # doctest: +SKIP
     """
-    path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"{path} is a folder; give a file name as the output")
-    check_not_input(path, inputs)
-    _ensure_writable_dir(path.parent)
+    path = check_output_file(path, inputs)
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
