@@ -91,8 +91,8 @@ def regression_markdown(table: pd.DataFrame, notes: list[str]) -> str:
         cells = [_md_cell(c) for c in row]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [f"Note: {escape_markdown_cell(STARS_LEGEND)}.", ""]
-    lines += [escape_markdown_cell(n) for n in notes]
+    lines += [f"Note: {STARS_LEGEND}.", ""]  # the package's own text
+    lines += [escape_markdown_cell(n) for n in notes]  # may name a firm
     return "\n".join(lines).rstrip() + "\n"
 
 
