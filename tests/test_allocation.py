@@ -512,7 +512,7 @@ def test_cli_allocate_uses_the_saved_fit_and_refuses_a_foreign_one(
     args = ["allocate", str(survey_csv), "--draws", "5", "--policy", "equal"]
     args += ["--scenario", "baseline", "--out", str(tmp_path / "a")]
     assert cli.main(args + ["--fits", str(fits)]) == 0
-    assert f"the Dirichlet fit saved in {fits}" in capsys.readouterr().out
+    assert f"the dirichlet fit saved in {fits}" in capsys.readouterr().out
     # without the file, the main model is fitted: the same estimates, the same table
     assert cli.main(args[:-1] + [str(tmp_path / "b"), "--fits", str(tmp_path / "none")]) == 0
     assert "fitted now" in capsys.readouterr().out

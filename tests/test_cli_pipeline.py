@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -122,7 +123,18 @@ def test_fit_outputs(pipeline_dir):
         "conf_low",
         "conf_high",
     ]
-    assert {"dirichlet", "ols", "fractional_logit", "sur", "probit"} <= set(est["model"])
+    models = {"dirichlet_rounded", "dirichlet", "fmlogit", "ols", "fractional_logit", "sur"}
+    assert models | {"probit"} <= set(est["model"])
+    # the simulated percents are heaped on multiples of 5: the rounding-aware model is fitted
+    # with the same equations and term names as the exact-share Dirichlet model
+    rounded = est[est["model"] == "dirichlet_rounded"].set_index(["equation", "term"]).index
+    exact = est[est["model"] == "dirichlet"].set_index(["equation", "term"]).index
+    assert rounded.equals(exact)
+    assert set(rounded.get_level_values("equation")) == {"marketing", "self", "precision"}
+    fml = est[est["model"] == "fmlogit"]
+    assert set(fml["equation"]) == {"marketing", "self"}
+    stats = pd.read_csv(d / "fit_stats.csv")
+    assert {"dirichlet_rounded", "dirichlet", "fmlogit"} <= set(stats["model"])
     hyp = pd.read_csv(d / "hypotheses.csv")
     assert list(hyp.columns) == [
         "id",
@@ -135,11 +147,34 @@ def test_fit_outputs(pipeline_dir):
         "std_error",
         "statistic",
         "p_value",
+        "p_holm",
+        "p_bh",
         "conf_low",
         "conf_high",
         "supported",
     ]
-    assert len(hyp[hyp["model"] == "dirichlet"]) == 12
+    for model in ("dirichlet_rounded", "dirichlet", "fmlogit"):
+        assert len(hyp[hyp["model"] == model]) == 12, model
+    # the two-part model: marketing outcomes only, over every rep
+    two = hyp[hyp["model"] == "two_part"]
+    assert len(two) == 11 and set(two["outcome"]) == {"marketing"}
+    assert hyp["model"].iloc[0] == "dirichlet_rounded"  # the main model comes first
+    # adjusted p-values: within each model over its directional hypotheses, E1 left out
+    directional = hyp[hyp["expected_sign"] != 0]
+    assert directional[["p_holm", "p_bh"]].notna().all().all()
+    assert hyp.loc[hyp["id"] == "E1", ["p_holm", "p_bh"]].isna().all().all()
+    assert (directional["p_holm"] >= directional["p_value"] - 1e-15).all()
+    assert (directional["p_bh"] <= directional["p_holm"] + 1e-15).all()
+    joint = pd.read_csv(d / "joint_tests.csv")
+    assert list(joint.columns) == ["model", "test", "statistic", "df", "p_value"]
+    assert set(joint["model"]) == set(hyp["model"]) and (joint["df"] == 6).all()
+    firm = pd.read_csv(d / "firm_tests.csv")
+    assert firm["test"].tolist()[0] == "firm_slopes_lr" and firm["df"].iloc[0] == 30
+    assert (firm["test"] == "ibragimov_mueller").sum() == 12
+    assert (firm.loc[firm["test"] == "ibragimov_mueller", "df"] == 3).all()
+    published = (d / "hypotheses_vs_published.md").read_text()
+    assert "rounding-aware Dirichlet regression (`dirichlet_rounded`)" in published
+    assert "multiples of 5" in published
     for name in (
         "fit_stats.csv",
         "regression_table.md",
@@ -156,6 +191,7 @@ def test_report_and_manifest(pipeline_dir):
     res = pipeline_dir / "results"
     md = (res / "report.md").read_text()
     assert "## Measurement" in md and "## Hypotheses" in md and "analysable reps: 461" in md
+    assert "Share-scale effects of the rounding-aware Dirichlet model" in md
     manifest = json.loads((res / "manifest.json").read_text())
     files = manifest["files"]
     assert "results/models/estimates.csv" in files and "data/reps.csv" in files
@@ -215,3 +251,46 @@ def test_fit_firm_block_bootstrap(tmp_path, survey_csv):
     boot = pd.read_csv(out / "hypotheses_bootstrap.csv")
     assert set(boot["scheme"]) == {"firm"}
     assert cli.main(["fit", str(survey_csv), "--bootstrap-scheme", "cluster"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--rounding", "3.7", "the rounding step must divide 100"),
+        ("--rounding", "fine", "--rounding must be auto, none or a step"),
+        ("--rounding", "0", "must lie in \\(0, 100\\]"),
+        ("--precision", "nonsense", "cannot build the precision design from 'nonsense'"),
+        ("--cov", "hc3", "invalid choice: 'hc3'"),
+    ],
+)
+def test_fit_bad_options_exit_2(tmp_path, survey_csv, capsys, option, value, message):
+    out = tmp_path / "out"
+    assert cli.main(["fit", str(survey_csv), "--out", str(out), option, value]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_fit_rounding_none_precision_and_robust(tmp_path, survey_csv):
+    out = tmp_path / "out"
+    args = ["fit", str(survey_csv), "--out", str(out), "--rounding", "none"]
+    args += ["--precision", "firm + experience + performance", "--cov", "robust"]
+    assert cli.main(args) == 0
+    est = pd.read_csv(out / "estimates.csv")
+    assert "dirichlet_rounded" not in set(est["model"])
+    prec = est[(est["model"] == "dirichlet") & (est["equation"] == "precision")]
+    assert prec["term"].tolist() == [
+        "Intercept",
+        "firm[T.B]",
+        "firm[T.C]",
+        "firm[T.D]",
+        "experience",
+        "performance",
+    ]
+    tests = pd.read_csv(out / "precision_tests.csv")
+    assert tests["model"].tolist() == ["dirichlet"] and tests["df"].tolist() == [5]
+    assert 0 <= tests["p_value"].iloc[0] <= 1
+    hyp = pd.read_csv(out / "hypotheses.csv")
+    assert hyp["model"].iloc[0] == "dirichlet"
+    assert "dirichlet_rounded" not in set(hyp["model"])
+    assert "sandwich" in (out / "regression_table.md").read_text()

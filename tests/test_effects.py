@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from leadblackhole.data import build_analysis_frame, validate_survey
-from leadblackhole.effects import probing
+from leadblackhole.effects import ADJUSTED_HYPOTHESIS_COLUMNS, probing
 from leadblackhole.effects.effects import (
     HYPOTHESIS_COLUMNS,
     EffectOptions,
@@ -83,6 +83,7 @@ REPORT_FILES = (
     "hypotheses.csv",
     "hypotheses_vs_published.md",
     "hypotheses_vs_published.tex",
+    "joint_tests.csv",
     "simple_slopes.csv",
     "johnson_neyman.csv",
     "hypotheses_bootstrap.csv",
@@ -541,7 +542,9 @@ def test_run_hypotheses_writes_every_table(study, tmp_path):
     for p in paths.values():
         assert p.is_file() and p.stat().st_size > 0
     csv = pd.read_csv(paths["hypotheses.csv"])
-    assert tuple(csv.columns) == HYPOTHESIS_COLUMNS
+    assert tuple(csv.columns) == ADJUSTED_HYPOTHESIS_COLUMNS
+    joint = pd.read_csv(paths["joint_tests.csv"])
+    assert joint["model"].tolist() == ["dirichlet", "fractional_logit", "ols"]
     # every directional hypothesis is supported on the default study (H9, the
     # closest, has |z| >= 1.97 over seeds 0-99 of the default design)
     assert "dirichlet: 11 of 11 directional hypotheses supported" in rep.summary()

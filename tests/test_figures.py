@@ -93,7 +93,7 @@ def test_figure_errors(fitted, tmp_path):
         make_figures(frame, res, tmp_path / "x", report=report, formats=("jpg",))
     assert not (tmp_path / "x").exists()  # nothing written on error
     table = report.hypotheses
-    with pytest.raises(EffectsError, match="no rows for the Dirichlet model"):
+    with pytest.raises(EffectsError, match="no rows for the main model \\(dirichlet\\)"):
         plot_effects(table[table["model"] == "ols"], frame)
     with pytest.raises(EffectsError, match="expected an AnalysisFrame"):
         plot_ternary(frame.data)

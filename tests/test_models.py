@@ -43,7 +43,7 @@ from leadblackhole.models import (
     run_models,
     sur_prequal_wald,
 )
-from leadblackhole.models.report import STARS_LEGEND, WALD_COLUMNS
+from leadblackhole.models.report import STARS_LEGEND, WALD_COLUMNS, parse_rounding
 from leadblackhole.models.results import ESTIMATE_COLUMNS, FIT_STAT_COLUMNS
 from leadblackhole.outputs import OutputSet
 from leadblackhole.reporting.tables import (
@@ -350,8 +350,12 @@ def test_run_models_tables(report, frames):
         == ["model", "n", "log_likelihood", "aic", "bic", "r_squared", "converged"]
     )
     assert list(report.sur_wald_table.columns) == list(WALD_COLUMNS)
+    # The reference percents are whole numbers, so the rounding-aware model is fitted too.
+    assert report.rounding_step is not None
     models = [
+        "dirichlet_rounded",
         "dirichlet",
+        "fmlogit",
         "ols",
         "fractional_logit",
         "sur",
@@ -364,7 +368,8 @@ def test_run_models_tables(report, frames):
     assert fit["model"].tolist() == models
     assert est["model"].unique().tolist() == models
     eqs = est.groupby("model")["equation"].unique().map(list).to_dict()
-    assert eqs["dirichlet"] == ["marketing", "self", "precision"]
+    assert eqs["dirichlet"] == eqs["dirichlet_rounded"] == ["marketing", "self", "precision"]
+    assert eqs["fmlogit"] == ["marketing", "self"]
     assert eqs["ols"] == eqs["fractional_logit"] == ["marketing"]
     assert eqs["sur"] == ["marketing", "self"]
     assert eqs["probit"] == ["any_marketing"]
@@ -377,6 +382,7 @@ def test_run_models_tables(report, frames):
     assert stats_by.loc["probit", "n"] == META["four_firms"]["n_selection"]
     # R² where defined (OLS, SUR), NaN otherwise; no likelihood for the quasi-likelihood model.
     assert stats_by["r_squared"].notna().tolist() == [m in ("ols", "sur") for m in models]
+    assert stats_by.loc["dirichlet_rounded", "n"] == n
     assert stats_by.loc["fractional_logit", ["log_likelihood", "aic", "bic"]].isna().all()
     assert stats_by["converged"].all()
     # The tables repeat the fitted results kept on the report.
@@ -385,14 +391,23 @@ def test_run_models_tables(report, frames):
     assert report.sur_wald_table.loc[0, "statistic"] == report.sur_wald.stat
     assert stats_by.loc["dirichlet", "log_likelihood"] == report.dirichlet.llf
     assert report.skipped == {}
+    assert report.main_name == "dirichlet_rounded" and report.main is report.dirichlet_rounded
+    assert report.two_part is not None and report.two_part.conditional is report.main
 
 
 def test_report_keeps_fitted_results(report):
     assert report.ols.params["marketing"].index.tolist() == META["four_firms"]["terms"]
     assert report.fractional_logit.raw.model.endog_names == "marketing"
-    assert list(report.fits) == ["dirichlet", "ols", "fractional_logit", "sur", "probit"] + [
-        f"loo_{f}" for f in "ABCD"
-    ]
+    assert list(report.fits) == [
+        "dirichlet_rounded",
+        "dirichlet",
+        "fmlogit",
+        "ols",
+        "fractional_logit",
+        "sur",
+        "probit",
+        "two_part",
+    ] + [f"loo_{f}" for f in "ABCD"]
     assert report.probit is not None
     assert set(report.loo) == {"A", "B", "C", "D"}
 
@@ -401,6 +416,8 @@ def test_regression_table_renderings(report):
     table = report.regression_table
     assert table.columns.tolist() == [
         "term",
+        "Rounded Dirichlet marketing",
+        "Rounded Dirichlet self",
         "Dirichlet marketing",
         "Dirichlet self",
         "OLS",
@@ -410,8 +427,8 @@ def test_regression_table_renderings(report):
     ]
     assert not table["term"].str.startswith("firm[").any()
     rows = table.set_index("term")
-    assert rows.loc["Firm effects"].tolist() == ["Yes"] * 6
-    assert rows.loc["N"].tolist() == [str(report.dirichlet.nobs)] * 6
+    assert rows.loc["Firm effects"].tolist() == ["Yes"] * 8
+    assert rows.loc["N"].tolist() == [str(report.dirichlet.nobs)] * 8
     notes = model_notes(report.firms)
     md = regression_markdown(table, notes)
     tex = regression_latex(table, notes)
@@ -475,6 +492,7 @@ def test_probit_skipped_without_zero_time_reps(frames):
     assert "probit" not in rep.estimates["model"].tolist()
     assert "probit" not in rep.fit_stats["model"].tolist()
     assert "model skipped: probit" in rep.summary()
+    assert rep.two_part is None and "two_part" in rep.skipped
 
 
 def test_probit_separation_is_reported(frames):
@@ -569,3 +587,30 @@ def test_unknown_options_raise(frames):
         fit_main_model(frames["three_firms"], parametrization="mean")
     with pytest.raises(EstimationError, match="unknown share model 'tobit'"):
         fit_share_model(frames["three_firms"], "tobit")
+
+
+def test_run_models_rounding_options(frames):
+    frame = frames["three_firms"]
+    none = run_models(frame, leave_one_out=False, rounding="none")
+    assert none.dirichlet_rounded is None and none.main_name == "dirichlet"
+    assert "dirichlet_rounded" in none.skipped
+    ten = run_models(frame, leave_one_out=False, rounding=10)
+    assert ten.rounding_step == 10.0 and ten.main.step == 10.0
+    assert "multiples of 10" in ten.summary()
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        ("3.7", "must divide 100"),
+        (3.7, "must divide 100"),
+        ("fine", "must be auto, none or a step"),
+        (-5, r"must lie in \(0, 100\]"),
+        (True, "must be 'auto', 'none' or a number"),
+    ],
+)
+def test_parse_rounding_raises(value, match):
+    with pytest.raises(EstimationError, match=match):
+        parse_rounding(value)
+    with pytest.raises(EstimationError, match="needs the analysis frame"):
+        parse_rounding("auto")

@@ -79,6 +79,18 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _rounding(text: str) -> str | float:
+    """``auto``, ``none`` or a rounding step that divides 100 (checked by the models layer)."""
+    from .models.report import parse_rounding
+
+    if text.strip().lower() in ("auto", "none"):
+        return text.strip().lower()
+    try:
+        return parse_rounding(text)
+    except LeadBlackHoleUserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _record(args: argparse.Namespace, step: str, inputs, outputs, seed=None) -> None:
     """Record the step's provenance when ``--provenance DIR`` was given."""
     if getattr(args, "provenance", None):
@@ -174,17 +186,28 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     out = _output_set(args, args.out, "fit")
     _, frame = _load_frame(args)
-    models = run_models(frame)
+    models = run_models(frame, rounding=args.rounding, precision=args.precision, cov_type=args.cov)
+    main = models.main
+    others = [
+        res for name, res in models.fits.items() if name in ("dirichlet_rounded", "dirichlet")
+    ]
+    others = [res for res in others if res is not main]
+    others += [models.fmlogit, models.fractional_logit, models.ols]
+    if models.two_part is not None:  # effects on the unconditional share, over every rep
+        others.append((models.two_part, frame.selection))
     hyps = run_hypotheses(
         frame,
-        models.dirichlet,
-        [models.fractional_logit, models.ols],
+        main,
+        others,
         bootstrap=args.bootstrap,
         seed=args.seed,
         scheme=args.bootstrap_scheme,
         progress=not args.no_progress and sys.stderr.isatty(),
+        firm_checks=True,
+        rounding_step=models.rounding_step,
     )
-    fits = {name: models.fits[name] for name in ("dirichlet", "fractional_logit", "ols")}
+    keep = ("dirichlet_rounded", "dirichlet", "fmlogit", "fractional_logit", "ols")
+    fits = {name: res for name, res in models.fits.items() if name in keep}
     artifact = FitArtifact(fits, hyps, file_sha256(args.path))
     paths = write_outputs(
         out, (stage_models, models), (stage_hypotheses, hyps), (FitArtifact.stage, artifact)
@@ -202,13 +225,15 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
+    from .models import main_model_name
     from .reporting.artifacts import FitArtifact
     from .reporting.figures import make_figures
 
     out = _output_set(args, args.out, "figures")
     _, frame = _load_frame(args)
     fits = FitArtifact.load(args.fits, args.path)
-    paths = make_figures(frame, fits.fits["dirichlet"], out, report=fits.hypotheses)
+    main = fits.fits[main_model_name(fits.fits)]
+    paths = make_figures(frame, main, out, report=fits.hypotheses)
     print(f"wrote {len(paths)} figure files to {args.out}")
     _record(args, "figures", [args.path, args.codebook, args.fits], paths)
     return EXIT_OK
@@ -268,7 +293,7 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
     from .allocation import SCENARIOS, allocate, check_budget
-    from .models import fit_share_model
+    from .models import fit_share_model, main_model_name
     from .reporting.allocation import stage_allocation_figure
     from .reporting.artifacts import FitArtifact
 
@@ -277,8 +302,10 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     _, frame = _load_frame(args)
     saved = Path(args.fits).is_file()
     if saved:  # the main model `fit` saved for this survey (refused if fitted on another file)
-        model = FitArtifact.load(args.fits, args.path).fits["dirichlet"]
-        print(f"main model: the Dirichlet fit saved in {args.fits}")
+        fits = FitArtifact.load(args.fits, args.path).fits
+        name = main_model_name(fits)
+        model = fits[name]
+        print(f"main model: the {name} fit saved in {args.fits}")
     else:
         model = fit_share_model(frame, "dirichlet")
         print(f"main model: fitted now ({args.fits} not found)")
@@ -448,6 +475,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-progress",
         action="store_true",
         help="no progress bars (they are shown on a terminal only)",
+    )
+    p.add_argument(
+        "--rounding",
+        type=_rounding,
+        default="auto",
+        metavar="auto|none|STEP",
+        help="rounding step of the reported percents: auto (default: the largest of 10, 5 "
+        "and 1 dividing every analysable rep's pct_marketing and pct_self), none (exact "
+        "shares), or a step in percentage points that divides 100; with a step the "
+        "rounding-aware Dirichlet (dirichlet_rounded) is the main model",
+    )
+    p.add_argument(
+        "--precision",
+        default=None,
+        metavar="FORMULA",
+        help="precision model of the Dirichlet models, a formula on the analysis variables, "
+        'e.g. "firm + experience + performance" (default constant precision); adds '
+        "precision_tests.csv (likelihood-ratio test against constant precision)",
+    )
+    p.add_argument(
+        "--cov",
+        choices=("oim", "robust"),
+        default="oim",
+        help="covariance of the Dirichlet models: oim (inverse observed information, "
+        "default) or robust (sandwich)",
     )
 
     p = sub.add_parser("figures", help="draw every figure (PNG and PDF) from the saved fits")

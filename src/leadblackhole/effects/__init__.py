@@ -4,6 +4,11 @@
   a fitted share model with delta-method inference; ``hypotheses.csv``.
 * :mod:`~leadblackhole.effects.probing`: simple slopes, Johnson–Neyman regions
   (with the Esarey–Sumner critical value) and the bootstrap.
+* :mod:`~leadblackhole.effects.multiplicity`: Holm and Benjamini-Hochberg
+  p-values within a model, the joint Wald test of the six moderations.
+* :mod:`~leadblackhole.effects.firms`: per-firm effects with the
+  Ibragimov-Müller test and the likelihood-ratio test of firm-specific slopes
+  (inference is conditional on the firms surveyed).
 * :mod:`~leadblackhole.effects.report`: :func:`run_hypotheses`, every table at once
   (their files are rendered and written by :mod:`leadblackhole.reporting.tables`).
 
@@ -29,6 +34,20 @@ from .effects import (
     model_effects,
     published_comparison,
 )
+from .firms import (
+    FIRM_TEST_COLUMNS,
+    firm_slopes_lr_test,
+    firm_tests,
+    ibragimov_mueller,
+    per_firm_effects,
+)
+from .multiplicity import (
+    ADJUSTED_HYPOTHESIS_COLUMNS,
+    JOINT_TEST_COLUMNS,
+    adjust_pvalues,
+    effect_covariance,
+    joint_moderation_test,
+)
 from .probing import (
     BootstrapResult,
     JohnsonNeyman,
@@ -47,24 +66,34 @@ from .report import (
 )
 
 __all__ = [
+    "ADJUSTED_HYPOTHESIS_COLUMNS",
     "BootstrapResult",
     "EffectOptions",
     "EffectSpec",
     "EffectsError",
+    "FIRM_TEST_COLUMNS",
+    "JOINT_TEST_COLUMNS",
     "HYPOTHESES",
     "HYPOTHESIS_COLUMNS",
     "Hypothesis",
     "HypothesisReport",
     "JohnsonNeyman",
     "ShareModel",
+    "adjust_pvalues",
     "average_effects",
     "bootstrap_effects",
     "conditional_effects",
+    "effect_covariance",
     "esarey_sumner_critical",
+    "firm_slopes_lr_test",
+    "firm_tests",
     "hypothesis_table",
+    "ibragimov_mueller",
+    "joint_moderation_test",
     "johnson_neyman",
     "johnson_neyman_table",
     "model_effects",
+    "per_firm_effects",
     "predictive_margins",
     "published_comparison",
     "registry_frame",

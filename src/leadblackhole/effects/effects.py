@@ -433,6 +433,18 @@ class _Engine:
                     grad[pos] = g
         return est, rep_var, grad
 
+    def per_rep(self, specs: Sequence[EffectSpec]) -> np.ndarray:
+        """Per-rep effects (S, n) at the model's coefficients; their row means are the estimates."""
+        m = self.model
+        for s in specs:
+            self.check(s)
+        out = np.empty((len(specs), self.n))
+        for i, s in enumerate(specs):
+            lin = [d @ m.coef for d in self._arrays(s)]
+            row = np.asarray(m.link.effect(s.order, *lin))
+            out[i] = row[:, m.components.index(s.outcome)].real
+        return out
+
     def _evaluate_same_order(self, specs, order, coef, gradient):
         """Evaluate specs of one order, the reps in blocks (sums and gradients accumulated).
 
@@ -658,9 +670,12 @@ def hypothesis_table(
     ----------
     frame : AnalysisFrame or DataFrame
         The reps the models were fitted on.
-    fits : sequence of ShareResults
-        The models, in table order (the pipeline passes the Dirichlet model,
-        the fractional logit and OLS).
+    fits : sequence of ShareResults or of (ShareResults, data) pairs
+        The models, in table order (the pipeline passes the main model, the
+        other Dirichlet model, the fractional multinomial logit, the
+        fractional logit, OLS and the two-part model). A pair averages that
+        model's effects over its own reps (the two-part model's effects are
+        read over the selection sample, ``frame.selection``: every rep).
     options : EffectOptions, optional
         Variance and test level.
 
@@ -675,7 +690,10 @@ def hypothesis_table(
     --------
     >>> hypothesis_table(frame, [fit_share_model(frame, "dirichlet")])   # doctest: +SKIP
     """
-    parts = [model_effects(res, frame, options=options) for res in fits]
+    parts = []
+    for fit in fits:
+        res, data = fit if isinstance(fit, tuple) else (fit, frame)
+        parts.append(model_effects(res, data, options=options))
     table = pd.concat(parts, ignore_index=True)
     table["supported"] = table["supported"].astype("boolean")
     return table

@@ -25,6 +25,8 @@ from .effects import (
     hypothesis_table,
     published_comparison,
 )
+from .firms import FIRM_TEST_COLUMNS, firm_tests, per_firm_effects
+from .multiplicity import JOINT_TEST_COLUMNS, adjust_pvalues, joint_moderation_test
 from .probing import (
     BootstrapResult,
     JohnsonNeyman,
@@ -44,7 +46,9 @@ class HypothesisReport:
     Attributes
     ----------
     hypotheses : DataFrame
-        ``hypotheses.csv`` (see :func:`~leadblackhole.effects.effects.hypothesis_table`).
+        ``hypotheses.csv`` (see :func:`~leadblackhole.effects.effects.hypothesis_table`)
+        with the Holm and Benjamini-Hochberg p-values ``p_holm``, ``p_bh``
+        within each model (:func:`~leadblackhole.effects.multiplicity.adjust_pvalues`).
     published : DataFrame
         Main-model results beside the published findings
         (:func:`~leadblackhole.effects.effects.published_comparison`).
@@ -59,7 +63,16 @@ class HypothesisReport:
     options : EffectOptions
         Variance and test level the tables were made with.
     settings : dict
-        Every option the report was made with.
+        Every option the report was made with (``main_model`` and
+        ``rounding_step`` among them).
+    joint_tests : DataFrame
+        ``joint_tests.csv``: per model, the Wald test that the six
+        moderations are zero (:func:`~leadblackhole.effects.multiplicity.joint_moderation_test`).
+    firm_tests : DataFrame or None
+        ``firm_tests.csv`` (:func:`~leadblackhole.effects.firms.firm_tests`)
+        of the main model, when run.
+    per_firm : DataFrame or None
+        The per-firm effects behind the Ibragimov-Müller tests.
     """
 
     hypotheses: pd.DataFrame
@@ -70,6 +83,11 @@ class HypothesisReport:
     bootstrap: BootstrapResult | None
     options: EffectOptions
     settings: Mapping[str, Any]
+    joint_tests: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(JOINT_TEST_COLUMNS))
+    )
+    firm_tests: pd.DataFrame | None = None
+    per_firm: pd.DataFrame | None = None
 
     def summary(self) -> str:
         """A few lines of text: how many directional hypotheses each model supports.
@@ -103,6 +121,8 @@ def run_hypotheses(
     options: EffectOptions | None = None,
     jn_grid: int = 201,
     progress: bool = False,
+    firm_checks: bool = False,
+    rounding_step: float | None = None,
 ) -> HypothesisReport:
     """Test every registry hypothesis and probe every moderation.
 
@@ -113,9 +133,9 @@ def run_hypotheses(
     main : ShareResults
         The main model: probed, compared with the published findings and
         bootstrapped.
-    robustness : sequence of ShareResults
+    robustness : sequence of ShareResults or (ShareResults, data) pairs
         Further share models whose registry effects join ``hypotheses.csv``
-        (the pipeline passes the fractional logit and OLS).
+        (see :func:`~leadblackhole.effects.effects.hypothesis_table`).
     bootstrap : int
         Number of bootstrap draws of the main model's effects; 0 (default) for none.
     seed : int
@@ -129,6 +149,12 @@ def run_hypotheses(
     progress : bool
         Show progress bars (standard error) on the Johnson–Neyman analyses and the
         bootstrap, the steps whose time grows with the number of reps and draws.
+    firm_checks : bool
+        Also compute ``firm_tests`` (the main model within each firm, the
+        Ibragimov-Müller tests and the likelihood-ratio test of firm-specific
+        slopes).
+    rounding_step : float, optional
+        The rounding step of the main model, recorded in ``settings``.
 
     Returns
     -------
@@ -148,8 +174,23 @@ def run_hypotheses(
     ):
         raise EffectsError(f"bootstrap must be a whole number >= 0; received {bootstrap!r}")
     options = _options(options)
-    table = hypothesis_table(frame, [main, *robustness], options)
+    fits = [main, *robustness]
+    table = adjust_pvalues(hypothesis_table(frame, fits, options))
     published = published_comparison(table, model=main.model_name, alpha=options.alpha)
+    joint = []
+    for fit in fits:
+        res, data = fit if isinstance(fit, tuple) else (fit, frame)
+        joint.append(joint_moderation_test(res, data, options=options))
+    joint_table = pd.concat(joint, ignore_index=True)[list(JOINT_TEST_COLUMNS)]
+    ftests = per_firm = None
+    if firm_checks:
+        model_options = {"step": main.step} if main.model_name == "dirichlet_rounded" else {}
+        per_firm = per_firm_effects(
+            frame, model=main.model_name, model_options=model_options, options=options
+        )
+        ftests = firm_tests(
+            frame, per_firm=per_firm, model=main.model_name, model_options=model_options
+        )[list(FIRM_TEST_COLUMNS)]
     slopes = simple_slopes(main, frame, options=options)
     jn_table, analyses = johnson_neyman_table(
         main, frame, options=options, grid=jn_grid, progress=progress
@@ -172,6 +213,8 @@ def run_hypotheses(
         "bootstrap": bootstrap,
         "seed": seed,
         "scheme": scheme,
+        "main_model": main.model_name,
+        "rounding_step": rounding_step,
     }
     return HypothesisReport(
         hypotheses=table,
@@ -182,4 +225,7 @@ def run_hypotheses(
         bootstrap=boot,
         options=options,
         settings=settings,
+        joint_tests=joint_table,
+        firm_tests=ftests,
+        per_firm=per_firm,
     )

@@ -23,7 +23,7 @@ import pandas as pd
 from ..exceptions import EstimationError, ZeroShareWarning
 from ..specification import COMPONENTS, design_matrix, firm_levels
 from .dirichlet import DirichletRegression, DirichletRegressionResults
-from .dirichlet.model import check_full_rank, check_option
+from .dirichlet.model import _design_from_formula, check_full_rank, check_option
 from .results import register_model
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ __all__ = [
     "analysis_exog",
     "fit_main_model",
     "main_model_exog",
+    "precision_exog",
 ]
 
 #: Base component of the alternative parametrization.
@@ -135,6 +136,55 @@ def main_model_exog(frame: AnalysisFrame) -> pd.DataFrame:
     return analysis_exog(analysis_data(frame), "the design of the share models")
 
 
+def precision_exog(frame: Any, formula: str | None) -> pd.DataFrame | None:
+    """Design of a precision model given as a formula on the analysis variables.
+
+    Parameters
+    ----------
+    frame : AnalysisFrame or DataFrame
+        The analysis sample (``frame.data``) or a data frame laid out like it.
+    formula : str or None
+        Right-hand side of the precision model, for example
+        ``"firm + experience + performance"`` (a `formulaic` formula; ``firm``
+        becomes treatment-coded dummies named ``firm[T.<label>]``, reference the
+        first label in sorted order). ``None`` or ``"1"``: constant precision.
+
+    Returns
+    -------
+    DataFrame or None
+        The precision design (with ``Intercept``), checked for full rank, or
+        ``None`` for a constant precision.
+
+    Raises
+    ------
+    EstimationError
+        When the formula is not a string, names a variable the data do not
+        hold, cannot be parsed, or gives a singular design.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"firm": ["A", "B", "A", "B"], "experience": [1.0, 2, 4, 3]})
+    >>> precision_exog(data, "firm + experience").columns.tolist()
+    ['Intercept', 'firm[T.B]', 'experience']
+    """
+    if formula is None:
+        return None
+    if not isinstance(formula, str):
+        raise EstimationError(f"the precision formula must be a string; received {formula!r}")
+    if formula.strip() == "1":
+        return None
+    data = analysis_data(frame, "the precision model").copy()
+    if "firm" in data.columns:  # treatment coding against the first label in sorted order
+        firm = data["firm"].astype(str).to_numpy(dtype=object)
+        data["firm"] = pd.Categorical(firm, categories=firm_levels(data["firm"]))
+    z, _ = _design_from_formula(formula.strip(), data, "precision")
+    names = [str(c) for c in z.columns]
+    z = pd.DataFrame(z.to_numpy(dtype=float), index=data.index, columns=names)
+    check_full_rank(z.to_numpy(), names, f"the precision design {formula!r}")
+    return z
+
+
 def main_model_endog(frame: AnalysisFrame) -> pd.DataFrame:
     """The three shares of the analysis sample, in the order of ``COMPONENTS``.
 
@@ -161,6 +211,7 @@ def fit_main_model(
     parametrization: str = "alternative",
     cov_type: str = "oim",
     start_params: pd.Series | None = None,
+    precision: str | None = None,
 ) -> DirichletRegressionResults:
     """Fit the main model: Dirichlet regression of the three time shares.
 
@@ -179,6 +230,10 @@ def fit_main_model(
         Starting values labelled by (equation, term); labels the model does
         not have are ignored, parameters without a label start at 0 (used for
         warm starts of bootstrap refits).
+    precision : str, optional
+        Formula of the precision model on the analysis variables (see
+        :func:`precision_exog`), e.g. ``"firm + experience + performance"``;
+        default a constant precision (alternative parametrization only).
 
     Returns
     -------
@@ -217,15 +272,20 @@ def fit_main_model(
     check_option("parametrization", parametrization, ("alternative", "common"))
     exog = main_model_exog(frame)
     endog = main_model_endog(frame)
-    model = _dirichlet_model(endog, exog, parametrization)
+    z = precision_exog(frame, precision)
+    model = _dirichlet_model(endog, exog, parametrization, z)
+    if z is not None:
+        model.precision_formula = precision.strip()
     if start_params is not None:
         start_params = [start_params.get(k, 0.0) for k in model.param_names]
     return model.fit(cov_type=cov_type, start_params=start_params)
 
 
-def _dirichlet_model(endog: pd.DataFrame, exog: pd.DataFrame, parametrization: str):
+def _dirichlet_model(
+    endog: pd.DataFrame, exog: pd.DataFrame, parametrization: str, z: pd.DataFrame | None = None
+):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ZeroShareWarning)
         return DirichletRegression(
-            endog, exog, parametrization=parametrization, base=BASE_COMPONENT
+            endog, exog, exog_precision=z, parametrization=parametrization, base=BASE_COMPONENT
         )

@@ -23,13 +23,14 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import EstimationError
 from ..specification import firm_levels, term_names
+from .main_rounded import main_model_name, rounding_step_of
 from .results import ESTIMATE_COLUMNS, FIT_STAT_COLUMNS, ShareResults, WaldTest, fit_share_model
 from .robustness import leave_one_firm_out, probit_skip_reason, sur_prequal_wald
 
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODEL_NAMES",
+    "PRECISION_TEST_COLUMNS",
+    "ROUNDED_COLUMNS",
+    "parse_rounding",
     "REGRESSION_COLUMNS",
     "STARS_LEGEND",
     "WALD_COLUMNS",
@@ -47,8 +51,34 @@ __all__ = [
     "stars",
 ]
 
-#: Model labels of the estimates and fit-statistics tables (``loo_<firm>`` besides).
-MODEL_NAMES: tuple[str, ...] = ("dirichlet", "ols", "fractional_logit", "sur", "probit")
+#: Model labels of the estimates and fit-statistics tables (``loo_<firm>`` besides);
+#: ``dirichlet_rounded`` only when the percents are rounded, ``probit`` only when
+#: some reps report no marketing-lead time.
+MODEL_NAMES: tuple[str, ...] = (
+    "dirichlet_rounded",
+    "dirichlet",
+    "fmlogit",
+    "ols",
+    "fractional_logit",
+    "sur",
+    "probit",
+)
+
+#: Columns of the rounding-aware model in the side-by-side table (first, when fitted).
+ROUNDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Rounded Dirichlet marketing", "dirichlet_rounded", "marketing"),
+    ("Rounded Dirichlet self", "dirichlet_rounded", "self"),
+)
+
+#: Columns of ``precision_tests.csv`` (likelihood-ratio test of a precision model).
+PRECISION_TEST_COLUMNS: tuple[str, ...] = (
+    "model",
+    "test",
+    "null",
+    "statistic",
+    "df",
+    "p_value",
+)
 
 #: Columns of the side-by-side table: (header, model label, equation).
 REGRESSION_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -224,15 +254,41 @@ class ModelReport:
     sur_wald_table: pd.DataFrame
     regression_table: pd.DataFrame
     firms: list[str] = field(default_factory=list)
+    dirichlet_rounded: ShareResults | None = None
+    fmlogit: ShareResults | None = None
+    two_part: ShareResults | None = None
+    rounding_step: float | None = None
+    precision: str | None = None
+    cov_type: str = "oim"
+    precision_tests: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(PRECISION_TEST_COLUMNS))
+    )
 
     @property
     def fits(self) -> dict[str, ShareResults]:
         """Every fitted model by name (``loo_<firm>`` for the leave-one-firm-out fits)."""
-        named = {"dirichlet": self.dirichlet, "ols": self.ols}
-        named |= {"fractional_logit": self.fractional_logit, "sur": self.sur}
+        named: dict[str, ShareResults] = {}
+        if self.dirichlet_rounded is not None:
+            named["dirichlet_rounded"] = self.dirichlet_rounded
+        named["dirichlet"] = self.dirichlet
+        if self.fmlogit is not None:
+            named["fmlogit"] = self.fmlogit
+        named |= {"ols": self.ols, "fractional_logit": self.fractional_logit, "sur": self.sur}
         if self.probit is not None:
             named["probit"] = self.probit
+        if self.two_part is not None:
+            named["two_part"] = self.two_part
         return named | {f"loo_{firm}": res for firm, res in self.loo.items()}
+
+    @property
+    def main_name(self) -> str:
+        """Name of the main model (:func:`~leadblackhole.models.main_rounded.main_model_name`)."""
+        return main_model_name(self.fits)
+
+    @property
+    def main(self) -> ShareResults:
+        """The main model: ``dirichlet_rounded`` when the percents are rounded, else ``dirichlet``."""
+        return self.fits[self.main_name]
 
     def summary(self) -> str:
         """Short text report: models estimated, models skipped and the SUR Wald test.
@@ -242,6 +298,13 @@ class ModelReport:
         str
         """
         lines = [f"models estimated: {', '.join(self.fit_stats['model'])}"]
+        if self.rounding_step is not None:
+            lines.append(
+                f"percents rounded to multiples of {self.rounding_step:g}: main model "
+                "dirichlet_rounded (dirichlet beside it)"
+            )
+        else:
+            lines.append("percents not treated as rounded: main model dirichlet")
         lines += [f"model skipped: {name} ({why})" for name, why in self.skipped.items()]
         notconv = self.fit_stats.loc[~self.fit_stats["converged"].astype(bool), "model"]
         if len(notconv):
@@ -250,10 +313,97 @@ class ModelReport:
         return "\n".join(lines) + "\n"
 
 
+def parse_rounding(rounding: Any, frame: Any = None) -> float | None:
+    """The rounding step an option asks for.
+
+    Parameters
+    ----------
+    rounding : "auto", "none", number or numeric string
+        ``"auto"``: the step :func:`~leadblackhole.models.main_rounded.rounding_step_of`
+        detects (the largest of 10, 5 and 1 dividing every analysable rep's
+        ``pct_marketing`` and ``pct_self``; none when they are not all whole
+        numbers). ``"none"``: the percents are exact. A number: that step, in
+        percentage points; it must be positive, at most 100, and divide 100
+        (a rounding grid that does not reach 100 exactly is not a rounding of
+        percents).
+    frame : AnalysisFrame, optional
+        Needed for ``"auto"``.
+
+    Returns
+    -------
+    float or None
+        The step, or ``None`` for exact shares.
+
+    Raises
+    ------
+    EstimationError
+        Any other value.
+
+    Examples
+    --------
+    >>> parse_rounding("none") is None, parse_rounding("5")
+    (True, 5.0)
+    """
+    if isinstance(rounding, str):
+        text = rounding.strip().lower()
+        if text == "none":
+            return None
+        if text == "auto":
+            if frame is None:
+                raise EstimationError("rounding='auto' needs the analysis frame")
+            step = rounding_step_of(frame)
+            return None if step is None else float(step)
+        try:
+            rounding = float(text)
+        except ValueError:
+            raise EstimationError(
+                f"--rounding must be auto, none or a step in percentage points (for example "
+                f"5 or 10); received {rounding!r}"
+            ) from None
+    if isinstance(rounding, bool) or not isinstance(rounding, int | float | np.number):
+        raise EstimationError(f"rounding must be 'auto', 'none' or a number; received {rounding!r}")
+    step = float(rounding)
+    if not (math.isfinite(step) and 0 < step <= 100):
+        raise EstimationError(f"the rounding step must lie in (0, 100]; received {rounding!r}")
+    if abs(100 / step - round(100 / step)) > 1e-9:
+        raise EstimationError(
+            f"the rounding step must divide 100 (for example 1, 2, 2.5, 5, 10 or 25); "
+            f"received {rounding!r}"
+        )
+    return step
+
+
+def _precision_tests(
+    frame: Any, fitted: dict[str, ShareResults], precision: str, cov_type: str
+) -> pd.DataFrame:
+    """LR test of the precision model against constant precision, per Dirichlet model."""
+    rows = []
+    for name, full in fitted.items():
+        opts = {"cov_type": cov_type}
+        if name == "dirichlet_rounded":
+            opts["step"] = full.step
+        constant = fit_share_model(frame, name, **opts)
+        lr = full.lr_test(constant)
+        rows.append(
+            {
+                "model": name,
+                "test": "precision_lr",
+                "null": f"constant precision (against precision ~ {precision})",
+                "statistic": lr.stat,
+                "df": lr.df,
+                "p_value": lr.pval,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(PRECISION_TEST_COLUMNS))
+
+
 def run_models(
     frame: AnalysisFrame,
     parametrization: str = "alternative",
     leave_one_out: bool = True,
+    rounding: Any = "auto",
+    precision: str | None = None,
+    cov_type: str = "oim",
 ) -> ModelReport:
     """Fit the main model and every robustness model on one analysis frame.
 
@@ -267,6 +417,16 @@ def run_models(
     leave_one_out : bool, default True
         Re-estimate the Dirichlet model once per firm left out
         (models ``loo_<firm>``).
+    rounding : "auto", "none" or number, default "auto"
+        Rounding step of the reported percents (see :func:`parse_rounding`);
+        when there is one, the rounding-aware Dirichlet regression
+        (``dirichlet_rounded``) is fitted and is the main model.
+    precision : str, optional
+        Precision formula of both Dirichlet models (for example
+        ``"firm + experience + performance"``); with it, ``precision_tests``
+        holds a likelihood-ratio test against constant precision per model.
+    cov_type : {"oim", "robust"}, default "oim"
+        Covariance of the Dirichlet models (the sandwich with ``"robust"``).
 
     Returns
     -------
@@ -292,7 +452,13 @@ def run_models(
         every rep of a firm reports marketing-lead time); it is then listed
         in ``skipped`` with the reason and the other models are kept.
     """
-    dirichlet = fit_share_model(frame, "dirichlet", parametrization=parametrization)
+    step = parse_rounding(rounding, frame)
+    dopts = {"cov_type": cov_type, "precision": precision}
+    dirichlet = fit_share_model(frame, "dirichlet", parametrization=parametrization, **dopts)
+    rounded = None
+    if step is not None:
+        rounded = fit_share_model(frame, "dirichlet_rounded", step=step, **dopts)
+    fml = fit_share_model(frame, "fmlogit")
     ols = fit_share_model(frame, "ols")
     flogit = fit_share_model(frame, "fractional_logit")
     sur = fit_share_model(frame, "sur")
@@ -313,10 +479,30 @@ def run_models(
     if not leave_one_out:
         skipped["leave_one_firm_out"] = "not requested"
 
-    fitted = {"dirichlet": dirichlet, "ols": ols, "fractional_logit": flogit, "sur": sur}
+    two_part = None
+    if probit is not None:
+        main = rounded if rounded is not None else dirichlet
+        try:
+            two_part = fit_share_model(frame, "two_part", conditional_fit=main)
+        except EstimationError as exc:
+            skipped["two_part"] = f"not estimable: {exc}"
+    else:
+        skipped["two_part"] = skipped.get("probit", "the probit was not estimated")
+
+    fitted: dict[str, ShareResults] = {}
+    if rounded is not None:
+        fitted["dirichlet_rounded"] = rounded
+    else:
+        skipped["dirichlet_rounded"] = "the reported percents are not treated as rounded"
+    fitted |= {"dirichlet": dirichlet, "fmlogit": fml, "ols": ols}
+    fitted |= {"fractional_logit": flogit, "sur": sur}
     if probit is not None:
         fitted["probit"] = probit
     fitted |= {f"loo_{firm}": res for firm, res in loo.items()}
+    ptests = pd.DataFrame(columns=list(PRECISION_TEST_COLUMNS))
+    if precision is not None and precision.strip() != "1":
+        dfits = {k: v for k, v in fitted.items() if k in ("dirichlet_rounded", "dirichlet")}
+        ptests = _precision_tests(frame, dfits, precision, cov_type)
     estimates = pd.concat(
         [res.tidy().assign(model=name) for name, res in fitted.items()], ignore_index=True
     )[list(ESTIMATE_COLUMNS)]
@@ -328,12 +514,13 @@ def run_models(
 
     firms = firm_levels(frame.data["firm"])
     terms = term_names(firms, variable_pay="variable_pay" in frame.data.columns)
+    columns = (ROUNDED_COLUMNS if rounded is not None else ()) + REGRESSION_COLUMNS
     r2 = {
         header: fitted[model].equation_r_squared[eq]
-        for header, model, eq in REGRESSION_COLUMNS
+        for header, model, eq in columns
         if eq in fitted[model].equation_r_squared
     }
-    table = regression_table(estimates, fit_stats, terms, r_squared=r2)
+    table = regression_table(estimates, fit_stats, terms, r_squared=r2, columns=columns)
     if table.empty:  # pragma: no cover - a design always has terms
         raise EstimationError("the regression table is empty")
     return ModelReport(
@@ -350,4 +537,11 @@ def run_models(
         sur_wald_table=wald_table,
         regression_table=table,
         firms=firms,
+        dirichlet_rounded=rounded,
+        fmlogit=fml,
+        two_part=two_part,
+        rounding_step=step,
+        precision=precision,
+        cov_type=cov_type,
+        precision_tests=ptests,
     )

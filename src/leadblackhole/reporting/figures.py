@@ -49,6 +49,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from ..effects.effects import EffectOptions, EffectsError  # noqa: E402
 from ..effects.probing import JohnsonNeyman, predictive_margins  # noqa: E402
+from ..models.main_rounded import main_model_name  # noqa: E402
 from ..outputs import OutputSet  # noqa: E402
 from ..registry import HYPOTHESES, Hypothesis  # noqa: E402
 from ..specification import COMPONENTS  # noqa: E402
@@ -102,7 +103,8 @@ COMPONENT_LABELS: dict[str, str] = {
 #: Colour-blind-safe colours (Okabe & Ito) with line styles that survive grey-scale print.
 _LEVEL_STYLE = (("#0072B2", "--"), ("#000000", "-"), ("#D55E00", ":"))
 _MODEL_STYLE = {
-    "dirichlet": ("#000000", "o", "Dirichlet (main model)"),
+    "dirichlet_rounded": ("#000000", "o", "Rounding-aware Dirichlet"),
+    "dirichlet": ("#000000", "o", "Dirichlet"),
     "fractional_logit": ("#0072B2", "s", "Fractional logit"),
     "ols": ("#D55E00", "^", "OLS"),
 }
@@ -565,7 +567,7 @@ def plot_shares_by_firm(frame: Any) -> Figure:
 def plot_effects(
     table: pd.DataFrame,
     frame: Any,
-    models: Iterable[str] = ("dirichlet", "fractional_logit", "ols"),
+    models: Iterable[str] = ("dirichlet_rounded", "dirichlet", "fractional_logit", "ols"),
     alpha: float = 0.05,
 ) -> Figure:
     """Forest plot of the registry effects with their intervals, marked supported or not.
@@ -581,7 +583,8 @@ def plot_effects(
     frame : AnalysisFrame
         Analysis frame (for the standard deviations).
     models : iterable of str
-        Models to show, when present in ``table``.
+        Models to show, when present in ``table``; the main model
+        (:func:`~leadblackhole.models.main_model_name`) is labelled as such.
     alpha : float, default 0.05
         The test level of ``table`` (its intervals have level ``1 - alpha``).
 
@@ -592,12 +595,18 @@ def plot_effects(
     Raises
     ------
     EffectsError
-        When ``table`` has no Dirichlet rows.
+        When ``table`` has no rows for the main model.
     """
     data, _, _ = _data(frame)
     models = [m for m in models if (table["model"] == m).any()]
-    if "dirichlet" not in models:
-        raise EffectsError("the table has no rows for the Dirichlet model")
+    main_name = main_model_name(table)
+    if main_name not in models:
+        raise EffectsError(f"the table has no rows for the main model ({main_name})")
+    style = dict(_MODEL_STYLE)
+    if main_name == "dirichlet_rounded" and "dirichlet" in models:
+        style["dirichlet"] = ("#009E73", "D", "Dirichlet")
+    color, marker, label = style[main_name]
+    style[main_name] = (color, marker, f"{label} (main model)")
     ids = [h.id for h in HYPOTHESES if (table["id"] == h.id).any()]
     reg = {h.id: h for h in HYPOTHESES}
     sd = data.std(numeric_only=True, ddof=1)
@@ -623,7 +632,7 @@ def plot_effects(
         ):
             ax.axvline(0, color="0.3", linewidth=0.8)
             for k, model in enumerate(models):
-                color, marker, _ = _MODEL_STYLE[model]
+                color, marker, _ = style[model]
                 for pos, hid in enumerate(group):
                     row = table[(table["model"] == model) & (table["id"] == hid)]
                     if row.empty:
@@ -669,10 +678,10 @@ def plot_effects(
             Line2D(
                 [],
                 [],
-                color=_MODEL_STYLE[mo][0],
-                marker=_MODEL_STYLE[mo][1],
+                color=style[mo][0],
+                marker=style[mo][1],
                 linestyle="-",
-                label=_MODEL_STYLE[mo][2],
+                label=style[mo][2],
             )
             for mo in models
         ]

@@ -14,7 +14,9 @@ import re
 from pathlib import Path
 
 import markdown
+import pandas as pd
 
+from ..models.main_rounded import main_model_name
 from ..outputs import OutputSet
 from .figures import FIGURE_CAPTIONS, figure_names
 
@@ -57,6 +59,20 @@ TABLE_SECTIONS: tuple[tuple[str, str, str, str], ...] = (
         "Share-scale effects of the Dirichlet model beside the published findings.",
     ),
 )
+
+
+#: How the report names each possible main model.
+_MAIN_LABELS = {
+    "dirichlet_rounded": "rounding-aware Dirichlet model",
+    "dirichlet": "Dirichlet model",
+}
+
+
+def _main_label(results_dir: Path) -> str:
+    """Which model the hypotheses section reads (from ``models/fit_stats.csv``)."""
+    path = results_dir / "models" / "fit_stats.csv"
+    name = main_model_name(pd.read_csv(path)) if path.is_file() else "dirichlet"
+    return _MAIN_LABELS[name]
 
 
 def _read(path: Path) -> str | None:
@@ -114,6 +130,8 @@ def build_report(
         if section != current:
             parts += [f"## {section}", ""]
             current = section
+        if stem == "hypotheses_vs_published":
+            caption = caption.replace("Dirichlet model", _main_label(results_dir))
         text = _read(results_dir / sub / f"{stem}.md")
         parts += [f"**{caption}**", "", text.strip() if text else "_Not produced._", ""]
     known = {stem: i for i, stem in enumerate(figure_names())}

@@ -66,10 +66,43 @@ _SCALE_NOTE = (
 )
 
 
-def model_notes(firms: list[str]) -> list[str]:
-    """Notes under the regression table (standard errors, scales, firm dummies)."""
+def model_notes(
+    firms: list[str],
+    step: float | None = None,
+    cov_type: str = "oim",
+    precision: str | None = None,
+) -> list[str]:
+    """Notes under the regression table (standard errors, scales, firm dummies).
+
+    Parameters
+    ----------
+    firms : list of str
+        Firm labels (the first is the reference).
+    step : float, optional
+        Rounding step of the rounding-aware Dirichlet columns, when shown.
+    cov_type : {"oim", "robust"}
+        Covariance of the Dirichlet models.
+    precision : str, optional
+        Precision formula of the Dirichlet models (default constant).
+
+    Returns
+    -------
+    list of str
+    """
     ref = f" (reference firm {firms[0]})" if firms else ""
-    return [_SE_NOTE, _SCALE_NOTE, f"Firm dummies{ref} are estimated but not shown."]
+    notes = [_SE_NOTE, _SCALE_NOTE]
+    if cov_type == "robust":
+        notes[0] = notes[0].replace(
+            "Dirichlet, inverse observed information", "Dirichlet, sandwich"
+        )
+    if precision is not None and precision.strip() != "1":
+        notes[1] = notes[1].replace("constant precision", f"precision ~ {precision.strip()}")
+    if step is not None:
+        notes.append(
+            f"Rounded Dirichlet: the rounding-aware Dirichlet regression, each reported percent "
+            f"read as the cell of shares that round to it (multiples of {step:g}); the main model."
+        )
+    return notes + [f"Firm dummies{ref} are estimated but not shown."]
 
 
 def _md_cell(value: Any) -> str:
@@ -185,7 +218,12 @@ def _level(alpha: float) -> str:
     return f"{100 * (1 - alpha):g}%"
 
 
-def comparison_markdown(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
+def comparison_markdown(
+    comparison: pd.DataFrame,
+    alpha: float = 0.05,
+    main_model: str = "dirichlet",
+    step: float | None = None,
+) -> str:
     """Render ``published_comparison`` as a Markdown table with a short legend.
 
     Parameters
@@ -194,6 +232,11 @@ def comparison_markdown(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
         Output of :func:`leadblackhole.effects.published_comparison`.
     alpha : float, default 0.05
         The test level it was made with (intervals of level ``1 - alpha``).
+    main_model : str, default "dirichlet"
+        The model compared (named in the legend).
+    step : float, optional
+        The rounding step of the reported percents, when the main model is the
+        rounding-aware Dirichlet regression.
 
     Returns
     -------
@@ -217,8 +260,24 @@ def comparison_markdown(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
         "moderations per unit of predictor times unit of moderator (average cross-partial, "
         "Ai & Norton 2003). A finding agrees when the estimate has the published sign and "
         f"its two-sided p-value is below {alpha:g}.",
+        "",
+        _main_model_sentence(main_model, step),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _main_model_sentence(main_model: str, step: float | None) -> str:
+    if main_model == "dirichlet_rounded":
+        return (
+            f"Main model: the rounding-aware Dirichlet regression (`dirichlet_rounded`): the "
+            f"reported percents are all multiples of {step:g}, so each answer is read as the "
+            f"cell of shares that round to it. The exact-share Dirichlet regression "
+            "(`dirichlet`), biased on rounded answers, is beside it in `hypotheses.csv`."
+        )
+    return (
+        f"Main model: the Dirichlet regression (`{main_model}`) of the reported shares "
+        "(the percents are not treated as rounded)."
+    )
 
 
 def comparison_latex(comparison: pd.DataFrame, alpha: float = 0.05) -> str:
@@ -329,10 +388,17 @@ def stage_models(report: Any, outset: OutputSet) -> OutputSet:
         ``outset`` with ``estimates.csv``, ``fit_stats.csv``, ``sur_wald.csv``
         (full precision), ``regression_table.md``, ``.tex`` and ``.html``.
     """
-    notes = model_notes(report.firms)
+    notes = model_notes(
+        report.firms,
+        step=report.rounding_step,
+        cov_type=report.cov_type,
+        precision=report.precision,
+    )
     outset.add_text("estimates.csv", table_to_csv(report.estimates))
     outset.add_text("fit_stats.csv", table_to_csv(report.fit_stats))
     outset.add_text("sur_wald.csv", table_to_csv(report.sur_wald_table))
+    if len(report.precision_tests):
+        outset.add_text("precision_tests.csv", table_to_csv(report.precision_tests))
     outset.add_text("regression_table.md", regression_markdown(report.regression_table, notes))
     outset.add_text("regression_table.tex", regression_latex(report.regression_table, notes))
     outset.add_text("regression_table.html", regression_html(report.regression_table, notes))
@@ -351,13 +417,24 @@ def stage_hypotheses(report: Any, outset: OutputSet) -> OutputSet:
     -------
     OutputSet
         ``outset`` with ``hypotheses.csv``, ``hypotheses_vs_published.md``
-        and ``.tex``, ``simple_slopes.csv``, ``johnson_neyman.csv`` and, when
-        a bootstrap was run, ``hypotheses_bootstrap.csv``.
+        and ``.tex``, ``joint_tests.csv``, ``simple_slopes.csv``,
+        ``johnson_neyman.csv``, when the firm checks were run ``firm_tests.csv``
+        and ``firm_effects.csv``, and when a bootstrap was run
+        ``hypotheses_bootstrap.csv``.
     """
     alpha = report.options.alpha
+    main = report.settings.get("main_model", "dirichlet")
+    step = report.settings.get("rounding_step")
     outset.add_text("hypotheses.csv", table_to_csv(report.hypotheses))
-    outset.add_text("hypotheses_vs_published.md", comparison_markdown(report.published, alpha))
+    outset.add_text(
+        "hypotheses_vs_published.md",
+        comparison_markdown(report.published, alpha, main_model=main, step=step),
+    )
     outset.add_text("hypotheses_vs_published.tex", comparison_latex(report.published, alpha))
+    outset.add_text("joint_tests.csv", table_to_csv(report.joint_tests))
+    if report.firm_tests is not None:
+        outset.add_text("firm_tests.csv", table_to_csv(report.firm_tests))
+        outset.add_text("firm_effects.csv", table_to_csv(report.per_firm))
     outset.add_text("simple_slopes.csv", table_to_csv(report.simple_slopes))
     outset.add_text("johnson_neyman.csv", table_to_csv(report.johnson_neyman))
     if report.bootstrap is not None:

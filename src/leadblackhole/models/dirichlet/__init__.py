@@ -20,6 +20,7 @@ FrozenList(['equation', 'term'])
 from . import kernel
 from .model import DirichletRegression, Parametrization, PredictKind, ResidKind
 from .results import DirichletRegressionResults, LikelihoodRatioTest
+from .rounded import RoundedDirichletRegression, RoundedDirichletResults, detect_rounding_step
 
 __all__ = [
     "DirichletRegression",
@@ -28,5 +29,8 @@ __all__ = [
     "Parametrization",
     "PredictKind",
     "ResidKind",
+    "RoundedDirichletRegression",
+    "RoundedDirichletResults",
+    "detect_rounding_step",
     "kernel",
 ]

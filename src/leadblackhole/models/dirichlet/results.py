@@ -184,6 +184,8 @@ class DirichletRegressionResults(ShareResults):
         The estimates are included as ``start_params`` (warm starts for refits).
         """
         opts = {"parametrization": self.parametrization, "cov_type": self.cov_type}
+        if self.model.precision_formula not in (None, "1"):
+            opts["precision"] = self.model.precision_formula
         return opts | {"start_params": self.params}
 
     # ------------------------------------------------------------------
