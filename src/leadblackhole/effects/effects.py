@@ -439,8 +439,11 @@ class _Engine:
         for s in specs:
             self.check(s)
         out = np.empty((len(specs), self.n))
+        zero = np.zeros((self.n, m.coef.shape[1]))
         for i, s in enumerate(specs):
-            lin = [d @ m.coef for d in self._arrays(s)]
+            used = {0: [0], 1: [0, 1], 2: [0, 1, 2, 3]}[s.order]
+            arrays = self._arrays(s, slice(None), used)
+            lin = [d @ m.coef if d is not None else zero for d in arrays]
             row = np.asarray(m.link.effect(s.order, *lin))
             out[i] = row[:, m.components.index(s.outcome)].real
         return out
