@@ -17,7 +17,12 @@ SIMULATED  := data/simulated/reps.csv
 DATA       ?= $(SIMULATED)
 CODEBOOK   ?=
 BOOTSTRAP  ?= 0
-CB_ARG     := $(if $(CODEBOOK),--codebook $(CODEBOOK),)
+CB_ARG     := $(if $(CODEBOOK),--codebook "$(CODEBOOK)",)
+# A survey or codebook path may hold spaces: quoted in the recipes, escaped as prerequisites.
+EMPTY      :=
+SPACE      := $(EMPTY) $(EMPTY)
+DATA_DEP   := $(subst $(SPACE),\$(SPACE),$(DATA))
+CB_DEP     := $(subst $(SPACE),\$(SPACE),$(CODEBOOK))
 VERSION    := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' $(HERE)/pyproject.toml)
 # The default simulated study includes reps who give marketing leads no time, as a real
 # survey does: they are excluded from the share models and exercise the selection probit.
@@ -95,20 +100,20 @@ $(SIMULATED): $(STAMP) $(SIM_SRC) $(SETTINGS)
 
 data: $(SIMULATED) ## Simulate the study's survey (data/simulated/reps.csv)
 
-$(VALIDATION): $(STAMP) $(SETTINGS) $(DATA) $(CODEBOOK) $(SRC)
-	$(CLI) validate $(DATA) $(CB_ARG) --out results
+$(VALIDATION): $(STAMP) $(SETTINGS) $(DATA_DEP) $(CB_DEP) $(SRC)
+	$(CLI) validate "$(DATA)" $(CB_ARG) --out results
 
 validate: $(VALIDATION) ## Check the input survey against the contract (results/validation.md)
 
 $(MEASURE): $(VALIDATION) $(SETTINGS)
 	@echo "measure: reliability, CFA, validity (about 5 s)"
-	$(CLI) measure $(DATA) $(CB_ARG) --out results/measurement
+	$(CLI) measure "$(DATA)" $(CB_ARG) --out results/measurement
 
 measure: $(MEASURE) ## Reliability, CFA, validity, CMV and descriptives (results/measurement/)
 
 $(MODELS): $(VALIDATION) $(SETTINGS)
 	@echo "fit: the Dirichlet and robustness models, effects and probing (about 10 s$(if $(filter-out 0,$(BOOTSTRAP)), plus the bootstrap,))"
-	$(CLI) fit $(DATA) $(CB_ARG) --out results/models --bootstrap $(BOOTSTRAP) --seed $(SEED)
+	$(CLI) fit "$(DATA)" $(CB_ARG) --out results/models --bootstrap $(BOOTSTRAP) --seed $(SEED)
 
 models: $(MODELS) ## Dirichlet and robustness models, hypotheses (results/models/)
 
@@ -116,7 +121,7 @@ tables: $(MEASURE) $(MODELS) ## Every table (measure + models)
 
 $(FIGURES): $(MODELS) $(SETTINGS)
 	@echo "figures: 15 figures as PNG and PDF (about 10 s)"
-	$(CLI) figures $(DATA) $(CB_ARG) --fits $(FITS) --out figures
+	$(CLI) figures "$(DATA)" $(CB_ARG) --fits $(FITS) --out figures
 
 figures: $(FIGURES) ## Every figure, PNG and PDF (figures/)
 
@@ -126,7 +131,7 @@ $(REPORT): $(MEASURE) $(MODELS) $(FIGURES) $(SETTINGS)
 report: $(REPORT) ## Replication report (results/report.md, results/report.html)
 
 $(ALLOCATION): $(MODELS) $(SETTINGS)
-	$(CLI) allocate $(DATA) $(CB_ARG) --fits $(FITS) --out results/allocation --seed $(SEED) $(ORACLE_ARG)
+	$(CLI) allocate "$(DATA)" $(CB_ARG) --fits $(FITS) --out results/allocation --seed $(SEED) $(ORACLE_ARG)
 
 allocate: $(ALLOCATION) ## Lead-allocation policies and the black hole (results/allocation/)
 

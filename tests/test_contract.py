@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import string
 from pathlib import Path
@@ -298,7 +299,7 @@ def test_codebook_problems_reported_with_file_names(tmp_path):
         ("[columns]\nfirm = 'x'\nrep_id = 'x'\n", "mapped more than once"),
         ("[extra]\n", "unknown section"),
         ("[scales.prequal]\nreverse = []\n", "needs items"),
-        ("[scales.experience]\nitems = ['a', 'b']\n", "clashes with a column"),
+        ("[scales.experience]\nitems = ['a', 'b']\n", "is reserved: it is a column or a variable"),
         ("[columns]\nfirm = 3\n", "must map to a column name"),
         ("this is = = not toml", "not a valid TOML file"),
     ],
@@ -400,14 +401,32 @@ _JUNK = st.one_of(
         max_size=8,
     ),
     drop=st.lists(st.integers(0, len(_BASE.columns) - 1), max_size=2),
+    header=st.sampled_from(["intact", "duplicate", "duplicate_spaced", "extra_field", "cut"]),
+    where=st.tuples(st.integers(0, len(_BASE) - 1), st.integers(0, len(_BASE.columns) - 3)),
 )
-def test_random_corruption_gives_survey_or_validation_error(tmp_path, cells, drop):
+def test_random_corruption_gives_survey_or_validation_error(tmp_path, cells, drop, header, where):
     df = _BASE.copy()
     for r, c, v in cells:
         df.iat[r, c] = v
     df = df.drop(columns=[df.columns[i] for i in set(drop)])
     path = tmp_path / "fuzz.csv"
     df.to_csv(path, index=False)
+    if header != "intact":  # corrupt the structure: every such file must be refused
+        lines = path.read_text().rstrip("\n").split("\n")
+        row, col = where[0] + 1, where[1] % len(df.columns)
+        if header.startswith("duplicate"):
+            name = df.columns[col] + (" " if header == "duplicate_spaced" else "")
+            lines[0] += f",{name}"
+            lines[1:] = [ln + ",1" for ln in lines[1:]]
+        elif header == "extra_field":
+            lines[row] += ",1"
+        else:  # a row cut short (a truncated file)
+            lines[row] = ",".join(next(csv.reader([lines[row]]))[: max(1, col)])
+        path.write_text("\n".join(lines) + "\n")
+        with pytest.raises(SurveyValidationError) as err:
+            load_survey(path)
+        assert err.value.problems
+        return
     try:
         survey = validate_survey(
             pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]), source="fuzz.csv"

@@ -160,21 +160,22 @@ def test_output_set_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
     out.add_text("a.txt", "a")
     out.add_text("b.txt", "b")
     import leadblackhole.outputs as io_mod
+    from leadblackhole.exceptions import OutputError
 
-    real = io_mod.os.fdopen
+    real = io_mod._write_file  # the one place files are written
     calls = {"n": 0}
 
-    def flaky(fd, mode):
+    def flaky(path, data):
         calls["n"] += 1
         if calls["n"] == 2:
-            io_mod.os.close(fd)
             raise OSError("disk full")
-        return real(fd, mode)
+        return real(path, data)
 
-    monkeypatch.setattr(io_mod.os, "fdopen", flaky)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(io_mod, "_write_file", flaky)
+    with pytest.raises(OutputError, match="disk full"):
         out.commit()
-    assert list((tmp_path / "o").iterdir()) == []
+    assert not (tmp_path / "o").exists()
+    assert [p.name for p in tmp_path.iterdir()] == [".o.lock"]  # no temporary folder left
 
 
 def test_markdown_tables_show_missing_values_as_blank():

@@ -8,26 +8,58 @@ them, so no model is fitted twice. Default paths come from
 :mod:`leadblackhole.config`; every option also accepts ``--option=value``.
 
 Exit codes: 0 success; 2 a problem with the user's input (every problem is
-listed, no traceback) or a missing optional dependency; 1 an internal error.
-``--debug`` shows the traceback of an internal error.
+listed, no traceback), with the environment (an output location that cannot be
+written, a full disk, an unreadable input) or a missing optional dependency;
+1 an internal error; 130 / 143 interrupted by SIGINT / SIGTERM (outputs are
+left as they were). ``--debug`` shows the traceback of an internal error.
+
+Every output location is checked (and locked) before any computing. Python
+warnings raised during a command (the package's own, numpy's, pandas') are
+not shown as tracebacks: they are printed as plain ``warning:`` lines and
+written to ``<command>.log`` in the command's output folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import signal
 import subprocess
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
 from . import __version__
-from .exceptions import LeadBlackHoleUserError
+from .exceptions import LeadBlackHoleUserError, OutputError
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER = 0, 1, 2
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+
+#: errno values of an OSError that are the environment's, not a bug (exit 2).
+_ENVIRONMENT_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ENOENT,
+        errno.ENAMETOOLONG,
+        errno.EMFILE,
+        errno.EIO,
+    }
+)
+
+
+class _Terminated(SystemExit):
+    """Raised by the SIGTERM handler so that every ``finally`` block runs."""
 
 
 class _UserArgumentError(LeadBlackHoleUserError):
@@ -87,15 +119,19 @@ def _record(args: argparse.Namespace, step: str, inputs, outputs, seed=None) -> 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .config import SIMULATED_SURVEY
     from .data.source import marker_path, simulation_marker
-    from .outputs import atomic_write_text, table_to_csv
+    from .outputs import atomic_write_text, check_output_file, table_to_csv
     from .simulation import StudyDesign, simulate
 
+    out = Path(args.out) if args.out else SIMULATED_SURVEY
+    for target in [out] + ([Path(args.truth)] if args.truth else []):
+        check_output_file(target)  # before computing
+    if args.truth and Path(args.truth).resolve() == out.resolve():
+        raise OutputError("--truth and --out name the same file; give two different files")
     changes = {"n_reps": args.n_reps, "n_zero_marketing": args.n_zero_marketing}
     if args.no_heaping:
         changes["heap_step"] = 0
     design = StudyDesign.for_firms(args.firms, **changes)
     survey, truth = simulate(design, seed=args.seed)
-    out = Path(args.out) if args.out else SIMULATED_SURVEY
     text = table_to_csv(survey)
     marker = marker_path(out)
     atomic_write_text(out, text)
@@ -107,6 +143,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         print(f"wrote {args.truth} (population effects)")
     _record(args, "data", [], [out, marker] + ([args.truth] if args.truth else []), seed=args.seed)
     return EXIT_OK
+
+
+def _output_set(args: argparse.Namespace, outdir, name: str):
+    """The command's output set: location checked and locked now, before any computing."""
+    from .outputs import OutputSet
+
+    out = OutputSet(outdir, name=name, inputs=_inputs(args), log=args.log)
+    args.open_sets.append(out)
+    return out.prepare()
+
+
+def _inputs(args: argparse.Namespace) -> list:
+    return [getattr(args, k, None) for k in ("path", "codebook", "fits")]
 
 
 def _load_frame(args: argparse.Namespace):
@@ -133,6 +182,7 @@ def _data_source(args: argparse.Namespace):
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    out = _output_set(args, args.out, "validate") if args.out else None
     survey, frame = _load_frame(args)
     print(f"{survey.source}: the survey meets the input contract")
     print(frame.summary())
@@ -144,11 +194,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         if len(frame.exclusions) > shown:
             where = " (all in exclusions.csv)" if args.out else ""
             print(f"  ... and {len(frame.exclusions) - shown} more{where}")
-    if args.out:
-        from .outputs import OutputSet
+    if out is not None:
         from .reporting.tables import validation_markdown
 
-        out = OutputSet(args.out)
         notes = _data_notes(args)
         text = validation_markdown(survey.source, frame, notes[0] if notes else None)
         out.add_text("validation.md", text)
@@ -162,11 +210,12 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     from .measurement import run_measurement
     from .reporting.tables import stage_measurement, write_outputs
 
+    out = _output_set(args, args.out, "measure")
     survey, frame = _load_frame(args)
     items, scales, variables, groups = frame.measurement_inputs(survey)
     report = run_measurement(items, scales, variables=variables, groups=groups)
     notes = _data_notes(args)
-    paths = write_outputs(args.out, (partial(stage_measurement, data_notes=notes), report))
+    paths = write_outputs(out, (partial(stage_measurement, data_notes=notes), report))
     print(f"wrote {len(paths)} files to {args.out} (measurement model on {frame.n} reps)")
     _record(args, "measure", [args.path, args.codebook], paths.values())
     return EXIT_OK
@@ -183,6 +232,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         write_outputs,
     )
 
+    out = _output_set(args, args.out, "fit")
     _, frame = _load_frame(args)
     models = run_models(frame, rounding=args.rounding, precision=args.precision, cov_type=args.cov)
     main = models.main
@@ -200,7 +250,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap,
         seed=args.seed,
         scheme=args.bootstrap_scheme,
-        progress=args.bootstrap > 0 and sys.stderr.isatty(),
+        progress=not args.no_progress and sys.stderr.isatty(),
         firm_checks=True,
         rounding_step=models.rounding_step,
     )
@@ -209,7 +259,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     artifact = FitArtifact(fits, hyps, file_sha256(args.path))
     notes = _data_notes(args, agreement=True)
     paths = write_outputs(
-        args.out,
+        out,
         (partial(stage_models, data_notes=notes[:1]), models),
         (partial(stage_hypotheses, data_notes=notes), hyps),
         (FitArtifact.stage, artifact),
@@ -232,6 +282,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     from .reporting.artifacts import FitArtifact
     from .reporting.figures import make_figures
 
+    out = _output_set(args, args.out, "figures")
     _, frame = _load_frame(args)
     fits = FitArtifact.load(args.fits, args.path)
     main = fits.fits[main_model_name(fits.fits)]
@@ -239,7 +290,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     paths = make_figures(
         frame,
         main,
-        args.out,
+        out,
         report=fits.hypotheses,
         data_note=notes[0] if notes else None,
     )
@@ -251,7 +302,10 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .reporting.report import build_report
 
-    paths = build_report(args.results, args.figures).commit()
+    out = build_report(args.results, args.figures)
+    out.name, out.log = "report", args.log
+    args.open_sets.append(out)
+    paths = out.commit()
     for p in paths.values():
         print(f"wrote {p}")
     _record(args, "report", [], paths.values())
@@ -296,7 +350,7 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata.get("language_info", {}).pop("version", None)
-    atomic_write_text(args.out, nbformat.writes(nb) + "\n")
+    atomic_write_text(args.out, nbformat.writes(nb) + "\n", inputs=[src])
     print(f"wrote {args.out}")
     _record(args, f"notebook_{src.stem}", [src], [args.out])
     return EXIT_OK
@@ -357,11 +411,11 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
 def _cmd_allocate(args: argparse.Namespace) -> int:
     from .allocation import SCENARIOS, allocate, check_budget
     from .models import fit_share_model, main_model_name, rounding_step_of
-    from .outputs import OutputSet
     from .reporting.allocation import stage_allocation_figure
     from .reporting.artifacts import FitArtifact
 
     budget = None if args.leads is None else check_budget(args.leads)
+    out = _output_set(args, args.out, "allocate")
     _, frame = _load_frame(args)
     saved = Path(args.fits).is_file()
     if saved:  # the main model `fit` saved for this survey (refused if fitted on another file)
@@ -394,7 +448,6 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         hours_per_week=args.hours_per_week,
         truth=truth,
     )
-    out = OutputSet(args.out)
     out.add_table("allocation", res.allocation, formats=("csv",))
     out.add_table("policies", res.policies, formats=("csv",))
     out.add_text("assumptions.txt", res.summary() + "\n")
@@ -542,6 +595,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=DEFAULT_SEED,
         help=f"seed of the bootstrap (default {DEFAULT_SEED})",
+    )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bars (they are shown on a terminal only)",
     )
     p.add_argument(
         "--rounding",
@@ -716,29 +774,93 @@ def _command_argv(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def _environment_message(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    return f"cannot use{where}: {reason}; check the path and its permissions"
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001 - the signal handler's signature
+    raise _Terminated(EXIT_SIGTERM)
+
+
+class _RunLog:
+    """The run's log: the Python warnings caught so far, one plain line each (no duplicates).
+
+    An output set iterates over it when it commits (``<command>.log``); ``main`` prints it.
+    """
+
+    def __init__(self, caught: list) -> None:
+        self.caught = caught
+
+    def __iter__(self):
+        lines = (f"{w.category.__name__}: {w.message}" for w in self.caught)
+        return iter(dict.fromkeys(" ".join(str(x).split()) for x in lines))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 success, 2 user or environment error, 1 internal error, 130/143 interrupted.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    caught: list = []
+    open_sets: list = []
     try:
-        args = build_parser().parse_args(argv)
-        args.argv = _command_argv(argv)
-        return COMMANDS[args.command](args)
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # pragma: no cover - not the main thread
+        old_term = None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            args = build_parser().parse_args(argv)
+            args.argv = _command_argv(argv)
+            args.log = _RunLog(caught)
+            args.open_sets = open_sets
+            return COMMANDS[args.command](args)
     except LeadBlackHoleUserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER
-    except KeyboardInterrupt:  # pragma: no cover
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERNAL
+    except OSError as exc:
+        if exc.errno in _ENVIRONMENT_ERRNOS:
+            print(f"error: {_environment_message(exc)}", file=sys.stderr)
+            return EXIT_USER
+        return _internal(exc, debug)
+    except KeyboardInterrupt:
+        print("interrupted: outputs are left as they were", file=sys.stderr)
+        return EXIT_SIGINT
+    except _Terminated:
+        print("terminated: outputs are left as they were", file=sys.stderr)
+        return EXIT_SIGTERM
     except Exception as exc:  # noqa: BLE001 - the last line of defence
-        if debug:
-            traceback.print_exc()
-        print(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in leadblackhole; rerun with --debug for the traceback.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
+        return _internal(exc, debug)
+    finally:
+        for out in open_sets:
+            out.close()
+        for line in _RunLog(caught):
+            print(f"warning: {line}", file=sys.stderr)
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _internal(exc: BaseException, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    print(
+        f"internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in leadblackhole; rerun with --debug for the traceback.",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,9 +14,13 @@ __all__ = [
     "AllocationError",
     "CodebookError",
     "ConvergenceWarning",
+    "DataWarning",
     "DesignError",
     "EstimationError",
     "LeadBlackHoleUserError",
+    "LeadBlackHoleWarning",
+    "OutputError",
+    "OutputLockedError",
     "Problem",
     "SurveyValidationError",
     "ZeroShareWarning",
@@ -97,9 +101,28 @@ class AllocationError(LeadBlackHoleUserError, ValueError):
     """A bad lead budget, policy, scenario or follow-up assumption of the lead allocation."""
 
 
-class ConvergenceWarning(UserWarning):
+class OutputError(LeadBlackHoleUserError):
+    """An output cannot be written where asked: unwritable or read-only location, a file
+    where a folder is expected (or the reverse), a full disk, or an output that would
+    overwrite an input file."""
+
+
+class OutputLockedError(OutputError):
+    """Another run of the package is writing to the same output folder."""
+
+
+class LeadBlackHoleWarning(UserWarning):
+    """Base class of the package's warnings (the command line writes them to the run's log)."""
+
+
+class DataWarning(LeadBlackHoleWarning):
+    """Something in a valid survey deserves a look (firm labels that differ only in case or
+    spacing, a firm with a single rep)."""
+
+
+class ConvergenceWarning(LeadBlackHoleWarning):
     """An optimizer stopped before meeting its convergence criterion."""
 
 
-class ZeroShareWarning(UserWarning):
+class ZeroShareWarning(LeadBlackHoleWarning):
     """Shares of 0 or 1 (to within sqrt(eps)) were compressed before estimation."""

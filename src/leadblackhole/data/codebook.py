@@ -22,6 +22,12 @@ A codebook is a TOML file::
     [scales.commitment]       # any further scale: items become commitment_1..k
     items = ["Q7_1", "Q7_2"]
 
+    [bounds]                  # optional: replace a plausibility bound (schema.PLAUSIBLE_MAX)
+    experience = 70
+
+A scale may not take a reserved name (:data:`~leadblackhole.data.schema.RESERVED_NAMES`:
+schema columns, analysis variables, shares), a scale table holds only ``items``
+and ``reverse`` (both lists of column names), and unknown sections or keys are errors.
 Columns the codebook does not name keep their names. A reverse-coded item
 ``x`` is recoded as ``8 - x`` (``LIKERT_MIN + LIKERT_MAX - x``) after the range
 check. Scales ``prequal`` and ``tracking`` map to the canonical prefixes
@@ -37,7 +43,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exceptions import CodebookError
-from .schema import NUMERIC_COLUMNS, REQUIRED_COLUMNS, SCALE_PREFIXES
+from .schema import (
+    NUMERIC_COLUMNS,
+    PLAUSIBLE_MAX,
+    REQUIRED_COLUMNS,
+    RESERVED_NAMES,
+    SCALE_PREFIXES,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -80,11 +92,14 @@ class Codebook:
         Multi-item scales.
     source : str
         Where the codebook was read from.
+    bounds : Mapping[str, float]
+        Plausibility bounds that replace those of the schema.
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
     scales: tuple[ScaleSpec, ...] = ()
     source: str = "<codebook>"
+    bounds: Mapping[str, float] = field(default_factory=dict)
 
     def file_columns(self) -> list[str]:
         """Every file column the codebook names."""
@@ -133,6 +148,15 @@ def load_codebook(path: str | Path) -> Codebook:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CodebookError(f"codebook {path.name}: file not found") from None
+    except IsADirectoryError:
+        raise CodebookError(
+            f"codebook {path}: this is a folder, not a file; give the path of the TOML file"
+        ) from None
+    except OSError as exc:
+        raise CodebookError(
+            f"codebook {path.name}: the file cannot be read ({exc.strerror or exc}); "
+            "check its permissions"
+        ) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CodebookError(f"codebook {path.name}: not a valid TOML file ({exc})") from None
     return parse_codebook(raw, source=path.name)
@@ -141,10 +165,10 @@ def load_codebook(path: str | Path) -> Codebook:
 def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
     """Check a codebook given as a mapping (the parsed TOML); see :func:`load_codebook`."""
     problems: list[str] = []
-    unknown_sections = set(raw) - {"columns", "scales"}
+    unknown_sections = set(raw) - {"columns", "scales", "bounds"}
     if unknown_sections:
         problems.append(
-            f"unknown section(s) {sorted(unknown_sections)}; expected 'columns', 'scales'"
+            f"unknown section(s) {sorted(unknown_sections)}; expected 'columns', 'scales', 'bounds'"
         )
     columns = raw.get("columns", {})
     if not isinstance(columns, Mapping):
@@ -161,16 +185,38 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
         scales_raw = {}
     scales = []
     for name, spec in scales_raw.items():
-        if not _NAME.match(name) or name in _KNOWN:
+        if not _NAME.match(name):
+            problems.append(f"scale name '{name}' is not a valid identifier")
+            continue
+        if name in RESERVED_NAMES and name not in SCALE_PREFIXES:
             problems.append(
-                f"scale name '{name}' is not a valid identifier or clashes with a column"
+                f"scale name '{name}' is reserved: it is a column or a variable of the "
+                "model (docs/data.md lists the reserved names); rename the scale"
             )
             continue
         if not isinstance(spec, Mapping) or not isinstance(spec.get("items"), list):
             problems.append(f"[scales.{name}] needs items = [list of column names]")
             continue
+        unknown_keys = sorted(set(spec) - {"items", "reverse"})
+        if unknown_keys:
+            problems.append(
+                f"[scales.{name}] has unknown key(s) {unknown_keys}; expected 'items', 'reverse'"
+            )
+        reverse_raw = spec.get("reverse", [])
+        if not isinstance(reverse_raw, list):
+            shown = (
+                f"the text {reverse_raw!r}" if isinstance(reverse_raw, str) else repr(reverse_raw)
+            )
+            problems.append(
+                f"[scales.{name}] reverse must be a list of column names, received {shown} "
+                f'(write reverse = ["..."])'
+            )
+            reverse_raw = []
+        bad = [i for i in [*spec["items"], *reverse_raw] if not isinstance(i, str)]
+        if bad:
+            problems.append(f"[scales.{name}] column names must be text; received {bad}")
         items = [str(i) for i in spec["items"]]
-        reverse = [str(i) for i in spec.get("reverse", [])]
+        reverse = [str(i) for i in reverse_raw]
         if len(items) < 2:
             problems.append(f"scale '{name}' has {len(items)} item(s); a scale needs at least 2")
         if len(set(items)) != len(items):
@@ -185,6 +231,21 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
     dup = sorted({c for c in targets if targets.count(c) > 1})
     if dup:
         problems.append(f"file column(s) {dup} are mapped more than once")
+    bounds_raw = raw.get("bounds", {})
+    if not isinstance(bounds_raw, Mapping):
+        problems.append("[bounds] must be a table of column = largest plausible value")
+        bounds_raw = {}
+    bounds = {}
+    for col, value in bounds_raw.items():
+        if col not in PLAUSIBLE_MAX:
+            problems.append(
+                f"[bounds] names '{col}', which has no plausibility bound; "
+                f"expected one of {sorted(PLAUSIBLE_MAX)}"
+            )
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            problems.append(f"[bounds] {col} must be a number > 0; received {value!r}")
+        else:
+            bounds[col] = float(value)
     if problems:
         raise CodebookError(f"codebook {source}: " + "; ".join(problems))
-    return Codebook(columns=dict(columns), scales=tuple(scales), source=source)
+    return Codebook(columns=dict(columns), scales=tuple(scales), source=source, bounds=bounds)

@@ -25,6 +25,7 @@ the order above.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from ..compositions import compress_shares
-from ..exceptions import Problem, SurveyValidationError
-from ..specification import COMPONENTS, FOCAL
+from ..exceptions import DataWarning, Problem, SurveyValidationError
+from ..specification import COMPONENTS, FOCAL, design_matrix
 from .loader import Survey
 from .schema import PERCENT_COLUMNS
 
@@ -70,6 +71,9 @@ class AnalysisFrame:
         Dirichlet likelihood compresses.
     scales : dict
         Scale name -> items used for its score.
+    notes : tuple of str
+        Warnings about the data (firm labels that differ only in case or spacing, firms
+        with a single rep), also issued as :class:`~leadblackhole.exceptions.DataWarning`.
     """
 
     data: pd.DataFrame
@@ -81,6 +85,7 @@ class AnalysisFrame:
     n_compressed: int
     scales: dict
     source: str = "<data>"
+    notes: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -101,6 +106,56 @@ class AnalysisFrame:
     def has_variable_pay(self) -> bool:
         """Whether the ``variable_pay`` control is in the model."""
         return "variable_pay" in self.data.columns
+
+    def influential_reps(self, top: int = 10) -> tuple[pd.DataFrame, int]:
+        r"""Reps with a large Cook's distance on the OLS model of the marketing share.
+
+        Parameters
+        ----------
+        top : int, default 10
+            How many of the flagged reps to list (largest distance first).
+
+        Returns
+        -------
+        table : DataFrame
+            ``rep_id, firm, cooks_distance, leverage`` of up to ``top`` reps with
+            :math:`D_i > 4/n`.
+        n_flagged : int
+            How many reps exceed :math:`4/n`.
+
+        Notes
+        -----
+        OLS of the marketing share on the main model's right-hand side (docs/study.md);
+        with leverage :math:`h_i` (diagonal of the hat matrix), residual :math:`e_i`
+        and :math:`s^2 = \sum e_i^2 / (n - p)`,
+        :math:`D_i = e_i^2 h_i / (p\, s^2 (1 - h_i)^2)` (Cook 1977). The usual
+        rule of thumb :math:`4/n` flags reps whose removal would move the
+        coefficients noticeably: a table to look at, not an error.
+
+        Examples
+        --------
+        >>> table, n_flagged = frame.influential_reps()      # doctest: +SKIP
+        """
+        X = design_matrix(self.data).to_numpy(dtype=float)
+        y = self.data["marketing"].to_numpy(dtype=float)
+        n, p = X.shape
+        Q, R = np.linalg.qr(X)
+        e = y - Q @ (Q.T @ y)
+        h = np.einsum("ij,ij->i", Q, Q)
+        s2 = float(e @ e) / max(n - p, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = e**2 * h / (p * s2 * (1 - h) ** 2)
+        out = pd.DataFrame(
+            {
+                "rep_id": self.data["rep_id"].to_numpy(),
+                "firm": self.data["firm"].to_numpy(),
+                "cooks_distance": d,
+                "leverage": h,
+            }
+        )
+        flagged = out[out["cooks_distance"] > 4 / n]
+        table = flagged.sort_values("cooks_distance", ascending=False, kind="stable")
+        return table.head(top).reset_index(drop=True), len(flagged)
 
     def summary_items(self) -> list[tuple[str, list[tuple[str, int]]]]:
         """The summary as (line, [(exclusion reason, count), ...]) pairs."""
@@ -270,6 +325,9 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
     if problems:
         raise SurveyValidationError(problems, source=survey.source)
 
+    notes = _label_notes(d["firm"], sample["firm"])
+    for note in notes:
+        warnings.warn(note, DataWarning, stacklevel=2)
     means = sample[variables].mean()
     data = sample[["rep_id", "firm"]].copy()
     data[variables] = sample[variables] - means
@@ -303,4 +361,27 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
         n_compressed=n_compressed,
         scales={k: list(v) for k, v in survey.scales.items()},
         source=survey.source,
+        notes=notes,
     )
+
+
+def _label_notes(all_firms: pd.Series, sample_firms: pd.Series) -> tuple[str, ...]:
+    """Warnings about firm labels: near-duplicates, and firms with a single analysable rep."""
+    notes = []
+    groups: dict[str, set[str]] = {}
+    for label in all_firms.dropna().unique():
+        groups.setdefault(" ".join(str(label).split()).casefold(), set()).add(str(label))
+    for labels in groups.values():
+        if len(labels) > 1:
+            shown = ", ".join(repr(x) for x in sorted(labels))
+            notes.append(
+                f"firm labels {shown} differ only in case or spacing and are analysed as "
+                "different firms; correct the labels if they name one firm"
+            )
+    counts = sample_firms.value_counts()
+    for label in sorted(counts.index[counts == 1]):
+        notes.append(
+            f"firm {label!r} has a single rep in the analysis sample: its firm dummy fits "
+            "that rep exactly; merge it with another firm or drop it if that is not intended"
+        )
+    return tuple(notes)

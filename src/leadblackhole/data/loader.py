@@ -14,6 +14,7 @@ A cell is missing when it is empty (or a system-missing value in Stata/SPSS).
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from .schema import (
     OPTIONAL_COLUMNS,
     PERCENT_COLUMNS,
     PERCENT_SUM_TOLERANCE,
+    PLAUSIBLE_MAX,
     REQUIRED_COLUMNS,
     SCALE_PREFIXES,
     item_columns,
@@ -130,9 +132,17 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"unsupported file type '{path.suffix}'; expected one of "
             f"{', '.join(sorted(SUPPORTED_SUFFIXES))}"
         )
+    if path.is_dir():
+        fail("this is a folder, not a survey file; give the path of the file")
     if not path.is_file():
         fail("file not found")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        fail(
+            f"the file cannot be read ({exc.strerror or exc}); check its permissions "
+            "(for example chmod u+r)"
+        )
     if not raw.strip():
         fail("the file is empty")
     try:
@@ -143,13 +153,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 fail("the file is not UTF-8 text (save the CSV as UTF-8)")
-            return pd.read_csv(
-                io.StringIO(text),
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                skipinitialspace=True,
-            )
+            return _read_csv_text(text, name)
         if kind == "parquet":
             return pd.read_parquet(io.BytesIO(raw))
         import pyreadstat  # local import: only needed for Stata/SPSS
@@ -163,6 +167,78 @@ def read_table(path: str | Path) -> pd.DataFrame:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         fail(f"the file cannot be read as {kind}: {first}")
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: Rows with a wrong number of fields listed in full before the rest are counted.
+_MAX_ROWS_LISTED = 20
+
+
+def _read_csv_text(text: str, source: str) -> pd.DataFrame:
+    """Parse CSV text with the csv module, checking that every row has the header's fields.
+
+    pandas would take a first row with an extra field as an index (shifting every
+    column) and fill a truncated row with missing values; here both are problems
+    reported with their row. Blank lines are skipped; every cell is text, empty
+    cells missing.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    problems: list[Problem] = []
+    n_bad = 0
+    try:
+        for fields in reader:
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue
+            if header is None:
+                header = fields
+                _delimiter_hint(header, source)
+                continue
+            rows.append(fields)
+            if len(fields) != len(header):
+                n_bad += 1
+                if n_bad > _MAX_ROWS_LISTED:
+                    continue
+                row, line = len(rows), reader.line_num
+                if len(fields) > len(header):
+                    rule = (
+                        f"the row has {len(fields)} fields but the header has {len(header)} "
+                        f"(line {line} of the file; an unquoted delimiter inside a value?)"
+                    )
+                else:
+                    rule = (
+                        f"the row is truncated: {len(fields)} of the header's {len(header)} "
+                        f"fields (line {line} of the file)"
+                    )
+                problems.append(Problem(row, None, None, rule))
+    except csv.Error as exc:
+        raise SurveyValidationError(
+            [Problem(None, None, None, f"the file cannot be read as csv: {exc}")], source=source
+        ) from None
+    if header is None:
+        raise SurveyValidationError([Problem(None, None, None, "the file is empty")], source)
+    if problems:
+        if n_bad > _MAX_ROWS_LISTED:
+            rule = f"{n_bad - _MAX_ROWS_LISTED} more rows with a wrong number of fields"
+            problems.append(Problem(None, None, None, rule))
+        raise SurveyValidationError(problems, source=source)
+    df = pd.DataFrame(rows, columns=range(len(header)), dtype=object)
+    df = df.mask(df.map(lambda v: isinstance(v, str) and not v.strip()) if len(df) else df)
+    df.columns = header  # kept as written: duplicates are reported by the validation
+    return df
+
+
+def _delimiter_hint(header: list[str], source: str) -> None:
+    """Stop with a hint when the header looks delimited by ';' or a tab instead of ','."""
+    if len(header) > 1:
+        return
+    for sep, label in ((";", "';'"), ("\t", "a tab")):
+        if header[0].count(sep) >= 2:
+            rule = (
+                f"the file seems to use {label} as delimiter, not ','; save it as "
+                "comma-separated CSV (in a spreadsheet: CSV, comma delimited)"
+            )
+            raise SurveyValidationError([Problem(None, None, None, rule)], source=source)
 
 
 def _as_text(s: pd.Series) -> pd.Series:
@@ -191,6 +267,7 @@ class _Table:
     scales: dict[str, list[str]]
     reverse: list[str]
     out: pd.DataFrame = field(default_factory=pd.DataFrame)  # cleaned values
+    bounds: dict[str, float] = field(default_factory=lambda: dict(PLAUSIBLE_MAX))
 
     def cells(self, mask: pd.Series, col: str, rule: str) -> list[tuple[int, int, Problem]]:
         """One (row, column position, Problem) per flagged cell of ``col``."""
@@ -214,11 +291,15 @@ class _Table:
 def _codebook_rules(df: pd.DataFrame, codebook: Codebook | None) -> tuple[_Table, list[Problem]]:
     """Apply the codebook: the columns it names must exist and must not clash."""
     df = df.copy()
-    df.columns = [str(c).strip() for c in df.columns]
+    written = [str(c) for c in df.columns]
+    df.columns = [c.strip() for c in written]
+    problems = _duplicate_columns(written)
+    if problems:
+        raise SurveyValidationError(problems)
     table = _Table(df, {c: c for c in df.columns}, {}, [])
-    problems: list[Problem] = []
     if codebook is None:
         return table, problems
+    table.bounds.update(codebook.bounds)
     for c in codebook.file_columns():
         if c not in df.columns:
             _problem(problems, "the codebook names this column but the file lacks it", column=c)
@@ -234,6 +315,20 @@ def _codebook_rules(df: pd.DataFrame, codebook: Codebook | None) -> tuple[_Table
     table.scales = {s.name: s.canonical_items() for s in codebook.scales}
     table.reverse = [r for r in codebook.reverse_items() if r in table.df.columns]
     return table, problems
+
+
+def _duplicate_columns(written: list[str]) -> list[Problem]:
+    """Header names that occur twice once surrounding spaces are trimmed (both named)."""
+    seen: dict[str, list[int]] = {}
+    for pos, name in enumerate(written):
+        seen.setdefault(name.strip(), []).append(pos)
+    problems = []
+    for name, where in seen.items():
+        if len(where) > 1:
+            both = " and ".join(f"{written[i]!r} (column {i + 1})" for i in where)
+            rule = f"the header names this column more than once: {both}; keep one"
+            problems.append(Problem(None, name, None, rule))
+    return problems
 
 
 def _check_scales(t: _Table) -> list[Problem]:
@@ -331,6 +426,13 @@ def _check_numbers(t: _Table) -> list[tuple[int, int, Problem]]:
         low = finite & (vals < rule.low) if rule.low is not None else finite & False
         high = finite & (vals > rule.high) if rule.high is not None else finite & False
         found += t.cells(low | high, col, rule.description)
+        bound = t.bounds.get(col)
+        if bound is not None:
+            rule_text = (
+                f"implausible: above the plausibility bound {bound:g} of '{col}' "
+                "(a typo? if real, raise the bound in the codebook's [bounds] section)"
+            )
+            found += t.cells(finite & ~(low | high) & (vals > bound), col, rule_text)
         t.out[col] = vals
     return found
 
@@ -386,7 +488,10 @@ def validate_survey(
     validation before the cells are read), :data:`TABLE_RULES` and
     :data:`CELL_RULES` (cell problems are listed by row, then column).
     """
-    table, problems = _codebook_rules(df, codebook)
+    try:
+        table, problems = _codebook_rules(df, codebook)
+    except SurveyValidationError as exc:
+        raise SurveyValidationError(exc.problems, source=source) from None
     for rule in STRUCTURE_RULES:
         problems += rule(table)
     table_problems = [p for rule in TABLE_RULES for p in rule(table)]

@@ -19,6 +19,11 @@ leads_followed_up      marketing leads followed up (optional)        >= 0
 
 Further multi-item scales may be declared in a codebook; their items are
 named ``<scale>_1 ... <scale>_k`` and follow the Likert rule.
+
+Plausibility bounds (:data:`PLAUSIBLE_MAX`) cap the columns without a natural
+maximum; a value above its bound fails validation with its row and column.
+A codebook's ``[bounds]`` section replaces a bound (``experience = 70``).
+The bounds, and why these values, are in docs/data.md.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "PLAUSIBLE_MAX",
+    "RESERVED_NAMES",
     "LIKERT_MAX",
     "LIKERT_MIN",
     "NUMERIC_COLUMNS",
@@ -74,6 +81,16 @@ NUMERIC_RULES: dict[str, ColumnRule] = {
     )
 }
 
+#: Plausibility bounds: the largest believable value of a column without a natural maximum
+#: (docs/data.md gives the reasons). A codebook's ``[bounds]`` section may replace them.
+PLAUSIBLE_MAX: dict[str, float] = {
+    "experience": 60.0,  # years: a 60-year sales career already starts at 15 and ends at 75
+    "quota_pct": 1000.0,  # percent: ten times the quota
+    "lead_volume": 5000.0,  # marketing leads a month: ~250 a working day, more than one rep reads
+    "hours_per_week": 100.0,  # hours: over 14 a day, seven days a week
+    "leads_followed_up": 5000.0,  # as lead_volume
+}
+
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "rep_id",
     "firm",
@@ -84,6 +101,16 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 OPTIONAL_COLUMNS: tuple[str, ...] = ("variable_pay_pct", "hours_per_week", "leads_followed_up")
 NUMERIC_COLUMNS: tuple[str, ...] = tuple(NUMERIC_RULES)
+
+#: Names a codebook scale may not take: every schema column, every analysis variable and
+#: share of the model (docs/study.md), the item prefixes and the frame's own columns. A
+#: scale called ``volume`` would otherwise replace ln(1 + lead_volume) in the model.
+RESERVED_NAMES: frozenset[str] = frozenset(
+    {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *NUMERIC_COLUMNS}
+    | {"prequal", "tracking", "volume", "experience", "performance", "variable_pay"}
+    | {"marketing", "self", "other", "any_marketing", "row", "reason", "Intercept"}
+    | set(SCALE_PREFIXES.values())
+)
 
 
 def item_columns(columns, prefix: str) -> list[str]:

@@ -584,6 +584,7 @@ def johnson_neyman_table(
     methods: Sequence[str] = CRITICAL_METHODS,
     grid: int = 201,
     options: EffectOptions | None = None,
+    progress: bool = False,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], JohnsonNeyman]]:
     """Johnson–Neyman regions of every registry moderation, under each critical value.
 
@@ -599,6 +600,8 @@ def johnson_neyman_table(
         See :func:`johnson_neyman`.
     methods : sequence of str
         Critical values to use (``"normal"``, ``"esarey_sumner"``).
+    progress : bool, default False
+        Show a tqdm progress bar (one step per moderation) on standard error.
 
     Returns
     -------
@@ -616,7 +619,8 @@ def johnson_neyman_table(
         if method not in CRITICAL_METHODS:
             raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {method!r}")
     rows, analyses = [], {}
-    for h in moderation_pairs(hypotheses):
+    pairs = moderation_pairs(hypotheses)
+    for h in tqdm(pairs, desc="Johnson-Neyman", disable=not progress, leave=False):
         setup = _jn_setup(results, frame, h.predictor, h.moderator, outcome, grid, None, options)
         for method in methods:
             jn = _jn_solve(setup, method)

@@ -147,7 +147,8 @@ def run_hypotheses(
     jn_grid : int
         Grid size of the Johnson–Neyman analyses.
     progress : bool
-        Show a progress bar during the bootstrap.
+        Show progress bars (standard error) on the Johnson–Neyman analyses and the
+        bootstrap, the steps whose time grows with the number of reps and draws.
     firm_checks : bool
         Also compute ``firm_tests`` (the main model within each firm, the
         Ibragimov-Müller tests and the likelihood-ratio test of firm-specific
@@ -191,7 +192,9 @@ def run_hypotheses(
             frame, per_firm=per_firm, model=main.model_name, model_options=model_options
         )[list(FIRM_TEST_COLUMNS)]
     slopes = simple_slopes(main, frame, options=options)
-    jn_table, analyses = johnson_neyman_table(main, frame, options=options, grid=jn_grid)
+    jn_table, analyses = johnson_neyman_table(
+        main, frame, options=options, grid=jn_grid, progress=progress
+    )
     boot = None
     if bootstrap:
         boot = bootstrap_effects(

@@ -828,7 +828,7 @@ def make_figures(
         )
     figs.append(("ternary_shares", plot_ternary(frame)))
     figs.append(("shares_by_firm", plot_shares_by_firm(frame)))
-    out = OutputSet(outdir)
+    out = outdir if isinstance(outdir, OutputSet) else OutputSet(outdir)
     for name, fig in figs:
         if data_note:
             add_footer(fig, data_note)

@@ -15,12 +15,15 @@ text and stages them in an :class:`~leadblackhole.outputs.OutputSet`:
 * :func:`write_outputs` -- stage any of these and write them, all or nothing.
 
 Labels that depend on the test level (``95% CI``, ``below 0.05``) are
-derived from ``alpha``.
+derived from ``alpha``. Every text cell that can hold a user string (firm
+labels, file names) is escaped: Markdown cells with
+:func:`~leadblackhole.outputs.escape_markdown_cell` (newlines, ``|``, emphasis
+and HTML characters), HTML with :func:`~leadblackhole.outputs.html_escape`,
+LaTeX with :func:`~leadblackhole.outputs.tex_escape`.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -31,7 +34,15 @@ import numpy as np
 import pandas as pd
 
 from ..models.report import STARS_LEGEND
-from ..outputs import OutputSet, table_to_csv, table_to_latex, table_to_markdown, tex_escape
+from ..outputs import (
+    OutputSet,
+    escape_markdown_cell,
+    html_escape,
+    table_to_csv,
+    table_to_latex,
+    table_to_markdown,
+    tex_escape,
+)
 
 __all__ = [
     "comparison_latex",
@@ -97,17 +108,27 @@ def model_notes(
     return notes + [f"Firm dummies{ref} are estimated but not shown."]
 
 
+def _md_cell(value: Any) -> str:
+    """A regression-table cell: numbers with significance stars kept as they are."""
+    text = str(value)
+    num = text.rstrip("*")
+    if num and num.lstrip("-−(").replace(".", "", 1).rstrip(")").isdigit():
+        return text  # "0.37***": trailing stars open no emphasis
+    return escape_markdown_cell(text)
+
+
 def regression_markdown(table: pd.DataFrame, notes: list[str]) -> str:
-    headers = ["Term" if c == "term" else c for c in table.columns]
+    headers = [escape_markdown_cell("Term" if c == "term" else c) for c in table.columns]
     lines = [
         "| " + " | ".join(headers) + " |",
         "|" + "|".join([":---"] + [":---:"] * (len(headers) - 1)) + "|",
     ]
     for row in table.itertuples(index=False):
-        cells = [str(c).replace("|", "\\|") for c in row]
+        cells = [_md_cell(c) for c in row]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [f"Note: {STARS_LEGEND}.", ""] + [f"{n}" for n in notes]
+    lines += [f"Note: {STARS_LEGEND}.", ""]  # the package's own text
+    lines += [escape_markdown_cell(n) for n in notes]  # may name a firm
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -156,7 +177,7 @@ def regression_latex(table: pd.DataFrame, notes: list[str]) -> str:
 
 def regression_html(table: pd.DataFrame, notes: list[str]) -> str:
     k = len(table.columns)
-    esc = html.escape
+    esc = html_escape
     out = [
         '<table class="regression-table">',
         "<caption>Time shares: main (Dirichlet) and robustness models</caption>",
@@ -239,10 +260,9 @@ def comparison_markdown(
     ]
     for r in comparison.itertuples(index=False):
         ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
-        lines.append(
-            f"| {r.id} | {r.published_finding} | {r.expected_sign} | {ci} | "
-            f"{_fmt_p(r.p_value)} | {r.result} | {r.agrees} |"
-        )
+        cells = [r.id, r.published_finding, r.expected_sign, ci, _fmt_p(r.p_value)]
+        cells += [r.result, r.agrees]
+        lines.append("| " + " | ".join(escape_markdown_cell(c) for c in cells) + " |")
     lines += [
         "",
         "Estimates are average effects on the expected time share (a share of 0.01 is one "
@@ -329,13 +349,35 @@ def validation_markdown(source: Any, frame: Any, data_note: str | None = None) -
     Returns
     -------
     str
-        A Markdown list, exclusion reasons nested with their counts.
+        A Markdown list, exclusion reasons nested with their counts; then the data
+        warnings (``frame.notes``) and the influential reps
+        (:meth:`~leadblackhole.data.AnalysisFrame.influential_reps`), user strings escaped.
     """
-    lines = [f"Survey file: `{source}`.", ""]
+    esc = escape_markdown_cell
+    lines = [f"Survey file: {esc(source)}.", ""]
     if data_note:
-        lines += [f"**{data_note}**", ""]
+        lines += [f"**{esc(data_note)}**", ""]
     for line, reasons in frame.summary_items():
-        lines += [f"- {line}"] + [f"  - {reason}: {k}" for reason, k in reasons]
+        lines += [f"- {esc(line)}"] + [f"  - {esc(reason)}: {k}" for reason, k in reasons]
+    notes = getattr(frame, "notes", ())
+    if notes:
+        lines += ["", "## Warnings", ""] + [f"- {esc(n)}" for n in notes]
+    if hasattr(frame, "influential_reps"):
+        table, n_flagged = frame.influential_reps()
+        lines += [
+            "",
+            "## Influential reps",
+            "",
+            f"Cook's distance on the OLS model of the marketing share (docs/data.md): "
+            f"{n_flagged} of {frame.n} reps exceed 4/n = {4 / frame.n:.4f}"
+            + (f"; the {len(table)} largest:" if len(table) else "."),
+        ]
+        if len(table):
+            shown = table.assign(
+                cooks_distance=table["cooks_distance"].round(4),
+                leverage=table["leverage"].round(4),
+            )
+            lines += ["", table_to_markdown(shown, floatfmt=".4f").rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -473,14 +515,16 @@ def stage_data_source(source: Any, outset: OutputSet, path: Any = None) -> Outpu
 
 
 def write_outputs(
-    outdir: str | os.PathLike[str], *staged: tuple[Callable[[Any, OutputSet], OutputSet], Any]
+    outdir: str | os.PathLike[str] | OutputSet,
+    *staged: tuple[Callable[[Any, OutputSet], OutputSet], Any],
 ) -> dict[str, Path]:
     """Stage reports and write their files to ``outdir``, all of them or none.
 
     Parameters
     ----------
-    outdir : path-like
-        Output folder (created when missing).
+    outdir : path-like or OutputSet
+        Output folder (created when missing), or a prepared
+        :class:`~leadblackhole.outputs.OutputSet` (its name, inputs and lock are used).
     *staged : (stage function, report) pairs
         For example ``(stage_models, models), (stage_hypotheses, hyps)``.
 
@@ -493,7 +537,7 @@ def write_outputs(
     --------
     >>> write_outputs("results/models", (stage_models, run_models(frame)))  # doctest: +SKIP
     """
-    out = OutputSet(outdir)
+    out = outdir if isinstance(outdir, OutputSet) else OutputSet(outdir)
     for stage, report in staged:
         stage(report, out)
     return dict(out.commit())

@@ -137,7 +137,8 @@ class StudyDesign:
         clipped to 1-7 (assumption: 4.3 and 1.3).
     experience_shape, experience_scale : float
         Gamma distribution of years of experience, rounded to whole years
-        (assumption: mean 10, right-skewed).
+        (assumption: mean 10, right-skewed), capped at 60 years (the input schema's
+        plausibility bound).
     quota_mean, quota_sd, quota_experience_slope : float
         Quota achievement percent: ``quota_mean + slope * (experience - 10) +
         N(0, quota_sd)``, rounded, at least 0 (assumption: 100, 20, 1.2 per

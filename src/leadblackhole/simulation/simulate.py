@@ -135,7 +135,11 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
 
     pq = items(f_pq, design.prequal_loadings)
     mt = items(f_mt, design.tracking_loadings)
-    experience = np.round(rng.gamma(design.experience_shape, design.experience_scale, n))
+    # capped at the input schema's plausibility bound of 60 years (docs/data.md), which a
+    # Gamma(2, 5) draw exceeds with probability 8e-5: a large simulated survey must validate
+    experience = np.minimum(
+        np.round(rng.gamma(design.experience_shape, design.experience_scale, n)), 60.0
+    )
     exp_mean = design.experience_shape * design.experience_scale
     quota = np.round(
         design.quota_mean
