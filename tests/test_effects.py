@@ -759,7 +759,7 @@ def test_engine_gradient_equals_a_coefficientwise_complex_step(study, name):
     theta = model.theta.astype(complex)
     q = model.coef.shape[1]
     for s, spec in enumerate(specs):
-        X, dx, dm, dxm = engine._arrays(spec)
+        X, dx, dm, dxm = engine._arrays(spec, slice(None), (0, 1, 2, 3))
         comp = model.components.index(spec.outcome)
         ref = np.empty(theta.size)
         for t in range(theta.size):
