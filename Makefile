@@ -32,6 +32,9 @@ N_ZERO     ?= 20
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
+# The population truth of the simulated design (a 200 000-rep draw) is computed once per
+# run and kept here for the other steps and the notebooks (keyed by the design and the code).
+export LEADBLACKHOLE_TRUTH_CACHE ?= $(CURDIR)/data/simulated/.truth-cache
 SRC        := $(shell find $(HERE)/src -name '*.py')
 # What the simulated data depend on: the simulator, the base layer it imports (and
 # tests/test_architecture.py checks that it imports nothing else) and the command line.
@@ -205,6 +208,7 @@ lint: $(STAMP) ## Run ruff on the code: lint rules and formatting
 	$(VENV)/bin/ruff format --check $(HERE)/src $(HERE)/tests $(HERE)/benchmarks
 
 clean: ## Remove generated data, results and figures (keeps .venv)
-	rm -rf data/simulated/*.csv data/simulated/*.json results/* results/.settings \
+	rm -rf data/simulated/*.csv data/simulated/*.json data/simulated/.truth-cache \
+	  results/* results/.settings \
 	  figures/*.png figures/*.pdf .pytest_cache
 	@touch results/.gitkeep

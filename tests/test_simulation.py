@@ -398,3 +398,93 @@ def test_fast_path_gives_the_slow_paths_frame_and_estimates():
 def test_departure_errors(kwargs, match):
     with pytest.raises(DesignError, match=match):
         StudyDesign(**kwargs)
+
+
+# --- the on-disk cache of the population truth ------------------------------------------------
+
+
+def _assert_same_truth(a, b):
+    pd.testing.assert_series_equal(a.params, b.params, check_exact=True)
+    pd.testing.assert_frame_equal(a.effects, b.effects, check_exact=True)
+    pd.testing.assert_series_equal(a.population_means, b.population_means, check_exact=True)
+    pd.testing.assert_series_equal(a.mean_shares, b.mean_shares, check_exact=True)
+    pd.testing.assert_series_equal(a.population_sd, b.population_sd, check_exact=True)
+    assert a.black_hole_rate == b.black_hole_rate
+    assert a.design == b.design
+
+
+@pytest.fixture()
+def truth_cache(tmp_path, monkeypatch):
+    """A fresh on-disk truth cache, and no in-memory one."""
+    import importlib
+
+    from leadblackhole.config import TRUTH_CACHE_ENV
+
+    sim_module = importlib.import_module("leadblackhole.simulation.simulate")
+    folder = tmp_path / "truth-cache"
+    monkeypatch.setenv(TRUTH_CACHE_ENV, str(folder))
+    sim_module._population.cache_clear()
+    yield folder, sim_module
+    sim_module._population.cache_clear()
+
+
+# the design of the tests: a small population keeps them fast (the truth does not depend on n_reps)
+_CACHE_DESIGN = StudyDesign(precision=30.0)
+
+
+def test_truth_cache_hit_gives_the_identical_truth(truth_cache, monkeypatch):
+    from leadblackhole.config import TRUTH_CACHE_ENV
+
+    folder, sim = truth_cache
+    monkeypatch.setattr(sim, "POPULATION_SIZE", 20_000)
+    computed = sim._population(_CACHE_DESIGN)
+    files = list(folder.glob("truth-*.pickle"))
+    assert len(files) == 1  # written once, atomically: no temporary file left behind
+    assert not list(folder.glob(".tmp-*"))
+    sim._population.cache_clear()
+    # a hit must not recompute: make computing fail
+    compute = sim._compute_population
+    monkeypatch.setattr(sim, "_compute_population", lambda design: pytest.fail("recomputed"))
+    cached = sim._population(_CACHE_DESIGN)
+    _assert_same_truth(cached, computed)
+    survey, _ = sim.simulate(_CACHE_DESIGN.replace(n_reps=80), seed=3)
+    # the same survey as from a truth computed without any cache
+    monkeypatch.setattr(sim, "_compute_population", compute)
+    monkeypatch.delenv(TRUTH_CACHE_ENV)
+    sim._population.cache_clear()
+    fresh, truth = sim.simulate(_CACHE_DESIGN.replace(n_reps=80), seed=3)
+    pd.testing.assert_frame_equal(survey, fresh, check_exact=True)
+    _assert_same_truth(sim._population(_CACHE_DESIGN), computed)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"not a pickle", None],  # empty, garbage, a pickle of something else
+)
+def test_corrupt_truth_cache_is_ignored_and_rebuilt(truth_cache, monkeypatch, damage):
+    import pickle
+
+    folder, sim = truth_cache
+    monkeypatch.setattr(sim, "POPULATION_SIZE", 20_000)
+    computed = sim._population(_CACHE_DESIGN)
+    (path,) = folder.glob("truth-*.pickle")
+    path.write_bytes(pickle.dumps({"not": "a truth"}) if damage is None else damage)
+    sim._population.cache_clear()
+    rebuilt = sim._population(_CACHE_DESIGN)
+    _assert_same_truth(rebuilt, computed)
+    # the damaged file was replaced by a good one
+    assert isinstance(pickle.loads(path.read_bytes()), sim.Truth)
+
+
+def test_truth_cache_keys_differ_by_design_and_unset_cache_writes_nothing(truth_cache, monkeypatch):
+    from leadblackhole.config import TRUTH_CACHE_ENV
+
+    folder, sim = truth_cache
+    a = sim._cache_file(folder, _CACHE_DESIGN)
+    b = sim._cache_file(folder, _CACHE_DESIGN.replace(effect_scale=0.5))
+    assert a != b
+    assert a == sim._cache_file(folder, StudyDesign(precision=30.0))
+    monkeypatch.delenv(TRUTH_CACHE_ENV)
+    monkeypatch.setattr(sim, "POPULATION_SIZE", 20_000)
+    sim._population(_CACHE_DESIGN)
+    assert not folder.exists()

@@ -27,6 +27,8 @@ __all__ = [
     "RESULTS_DIR",
     "SIMULATED_DIR",
     "SIMULATED_SURVEY",
+    "TRUTH_CACHE_ENV",
+    "truth_cache_dir",
 ]
 
 
@@ -53,3 +55,33 @@ DIAGNOSIS_DIR: Path = RESULTS_DIR / "diagnosis"
 
 #: Seed used by the pipeline when none is given.
 DEFAULT_SEED: int = 20130101
+
+#: Environment variable naming a folder where the simulator keeps the population truth of each
+#: design it has computed (a 200 000-rep draw), so that the processes of one pipeline run compute
+#: it once. Unset (the default) or empty: no cache, and the simulator does no file I/O. The
+#: Makefile sets it to ``data/simulated/.truth-cache`` inside the folder it runs in.
+TRUTH_CACHE_ENV: str = "LEADBLACKHOLE_TRUTH_CACHE"
+
+
+def truth_cache_dir() -> Path | None:
+    """The folder of the population-truth cache, or None when caching is off.
+
+    Returns
+    -------
+    Path or None
+        The folder named by the environment variable :data:`TRUTH_CACHE_ENV`,
+        or None when it is unset or empty.
+
+    Notes
+    -----
+    Read at every call (not at import), so a test or a notebook can switch the
+    cache on or off by setting the variable.
+
+    Examples
+    --------
+    >>> folder = truth_cache_dir()
+    >>> folder is None or isinstance(folder, Path)
+    True
+    """
+    env = os.environ.get(TRUTH_CACHE_ENV, "")
+    return Path(env) if env else None

@@ -4,18 +4,28 @@
 diagnosis can call it thousands of times; every draw comes from a
 ``numpy.random.Generator`` made from the explicit seed. The population
 quantities in :class:`Truth` are computed once per design from a large
-fixed-seed population draw and cached.
+fixed-seed population draw and cached: in memory, and on disk in the folder
+named by the ``LEADBLACKHOLE_TRUTH_CACHE`` environment variable when it is set
+(the Makefile sets it, so the processes of one pipeline run share one draw).
+Without that variable the simulator does no file I/O.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from ..config import truth_cache_dir
 from ..exceptions import DesignError
 from ..registry import HYPOTHESES
 from ..shares import (
@@ -362,8 +372,83 @@ def _average_effect(X, dx, B, base, dm=None, dxm=None) -> np.ndarray:
     return softmax_effect(2, X @ B, dx @ B, dm @ B, dxm @ B, base=base)
 
 
+#: Modules whose code determines the population truth; their bytes are part of the cache key.
+_TRUTH_SOURCES = (
+    "simulation/simulate.py",
+    "simulation/design.py",
+    "shares.py",
+    "specification.py",
+    "registry.py",
+    "compositions.py",
+)
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> bytes:
+    """Hash of the code and library versions the population truth depends on."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for name in _TRUTH_SOURCES:
+        h.update(name.encode())
+        h.update((package / name).read_bytes())
+    for part in (sys.version, np.__version__, pd.__version__, str(pickle.HIGHEST_PROTOCOL)):
+        h.update(part.encode())
+    return h.digest()
+
+
+def _cache_file(folder: Path, design: StudyDesign) -> Path:
+    """The cache file of ``design``: a hash of its fields and of :func:`_code_fingerprint`."""
+    h = hashlib.sha256(_code_fingerprint())
+    h.update(repr(design).encode())
+    return folder / f"truth-{h.hexdigest()[:32]}.pickle"
+
+
+def _read_cached(path: Path, design: StudyDesign) -> Truth | None:
+    """The cached truth of ``design`` in ``path``, or None if absent, unreadable or not it."""
+    try:
+        truth = pickle.loads(path.read_bytes())
+    except Exception:  # absent, truncated or corrupt: recompute and rewrite
+        return None
+    if not isinstance(truth, Truth) or truth.design != design:
+        return None
+    return truth
+
+
+def _write_cached(path: Path, truth: Truth) -> None:
+    """Write ``truth`` to ``path`` atomically (a temporary file renamed over it).
+
+    A cache is an optimisation: when the folder cannot be written, nothing is
+    cached and nothing fails.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(pickle.dumps(truth, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
+
+
 @lru_cache(maxsize=32)
 def _population(design: StudyDesign) -> Truth:
+    """The population truth of ``design``, from the on-disk cache when there is one."""
+    folder = truth_cache_dir()
+    if folder is None:
+        return _compute_population(design)
+    path = _cache_file(folder, design)
+    truth = _read_cached(path, design)
+    if truth is None:
+        truth = _compute_population(design)
+        _write_cached(path, truth)
+    return truth
+
+
+def _compute_population(design: StudyDesign) -> Truth:
     rng = np.random.default_rng(_POPULATION_SEED)
     n = POPULATION_SIZE
     draw = _draw_reps(design, rng, n)
