@@ -26,7 +26,7 @@ CB_DEP     := $(subst $(SPACE),\$(SPACE),$(CODEBOOK))
 VERSION    := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' $(HERE)/pyproject.toml)
 # The default simulated study includes reps who give marketing leads no time, as a real
 # survey does: they are excluded from the share models and exercise the selection probit.
-N_ZERO     ?= 20
+N_ZERO     ?= 30
 # One BLAS thread: these problems are small, and threads only compete with make -j2.
 # The outputs are byte-identical either way.
 export OPENBLAS_NUM_THREADS := 1

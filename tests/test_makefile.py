@@ -99,6 +99,31 @@ def test_own_data_run_skips_the_simulated_notebooks_and_says_so(workdir):
     assert " simulate " not in own  # nor draws the simulated survey
     default = make(run, venv, "-n", "pipeline")
     n_notebooks = len(list((ROOT / "notebooks").glob("*.ipynb")))
-    assert default.count(" notebook ") == n_notebooks and "--n-zero-marketing 20" in default
+    assert default.count(" notebook ") == n_notebooks and "--n-zero-marketing 30" in default
     # one BLAS thread for every command
     assert "OPENBLAS_NUM_THREADS := 1" in (ROOT / "Makefile").read_text()
+
+
+def test_the_default_simulated_study_estimates_the_probit():
+    """The Makefile's N_ZERO gives every firm reps with no marketing time at the pipeline's seed.
+
+    With 20 such reps firm D drew none at seed 20130101, the probit's firm effect was
+    infinite (quasi-complete separation) and the probit was skipped; 30 give every firm some.
+    """
+    import re
+    import warnings
+
+    from leadblackhole.config import DEFAULT_SEED
+    from leadblackhole.data import build_analysis_frame, validate_survey
+    from leadblackhole.models import fit_share_model
+
+    text = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    n_zero = int(re.search(r"^N_ZERO\s*\?=\s*(\d+)", text, re.M).group(1))
+    survey = simulate(StudyDesign(n_zero_marketing=n_zero), seed=DEFAULT_SEED).survey
+    zeros = survey.loc[survey["pct_marketing"] == 0, "firm"].value_counts()
+    assert set(zeros.index) == set(survey["firm"]) and zeros.min() >= 3
+    frame = build_analysis_frame(validate_survey(survey))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        probit = fit_share_model(frame, "probit")
+    assert probit.nobs == len(frame.selection)
