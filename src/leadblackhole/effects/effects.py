@@ -37,7 +37,11 @@ by the complex step (Squire & Trapp 1998; exact to machine precision because
 no difference is formed). Every perturbation of one evaluation (each input
 :math:`\eta, a, b, c` by each equation) is stacked on a leading axis and the
 link is called once for all effects of one order, so the cost of the gradient
-does not grow with Python loops over effects or equations. The delta-method variance is
+does not grow with Python loops over effects or equations. Order-1 effects of a
+softmax link take the partials in closed form instead
+(:func:`~leadblackhole.shares.softmax_effect_partials`, checked against the
+complex step in the tests), which avoids the complex evaluations of the
+derivative behind main effects, conditional effects and Johnson–Neyman grids. The delta-method variance is
 
 .. math::
 
