@@ -37,7 +37,11 @@ by the complex step (Squire & Trapp 1998; exact to machine precision because
 no difference is formed). Every perturbation of one evaluation (each input
 :math:`\eta, a, b, c` by each equation) is stacked on a leading axis and the
 link is called once for all effects of one order, so the cost of the gradient
-does not grow with Python loops over effects or equations. The delta-method variance is
+does not grow with Python loops over effects or equations. Order-1 effects of a
+softmax link take the partials in closed form instead
+(:func:`~leadblackhole.shares.softmax_effect_partials`, checked against the
+complex step in the tests), which avoids the complex evaluations of the
+derivative behind main effects, conditional effects and Johnson–Neyman grids. The delta-method variance is
 
 .. math::
 
@@ -72,9 +76,9 @@ from scipy import stats
 
 from ..exceptions import EstimationError
 from ..models.main import analysis_data
-from ..models.results import Link, ShareResults
+from ..models.results import Link, ShareResults, SoftmaxLink
 from ..registry import HYPOTHESES, Hypothesis
-from ..shares import term_derivative, term_second_derivative
+from ..shares import softmax_effect_partials, term_derivative, term_second_derivative
 from ..specification import design_matrix
 
 __all__ = [
@@ -111,6 +115,9 @@ HYPOTHESIS_COLUMNS: tuple[str, ...] = (
 
 #: Step of the complex-step derivatives (any tiny value gives exact derivatives).
 _COMPLEX_STEP = 1e-30
+# Order-1 effects of a softmax link take their gradient from closed-form partials
+# (False: the complex step, kept for the other links and as the tests' reference).
+_ANALYTIC_ORDER1 = True
 #: Number of effects evaluated together (bounds the memory of the stacked designs).
 _CHUNK = 40
 #: Elements of one stacked design block (effects x reps x parameters): the reps are
@@ -493,20 +500,31 @@ class _Engine:
             count = total
             if not gradient:
                 continue
-            # Every complex-step perturbation (input r in ``used``, equation j) in one
-            # call of the link: perturbation t = i q + j moves input used[i] in column j.
-            inputs = []
-            for r in range(4):
-                x = np.broadcast_to(lin[r].astype(complex), (P, S, nb, q))
-                if r in used:
-                    x = x.copy()
-                    i = used.index(r)
-                    for j in range(q):
-                        x[i * q + j, :, :, j] += 1j * _COMPLEX_STEP
-                inputs.append(x)
-            dF = per_rep(inputs).imag / _COMPLEX_STEP  # (P, S, nb)
+            if order == 1 and _ANALYTIC_ORDER1 and isinstance(m.link, SoftmaxLink):
+                # Closed-form partials of the softmax derivative (checked against
+                # the complex step in the tests): rows 0..q-1 by eta, q..2q-1 by a.
+                d_eta, d_a = softmax_effect_partials(lin[0], lin[1], m.link.base)
+                both = np.concatenate([d_eta, d_a])  # (P, S, nb, K)
+                pick = comp.reshape((1, S, 1, 1))
+                dF = np.take_along_axis(both, pick, axis=-1)[..., 0]  # (P, S, nb)
+            else:
+                # Every complex-step perturbation (input r in ``used``, equation j) in one
+                # call of the link: perturbation t = i q + j moves input used[i] in column j.
+                inputs = []
+                for r in range(4):
+                    x = np.broadcast_to(lin[r].astype(complex), (P, S, nb, q))
+                    if r in used:
+                        x = x.copy()
+                        i = used.index(r)
+                        for j in range(q):
+                            x[i * q + j, :, :, j] += 1j * _COMPLEX_STEP
+                    inputs.append(x)
+                dF = per_rep(inputs).imag / _COMPLEX_STEP  # (P, S, nb)
             for i, r in enumerate(used):
-                grad += np.einsum("jsn,snp->spj", dF[i * q : (i + 1) * q], D[r])
+                # (S, p, nb) @ (S, nb, q) -> (S, p, q), a batched matrix product
+                grad += np.matmul(
+                    D[r].transpose(0, 2, 1), dF[i * q : (i + 1) * q].transpose(1, 2, 0)
+                )
         rep_var = m2 / (n - 1) if n > 1 else np.zeros(S)
         if not gradient:
             return mean, rep_var, None

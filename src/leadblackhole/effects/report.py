@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from ..config import DEFAULT_SEED
 from .effects import (
@@ -147,8 +148,9 @@ def run_hypotheses(
     jn_grid : int
         Grid size of the Johnson–Neyman analyses.
     progress : bool
-        Show progress bars (standard error) on the Johnson–Neyman analyses and the
-        bootstrap, the steps whose time grows with the number of reps and draws.
+        Show progress bars (standard error): one over the steps (registry effects,
+        joint tests, firm checks, simple slopes, Johnson–Neyman), one within the
+        Johnson–Neyman analyses and one over the bootstrap draws.
     firm_checks : bool
         Also compute ``firm_tests`` (the main model within each firm, the
         Ibragimov-Müller tests and the likelihood-ratio test of firm-specific
@@ -175,15 +177,27 @@ def run_hypotheses(
         raise EffectsError(f"bootstrap must be a whole number >= 0; received {bootstrap!r}")
     options = _options(options)
     fits = [main, *robustness]
+    steps = tqdm(
+        total=5 if firm_checks else 4,
+        desc="Effects",
+        unit="step",
+        disable=not progress,
+        leave=False,
+    )
+    steps.set_postfix_str("registry effects")
     table = adjust_pvalues(hypothesis_table(frame, fits, options))
+    steps.update()
+    steps.set_postfix_str("joint tests")
     published = published_comparison(table, model=main.model_name, alpha=options.alpha)
     joint = []
     for fit in fits:
         res, data = fit if isinstance(fit, tuple) else (fit, frame)
         joint.append(joint_moderation_test(res, data, options=options))
     joint_table = pd.concat(joint, ignore_index=True)[list(JOINT_TEST_COLUMNS)]
+    steps.update()
     ftests = per_firm = None
     if firm_checks:
+        steps.set_postfix_str("firm checks")
         model_options = {"step": main.step} if main.model_name == "dirichlet_rounded" else {}
         per_firm = per_firm_effects(
             frame, model=main.model_name, model_options=model_options, options=options
@@ -191,10 +205,16 @@ def run_hypotheses(
         ftests = firm_tests(
             frame, per_firm=per_firm, model=main.model_name, model_options=model_options
         )[list(FIRM_TEST_COLUMNS)]
+        steps.update()
+    steps.set_postfix_str("simple slopes")
     slopes = simple_slopes(main, frame, options=options)
+    steps.update()
+    steps.set_postfix_str("Johnson-Neyman")
     jn_table, analyses = johnson_neyman_table(
         main, frame, options=options, grid=jn_grid, progress=progress
     )
+    steps.update()
+    steps.close()
     boot = None
     if bootstrap:
         boot = bootstrap_effects(

@@ -1,0 +1,19 @@
+"""run_hypotheses reports its steps on a progress bar (standard error) when asked."""
+
+from __future__ import annotations
+
+from leadblackhole.data import build_analysis_frame, validate_survey
+from leadblackhole.effects import run_hypotheses
+from leadblackhole.models import fit_share_model
+
+
+def test_progress_bar_names_the_steps(default_survey, capsys):
+    frame = build_analysis_frame(validate_survey(default_survey.iloc[::3].reset_index(drop=True)))
+    res = fit_share_model(frame, "dirichlet")
+    quiet = run_hypotheses(frame, res, firm_checks=False, jn_grid=11, progress=False)
+    assert "Effects" not in capsys.readouterr().err
+    shown = run_hypotheses(frame, res, firm_checks=False, jn_grid=11, progress=True)
+    err = capsys.readouterr().err
+    assert "Effects" in err and "Johnson-Neyman" in err
+    # the bar does not change the results
+    assert shown.hypotheses["estimate"].equals(quiet.hypotheses["estimate"])
