@@ -472,12 +472,6 @@ class FractionalMultinomialLogitResults(ShareResults):
         set_(self, "converged", bool(converged))
         set_(self, "iterations", int(iterations))
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable; cannot delete {name!r}")
-
     # ------------------------------------------------------------------
     @property
     def nobs(self) -> int:

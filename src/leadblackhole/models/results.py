@@ -274,6 +274,9 @@ class ShareResults:
     labels), ``nobs`` and, where defined, ``llf``, ``k_llf`` (the number of
     parameters the likelihood counts), ``r_squared``, ``converged``, ``link``
     and ``df_resid`` (set for *t* inference). Everything else is derived here.
+    Results are immutable: a subclass sets its attributes in ``__init__`` with
+    ``object.__setattr__``; any later assignment or deletion raises
+    ``AttributeError``.
 
     Attributes
     ----------
@@ -300,6 +303,12 @@ class ShareResults:
     equation_r_squared: Mapping[str, float] = {}
     llf: float = float("nan")
     df_resid: float | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; cannot delete {name!r}")
 
     # -- to be provided by the adapter --------------------------------------
     @property

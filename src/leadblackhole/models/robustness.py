@@ -186,9 +186,6 @@ class AdaptedResults(ShareResults):
         for k, v in values.items():
             object.__setattr__(self, k, v)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
-
     @property
     def params(self) -> pd.Series:  # noqa: D102 - documented on ShareResults
         return self._params.copy()

@@ -207,9 +207,6 @@ class TwoPartResults(ShareResults):
         set_(self, "llf", float(participation.llf + conditional.llf))
         set_(self, "converged", bool(participation.converged and conditional.converged))
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
-
     @property
     def params(self) -> pd.Series:  # noqa: D102 - documented on ShareResults
         return self._params.copy()

@@ -131,12 +131,6 @@ class DirichletRegressionResults(ShareResults):
         set_(self, "gradient_norm", float(gradient_norm))
         set_(self, "cov_type", cov_type)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable; cannot delete {name!r}")
-
     # ------------------------------------------------------------------
     # scalars
     # ------------------------------------------------------------------
