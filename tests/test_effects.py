@@ -752,6 +752,15 @@ def test_engine_gradient_equals_a_coefficientwise_complex_step(study, name):
         for h in HYPOTHESES
         if h.outcome in model.outcomes
     ] + [EffectSpec(model.outcomes[0])]  # a level (order 0) too
+    # effects with variables set for every rep (simple slopes, Johnson-Neyman grids):
+    # the engine forms only the moved columns; the reference below uses the dense design
+    out0 = model.outcomes[0]
+    specs += [
+        EffectSpec(out0, "volume", None, (("experience", 0.7),)),
+        EffectSpec(out0, "prequal", None, (("tracking", -1.2), ("performance", 0.4))),
+        EffectSpec(out0, "volume", "experience", (("prequal", 0.5),)),
+        EffectSpec(out0, None, None, (("volume", 1.5),)),
+    ]
     est, _, grad = engine.evaluate(specs)
     # reference: perturb each coefficient theta_t by i h and push the complex
     # coefficients through the link (no step is formed, so both are exact)

@@ -1,9 +1,10 @@
-"""Closed-form gradient of softmax order-1 effects against the complex step.
+"""Closed-form gradient of softmax effects against the complex step.
 
-The effects engine takes the gradient of a softmax link's order-1 effects (main
-effects, conditional effects, the Johnson-Neyman grid) from the closed-form partials
-of :func:`leadblackhole.shares.softmax_effect_partials`; before, it used the complex
-step for every order. Both are exact up to rounding, so the tests compare them.
+The effects engine takes the gradient of a softmax link's effects (levels, main
+effects, cross-partials, conditional effects, the Johnson-Neyman grid) from the
+closed-form partials of :func:`leadblackhole.shares.softmax_effect_gradient`; the
+complex step, the method of every other link, is the reference. Both are exact up to
+rounding, so the tests compare them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.effects import EffectSpec, average_effects, johnson_neyman_table
 from leadblackhole.effects import effects as engine
 from leadblackhole.models import fit_share_model
-from leadblackhole.shares import softmax_effect, softmax_effect_partials
+from leadblackhole.shares import softmax_effect, softmax_effect_gradient
 
 #: Closed form against complex step: both are exact, they differ by rounding only.
 GRAD_TOL = 1e-10
@@ -25,20 +26,25 @@ GRAD_TOL = 1e-10
 ROOT_TOL = 1e-9
 
 
+@pytest.mark.parametrize("order", [0, 1, 2])
 @pytest.mark.parametrize(("q", "base"), [(2, 2), (2, 0), (3, 1), (1, 1)])
-def test_partials_match_the_complex_step(q, base):
-    rng = np.random.default_rng(7)
-    eta = rng.normal(size=(5, q)) * 2
-    a = rng.normal(size=(5, q))
-    d_eta, d_a = softmax_effect_partials(eta, a, base)
+def test_closed_form_partials_match_the_complex_step(q, base, order):
+    """softmax_effect_gradient (equation-first layout) against the complex step."""
+    rng = np.random.default_rng(7 + 3 * q + order)
+    inputs = [rng.normal(size=(4, 6, q)) * 2 for _ in range(4)]  # (specs, reps, equations)
+    first = [np.moveaxis(x, -1, 0) for x in inputs]
     h = 1e-30
-    for j in range(q):
-        step = np.zeros(q, dtype=complex)
-        step[j] = 1j * h
-        by_eta = softmax_effect(1, eta + step, a.astype(complex), 0, 0, base).imag / h
-        by_a = softmax_effect(1, eta.astype(complex), a + step, 0, 0, base).imag / h
-        np.testing.assert_allclose(d_eta[j], by_eta, rtol=0, atol=GRAD_TOL)
-        np.testing.assert_allclose(d_a[j], by_a, rtol=0, atol=GRAD_TOL)
+    for k in range(q + 1):  # every component, the base included
+        F, parts = softmax_effect_gradient(order, *first, base, k)
+        assert len(parts) == {0: 1, 1: 2, 2: 4}[order]
+        full = softmax_effect(order, *inputs, base)[..., k]
+        np.testing.assert_allclose(F, full, rtol=0, atol=GRAD_TOL)
+        for r, part in enumerate(parts):
+            for j in range(q):
+                z = [x.astype(complex) for x in inputs]
+                z[r][..., j] += 1j * h
+                ref = softmax_effect(order, *z, base)[..., k].imag / h
+                np.testing.assert_allclose(part[j], ref, rtol=0, atol=GRAD_TOL)
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +58,15 @@ def test_engine_gradient_equals_the_complex_step(small_frame, model, monkeypatch
     specs = [
         EffectSpec("marketing", "prequal"),
         EffectSpec("marketing", "tracking", at=(("performance", 0.3),)),
+        EffectSpec("marketing"),
+        EffectSpec("marketing", "volume", "experience"),
+        EffectSpec("marketing", "prequal", "tracking", at=(("volume", -0.5),)),
     ]
-    monkeypatch.setattr(engine, "_ANALYTIC_ORDER1", False)
+    if model == "dirichlet":  # several components in one evaluation
+        specs += [EffectSpec("self", "prequal"), EffectSpec("other", "volume", "experience")]
+    monkeypatch.setattr(engine, "_ANALYTIC_SOFTMAX", False)
     old = average_effects(res, small_frame, specs)
-    monkeypatch.setattr(engine, "_ANALYTIC_ORDER1", True)
+    monkeypatch.setattr(engine, "_ANALYTIC_SOFTMAX", True)
     new = average_effects(res, small_frame, specs)
     for col in ("estimate", "std_error", "conf_low", "conf_high"):
         np.testing.assert_allclose(new[col], old[col], rtol=0, atol=GRAD_TOL)
@@ -63,9 +74,9 @@ def test_engine_gradient_equals_the_complex_step(small_frame, model, monkeypatch
 
 def test_johnson_neyman_table_is_unchanged(small_frame, monkeypatch):
     res = fit_share_model(small_frame, "dirichlet")
-    monkeypatch.setattr(engine, "_ANALYTIC_ORDER1", False)
+    monkeypatch.setattr(engine, "_ANALYTIC_SOFTMAX", False)
     old, old_an = johnson_neyman_table(res, small_frame)
-    monkeypatch.setattr(engine, "_ANALYTIC_ORDER1", True)
+    monkeypatch.setattr(engine, "_ANALYTIC_SOFTMAX", True)
     new, new_an = johnson_neyman_table(res, small_frame)
     pd.testing.assert_frame_equal(
         new.drop(columns=["low", "high", "critical_value"]),

@@ -33,6 +33,7 @@ from functools import partial
 from pathlib import Path
 
 from . import __version__
+from .config import blas_threads
 from .exceptions import LeadBlackHoleUserError, OutputError
 
 __all__ = ["main"]
@@ -798,6 +799,20 @@ class _RunLog:
         return iter(dict.fromkeys(" ".join(str(x).split()) for x in lines))
 
 
+def _blas_limit():
+    """Limit the BLAS library to ``config.blas_threads()`` threads for the run."""
+    # the limit reaches only libraries already loaded: numpy's and scipy's OpenBLAS
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    try:
+        threads = blas_threads()
+    except ValueError as exc:
+        raise _UserArgumentError(str(exc)) from None
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code.
 
@@ -820,7 +835,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # pragma: no cover - not the main thread
         old_term = None
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _blas_limit():
             warnings.simplefilter("always")
             args = build_parser().parse_args(argv)
             args.argv = _command_argv(argv)

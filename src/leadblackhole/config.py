@@ -27,7 +27,9 @@ __all__ = [
     "RESULTS_DIR",
     "SIMULATED_DIR",
     "SIMULATED_SURVEY",
+    "BLAS_THREADS_ENV",
     "TRUTH_CACHE_ENV",
+    "blas_threads",
     "truth_cache_dir",
 ]
 
@@ -85,3 +87,46 @@ def truth_cache_dir() -> Path | None:
     """
     env = os.environ.get(TRUTH_CACHE_ENV, "")
     return Path(env) if env else None
+
+
+#: Environment variable setting the number of threads of the linear-algebra library (BLAS)
+#: in a command-line run; default 1 (see :func:`blas_threads`).
+BLAS_THREADS_ENV: str = "LEADBLACKHOLE_BLAS_THREADS"
+
+
+def blas_threads() -> int:
+    """Threads the command line lets the BLAS library use.
+
+    Returns
+    -------
+    int
+        The value of :data:`BLAS_THREADS_ENV`; 1 when it is unset or empty.
+
+    Raises
+    ------
+    ValueError
+        When the variable is set to anything but a whole number of at least 1.
+
+    Notes
+    -----
+    The package's matrix products are small (tens of columns), and the cost of
+    a run is in many of them. A multithreaded BLAS (OpenBLAS starts one thread
+    per core) synchronizes its threads at every product; on two cores that
+    makes such a product several times slower, and up to ten times slower
+    when other processes share the cores. One thread per process is the
+    default for that reason; the design diagnosis gets its parallelism from
+    worker processes instead. Set the variable to use more.
+
+    Examples
+    --------
+    >>> blas_threads() >= 1
+    True
+    """
+    env = os.environ.get(BLAS_THREADS_ENV, "").strip()
+    if not env:
+        return 1
+    if not env.isdigit() or int(env) < 1:
+        raise ValueError(
+            f"{BLAS_THREADS_ENV} must be a whole number of at least 1; received {env!r}"
+        )
+    return int(env)

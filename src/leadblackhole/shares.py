@@ -37,7 +37,7 @@ __all__ = [
     "insert_base",
     "mean_shares",
     "softmax_effect",
-    "softmax_effect_partials",
+    "softmax_effect_gradient",
     "term_derivative",
     "term_second_derivative",
 ]
@@ -152,60 +152,116 @@ def softmax_effect(
     return mu * ((af - abar) * db + cf - cbar - cov)
 
 
-def softmax_effect_partials(
-    eta: np.ndarray, a: np.ndarray, base: int
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Partial derivatives of the order-1 softmax effect by ``eta`` and ``a``.
+def softmax_effect_gradient(
+    order: int,
+    eta: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    c: np.ndarray,
+    base: int,
+    k: int,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    r"""One component's share, derivative or cross-partial, with its partials.
+
+    The closed-form companion of :func:`softmax_effect` that the effects
+    engine uses for every effect of a softmax link: it returns the effect of
+    component ``k`` and its partial derivatives by each input, so no complex
+    evaluation is needed for the delta-method gradient.
 
     Parameters
     ----------
-    eta, a : ndarray (..., K-1)
-        Linear predictors of the non-base components and their derivatives by ``x``.
+    order : {0, 1, 2}
+        Share (0), derivative (1) or cross-partial (2).
+    eta, a, b, c : ndarray (q, ...)
+        Linear predictors of the ``q`` non-base components and their
+        derivatives by ``x``, by ``m`` and by both, the equation on the
+        *first* axis (``a``, ``b``, ``c`` are ignored below the order that
+        uses them).
     base : int
-        Position of the base component among the K components.
+        Position of the base component among the ``q + 1`` components.
+    k : int
+        Position of the component whose effect is returned.
 
     Returns
     -------
-    d_eta, d_a : ndarray (K-1, ..., K)
-        ``d_eta[j, ..., k]`` is :math:`\partial F_k/\partial\eta_j` and ``d_a[j, ..., k]``
-        is :math:`\partial F_k/\partial a_j`, with :math:`F` the order-1 result of
-        :func:`softmax_effect`.
+    F : ndarray (...)
+        The effect of component ``k`` (the order-``order`` result of
+        :func:`softmax_effect`).
+    partials : list of ndarray (q, ...)
+        :math:`\partial F/\partial\eta_j` (order 0); then also
+        :math:`\partial F/\partial a_j` (order 1); then also
+        :math:`\partial F/\partial b_j` and :math:`\partial F/\partial c_j`
+        (order 2), for every non-base equation ``j``.
 
     Notes
     -----
-    With :math:`F_k = \mu_k (a_k - \bar a)`, :math:`\bar a = \sum_l \mu_l a_l` and
-    :math:`\partial\mu_k/\partial\eta_j = \mu_k(\delta_{kj} - \mu_j)`:
+    With :math:`A_l = a_l - \bar a`, :math:`B_l = b_l - \bar b`,
+    :math:`C_l = c_l - \bar c` (bars are :math:`\mu`-weighted means over the
+    components, the base having zero inputs),
+    :math:`\kappa = \sum_l \mu_l A_l B_l`,
+    :math:`G_k = A_k B_k + C_k - \kappa` and
+    :math:`D_{kj} = \mu_k(\delta_{kj} - \mu_j)`, the effects are
+    :math:`\mu_k`, :math:`\mu_k A_k` and :math:`\mu_k G_k`. Using
+    :math:`\partial\bar a/\partial\eta_j = \mu_j A_j`,
+    :math:`\partial\kappa/\partial a_j = \mu_j B_j`,
+    :math:`\partial\kappa/\partial b_j = \mu_j A_j` and
+    :math:`\partial\kappa/\partial\eta_j = \mu_j(A_j B_j - \kappa)`:
 
     .. math::
 
-        \frac{\partial F_k}{\partial a_j} = \mu_k(\delta_{kj} - \mu_j), \qquad
-        \frac{\partial F_k}{\partial \eta_j} = \mu_k(\delta_{kj} - \mu_j)(a_k - \bar a)
-        - \mu_k \mu_j (a_j - \bar a).
+        \text{order 0:}\quad \partial_{\eta_j} = D_{kj}; \qquad
+        \text{order 1:}\quad \partial_{a_j} = D_{kj}, \quad
+        \partial_{\eta_j} = D_{kj} A_k - \mu_k\mu_j A_j;
 
-    Checked against the complex step of :func:`softmax_effect` in the tests (1e-10).
+        \text{order 2:}\quad \partial_{a_j} = D_{kj} B_k - \mu_k\mu_j B_j, \quad
+        \partial_{b_j} = D_{kj} A_k - \mu_k\mu_j A_j, \quad
+        \partial_{c_j} = D_{kj},
+
+        \partial_{\eta_j} = D_{kj} G_k
+            - \mu_k\mu_j\,(A_j B_k + B_j A_k + C_j + A_j B_j - \kappa).
+
+    The shares are computed after subtracting :math:`\max(0, \max_j\eta_j)`,
+    as in :func:`softmax_effect`. Checked against the complex step of
+    :func:`softmax_effect` in the tests.
 
     Examples
     --------
-    >>> d_eta, d_a = softmax_effect_partials(np.zeros((1, 2)), np.ones((1, 2)), base=2)
-    >>> d_a[0].round(3).tolist()
-    [[0.222, -0.111, -0.111]]
+    >>> F, (d_eta, d_a) = softmax_effect_gradient(
+    ...     1, np.zeros((2, 1)), np.ones((2, 1)), 0, 0, base=2, k=0)
+    >>> round(float(F[0]), 4), round(float(d_a[0, 0]), 4)
+    (0.1111, 0.2222)
     """
-    e = insert_base(eta, base)
-    e = e - _last_axis(np.maximum, e)
-    mu = np.exp(e)
-    mu = mu / _last_axis(np.add, mu)
-    af = insert_base(np.broadcast_to(a, eta.shape), base)
-    d = af - _last_axis(np.add, mu * af)
-    q = eta.shape[-1]
-    d_eta = np.empty((q,) + mu.shape)
-    d_a = np.empty((q,) + mu.shape)
-    for j, kj in enumerate(k for k in range(mu.shape[-1]) if k != base):
-        mu_j = mu[..., kj : kj + 1]
-        dmu = -mu * mu_j
-        dmu[..., kj] += mu[..., kj]
-        d_a[j] = dmu
-        d_eta[j] = dmu * d - mu * mu_j * d[..., kj : kj + 1]
-    return d_eta, d_a
+    q = eta.shape[0]
+    top = np.maximum(eta.max(axis=0), 0.0)
+    e = np.exp(eta - top)
+    e_base = np.exp(-top)
+    tot = e_base + e.sum(axis=0)
+    mu = e / tot  # (q, ...) shares of the non-base components
+    kj = None if k == base else k - (k > base)  # k among the non-base equations
+    mu_k = e_base / tot if kj is None else mu[kj]
+    delta = np.zeros((q,) + (1,) * (eta.ndim - 1))
+    if kj is not None:
+        delta[kj] = 1.0
+    dmu = mu_k * (delta - mu)  # D_kj
+    if order == 0:
+        return mu_k, [dmu]
+
+    def centred(x):  # x_j - xbar for the non-base j, xbar, and x_k - xbar
+        x = np.broadcast_to(x, eta.shape)
+        xbar = (mu * x).sum(axis=0)
+        xc = x - xbar
+        return xc, xbar, (-xbar if kj is None else xc[kj])
+
+    A, abar, Ak = centred(a)
+    mm = mu_k * mu
+    if order == 1:
+        return mu_k * Ak, [dmu * Ak - mm * A, dmu]
+    B, bbar, Bk = centred(b)
+    C, _, Ck = centred(c)
+    kappa = (mu * A * B).sum(axis=0) + (e_base / tot) * abar * bbar  # the base: A = -abar
+    G = Ak * Bk + Ck - kappa
+    d_eta = dmu * G - mm * (A * Bk + B * Ak + C + A * B - kappa)
+    return mu_k * G, [d_eta, dmu * Bk - mm * B, dmu * Ak - mm * A, dmu]
 
 
 def _last_axis(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:

@@ -37,11 +37,16 @@ by the complex step (Squire & Trapp 1998; exact to machine precision because
 no difference is formed). Every perturbation of one evaluation (each input
 :math:`\eta, a, b, c` by each equation) is stacked on a leading axis and the
 link is called once for all effects of one order, so the cost of the gradient
-does not grow with Python loops over effects or equations. Order-1 effects of a
-softmax link take the partials in closed form instead
-(:func:`~leadblackhole.shares.softmax_effect_partials`, checked against the
-complex step in the tests), which avoids the complex evaluations of the
-derivative behind main effects, conditional effects and Johnson–Neyman grids. The delta-method variance is
+does not grow with Python loops over effects or equations. The effects of a
+softmax link (the Dirichlet, fmlogit and fractional-logit models) take the
+partials in closed form instead
+(:func:`~leadblackhole.shares.softmax_effect_gradient`, checked against the
+complex step in the tests), which avoids complex evaluations altogether; the
+complex step remains the method of any other link.
+The design of an effect is never stacked: the linear predictors are those of
+the stored design, computed once per block of reps, plus the few columns an
+effect moves (a variable set to a value) or differentiates, so an effect costs
+O(reps), not O(reps x parameters). The delta-method variance is
 
 .. math::
 
@@ -78,7 +83,7 @@ from ..exceptions import EstimationError
 from ..models.main import analysis_data
 from ..models.results import Link, ShareResults, SoftmaxLink
 from ..registry import HYPOTHESES, Hypothesis
-from ..shares import softmax_effect_partials, term_derivative, term_second_derivative
+from ..shares import softmax_effect_gradient, term_derivative, term_second_derivative
 from ..specification import design_matrix
 
 __all__ = [
@@ -115,15 +120,15 @@ HYPOTHESIS_COLUMNS: tuple[str, ...] = (
 
 #: Step of the complex-step derivatives (any tiny value gives exact derivatives).
 _COMPLEX_STEP = 1e-30
-# Order-1 effects of a softmax link take their gradient from closed-form partials
-# (False: the complex step, kept for the other links and as the tests' reference).
-_ANALYTIC_ORDER1 = True
+# Effects of a softmax link take their gradient from closed-form partials (False: the
+# complex step, kept for the other links and as the tests' reference).
+_ANALYTIC_SOFTMAX = True
 #: Number of effects evaluated together (bounds the memory of the stacked designs).
 _CHUNK = 40
-#: Elements of one stacked design block (effects x reps x parameters): the reps are
-#: evaluated in blocks of at most this many elements (16 MB of float64 per array), so the
-#: memory of an evaluation is O(block), not O(reps).
-_BLOCK_ELEMENTS = 2**21
+#: Elements of the largest temporary of one block (effects x reps x link inputs): the reps
+#: are evaluated in blocks of at most this many elements (32 MB of float64 per array), so
+#: the memory of an evaluation is O(block), not O(reps).
+_BLOCK_ELEMENTS = 2**22
 
 
 class EffectsError(EstimationError):
@@ -368,6 +373,7 @@ class _Engine:
         self.variables = _term_variables(model.terms, data)
         self.values = {v: data[v].to_numpy(dtype=float) for v in self.variables}
         self.plain = {t: j for j, t in enumerate(model.terms)}
+        self.factors = [tuple(t.split(":")) for t in model.terms]
 
     def check(self, spec: EffectSpec) -> None:
         m = self.model
@@ -458,22 +464,80 @@ class _Engine:
             out[i] = row[:, m.components.index(s.outcome)].real
         return out
 
+    def _pieces(self, spec: EffectSpec, rows: slice, used: Sequence[int]) -> list:
+        """The design of ``spec`` on ``rows`` as changes to the stored design.
+
+        Returns ``[moved, d_x, d_m, d_xm]``: ``moved`` is ``(J, values)``, the
+        columns ``J`` that setting ``spec.at`` changes and their new values
+        (``nb x |J|``); each derivative is ``(T, values)``, the columns ``T``
+        that contain the variable(s) and their derivative (every other column
+        of a derivative is zero), or ``None`` when not in ``used``. Only these
+        columns are formed, so the cost of an effect grows with the number of
+        reps, not with reps times parameters.
+        """
+        terms = self.factors
+        nb = rows.stop - rows.start
+        values: dict[str, Any] = {v: a[rows] for v, a in self.values.items()}
+        at = dict(spec.at)
+        for var, val in at.items():
+            values[var] = float(val)
+
+        def product(factors):
+            col: Any = 1.0
+            for v in factors:
+                col = col * values[v]
+            return np.broadcast_to(np.asarray(col, dtype=float), (nb,))
+
+        def columns(idx, cols):
+            idx = np.asarray(idx, dtype=np.intp)
+            vals = np.stack(cols, axis=1) if cols else np.empty((nb, 0))
+            return idx, vals
+
+        moved = [
+            j
+            for j, f in enumerate(terms)
+            if any(v in at for v in f) and all(v in values for v in f)
+        ]
+        out: list = [columns(moved, [product(terms[j]) for j in moved]), None, None, None]
+        wanted = {1: (spec.predictor,), 2: (spec.moderator,), 3: (spec.predictor, spec.moderator)}
+        for r in used:
+            if r == 0:
+                continue
+            by = wanted[r]
+            idx, cols = [], []
+            for j, f in enumerate(terms):
+                if all(v in f for v in by):
+                    rest = list(f)
+                    for v in by:
+                        rest.remove(v)
+                    idx.append(j)
+                    cols.append(product(rest))
+            out[r] = columns(idx, cols)
+        return out
+
     def _evaluate_same_order(self, specs, order, coef, gradient):
         """Evaluate specs of one order, the reps in blocks (sums and gradients accumulated).
 
         Notes
         -----
-        The mean and the variance over reps of the per-rep effects are combined
-        block by block with Chan, Golub & LeVeque's pairwise update
-        (``M2 = M2_a + M2_b + delta^2 n_a n_b / n``), so the result does not
-        depend on the block size beyond rounding (tested to 1e-12).
+        The linear predictors of every spec are those of the stored design,
+        :math:`X\\beta`, computed once per block, plus the contribution of the
+        few columns the spec moves (:meth:`_pieces`); the derivatives of the
+        design are sparse in the same way. The gradient
+        :math:`\\sum_i D_i^\\top F'_i` is one matrix product of the stored
+        design with the partials of every spec, plus the products over the
+        moved and derivative columns. The mean and the variance over reps of
+        the per-rep effects are combined block by block with Chan, Golub &
+        LeVeque's pairwise update (``M2 = M2_a + M2_b + delta^2 n_a n_b / n``),
+        so the result does not depend on the block size beyond rounding
+        (tested to 1e-12).
         """
         m = self.model
         n, q = self.n, coef.shape[1]
         S, p = len(specs), coef.shape[0]
         used = {0: [0], 1: [0, 1], 2: [0, 1, 2, 3]}[order]
         comp = np.array([m.components.index(s.outcome) for s in specs])
-        block = max(1, _BLOCK_ELEMENTS // max(1, S * p))
+        P = len(used) * q
 
         def per_rep(inputs):  # inputs (..., S, nb, q) -> the spec's component (..., S, nb)
             out = m.link.effect(order, *inputs)  # (..., S, nb, K)
@@ -482,15 +546,49 @@ class _Engine:
 
         count, mean, m2 = 0, np.zeros(S), np.zeros(S)
         grad = np.zeros((S, p, q)) if gradient else None
-        P = len(used) * q
+        analytic = _ANALYTIC_SOFTMAX and isinstance(m.link, SoftmaxLink)
+        # rows per block: the largest temporaries are (P, S, rows, K) complex arrays on the
+        # complex-step path (16 bytes per element) and about P + 1 arrays of (q, S, rows)
+        # on the closed form
+        width = S * (q + 1) * (P + 1 if analytic or not gradient else 2 * P)
+        block = max(1, _BLOCK_ELEMENTS // width)
         for start in range(0, n, block):
             rows = slice(start, min(n, start + block))
-            arrays = [self._arrays(s, rows, used) for s in specs]
-            nb = arrays[0][0].shape[0]
-            D = [np.stack([a[r] for a in arrays]) if r in used else None for r in range(4)]
-            zero = np.zeros((S, nb, q))
-            lin = [d @ coef if d is not None else zero for d in D]  # each (S, nb, q)
-            f = per_rep(lin).real
+            Xb = self.X[rows]
+            nb = Xb.shape[0]
+            base = Xb @ coef  # (nb, q), shared by every spec
+            pieces = [self._pieces(s, rows, used) for s in specs]
+            deltas = []
+            # linear predictors, equation first: lin[r][j, s] is input r of equation j, spec s
+            lin = [np.empty((q, S, nb)) if r in used else np.zeros((q, S, nb)) for r in range(4)]
+            for s, pc in enumerate(pieces):
+                J, vals = pc[0]
+                if J.size:
+                    d = vals - Xb[:, J]
+                    lin[0][:, s] = (base + d @ coef[J]).T
+                else:
+                    d = None
+                    lin[0][:, s] = base.T
+                deltas.append(d)
+                for r in used[1:]:
+                    T, v = pc[r]
+                    lin[r][:, s] = (v @ coef[T]).T if T.size else 0.0
+            if analytic:
+                # closed-form partials of each spec's component (checked against the complex
+                # step in the tests): rows i q .. i q + q - 1 of dF by input used[i]
+                f = np.empty((S, nb))
+                dF = np.empty((P, S, nb)) if gradient else None
+                for k in np.unique(comp):
+                    sel = slice(None) if (comp == k).all() else np.flatnonzero(comp == k)
+                    F, parts = softmax_effect_gradient(
+                        order, *(x[:, sel] for x in lin), m.link.base, int(k)
+                    )
+                    f[sel] = F
+                    if gradient:
+                        for i, part in enumerate(parts):
+                            dF[i * q : (i + 1) * q, sel] = part
+            else:
+                f = per_rep([np.moveaxis(x, 0, -1) for x in lin]).real
             b_mean = f.mean(axis=1)
             b_m2 = ((f - b_mean[:, None]) ** 2).sum(axis=1)
             total = count + nb
@@ -500,19 +598,12 @@ class _Engine:
             count = total
             if not gradient:
                 continue
-            if order == 1 and _ANALYTIC_ORDER1 and isinstance(m.link, SoftmaxLink):
-                # Closed-form partials of the softmax derivative (checked against
-                # the complex step in the tests): rows 0..q-1 by eta, q..2q-1 by a.
-                d_eta, d_a = softmax_effect_partials(lin[0], lin[1], m.link.base)
-                both = np.concatenate([d_eta, d_a])  # (P, S, nb, K)
-                pick = comp.reshape((1, S, 1, 1))
-                dF = np.take_along_axis(both, pick, axis=-1)[..., 0]  # (P, S, nb)
-            else:
+            if not analytic:
                 # Every complex-step perturbation (input r in ``used``, equation j) in one
                 # call of the link: perturbation t = i q + j moves input used[i] in column j.
                 inputs = []
                 for r in range(4):
-                    x = np.broadcast_to(lin[r].astype(complex), (P, S, nb, q))
+                    x = np.broadcast_to(np.moveaxis(lin[r], 0, -1).astype(complex), (P, S, nb, q))
                     if r in used:
                         x = x.copy()
                         i = used.index(r)
@@ -520,11 +611,16 @@ class _Engine:
                             x[i * q + j, :, :, j] += 1j * _COMPLEX_STEP
                     inputs.append(x)
                 dF = per_rep(inputs).imag / _COMPLEX_STEP  # (P, S, nb)
-            for i, r in enumerate(used):
-                # (S, p, nb) @ (S, nb, q) -> (S, p, q), a batched matrix product
-                grad += np.matmul(
-                    D[r].transpose(0, 2, 1), dF[i * q : (i + 1) * q].transpose(1, 2, 0)
-                )
+            # the stored design against the eta-partials of every spec: one product
+            d0 = dF[:q].transpose(2, 1, 0).reshape(nb, S * q)
+            grad += (Xb.T @ d0).reshape(p, S, q).transpose(1, 0, 2)
+            for s, pc in enumerate(pieces):
+                if deltas[s] is not None:
+                    grad[s, pc[0][0]] += deltas[s].T @ dF[:q, s].T
+                for i, r in enumerate(used[1:], start=1):
+                    T, v = pc[r]
+                    if T.size:
+                        grad[s, T] += v.T @ dF[i * q : (i + 1) * q, s].T
         rep_var = m2 / (n - 1) if n > 1 else np.zeros(S)
         if not gradient:
             return mean, rep_var, None
