@@ -181,3 +181,34 @@ def test_figures_need_the_fits_of_the_same_survey(tmp_path, survey_csv, capsys):
     assert cli.main(["figures", str(survey_csv), "--fits", str(bad), "--out", str(out)]) == 2
     assert "cannot be read" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_blas_thread_count_exits_2(monkeypatch, capsys, value):
+    monkeypatch.setenv("LEADBLACKHOLE_BLAS_THREADS", value)
+    assert cli.main(["simulate", "--help-not-an-option"]) == 2
+    err = capsys.readouterr().err
+    assert "LEADBLACKHOLE_BLAS_THREADS must be a whole number of at least 1" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 1), ("", 1), ("2", 2)])
+def test_the_command_line_limits_blas_threads(monkeypatch, value, expected):
+    from threadpoolctl import threadpool_info
+
+    if value is None:
+        monkeypatch.delenv("LEADBLACKHOLE_BLAS_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("LEADBLACKHOLE_BLAS_THREADS", value)
+    seen = []
+    monkeypatch.setitem(
+        cli.COMMANDS,
+        "manifest",
+        lambda args: (
+            seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas") or 0
+        ),
+    )
+    assert cli.main(["manifest"]) == 0
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    assert blas, "numpy's BLAS is loaded"
+    assert seen and set(seen) == {min(expected, blas[0]["num_threads"])}
