@@ -47,8 +47,15 @@ INTERACTIONS: tuple[tuple[str, str], ...] = (
 
 
 def firm_levels(firm: pd.Series | Sequence[str]) -> list[str]:
-    """Sorted distinct firm labels; the first is the reference category."""
-    return sorted({str(f) for f in firm})
+    """Sorted distinct firm labels; the first is the reference category.
+
+    Examples
+    --------
+    >>> firm_levels(["B", "A", "B", 3])
+    ['3', 'A', 'B']
+    """
+    distinct = pd.unique(pd.Series(firm, dtype=object))  # hashing in C: O(n), few labels
+    return sorted({str(f) for f in distinct})
 
 
 def term_names(levels: Sequence[str], variable_pay: bool = False) -> list[str]:
