@@ -374,6 +374,8 @@ class _Engine:
         self.values = {v: data[v].to_numpy(dtype=float) for v in self.variables}
         self.plain = {t: j for j, t in enumerate(model.terms)}
         self.factors = [tuple(t.split(":")) for t in model.terms]
+        # a column of ones, then the variables: the values the effect columns are made of
+        self.V = np.column_stack([np.ones(self.n)] + [self.values[v] for v in self.variables])
 
     def check(self, spec: EffectSpec) -> None:
         m = self.model
@@ -464,55 +466,90 @@ class _Engine:
             out[i] = row[:, m.components.index(s.outcome)].real
         return out
 
-    def _pieces(self, spec: EffectSpec, rows: slice, used: Sequence[int]) -> list:
-        """The design of ``spec`` on ``rows`` as changes to the stored design.
+    def _plan(self, spec: EffectSpec, used: Sequence[int]) -> list:
+        """Which design columns ``spec`` moves or differentiates, and how to form them.
 
-        Returns ``[moved, d_x, d_m, d_xm]``: ``moved`` is ``(J, values)``, the
-        columns ``J`` that setting ``spec.at`` changes and their new values
-        (``nb x |J|``); each derivative is ``(T, values)``, the columns ``T``
-        that contain the variable(s) and their derivative (every other column
-        of a derivative is zero), or ``None`` when not in ``used``. Only these
-        columns are formed, so the cost of an effect grows with the number of
-        reps, not with reps times parameters.
+        Returns ``[moved, d_x, d_m, d_xm]`` (``None`` for a derivative not in
+        ``used``). Each entry is ``(idx, const, rest)``: the term positions, a
+        constant factor per column (the product of the values ``spec.at``
+        sets) and the variables left in each column (positions in
+        :attr:`V`, 0 for none). A moved column is the term with the set
+        variables replaced by their values; a derivative column is the
+        derivative of the term by the variable(s). The columns not listed are
+        unchanged (moved) or zero (derivatives).
         """
-        terms = self.factors
-        nb = rows.stop - rows.start
-        values: dict[str, Any] = {v: a[rows] for v, a in self.values.items()}
         at = dict(spec.at)
-        for var, val in at.items():
-            values[var] = float(val)
+        pos = {v: i + 1 for i, v in enumerate(self.variables)}
 
-        def product(factors):
-            col: Any = 1.0
-            for v in factors:
-                col = col * values[v]
-            return np.broadcast_to(np.asarray(col, dtype=float), (nb,))
+        def entry(items):  # items: (term position, factors left after differentiation)
+            idx, const, rest = [], [], []
+            for j, factors in items:
+                c, left = 1.0, []
+                for v in factors:
+                    if v in at:
+                        c *= float(at[v])
+                    else:
+                        left.append(pos[v])
+                idx.append(j)
+                const.append(c)
+                rest.append(tuple(left))
+            return np.asarray(idx, dtype=np.intp), np.asarray(const), rest
 
-        def columns(idx, cols):
-            idx = np.asarray(idx, dtype=np.intp)
-            vals = np.stack(cols, axis=1) if cols else np.empty((nb, 0))
-            return idx, vals
-
+        terms = self.factors
         moved = [
-            j
+            (j, f)
             for j, f in enumerate(terms)
-            if any(v in at for v in f) and all(v in values for v in f)
+            if any(v in at for v in f) and all(v in pos for v in f)
         ]
-        out: list = [columns(moved, [product(terms[j]) for j in moved]), None, None, None]
+        out: list = [entry(moved), None, None, None]
         wanted = {1: (spec.predictor,), 2: (spec.moderator,), 3: (spec.predictor, spec.moderator)}
         for r in used:
             if r == 0:
                 continue
-            by = wanted[r]
-            idx, cols = [], []
+            items = []
             for j, f in enumerate(terms):
-                if all(v in f for v in by):
+                if all(v in f for v in wanted[r]):
                     rest = list(f)
-                    for v in by:
+                    for v in wanted[r]:
                         rest.remove(v)
-                    idx.append(j)
-                    cols.append(product(rest))
-            out[r] = columns(idx, cols)
+                    items.append((j, tuple(rest)))
+            out[r] = entry(items)
+        return out
+
+    @staticmethod
+    def _groups(plans: list) -> list:
+        """Specs whose plans move and differentiate the same columns in the same way.
+
+        Returns a list of ``(specs, entries)``: the positions of the specs of
+        a group and, per entry of the plan, ``(idx, rest, const)`` with the
+        constants of every spec stacked (``len(specs) x |idx|``). The specs of
+        a Johnson–Neyman grid or of the simple slopes of one moderation differ
+        only in these constants, so each group is evaluated in one vectorized
+        step.
+        """
+        groups: dict = {}
+        for s, plan in enumerate(plans):
+            key = tuple(None if e is None else (tuple(e[0]), tuple(e[2])) for e in plan)
+            groups.setdefault(key, []).append(s)
+        out = []
+        for members in groups.values():
+            first = plans[members[0]]
+            entries = [
+                None if e is None else (e[0], e[2], np.stack([plans[s][r][1] for s in members]))
+                for r, e in enumerate(first)
+            ]
+            out.append((np.asarray(members, dtype=np.intp), entries))
+        return out
+
+    @staticmethod
+    def _rest(Vb: np.ndarray, rest: list) -> np.ndarray:
+        """Products of the variables left in each column (``nb x len(rest)``)."""
+        if all(len(r) <= 1 for r in rest):  # at most one variable left: one gather
+            return Vb[:, [r[0] if r else 0 for r in rest]]
+        out = np.ones((Vb.shape[0], len(rest)))
+        for k, r in enumerate(rest):
+            for v in r:
+                out[:, k] *= Vb[:, v]
         return out
 
     def _evaluate_same_order(self, specs, order, coef, gradient):
@@ -522,10 +559,11 @@ class _Engine:
         -----
         The linear predictors of every spec are those of the stored design,
         :math:`X\\beta`, computed once per block, plus the contribution of the
-        few columns the spec moves (:meth:`_pieces`); the derivatives of the
-        design are sparse in the same way. The gradient
+        few columns the spec moves (:meth:`_plan`); the derivatives of the
+        design are sparse in the same way. Specs that differ only in the
+        values they set are evaluated together (:meth:`_groups`). The gradient
         :math:`\\sum_i D_i^\\top F'_i` is one matrix product of the stored
-        design with the partials of every spec, plus the products over the
+        design with the partials of every spec, plus batched products over the
         moved and derivative columns. The mean and the variance over reps of
         the per-rep effects are combined block by block with Chan, Golub &
         LeVeque's pairwise update (``M2 = M2_a + M2_b + delta^2 n_a n_b / n``),
@@ -546,33 +584,40 @@ class _Engine:
 
         count, mean, m2 = 0, np.zeros(S), np.zeros(S)
         grad = np.zeros((S, p, q)) if gradient else None
+        groups = self._groups([self._plan(s, used) for s in specs])
+        widest = max(e[0].size for _, entries in groups for e in entries if e is not None)
         analytic = _ANALYTIC_SOFTMAX and isinstance(m.link, SoftmaxLink)
         # rows per block: the largest temporaries are (P, S, rows, K) complex arrays on the
-        # complex-step path (16 bytes per element) and about P + 1 arrays of (q, S, rows)
-        # on the closed form
-        width = S * (q + 1) * (P + 1 if analytic or not gradient else 2 * P)
+        # complex-step path (16 bytes per element), about P + 1 arrays of (q, S, rows) on
+        # the closed form, and the (S, rows, columns) moved and derivative columns
+        width = S * max((q + 1) * (P + 1 if analytic or not gradient else 2 * P), 2 * widest)
         block = max(1, _BLOCK_ELEMENTS // width)
         for start in range(0, n, block):
             rows = slice(start, min(n, start + block))
             Xb = self.X[rows]
+            Vb = self.V[rows]
             nb = Xb.shape[0]
             base = Xb @ coef  # (nb, q), shared by every spec
-            pieces = [self._pieces(s, rows, used) for s in specs]
-            deltas = []
             # linear predictors, equation first: lin[r][j, s] is input r of equation j, spec s
             lin = [np.empty((q, S, nb)) if r in used else np.zeros((q, S, nb)) for r in range(4)]
-            for s, pc in enumerate(pieces):
-                J, vals = pc[0]
+            cols = []  # per group: (moved-column changes, derivative columns), (S_g, nb, k)
+            for members, entries in groups:
+                J, rest, const = entries[0]
                 if J.size:
-                    d = vals - Xb[:, J]
-                    lin[0][:, s] = (base + d @ coef[J]).T
+                    delta = self._rest(Vb, rest)[None] * const[:, None, :] - Xb[:, J]
+                    lin[0][:, members] = (base + delta @ coef[J]).transpose(2, 0, 1)
                 else:
-                    d = None
-                    lin[0][:, s] = base.T
-                deltas.append(d)
+                    delta = None
+                    lin[0][:, members] = base.T[:, None, :]
+                derivs = [None] * 4
                 for r in used[1:]:
-                    T, v = pc[r]
-                    lin[r][:, s] = (v @ coef[T]).T if T.size else 0.0
+                    T, rest, const = entries[r]
+                    if T.size:
+                        derivs[r] = self._rest(Vb, rest)[None] * const[:, None, :]
+                        lin[r][:, members] = (derivs[r] @ coef[T]).transpose(2, 0, 1)
+                    else:
+                        lin[r][:, members] = 0.0
+                cols.append((delta, derivs))
             if analytic:
                 # closed-form partials of each spec's component (checked against the complex
                 # step in the tests): rows i q .. i q + q - 1 of dF by input used[i]
@@ -592,9 +637,9 @@ class _Engine:
             b_mean = f.mean(axis=1)
             b_m2 = ((f - b_mean[:, None]) ** 2).sum(axis=1)
             total = count + nb
-            delta = b_mean - mean
-            m2 = m2 + b_m2 + delta**2 * count * nb / total
-            mean = mean + delta * nb / total
+            delta_mean = b_mean - mean
+            m2 = m2 + b_m2 + delta_mean**2 * count * nb / total
+            mean = mean + delta_mean * nb / total
             count = total
             if not gradient:
                 continue
@@ -614,13 +659,15 @@ class _Engine:
             # the stored design against the eta-partials of every spec: one product
             d0 = dF[:q].transpose(2, 1, 0).reshape(nb, S * q)
             grad += (Xb.T @ d0).reshape(p, S, q).transpose(1, 0, 2)
-            for s, pc in enumerate(pieces):
-                if deltas[s] is not None:
-                    grad[s, pc[0][0]] += deltas[s].T @ dF[:q, s].T
+            for (members, entries), (delta, derivs) in zip(groups, cols, strict=True):
+                # (S_g, k, nb) @ (S_g, nb, q): the moved and derivative columns, batched
+                if delta is not None:
+                    part = dF[:q, members].transpose(1, 2, 0)
+                    grad[members[:, None], entries[0][0]] += delta.transpose(0, 2, 1) @ part
                 for i, r in enumerate(used[1:], start=1):
-                    T, v = pc[r]
-                    if T.size:
-                        grad[s, T] += v.T @ dF[i * q : (i + 1) * q, s].T
+                    if derivs[r] is not None:
+                        part = dF[i * q : (i + 1) * q, members].transpose(1, 2, 0)
+                        grad[members[:, None], entries[r][0]] += derivs[r].transpose(0, 2, 1) @ part
         rep_var = m2 / (n - 1) if n > 1 else np.zeros(S)
         if not gradient:
             return mean, rep_var, None
