@@ -183,12 +183,13 @@ def test_figures_need_the_fits_of_the_same_survey(tmp_path, survey_csv, capsys):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("var", ["LEADBLACKHOLE_BLAS_THREADS", "LEADBLACKHOLE_THREADS"])
 @pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
-def test_a_bad_blas_thread_count_exits_2(monkeypatch, capsys, value):
-    monkeypatch.setenv("LEADBLACKHOLE_BLAS_THREADS", value)
+def test_a_bad_thread_count_exits_2(monkeypatch, capsys, var, value):
+    monkeypatch.setenv(var, value)
     assert cli.main(["simulate", "--help-not-an-option"]) == 2
     err = capsys.readouterr().err
-    assert "LEADBLACKHOLE_BLAS_THREADS must be a whole number of at least 1" in err
+    assert f"{var} must be a whole number of at least 1" in err
     assert "Traceback" not in err
 
 

@@ -72,6 +72,7 @@ the expected sign and :math:`p < \alpha`; exploratory rows get ``<NA>``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -79,6 +80,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..config import compute_threads
 from ..exceptions import EstimationError
 from ..models.main import analysis_data
 from ..models.results import Link, ShareResults, SoftmaxLink
@@ -126,9 +128,14 @@ _ANALYTIC_SOFTMAX = True
 #: Number of effects evaluated together (bounds the memory of the stacked designs).
 _CHUNK = 40
 #: Elements of the largest temporary of one block (effects x reps x link inputs): the reps
-#: are evaluated in blocks of at most this many elements (32 MB of float64 per array), so
-#: the memory of an evaluation is O(block), not O(reps).
-_BLOCK_ELEMENTS = 2**22
+#: are evaluated in blocks of at most this many elements (2 MB of float64 per array), so the
+#: memory of an evaluation is O(block), not O(reps), and the elementwise work of the
+#: closed-form partials stays in the processor's cache (several times faster than on
+#: arrays of tens of MB; ``benchmarks/bench_fit_scaling.py``).
+_BLOCK_ELEMENTS = 2**18
+#: Below this many reps the blocks of an evaluation run in one thread (the threads' start-up
+#: and the Python work per block would cost more than they save).
+_THREAD_MIN_REPS = 20_000
 
 
 class EffectsError(EstimationError):
@@ -592,7 +599,8 @@ class _Engine:
         # the closed form, and the (S, rows, columns) moved and derivative columns
         width = S * max((q + 1) * (P + 1 if analytic or not gradient else 2 * P), 2 * widest)
         block = max(1, _BLOCK_ELEMENTS // width)
-        for start in range(0, n, block):
+
+        def run_block(start):  # sums of one block of reps (no shared state: thread-safe)
             rows = slice(start, min(n, start + block))
             Xb = self.X[rows]
             Vb = self.V[rows]
@@ -636,13 +644,9 @@ class _Engine:
                 f = per_rep([np.moveaxis(x, 0, -1) for x in lin]).real
             b_mean = f.mean(axis=1)
             b_m2 = ((f - b_mean[:, None]) ** 2).sum(axis=1)
-            total = count + nb
-            delta_mean = b_mean - mean
-            m2 = m2 + b_m2 + delta_mean**2 * count * nb / total
-            mean = mean + delta_mean * nb / total
-            count = total
             if not gradient:
-                continue
+                return nb, b_mean, b_m2, None
+            g = np.zeros((S, p, q))
             if not analytic:
                 # Every complex-step perturbation (input r in ``used``, equation j) in one
                 # call of the link: perturbation t = i q + j moves input used[i] in column j.
@@ -658,16 +662,37 @@ class _Engine:
                 dF = per_rep(inputs).imag / _COMPLEX_STEP  # (P, S, nb)
             # the stored design against the eta-partials of every spec: one product
             d0 = dF[:q].transpose(2, 1, 0).reshape(nb, S * q)
-            grad += (Xb.T @ d0).reshape(p, S, q).transpose(1, 0, 2)
+            g += (Xb.T @ d0).reshape(p, S, q).transpose(1, 0, 2)
             for (members, entries), (delta, derivs) in zip(groups, cols, strict=True):
                 # (S_g, k, nb) @ (S_g, nb, q): the moved and derivative columns, batched
                 if delta is not None:
                     part = dF[:q, members].transpose(1, 2, 0)
-                    grad[members[:, None], entries[0][0]] += delta.transpose(0, 2, 1) @ part
+                    g[members[:, None], entries[0][0]] += delta.transpose(0, 2, 1) @ part
                 for i, r in enumerate(used[1:], start=1):
                     if derivs[r] is not None:
                         part = dF[i * q : (i + 1) * q, members].transpose(1, 2, 0)
-                        grad[members[:, None], entries[r][0]] += derivs[r].transpose(0, 2, 1) @ part
+                        g[members[:, None], entries[r][0]] += derivs[r].transpose(0, 2, 1) @ part
+            return nb, b_mean, b_m2, g
+
+        starts = range(0, n, block)
+        threads = min(compute_threads(), len(starts)) if n >= _THREAD_MIN_REPS else 1
+        if threads > 1:
+            pool = ThreadPoolExecutor(max_workers=threads)
+            results = pool.map(run_block, starts)  # in block order, whatever finishes first
+        else:
+            pool, results = None, map(run_block, starts)
+        try:
+            for nb, b_mean, b_m2, g in results:
+                total = count + nb
+                delta_mean = b_mean - mean
+                m2 = m2 + b_m2 + delta_mean**2 * count * nb / total
+                mean = mean + delta_mean * nb / total
+                count = total
+                if gradient:
+                    grad += g
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         rep_var = m2 / (n - 1) if n > 1 else np.zeros(S)
         if not gradient:
             return mean, rep_var, None
