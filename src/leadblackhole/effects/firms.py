@@ -182,15 +182,29 @@ def ibragimov_mueller(
     )
 
 
-def _fit_dirichlet(endog: pd.DataFrame, exog: pd.DataFrame, step: float | None = None):
+def _fit_dirichlet(
+    endog: pd.DataFrame,
+    exog: pd.DataFrame,
+    step: float | None = None,
+    start: pd.Series | None = None,
+):
+    """Fit the exact-share or the rounding-aware Dirichlet regression.
+
+    ``start`` (optional) holds starting values by parameter name; parameters it
+    lacks start at 0 (a warm start of a larger model from a nested one).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         warnings.simplefilter("ignore", ZeroShareWarning)
         if step is None:
-            return DirichletRegression(endog, exog, base="other").fit()
-        return RoundedDirichletRegression(
-            endog, exog, step, base="other", floor=FLOOR_COMPONENT
-        ).fit()
+            model = DirichletRegression(endog, exog, base="other")
+        else:
+            model = RoundedDirichletRegression(
+                endog, exog, step, base="other", floor=FLOOR_COMPONENT
+            )
+        if start is None:
+            return model.fit()
+        return model.fit(start_params=start.reindex(model.param_names).fillna(0.0).to_numpy())
 
 
 def per_firm_effects(
@@ -332,7 +346,8 @@ def firm_slopes_lr_test(
     endog = data[list(COMPONENTS)] if step is None else analysis_percents(data)
     try:
         restricted = _fit_dirichlet(endog, design_matrix(data), step)
-        full = _fit_dirichlet(endog, firm_slope_design(data, focal), step)
+        # the full model starts from the restricted estimates, firm-slope terms at 0
+        full = _fit_dirichlet(endog, firm_slope_design(data, focal), step, restricted.params)
     except ConvergenceWarning as exc:
         raise EstimationError(f"the test of firm-specific slopes failed: {exc}") from exc
     lr = full.lr_test(restricted)
