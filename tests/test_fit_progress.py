@@ -17,3 +17,15 @@ def test_progress_bar_names_the_steps(default_survey, capsys):
     assert "Effects" in err and "Johnson-Neyman" in err
     # the bar does not change the results
     assert shown.hypotheses["estimate"].equals(quiet.hypotheses["estimate"])
+
+
+def test_run_models_shows_a_bar_over_the_models(default_survey, capsys):
+    from leadblackhole.models import run_models
+
+    frame = build_analysis_frame(validate_survey(default_survey.iloc[::3].reset_index(drop=True)))
+    quiet = run_models(frame, leave_one_out=False, rounding="none", progress=False)
+    assert "Models" not in capsys.readouterr().err
+    shown = run_models(frame, leave_one_out=False, rounding="none", progress=True)
+    err = capsys.readouterr().err
+    assert "Models" in err and "fmlogit" in err
+    assert shown.estimates.equals(quiet.estimates)

@@ -235,7 +235,14 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     out = _output_set(args, args.out, "fit")
     _, frame = _load_frame(args)
-    models = run_models(frame, rounding=args.rounding, precision=args.precision, cov_type=args.cov)
+    progress = not args.no_progress and sys.stderr.isatty()
+    models = run_models(
+        frame,
+        rounding=args.rounding,
+        precision=args.precision,
+        cov_type=args.cov,
+        progress=progress,
+    )
     main = models.main
     others = [
         res for name, res in models.fits.items() if name in ("dirichlet_rounded", "dirichlet")
@@ -251,7 +258,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap,
         seed=args.seed,
         scheme=args.bootstrap_scheme,
-        progress=not args.no_progress and sys.stderr.isatty(),
+        progress=progress,
         firm_checks=True,
         rounding_step=models.rounding_step,
     )

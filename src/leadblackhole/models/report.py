@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from ..exceptions import EstimationError
 from ..specification import firm_levels, term_names
@@ -404,6 +405,7 @@ def run_models(
     rounding: Any = "auto",
     precision: str | None = None,
     cov_type: str = "oim",
+    progress: bool = False,
 ) -> ModelReport:
     """Fit the main model and every robustness model on one analysis frame.
 
@@ -427,6 +429,9 @@ def run_models(
         holds a likelihood-ratio test against constant precision per model.
     cov_type : {"oim", "robust"}, default "oim"
         Covariance of the Dirichlet models (the sandwich with ``"robust"``).
+    progress : bool, default False
+        Show a progress bar over the models (standard error), naming the one
+        being fitted.
 
     Returns
     -------
@@ -454,28 +459,41 @@ def run_models(
     """
     step = parse_rounding(rounding, frame)
     dopts = {"cov_type": cov_type, "precision": precision}
-    dirichlet = fit_share_model(frame, "dirichlet", parametrization=parametrization, **dopts)
+    bar = tqdm(total=9, desc="Models", unit="model", disable=not progress, leave=False)
+
+    def fit(name: str, **options: Any) -> ShareResults:
+        bar.set_postfix_str(name)
+        res = fit_share_model(frame, name, **options)
+        bar.update()
+        return res
+
+    dirichlet = fit("dirichlet", parametrization=parametrization, **dopts)
     rounded = None
     if step is not None:
-        rounded = fit_share_model(frame, "dirichlet_rounded", step=step, **dopts)
-    fml = fit_share_model(frame, "fmlogit")
-    ols = fit_share_model(frame, "ols")
-    flogit = fit_share_model(frame, "fractional_logit")
-    sur = fit_share_model(frame, "sur")
+        rounded = fit("dirichlet_rounded", step=step, **dopts)
+    else:
+        bar.update()
+    fml = fit("fmlogit")
+    ols = fit("ols")
+    flogit = fit("fractional_logit")
+    sur = fit("sur")
     wald = sur_prequal_wald(sur)
     skipped: dict[str, str] = {}
     reason = probit_skip_reason(frame)
     probit = None
     if reason is None:
         try:
-            probit = fit_share_model(frame, "probit")
+            probit = fit("probit")
         except EstimationError as exc:
             # An auxiliary model: record why it failed instead of losing the others.
             skipped["probit"] = f"not estimable: {exc}"
             warnings.warn(f"the probit was skipped: {exc}", UserWarning, stacklevel=2)
     else:
         skipped["probit"] = reason
+    bar.n = 7  # the probit step is done, fitted or not
+    bar.set_postfix_str("leave one firm out")
     loo = leave_one_firm_out(frame, parametrization=parametrization) if leave_one_out else {}
+    bar.update()
     if not leave_one_out:
         skipped["leave_one_firm_out"] = "not requested"
 
@@ -483,11 +501,13 @@ def run_models(
     if probit is not None:
         main = rounded if rounded is not None else dirichlet
         try:
-            two_part = fit_share_model(frame, "two_part", conditional_fit=main)
+            two_part = fit("two_part", conditional_fit=main)
         except EstimationError as exc:
             skipped["two_part"] = f"not estimable: {exc}"
     else:
         skipped["two_part"] = skipped.get("probit", "the probit was not estimated")
+    bar.n = 9
+    bar.close()
 
     fitted: dict[str, ShareResults] = {}
     if rounded is not None:
