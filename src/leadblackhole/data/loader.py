@@ -173,6 +173,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
 _MAX_ROWS_LISTED = 20
 
 
+_MISSING = float("nan")
+
+
 def _read_csv_text(text: str, source: str) -> pd.DataFrame:
     """Parse CSV text with the csv module, checking that every row has the header's fields.
 
@@ -194,7 +197,8 @@ def _read_csv_text(text: str, source: str) -> pd.DataFrame:
                 header = fields
                 _delimiter_hint(header, source)
                 continue
-            rows.append(fields)
+            # an empty or blank cell is missing (NaN), like pandas.read_csv's
+            rows.append([f if f.strip() else _MISSING for f in fields])
             if len(fields) != len(header):
                 n_bad += 1
                 if n_bad > _MAX_ROWS_LISTED:
@@ -223,7 +227,6 @@ def _read_csv_text(text: str, source: str) -> pd.DataFrame:
             problems.append(Problem(None, None, None, rule))
         raise SurveyValidationError(problems, source=source)
     df = pd.DataFrame(rows, columns=range(len(header)), dtype=object)
-    df = df.mask(df.map(lambda v: isinstance(v, str) and not v.strip()) if len(df) else df)
     df.columns = header  # kept as written: duplicates are reported by the validation
     return df
 
