@@ -259,17 +259,19 @@ class _Group:
 
     ``cell`` (G,) is the distinct cell of each piece; ``nodes`` (G, 4, Q) holds
     the log weights and the three centred log shares at the nodes, so that
-    ``[1, alpha - 1] @ nodes[g]`` is the log integrand; ``moments`` (G, Q, 9)
-    holds the centred log shares and their products (j <= k); ``ref`` (G, 3)
-    the centring constants. ``big`` lists the pieces evaluated on their own as
-    (piece, first pair, end pair); ``small`` the range of pairs of the other
-    pieces and their piece of each pair (evaluated in gathered blocks).
+    ``[1, alpha - 1] @ nodes[g]`` is the log integrand; ``ref`` (G, 3) the
+    centring constants. ``big`` lists the pieces evaluated on their own as
+    (piece, first pair, end pair), and ``moments`` (len(big), Q, 9) holds their
+    centred log shares and the products (j <= k); ``small`` the range of pairs
+    of the other pieces and their piece of each pair (evaluated in gathered
+    blocks, their products formed in the block).
     """
 
-    __slots__ = ("cell", "nodes", "moments", "ref", "big", "small")
+    __slots__ = ("cell", "nodes", "ref", "big", "moments", "small")
 
-    def __init__(self, cell, nodes, moments, ref):
-        self.cell, self.nodes, self.moments, self.ref = cell, nodes, moments, ref
+    def __init__(self, cell, nodes, ref):
+        self.cell, self.nodes, self.ref = cell, nodes, ref
+        self.moments = np.empty((0, nodes.shape[2], 9))
         self.big: list[tuple[int, int, int]] = []
         self.small: tuple[int, int, np.ndarray] = (0, 0, np.empty(0, dtype=np.intp))
 
@@ -393,6 +395,7 @@ def _build_pieces(lo: np.ndarray, hi: np.ndarray) -> _CellPieces:
         ends = offset + np.cumsum(lengths)
         n_big = int(big.sum())
         g.big = [(int(seq[i]), int(ends[i] - lengths[i]), int(ends[i])) for i in range(n_big)]
+        g.moments = _moment_table(g.nodes[seq[:n_big]])
         start_small = offset + int(lengths[:n_big].sum())
         g.small = (start_small, int(ends[-1]), piece_of_pair[start_small - offset :])
         offset = int(ends[-1])
@@ -439,10 +442,16 @@ def _piece_nodes(cell, u0, u1, capped, g0, g1, l2, u2, outer, inner) -> _Group:
     nodes = np.empty((n_p, 4, qx * qt))
     nodes[:, 0] = lw
     nodes[:, 1:] = ly.transpose(1, 0, 2)
-    moments = np.empty((n_p, qx * qt, 9))
-    moments[:, :, :3] = ly.transpose(1, 2, 0)
-    moments[:, :, 3:] = (ly[_PAIR_J] * ly[_PAIR_K]).transpose(1, 2, 0)
-    return _Group(cell, nodes, moments, np.ascontiguousarray(ref.T))
+    return _Group(cell, nodes, np.ascontiguousarray(ref.T))
+
+
+def _moment_table(nodes: np.ndarray) -> np.ndarray:
+    """(G, Q, 9) table of the centred log shares and their products from (G, 4, Q) nodes."""
+    ly = nodes[:, 1:]
+    table = np.empty((nodes.shape[0], nodes.shape[2], 9))
+    table[:, :, :3] = ly.transpose(0, 2, 1)
+    table[:, :, 3:] = (ly[:, _PAIR_J] * ly[:, _PAIR_K]).transpose(0, 2, 1)
+    return table
 
 
 # ----------------------------------------------------------------------------
@@ -452,8 +461,8 @@ def _block_stats(a, nodes, moments, order, logp_out, mom_out) -> None:
     """log P (without the centring term) and centred moments of one block of pairs.
 
     ``a`` (b, 4) holds rows ``[1, alpha - 1]``. With ``nodes`` (4, Q) and
-    ``moments`` (Q, 9) the block is one piece; with (b, 4, Q) and (b, Q, 9)
-    every row has its own piece (gathered).
+    ``moments`` (Q, 9) the block is one piece; with ``nodes`` (b, 4, Q) every
+    row has its own piece (gathered) and ``moments`` is not used.
     """
     if nodes.ndim == 2:
         lf = a @ nodes  # log weights + (alpha - 1) . centred log shares, (b, Q)
@@ -466,10 +475,16 @@ def _block_stats(a, nodes, moments, order, logp_out, mom_out) -> None:
     logp_out[:] = np.log(s) + top
     if order >= 1:
         cols = 9 if order == 2 else 3
-        if moments.ndim == 2:
+        if nodes.ndim == 2:
             raw = lf @ moments[:, :cols]
         else:
-            raw = np.einsum("bq,bqk->bk", lf, moments[:, :, :cols])
+            ly = nodes[:, 1:]
+            raw = np.empty((lf.shape[0], cols))
+            raw[:, :3] = np.einsum("bq,bkq->bk", lf, ly)
+            if order == 2:
+                el = lf[:, None, :] * ly  # (b, 3, Q)
+                for i, (j, k) in enumerate(zip(_PAIR_J, _PAIR_K, strict=True)):
+                    raw[:, 3 + i] = np.einsum("bq,bq->b", el[:, j], ly[:, k])
         np.divide(raw, s[:, None], out=mom_out[:, :cols])
 
 
@@ -491,11 +506,11 @@ def _piece_stats(pieces: _CellPieces, alpha: np.ndarray, order: int, block_nodes
     mom = np.empty((n_pairs, 9 if order == 2 else 3)) if order >= 1 else None
     for g in pieces.groups:
         rows = max(1, block_nodes // g.nodes.shape[2])
-        for k, start, stop in g.big:
+        for i, (k, start, stop) in enumerate(g.big):
             for s in range(start, stop, rows):
                 e = min(s + rows, stop)
                 _block_stats(
-                    a_rep[pieces.pair_rep[s:e]], g.nodes[k], g.moments[k], order,
+                    a_rep[pieces.pair_rep[s:e]], g.nodes[k], g.moments[i], order,
                     logp_piece[s:e], None if mom is None else mom[s:e],
                 )  # fmt: skip
         start, stop, piece = g.small
@@ -503,8 +518,7 @@ def _piece_stats(pieces: _CellPieces, alpha: np.ndarray, order: int, block_nodes
             e = min(s + rows, stop)
             ids = piece[s - start : e - start]
             _block_stats(
-                a_rep[pieces.pair_rep[s:e]], g.nodes[ids],
-                None if mom is None else g.moments[ids], order,
+                a_rep[pieces.pair_rep[s:e]], g.nodes[ids], None, order,
                 logp_piece[s:e], None if mom is None else mom[s:e],
             )  # fmt: skip
     # the centring constants: log integrand = (alpha - 1) . (ref + centred log shares) + ...
