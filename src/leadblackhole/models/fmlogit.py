@@ -262,8 +262,13 @@ class FractionalMultinomialLogit:
         q = len(self.equations)
         mu = self._mu(self._coef(params))[:, :q]
         w = -(mu[:, :, None] * (np.eye(q)[None] - mu[:, None, :]))  # (n, q, q)
-        h = np.einsum("njl,na,nb->jalb", w, self._x, self._x)
-        p = self._x.shape[1]
+        x = self._x
+        p = x.shape[1]
+        h = np.empty((q, p, q, p))
+        for j in range(q):  # block (j, l) is X' diag(w_jl) X: a matrix product per block
+            for k in range(j, q):
+                h[j, :, k, :] = x.T @ (w[:, j, k, None] * x)
+                h[k, :, j, :] = h[j, :, k, :].T
         return h.reshape(q * p, q * p)
 
     # ------------------------------------------------------------------
