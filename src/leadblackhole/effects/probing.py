@@ -191,7 +191,12 @@ def conditional_effects(
     """
     options = _options(options)
     model = _as_model(results)
-    data = _data_of(frame)
+    engine = _Engine(model, _data_of(frame))
+    return _conditional(engine, frame, predictor, moderator, values, outcome, options, raw)
+
+
+def _conditional(engine, frame, predictor, moderator, values, outcome, options, raw):
+    """:func:`conditional_effects` on an engine built once for the model and data."""
     vals = np.asarray(values, dtype=float).ravel()
     if vals.size == 0 or not np.all(np.isfinite(vals)):
         raise EffectsError("moderator values must be a non-empty sequence of finite numbers")
@@ -200,9 +205,8 @@ def conditional_effects(
     specs = [EffectSpec(outcome, predictor, None, ((moderator, float(v)),)) for v in centred]
     if predictor == moderator:
         raise EffectsError(f"predictor and moderator must differ; both are {predictor!r}")
-    engine = _Engine(model, data)
     est, rep_var, grad = engine.evaluate(specs)
-    out = _inference(est, rep_var, grad, model, engine.n, options)
+    out = _inference(est, rep_var, grad, engine.model, engine.n, options)
     out.insert(0, "moderator_centred", centred)
     out.insert(0, "moderator_value", centred + off)
     return out
@@ -459,13 +463,20 @@ class _JNSetup:
     curve: pd.DataFrame
 
 
-def _jn_setup(results, frame, predictor, moderator, outcome, grid, span, options) -> _JNSetup:
-    """Validate the inputs and evaluate the conditional effect on the grid."""
+def _jn_setup(
+    results, frame, predictor, moderator, outcome, grid, span, options, engine=None
+) -> _JNSetup:
+    """Validate the inputs and evaluate the conditional effect on the grid.
+
+    ``engine`` (optional) is an engine already built for the model and data.
+    """
     options = _options(options)
     if not (isinstance(grid, int | np.integer) and grid >= 11):
         raise EffectsError(f"grid must be an integer of at least 11; received {grid!r}")
     model = _as_model(results)
     data = _data_of(frame)
+    if engine is None:
+        engine = _Engine(model, data)
     if moderator not in data.columns:
         raise EffectsError(f"data lacks the moderator column {moderator!r}")
     off = _offset(frame, moderator)
@@ -474,19 +485,10 @@ def _jn_setup(results, frame, predictor, moderator, outcome, grid, span, options
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise EffectsError(f"span must be two finite numbers, low < high; received {span!r}")
     ms = np.linspace(lo, hi, int(grid))
-    curve = conditional_effects(
-        model,
-        frame,
-        predictor,
-        moderator,
-        ms,
-        outcome=outcome,
-        options=options,
-        raw=True,
-    )
+    curve = _conditional(engine, frame, predictor, moderator, ms, outcome, options, True)
     return _JNSetup(
         model=model,
-        engine=_Engine(model, data),
+        engine=engine,
         predictor=predictor,
         moderator=moderator,
         outcome=outcome,
@@ -620,8 +622,12 @@ def johnson_neyman_table(
             raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {method!r}")
     rows, analyses = [], {}
     pairs = moderation_pairs(hypotheses)
+    model = _as_model(results)
+    engine = _Engine(model, _data_of(frame))  # one design for every moderation
     for h in tqdm(pairs, desc="Johnson-Neyman", disable=not progress, leave=False):
-        setup = _jn_setup(results, frame, h.predictor, h.moderator, outcome, grid, None, options)
+        setup = _jn_setup(
+            model, frame, h.predictor, h.moderator, outcome, grid, None, options, engine
+        )
         for method in methods:
             jn = _jn_solve(setup, method)
             analyses[(h.id, method)] = jn
