@@ -40,7 +40,7 @@ def test_blocks_of_reps_give_the_unblocked_result(small_frame, model, monkeypatc
 @pytest.mark.parametrize("model", ["dirichlet", "ols"])
 def test_threads_give_the_same_bits(small_frame, model, monkeypatch):
     """Blocks run in threads are combined in block order: identical to one thread."""
-    from leadblackhole.effects.effects import _Engine, ShareModel
+    from leadblackhole.effects.effects import ShareModel, _Engine
 
     res = fit_share_model(small_frame, model)
     engine_ = _Engine(ShareModel.from_results(res), small_frame.data)

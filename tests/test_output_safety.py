@@ -304,3 +304,28 @@ def test_warnings_become_log_lines_not_tracebacks(tmp_path, survey_csv, monkeypa
     assert "warning: RuntimeWarning: invalid value encountered in divide" in err
     assert "Warning:" not in err.replace("warning: RuntimeWarning:", "")
     assert "RuntimeWarning: invalid value" in (out / "validate.log").read_text()
+
+
+def test_a_streamed_file_is_written_whole_and_a_failing_writer_changes_nothing(tmp_path):
+    out_dir = tmp_path / "out"
+    first = OutputSet(out_dir, name="fit")
+    first.add_text("a.txt", "old\n")
+    first.add_writer("big.bin", lambda fh: [fh.write(bytes([k]) * 1000) for k in range(50)])
+    first.commit()
+    assert (out_dir / "big.bin").read_bytes() == b"".join(bytes([k]) * 1000 for k in range(50))
+
+    def broken(fh):
+        fh.write(b"partial")
+        raise RuntimeError("the writer failed")
+
+    second = OutputSet(out_dir, name="fit")
+    second.add_text("a.txt", "new\n")
+    second.add_writer("big.bin", broken)
+    with pytest.raises(RuntimeError, match="the writer failed"):
+        second.commit()
+    assert (out_dir / "a.txt").read_text() == "old\n"  # the earlier set, untouched
+    assert len((out_dir / "big.bin").read_bytes()) == 50_000
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert [n for n in left if ".tmp" in n] == []  # no temporary folder left
+    with pytest.raises(TypeError, match="write must be callable"):
+        second.add_writer("x.bin", b"bytes")

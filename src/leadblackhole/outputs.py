@@ -48,8 +48,9 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -112,10 +113,17 @@ def _what_to_do(exc: OSError, path: Path | str) -> str:
     return f"cannot write {path} ({exc.strerror or exc}); choose another output location"
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file ``path`` (the one place files are written)."""
+def _write_file(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
+    """Write ``data`` to a new file ``path`` (the one place files are written).
+
+    ``data`` is the file's bytes or a function that writes them to an open
+    binary file (a large file is then streamed, never held in memory whole).
+    """
     with open(path, "xb") as fh:
-        fh.write(data)
+        if callable(data):
+            data(fh)
+        else:
+            fh.write(data)
     os.chmod(path, _file_mode())
 
 
@@ -513,13 +521,25 @@ class OutputSet:
         self.name = name
         self.inputs = [Path(p) for p in inputs if p is not None]
         self.log = log
-        self._files: dict[str, bytes] = {}
+        self._files: dict[str, bytes | Callable[[BinaryIO], object]] = {}
         self._locked = False
 
     # -- staging ------------------------------------------------------------
     def add_bytes(self, name: str, data: bytes) -> None:
         """Stage a binary file called ``name`` (relative to the output folder)."""
         self._files[name] = data
+
+    def add_writer(self, name: str, write: Callable[[BinaryIO], object]) -> None:
+        """Stage a file called ``name`` whose bytes ``write(fh)`` writes at commit.
+
+        For a large file (the pickled fits of a large survey): its bytes go to
+        the staging folder as they are made, instead of being held in memory
+        until the commit. ``write`` runs inside the commit, so an exception it
+        raises leaves the previous outputs as they were.
+        """
+        if not callable(write):
+            raise TypeError(f"write must be callable; received {type(write).__name__}")
+        self._files[name] = write
 
     def add_text(self, name: str, text: str) -> None:
         """Stage a text file called ``name``."""
@@ -605,7 +625,7 @@ class OutputSet:
         except (FileNotFoundError, NotADirectoryError):
             return set()
 
-    def _staged(self) -> dict[str, bytes]:
+    def _staged(self) -> dict[str, bytes | Callable[[BinaryIO], object]]:
         files = dict(self._files)
         lines = list(self.log) if self.log is not None else []
         if lines:

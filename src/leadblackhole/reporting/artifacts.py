@@ -60,7 +60,7 @@ class FitArtifact:
 
     def stage(self, outset: OutputSet, name: str = "fits.pickle") -> OutputSet:
         """Stage the pickled artifact in ``outset`` (written with the tables)."""
-        outset.add_bytes(name, pickle.dumps(self, protocol=4))
+        outset.add_writer(name, lambda fh: pickle.dump(self, fh, protocol=4))
         return outset
 
     @classmethod
