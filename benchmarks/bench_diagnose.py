@@ -32,6 +32,7 @@ import numpy as np
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.diagnosis import (
     ESTIMATORS,
+    _local_cluster,
     replication_seed,
     run_chunk,
     run_diagnosis,
@@ -102,21 +103,11 @@ def per_core(repeats: int) -> None:
 
 def _cluster_rate(n_workers: int, reps: int, chunk: int) -> tuple[float, float]:
     """Replications per second, and CPU ms per replication summed over the workers."""
-    import logging
-
-    from dask.distributed import Client, LocalCluster, wait
+    from dask.distributed import Client, wait
 
     est = {"dirichlet": ESTIMATORS["dirichlet"]}
-    with (
-        LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    # the cluster run_diagnosis starts (its workers' allocator settings included)
+    with _local_cluster(n_workers) as cluster, Client(cluster) as client:
         # warm-up: imports and the population truth on every worker
         client.run(lambda: run_chunk("default", 461, 1.0, [0], est, seed=1) is not None)
         c0 = client.run(time.process_time)
