@@ -1,0 +1,125 @@
+"""The effects read from arrays the fit already holds (the design diagnosis's fast path).
+
+Every assertion compares the fast path with the labelled path it replaces, computed in the
+same test: the numbers must be the same (the fast path selects and reuses arrays, it does
+not compute anything differently), so the comparisons are exact.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadblackhole.diagnosis import ESTIMATE_COLUMNS, EffectsEstimator, simulate_frame
+from leadblackhole.effects import EffectOptions, model_effects, registry_estimates
+from leadblackhole.effects.effects import EffectsError, ShareModel
+from leadblackhole.models import fit_share_model
+from leadblackhole.models.main import main_model_exog
+from leadblackhole.simulation import StudyDesign
+
+MODELS = ("dirichlet", "dirichlet_rounded", "ols", "fractional_logit", "fmlogit")
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return simulate_frame(StudyDesign(n_reps=250), seed=4)[0]
+
+
+@pytest.fixture(scope="module")
+def fits(frame):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {name: fit_share_model(frame, name) for name in MODELS}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_mean_arrays_are_the_values_of_the_labelled_tables(fits, name):
+    res = fits[name]
+    terms, coef, cov = res.mean_arrays()
+    assert terms == res.mean_terms
+    np.testing.assert_array_equal(coef, res.mean_coef.to_numpy(dtype=float))
+    np.testing.assert_array_equal(cov, res.mean_cov.to_numpy(dtype=float))
+    # the same memory layout as the table's values: matrix products see the same operands
+    assert coef.flags["F_CONTIGUOUS"] == res.mean_coef.to_numpy(dtype=float).flags["F_CONTIGUOUS"]
+
+
+def test_the_dirichlet_fits_keep_their_design(frame, fits):
+    expected = main_model_exog(frame).to_numpy(dtype=float)
+    for name in ("dirichlet", "dirichlet_rounded"):
+        np.testing.assert_array_equal(fits[name].mean_design, expected)
+    assert fits["ols"].mean_design is None  # the adapters rebuild it
+
+
+def test_a_common_parametrization_keeps_no_mean_design(frame):
+    from leadblackhole.models.main import fit_main_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_main_model(frame, parametrization="common")
+    assert res.mean_design is None
+
+
+@pytest.mark.parametrize("name", ("dirichlet", "dirichlet_rounded"))
+@pytest.mark.parametrize("variance", ("unconditional", "conditional"))
+def test_a_prebuilt_design_gives_the_effects_of_the_rebuilt_one(frame, fits, name, variance):
+    res = fits[name]
+    options = EffectOptions(variance=variance)
+    rebuilt = model_effects(res, frame, options=options)
+    given = model_effects(res, frame, options=options, design=res.mean_design)
+    pd.testing.assert_frame_equal(given, rebuilt, check_exact=True)
+    cols = registry_estimates(res, frame, options=options, design=res.mean_design)
+    for c in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
+        np.testing.assert_allclose(cols[c], rebuilt[c].to_numpy(), rtol=0, atol=1e-12)
+    assert list(cols["id"]) == rebuilt["id"].tolist()
+    assert pd.array(cols["supported"], dtype="boolean").equals(rebuilt["supported"].array)
+
+
+def test_model_effects_without_a_design_is_unchanged(frame, fits):
+    # the table is registry_estimates laid out: same values, the documented dtypes
+    res = fits["ols"]
+    table = model_effects(res, frame)
+    cols = registry_estimates(res, frame)
+    np.testing.assert_array_equal(table["estimate"].to_numpy(), cols["estimate"])
+    assert table["supported"].dtype == "boolean"
+    assert table["expected_sign"].dtype == "int64"
+    assert table["moderator"].dtype == object
+
+
+def test_a_design_of_the_wrong_shape_or_with_missing_values_is_refused(frame, fits):
+    res = fits["dirichlet"]
+    X = res.mean_design
+    with pytest.raises(EffectsError, match="the design given has shape"):
+        model_effects(res, frame, design=X[:-1])
+    with pytest.raises(EffectsError, match="the design given has shape"):
+        model_effects(res, frame, design=X[:, :-1])
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(EffectsError, match="missing or infinite"):
+        model_effects(res, frame, design=bad)
+    with pytest.raises(EffectsError, match="data has no rows"):
+        model_effects(res, frame.data.iloc[:0], design=np.empty((0, X.shape[1])))
+
+
+def test_share_model_reads_the_same_numbers(fits):
+    for name in MODELS:
+        res = fits[name]
+        m = ShareModel.from_results(res)
+        np.testing.assert_array_equal(m.coef, res.mean_coef.to_numpy(dtype=float))
+        np.testing.assert_array_equal(m.cov, res.mean_cov.to_numpy(dtype=float))
+        assert m.terms == tuple(res.mean_terms)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_estimate_columns_are_the_estimator_table(frame, name):
+    est = EffectsEstimator(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = est(frame)
+        cols = est.estimate_columns(frame)
+    assert tuple(cols) == ESTIMATE_COLUMNS
+    built = pd.DataFrame({c: cols[c] for c in ESTIMATE_COLUMNS if c != "supported"})
+    built["supported"] = pd.array(cols["supported"], dtype="boolean")
+    pd.testing.assert_frame_equal(built, table, check_exact=True, check_dtype=False)
