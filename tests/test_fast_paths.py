@@ -1,8 +1,9 @@
-"""The effects read from arrays the fit already holds (the design diagnosis's fast path).
+"""The fast paths of the design diagnosis: arrays instead of labelled tables.
 
-Every assertion compares the fast path with the labelled path it replaces, computed in the
-same test: the numbers must be the same (the fast path selects and reuses arrays, it does
-not compute anything differently), so the comparisons are exact.
+The design built from arrays, the effects read from the design and the estimates the fit
+already holds. Every assertion compares a fast path with the labelled path it replaces
+(or with a design written out by hand), computed in the same test: the fast paths select
+and reuse arrays and compute nothing differently, so the comparisons are exact.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from leadblackhole.effects.effects import EffectsError, ShareModel
 from leadblackhole.models import fit_share_model
 from leadblackhole.models.main import main_model_exog
 from leadblackhole.simulation import StudyDesign
+from leadblackhole.specification import (
+    FOCAL,
+    INTERACTIONS,
+    design_array,
+    design_matrix,
+    firm_levels,
+    term_names,
+)
 
 MODELS = ("dirichlet", "dirichlet_rounded", "ols", "fractional_logit", "fmlogit")
 
@@ -33,6 +42,39 @@ def fits(frame):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return {name: fit_share_model(frame, name) for name in MODELS}
+
+
+def test_design_array_is_the_design_written_out_by_hand():
+    rng = np.random.default_rng(0)
+    n = 7
+    firm = np.array(["B", "A", "C", "B", "A", "C", "C"], dtype=object)
+    cols = {v: rng.normal(size=n) for v in (*FOCAL, "variable_pay")}
+    X = design_array(cols, firm, ["A", "B", "C"], variable_pay=True)
+    expected = [np.ones(n), (firm == "B") * 1.0, (firm == "C") * 1.0]
+    expected += [cols[v] for v in FOCAL] + [cols["variable_pay"]]
+    expected += [cols[m] * cols[x] for m, x in INTERACTIONS]
+    np.testing.assert_array_equal(X, np.column_stack(expected))
+    assert X.shape[1] == len(term_names(["A", "B", "C"], True))
+    assert X.flags["F_CONTIGUOUS"]  # the layout of a DataFrame's values
+
+
+def test_design_matrix_is_design_array_labelled(frame):
+    data = frame.data
+    table = design_matrix(data)
+    levels = firm_levels(data["firm"])
+    assert "variable_pay" in data.columns  # the default design has the control
+    cols = {v: data[v].to_numpy() for v in (*FOCAL, "variable_pay")}
+    X = design_array(cols, data["firm"], levels, variable_pay=True)
+    np.testing.assert_array_equal(table.to_numpy(), X)
+    assert list(table.columns) == term_names(levels, variable_pay=True)
+    assert table.index.equals(data.index)
+    assert table.to_numpy().flags["F_CONTIGUOUS"]
+
+
+def test_firm_levels_of_a_series_and_of_a_list_agree():
+    labels = ["b", "a", "c", "a", "b"]
+    assert firm_levels(pd.Series(labels)) == firm_levels(labels) == ["a", "b", "c"]
+    assert firm_levels(pd.Series([2, 1, 2])) == ["1", "2"]
 
 
 @pytest.mark.parametrize("name", MODELS)
