@@ -165,3 +165,21 @@ def test_estimate_columns_are_the_estimator_table(frame, name):
     built = pd.DataFrame({c: cols[c] for c in ESTIMATE_COLUMNS if c != "supported"})
     built["supported"] = pd.array(cols["supported"], dtype="boolean")
     pd.testing.assert_frame_equal(built, table, check_exact=True, check_dtype=False)
+
+
+def test_models_of_one_layout_share_labels_but_not_the_label_object():
+    from leadblackhole.models.dirichlet import DirichletRegression
+
+    rng = np.random.default_rng(1)
+    endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=40), columns=["a", "b", "other"])
+    exog = pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=40), "d": rng.random(40) > 0.5})
+    one, two = DirichletRegression(endog, exog), DirichletRegression(endog, exog)
+    expected = pd.MultiIndex.from_tuples(
+        [(e, t) for e in ("a", "b") for t in ("Intercept", "x", "d")]
+        + [("precision", "Intercept")],
+        names=["equation", "term"],
+    )
+    assert one.param_names.equals(expected) and one.param_names.names == expected.names
+    assert one.param_names is not two.param_names
+    one.param_names.names = ["eq", "t"]  # renaming one model's labels leaves the other's alone
+    assert two.param_names.names == ["equation", "term"]
