@@ -393,6 +393,13 @@ class EffectsEstimator:
         The effects reuse the design the fit built (``results.mean_design``)
         when the model keeps it; :func:`run_chunk` calls this method when an
         estimator has it.
+
+        Examples
+        --------
+        >>> frame, _ = simulate_frame(StudyDesign(n_reps=150), seed=1)
+        >>> cols = EffectsEstimator("ols").estimate_columns(frame)
+        >>> cols["id"][:2]
+        ['H1', 'H3']
         """
         from .effects import EffectOptions, registry_estimates
         from .models import fit_share_model

@@ -615,6 +615,12 @@ class ShareResults:
         What the effects engine reads; an adapter that keeps its estimates as
         arrays may override it to skip the labelled tables (the values must
         be the same).
+
+        Examples
+        --------
+        >>> terms, coef, cov = fit_share_model(frame, "dirichlet").mean_arrays()  # doctest: +SKIP
+        >>> coef.shape == (len(terms), 2)                                         # doctest: +SKIP
+        True
         """
         coef = self.mean_coef
         return list(coef.index), coef.to_numpy(dtype=float), self.mean_cov.to_numpy(dtype=float)
