@@ -32,6 +32,7 @@ import numpy as np
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.diagnosis import (
     ESTIMATORS,
+    _local_cluster,
     replication_seed,
     run_chunk,
     run_diagnosis,
@@ -77,7 +78,12 @@ def stages(repeats: int) -> None:
 
             fits = [fit(f) for f in frames]
             t_fit = _median_ms(lambda i, fit=fit: fit(frames[i]), repeats)
-            t_eff = _median_ms(lambda i, fits=fits: model_effects(fits[i], frames[i]), repeats)
+
+            # as the diagnosis reads them: on the design the fit built, when it keeps it
+            def effects(i, fits=fits):
+                return model_effects(fits[i], frames[i], design=fits[i].mean_design)
+
+            t_eff = _median_ms(effects, repeats)
             print(f"   {name:17s} fit {t_fit:.1f} + effects {t_eff:.1f}")
 
 
@@ -102,21 +108,11 @@ def per_core(repeats: int) -> None:
 
 def _cluster_rate(n_workers: int, reps: int, chunk: int) -> tuple[float, float]:
     """Replications per second, and CPU ms per replication summed over the workers."""
-    import logging
-
-    from dask.distributed import Client, LocalCluster, wait
+    from dask.distributed import Client, wait
 
     est = {"dirichlet": ESTIMATORS["dirichlet"]}
-    with (
-        LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    # the cluster run_diagnosis starts (its workers' allocator settings included)
+    with _local_cluster(n_workers) as cluster, Client(cluster) as client:
         # warm-up: imports and the population truth on every worker
         client.run(lambda: run_chunk("default", 461, 1.0, [0], est, seed=1) is not None)
         c0 = client.run(time.process_time)

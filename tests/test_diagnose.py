@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -14,8 +15,10 @@ from leadblackhole.diagnosis import (
     ESTIMATE_COLUMNS,
     ESTIMATORS,
     SCENARIOS,
+    WORKER_MALLOC_ENV,
     DiagnosisError,
     EffectsEstimator,
+    _local_cluster,
     diagnosands,
     minimum_detectable_scale,
     register_estimator,
@@ -289,6 +292,21 @@ def test_one_and_two_workers_give_identical_bytes(tmp_path):
     c = run_diagnosis(tmp_path / "w0", workers=0, **SMALL)
     assert c.n_computed == 8
     assert _bytes(tmp_path / "w0", "diagnosands.csv") == _bytes(tmp_path / "w1", "diagnosands.csv")
+
+
+def _worker_env():
+    return {k: os.environ.get(k) for k in (*WORKER_MALLOC_ENV, "OPENBLAS_NUM_THREADS")}
+
+
+def test_local_cluster_workers_start_with_the_allocator_settings():
+    # Dask's own default, MALLOC_TRIM_THRESHOLD_=65536, costs a replication ~6 900 page
+    # faults (docs/simulation.md, Speed); the local cluster replaces it, BLAS stays 1-thread
+    from dask.distributed import Client
+
+    with _local_cluster(1) as cluster, Client(cluster) as client:
+        (env,) = client.run(_worker_env).values()
+    assert env == {**WORKER_MALLOC_ENV, "OPENBLAS_NUM_THREADS": "1"}
+    assert int(env["MALLOC_TRIM_THRESHOLD_"]) > 65536
 
 
 def test_interrupted_run_resumes_to_the_same_output(tmp_path):

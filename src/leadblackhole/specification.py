@@ -15,7 +15,8 @@ sorted order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ __all__ = [
     "COMPONENTS",
     "FOCAL",
     "INTERACTIONS",
+    "design_array",
     "design_matrix",
     "firm_levels",
     "term_names",
@@ -76,6 +78,58 @@ def term_names(levels: Sequence[str], variable_pay: bool = False) -> list[str]:
     return names
 
 
+def design_array(
+    columns: Mapping[str, Any],
+    firm: Any,
+    levels: Sequence[str],
+    variable_pay: bool = False,
+) -> np.ndarray:
+    """The values of :func:`design_matrix` from arrays (no DataFrame is built).
+
+    Parameters
+    ----------
+    columns : mapping of str to array-like
+        The focal predictors (already centred when the model wants centred
+        variables) and, when used, ``variable_pay``.
+    firm : array-like of str
+        Firm label of each row.
+    levels : sequence of str
+        Firm labels in sorted order (the first is the reference).
+    variable_pay : bool
+        Include the ``variable_pay`` control.
+
+    Returns
+    -------
+    ndarray (n, p)
+        One column per term of :func:`term_names` ``(levels, variable_pay)``,
+        column-major (Fortran order) like the values of :func:`design_matrix`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cols = {v: np.array([0.5, -0.5]) for v in FOCAL}
+    >>> design_array(cols, np.array(["A", "B"]), ["A", "B"]).shape
+    (2, 13)
+    """
+    firm = np.asarray(firm)
+    n = len(firm)
+    cols: dict[str, np.ndarray] = {"Intercept": np.ones(n)}
+    for lv in list(levels)[1:]:
+        cols[f"firm[T.{lv}]"] = (firm == lv).astype(float)
+    for v in FOCAL:
+        cols[v] = np.asarray(columns[v], dtype=float)
+    if variable_pay:
+        cols["variable_pay"] = np.asarray(columns["variable_pay"], dtype=float)
+    for m, x in INTERACTIONS:
+        cols[f"{m}:{x}"] = cols[m] * cols[x]
+    # column-major, the layout of a DataFrame's values: matrix products then see the
+    # operands they always saw (BLAS sums in an order that depends on the layout)
+    out = np.empty((n, len(cols)), order="F")
+    for j, col in enumerate(cols.values()):
+        out[:, j] = col
+    return out
+
+
 def design_matrix(
     data: pd.DataFrame, levels: Sequence[str] | None = None, variable_pay: bool | None = None
 ) -> pd.DataFrame:
@@ -110,15 +164,8 @@ def design_matrix(
         levels = firm_levels(data["firm"])
     if variable_pay is None:
         variable_pay = "variable_pay" in data.columns
-    n = len(data)
     firm = data["firm"].astype(str).to_numpy()
-    cols: dict[str, np.ndarray] = {"Intercept": np.ones(n)}
-    for lv in list(levels)[1:]:
-        cols[f"firm[T.{lv}]"] = (firm == lv).astype(float)
-    for v in FOCAL:
-        cols[v] = data[v].to_numpy(dtype=float)
-    if variable_pay:
-        cols["variable_pay"] = data["variable_pay"].to_numpy(dtype=float)
-    for m, x in INTERACTIONS:
-        cols[f"{m}:{x}"] = cols[m] * cols[x]
-    return pd.DataFrame(cols, index=data.index)
+    names = [*FOCAL, "variable_pay"] if variable_pay else list(FOCAL)
+    columns = {v: data[v].to_numpy(dtype=float) for v in names}
+    values = design_array(columns, firm, levels, variable_pay)
+    return pd.DataFrame(values, index=data.index, columns=term_names(levels, variable_pay))

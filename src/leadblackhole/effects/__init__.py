@@ -33,6 +33,7 @@ from .effects import (
     hypothesis_table,
     model_effects,
     published_comparison,
+    registry_estimates,
 )
 from .firms import (
     FIRM_TEST_COLUMNS,
@@ -96,6 +97,7 @@ __all__ = [
     "per_firm_effects",
     "predictive_margins",
     "published_comparison",
+    "registry_estimates",
     "registry_frame",
     "run_hypotheses",
     "simple_slopes",

@@ -98,6 +98,7 @@ __all__ = [
     "hypothesis_table",
     "model_effects",
     "published_comparison",
+    "registry_estimates",
 ]
 
 Variance = Literal["unconditional", "conditional"]
@@ -243,8 +244,7 @@ class ShareModel:
                 "share-scale effects"
             )
         try:
-            coef = results.mean_coef
-            cov = results.mean_cov.to_numpy(dtype=float)
+            terms, coef, cov = results.mean_arrays()
         except (EstimationError, KeyError) as exc:
             raise EffectsError(f"the mean coefficients cannot be read: {exc}") from None
         if not np.all(np.isfinite(cov)):
@@ -255,8 +255,8 @@ class ShareModel:
         return cls(
             name=results.model_name,
             link=results.link,
-            terms=tuple(coef.index),
-            coef=coef.to_numpy(dtype=float),
+            terms=tuple(terms),
+            coef=coef,
             cov=cov,
             results=results,
         )
@@ -370,16 +370,47 @@ def _check_data(model: ShareModel, data: pd.DataFrame) -> np.ndarray:
     return X
 
 
-class _Engine:
-    """Evaluates many :class:`EffectSpec` on one model and data set."""
+def _given_design(model: ShareModel, data: pd.DataFrame, design: Any) -> np.ndarray:
+    """A design built elsewhere (by the fit), checked for its shape and values only."""
+    X = np.asarray(design, dtype=float)
+    if X.shape != (len(data), len(model.terms)):
+        raise EffectsError(
+            f"the design given has shape {X.shape}; expected {(len(data), len(model.terms))} "
+            "(a row per rep of the data, a column per model term)"
+        )
+    if len(data) == 0:
+        raise EffectsError("data has no rows")
+    if not np.all(np.isfinite(X)):
+        raise EffectsError("the design given holds missing or infinite values")
+    return X
 
-    def __init__(self, model: ShareModel, data: pd.DataFrame) -> None:
+
+class _Engine:
+    """Evaluates many :class:`EffectSpec` on one model and data set.
+
+    ``design``, when given, is the model's design on the rows of ``data``
+    (columns in the order of ``model.terms``), e.g. the one the fit built: it
+    is used instead of rebuilding it from ``data``, and its plain columns give
+    the variables' values.
+    """
+
+    def __init__(self, model: ShareModel, data: pd.DataFrame, design: Any = None) -> None:
         self.model = model
-        self.X = _check_data(model, data)
+        self.plain = {t: j for j, t in enumerate(model.terms)}
+        if design is None:
+            self.X = _check_data(model, data)
+        else:
+            self.X = _given_design(model, data, design)
         self.n = self.X.shape[0]
         self.variables = _term_variables(model.terms, data)
-        self.values = {v: data[v].to_numpy(dtype=float) for v in self.variables}
-        self.plain = {t: j for j, t in enumerate(model.terms)}
+        self.values = {
+            v: (
+                data[v].to_numpy(dtype=float)
+                if design is None or v not in self.plain
+                else np.ascontiguousarray(self.X[:, self.plain[v]])
+            )
+            for v in self.variables
+        }
         self.factors = [tuple(t.split(":")) for t in model.terms]
         # a column of ones, then the variables: the values the effect columns are made of
         self.V = np.column_stack([np.ones(self.n)] + [self.values[v] for v in self.variables])
@@ -813,12 +844,80 @@ def _supported(expected: int, est: float, p: float, alpha: float):
     return bool(np.sign(est) == expected and p < alpha)
 
 
+def registry_estimates(
+    results: Any,
+    frame: Any,
+    *,
+    hypotheses: Sequence[Hypothesis] = HYPOTHESES,
+    options: EffectOptions | None = None,
+    design: Any = None,
+) -> dict[str, Any]:
+    """Registry effects of one fitted model as columns (what :func:`model_effects` tabulates).
+
+    Parameters
+    ----------
+    results, frame, hypotheses, options
+        As for :func:`model_effects`.
+    design : ndarray (n, p), optional
+        The model's design on the reps of ``frame`` (columns in the order of
+        the model's mean terms), e.g. ``results.mean_design``, the one the fit
+        built: the effects then use it instead of rebuilding and re-checking
+        it from the data. Only its shape and finiteness are checked.
+
+    Returns
+    -------
+    dict
+        Keys :data:`HYPOTHESIS_COLUMNS`; ``id``, ``outcome``, ``predictor``,
+        ``moderator`` are lists, ``model`` a string, ``expected_sign`` an int
+        array, the statistics float arrays, ``supported`` an object array of
+        ``True``, ``False`` or ``pd.NA`` (exploratory rows).
+
+    Raises
+    ------
+    EffectsError
+        As :func:`model_effects`, and a design of the wrong shape or with
+        missing values.
+
+    Notes
+    -----
+    A design diagnosis calls this thousands of times: it builds no DataFrame.
+
+    Examples
+    --------
+    >>> cols = registry_estimates(res, frame, design=res.mean_design)  # doctest: +SKIP
+    >>> cols["estimate"]                                               # doctest: +SKIP
+    """
+    options = _options(options)
+    model = _as_model(results)
+    rows = [h for h in hypotheses if h.outcome in model.outcomes]
+    specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]
+    engine = _Engine(model, _data_of(frame), design)
+    est, rep_var, grad = engine.evaluate(specs)
+    inf = _inference_columns(est, rep_var, grad, model, engine.n, options)
+    supported = np.empty(len(rows), dtype=object)
+    supported[:] = [
+        _supported(h.expected_sign, e, p, options.alpha)
+        for h, e, p in zip(rows, inf["estimate"], inf["p_value"], strict=True)
+    ]
+    return {
+        "id": [h.id for h in rows],
+        "outcome": [h.outcome for h in rows],
+        "predictor": [h.predictor for h in rows],
+        "moderator": [h.moderator for h in rows],
+        "expected_sign": np.array([h.expected_sign for h in rows], dtype=int),
+        "model": model.name,
+        **inf,
+        "supported": supported,
+    }
+
+
 def model_effects(
     results: Any,
     frame: Any,
     *,
     hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     options: EffectOptions | None = None,
+    design: Any = None,
 ) -> pd.DataFrame:
     """Registry effects of one fitted model, in the layout of ``hypotheses.csv``.
 
@@ -834,6 +933,9 @@ def model_effects(
         self-generated share, for a model of the marketing share) are left out.
     options : EffectOptions, optional
         Variance and test level.
+    design : ndarray (n, p), optional
+        The model's design on the reps of ``frame``, as the fit built it
+        (see :func:`registry_estimates`); default: built from ``frame``.
 
     Returns
     -------
@@ -842,30 +944,12 @@ def model_effects(
         ``model_name``; ``supported`` is a nullable boolean (``<NA>`` for
         exploratory rows).
     """
-    options = _options(options)
-    model = _as_model(results)
-    rows = [h for h in hypotheses if h.outcome in model.outcomes]
-    specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]
-    # average_effects without its intermediate frames: one DataFrame is built
-    engine = _Engine(model, _data_of(frame))
-    est, rep_var, grad = engine.evaluate(specs)
-    inf = _inference_columns(est, rep_var, grad, model, engine.n, options)
-    columns = {
-        "id": [h.id for h in rows],
-        "outcome": [h.outcome for h in rows],
-        "predictor": [h.predictor for h in rows],
-        "moderator": pd.Series([h.moderator for h in rows], dtype="object"),
-        "expected_sign": [h.expected_sign for h in rows],
-        "model": model.name,
-        **inf,
-        "supported": pd.array(
-            [
-                _supported(h.expected_sign, e, p, options.alpha)
-                for h, e, p in zip(rows, inf["estimate"], inf["p_value"], strict=True)
-            ],
-            dtype="boolean",
-        ),
-    }
+    columns = registry_estimates(
+        results, frame, hypotheses=hypotheses, options=options, design=design
+    )
+    columns["expected_sign"] = columns["expected_sign"].tolist()
+    columns["moderator"] = pd.Series(columns["moderator"], dtype="object")
+    columns["supported"] = pd.array(columns["supported"], dtype="boolean")
     return pd.DataFrame(columns, columns=list(HYPOTHESIS_COLUMNS))
 
 

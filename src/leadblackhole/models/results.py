@@ -599,6 +599,42 @@ class ShareResults:
             cov.to_numpy()[np.ix_(r, c)], index=cov.index[r], columns=cov.columns[c]
         )
 
+    def mean_arrays(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The mean model as arrays: :attr:`mean_terms`, :attr:`mean_coef`, :attr:`mean_cov`.
+
+        Returns
+        -------
+        terms : list of str
+        coef : ndarray (p, q)
+            Values of :attr:`mean_coef` (terms x equations).
+        cov : ndarray (p q, p q)
+            Values of :attr:`mean_cov` (equation by equation).
+
+        Notes
+        -----
+        What the effects engine reads; an adapter that keeps its estimates as
+        arrays may override it to skip the labelled tables (the values must
+        be the same).
+
+        Examples
+        --------
+        >>> terms, coef, cov = fit_share_model(frame, "dirichlet").mean_arrays()  # doctest: +SKIP
+        >>> coef.shape == (len(terms), 2)                                         # doctest: +SKIP
+        True
+        """
+        coef = self.mean_coef
+        return list(coef.index), coef.to_numpy(dtype=float), self.mean_cov.to_numpy(dtype=float)
+
+    @property
+    def mean_design(self) -> np.ndarray | None:
+        """The mean equations' design on the fitted rows (columns :attr:`mean_terms`), if kept.
+
+        ``None`` (the default) when the model does not keep it; the effects
+        then rebuild it from the data (see
+        :func:`leadblackhole.effects.registry_estimates`).
+        """
+        return None
+
     def mean_shares(self, exog: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Expected shares of every component for a design (columns ``mean_terms``).
 

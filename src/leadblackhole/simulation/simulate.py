@@ -33,7 +33,7 @@ from ..shares import (
     term_derivative,
     term_second_derivative,
 )
-from ..specification import COMPONENTS, design_matrix, firm_levels, term_names
+from ..specification import COMPONENTS, design_array, firm_levels, term_names
 from .design import StudyDesign
 
 __all__ = [
@@ -197,31 +197,26 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
     return out
 
 
-def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Uncentred analysis variables of drawn reps (docs/study.md definitions)."""
-    out = pd.DataFrame(
-        {
-            "firm": np.asarray(design.firms, dtype=object)[draw["firm_idx"]],
-            "prequal": draw["pq"].mean(axis=1),
-            "tracking": draw["mt"].mean(axis=1),
-            "volume": np.log1p(draw["lead_volume"]),
-            "experience": draw["experience"].astype(float),
-            "performance": draw["quota_pct"] / 100.0,
-        }
-    )
+def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Uncentred analysis variables of drawn reps (docs/study.md definitions), and ``firm``."""
+    out = {
+        "firm": np.asarray(design.firms, dtype=object)[draw["firm_idx"]],
+        "prequal": draw["pq"].mean(axis=1),
+        "tracking": draw["mt"].mean(axis=1),
+        "volume": np.log1p(draw["lead_volume"]),
+        "experience": draw["experience"].astype(float),
+        "performance": draw["quota_pct"] / 100.0,
+    }
     if design.include_variable_pay:
         out["variable_pay"] = draw["variable_pay_pct"] / 100.0
     return out
 
 
-def _drivers(design: StudyDesign, variables: pd.DataFrame, draw: dict) -> pd.DataFrame:
+def _drivers(design: StudyDesign, variables: dict, draw: dict) -> dict[str, np.ndarray]:
     """The variables that drive the shares: observed ones, or latent scale scores."""
     if design.share_driver == "observed":
         return variables
-    out = variables.copy()
-    out["prequal"] = draw["prequal_latent"]
-    out["tracking"] = draw["tracking_latent"]
-    return out
+    return variables | {"prequal": draw["prequal_latent"], "tracking": draw["tracking_latent"]}
 
 
 def _offsets(design: StudyDesign, draw: dict[str, np.ndarray], n: int) -> np.ndarray | None:
@@ -358,11 +353,11 @@ def heap_percents(shares: np.ndarray, step: int, floor_first: bool = True) -> np
     return base * step
 
 
-def _design(variables: pd.DataFrame, means: pd.Series, design: StudyDesign) -> np.ndarray:
-    centred = variables.copy()
-    cols = list(means.index)
-    centred[cols] = variables[cols] - means
-    return design_matrix(centred, firm_levels(design.firms), design.include_variable_pay).to_numpy()
+def _design(variables: dict, means: pd.Series, design: StudyDesign) -> np.ndarray:
+    """The design of the population model: the variables centred at ``means``."""
+    centred = {c: variables[c] - means[c] for c in means.index}
+    levels = firm_levels(design.firms)
+    return design_array(centred, variables["firm"], levels, design.include_variable_pay)
 
 
 def _average_effect(X, dx, B, base, dm=None, dxm=None) -> np.ndarray:
@@ -454,9 +449,9 @@ def _compute_population(design: StudyDesign) -> Truth:
     draw = _draw_reps(design, rng, n)
     variables = _variables(design, draw)
     drivers = _drivers(design, variables, draw)
-    var_cols = [c for c in variables.columns if c != "firm"]
-    means = drivers[var_cols].mean()
-    sds = variables[var_cols].std()
+    var_cols = [c for c in variables if c != "firm"]
+    means = pd.DataFrame({c: drivers[c] for c in var_cols}).mean()
+    sds = pd.DataFrame({c: variables[c] for c in var_cols}).std()
     terms, B = _coefficients(design)
     X = _design(drivers, means, design)
     n_groups = n // _SLOPE_GROUP_SIZE
@@ -478,7 +473,7 @@ def _compute_population(design: StudyDesign) -> Truth:
     groups = (
         [np.arange(n)] if dev is None else [np.flatnonzero(group == g) for g in range(n_groups)]
     )
-    centred = {v: (drivers[v] - means[v]).to_numpy() for v in var_cols}
+    centred = {v: drivers[v] - means[v] for v in var_cols}
     rows = []
     for h in HYPOTHESES:
         k = COMPONENTS.index(h.outcome)
@@ -585,7 +580,7 @@ def _draw_study(design: StudyDesign, rng: np.random.Generator) -> dict:
     if n_zero and design.selecting:
         prop = np.zeros(n)
         for v, g in design.selection_coef:
-            x = variables[v].to_numpy()
+            x = variables[v]
             prop += g * (x - x.mean()) / x.std()
         rho = design.selection_rho
         e = rng.standard_normal(n)
@@ -784,8 +779,8 @@ def draw_study(
     v = st["variables"]
     return StudyDraw(
         rep_id=_rep_ids(n),
-        firm=v["firm"].to_numpy(),
-        variables=v.drop(columns="firm"),
+        firm=v["firm"],
+        variables=pd.DataFrame({c: x for c, x in v.items() if c != "firm"}),
         percents=st["pct"],
         extras={
             "hours_per_week": draw["hours_per_week"].astype(float),

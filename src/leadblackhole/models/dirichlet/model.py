@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -103,9 +104,16 @@ def _as_frame(data: Any, what: str, prefix: str) -> pd.DataFrame:
     return frame
 
 
+@lru_cache(maxsize=64)
+def _param_index(tuples: tuple[tuple[str, str], ...]) -> pd.MultiIndex:
+    """The (equation, term) labels of a parameter vector (built once per layout)."""
+    return pd.MultiIndex.from_tuples(list(tuples), names=["equation", "term"])
+
+
 def _numeric_matrix(frame: pd.DataFrame, what: str) -> np.ndarray:
-    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    bad = [c for c in bad if not pd.api.types.is_bool_dtype(frame[c])]
+    # the dtypes in one pass (selecting each column as a Series costs more than the check)
+    dtypes = frame.dtypes
+    bad = [c for c, dt in zip(frame.columns, dtypes, strict=True) if not _is_number(dt)]
     if bad:
         raise EstimationError(
             f"{what} must be numeric; non-numeric columns: {bad} (encode categorical "
@@ -121,6 +129,10 @@ def _numeric_matrix(frame: pd.DataFrame, what: str) -> np.ndarray:
         more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
         raise EstimationError(f"{what} contains NaN or infinite values: {where}{more}")
     return arr
+
+
+def _is_number(dtype: Any) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
 def _check_rows(frame: pd.DataFrame, what: str, endog: pd.DataFrame) -> None:
@@ -487,8 +499,8 @@ class DirichletRegression:
             self.exog_names = {c: list(xnames) for c in self.endog_names if c != self.base}
             self.exog_names[PRECISION_EQUATION] = list(self._z_names)
 
-        tuples = [(eq, term) for eq, terms in self.exog_names.items() for term in terms]
-        self.param_names = pd.MultiIndex.from_tuples(tuples, names=["equation", "term"])
+        tuples = tuple((eq, term) for eq, terms in self.exog_names.items() for term in terms)
+        self.param_names = _param_index(tuples).copy()  # a copy: its names may be changed
         self.k_params: int = len(tuples)
 
         # -- internal reparametrization for the optimizer -----------------------

@@ -214,6 +214,28 @@ class DirichletRegressionResults(ShareResults):
         names = self.model.param_names
         return pd.DataFrame(self._cov, index=names, columns=names)
 
+    def mean_arrays(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The mean model as arrays, read by position (see :meth:`ShareResults.mean_arrays`).
+
+        The mean equations come first in :attr:`params`, equation by equation,
+        each with the same terms (the alternative parametrization), so no
+        labelled table needs to be built; the values are those of
+        :attr:`mean_coef` and :attr:`mean_cov`.
+        """
+        eqs = self._require_link().equations
+        terms = list(self.model.exog_names[eqs[0]])
+        p, q = len(terms), len(eqs)
+        m = p * q
+        coef = np.array(self._params[:m].reshape(q, p).T, order="F")
+        return terms, coef, np.array(self._cov[:m, :m], order="F")
+
+    @property
+    def mean_design(self) -> np.ndarray | None:
+        """The mean design the model was fitted on (alternative parametrization; else None)."""
+        if self.model.parametrization != "alternative":
+            return None
+        return self.model._xs[0]
+
     @property
     def hessian(self) -> pd.DataFrame:
         """Analytic Hessian of the log-likelihood at the estimates."""
