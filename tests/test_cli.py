@@ -183,7 +183,7 @@ def test_figures_need_the_fits_of_the_same_survey(tmp_path, survey_csv, capsys):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("var", ["LEADBLACKHOLE_BLAS_THREADS", "LEADBLACKHOLE_THREADS"])
+@pytest.mark.parametrize("var", ["LEADBLACKHOLE_BLAS_THREADS"])
 @pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
 def test_a_bad_thread_count_exits_2(monkeypatch, capsys, var, value):
     monkeypatch.setenv(var, value)

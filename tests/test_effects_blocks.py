@@ -35,36 +35,3 @@ def test_blocks_of_reps_give_the_unblocked_result(small_frame, model, monkeypatc
         blocked = average_effects(res, small_frame, specs)
         for col in ("estimate", "std_error", "conf_low", "conf_high"):
             np.testing.assert_allclose(blocked[col], whole[col], rtol=0, atol=BLOCK_TOL)
-
-
-@pytest.mark.parametrize("model", ["dirichlet", "ols"])
-def test_threads_give_the_same_bits(small_frame, model, monkeypatch):
-    """Blocks run in threads are combined in block order: identical to one thread."""
-    from leadblackhole.effects.effects import ShareModel, _Engine
-
-    res = fit_share_model(small_frame, model)
-    engine_ = _Engine(ShareModel.from_results(res), small_frame.data)
-    specs = [
-        EffectSpec("marketing", "prequal"),
-        EffectSpec("marketing", "volume", "experience"),
-        EffectSpec("marketing", "tracking", at=(("performance", 0.3),)),
-    ]
-    monkeypatch.setattr(engine, "_THREAD_MIN_REPS", 0)
-    monkeypatch.setattr(engine, "_BLOCK_ELEMENTS", 97 * 23)  # many blocks
-    out = {}
-    for threads in ("1", "2", "3"):
-        monkeypatch.setenv("LEADBLACKHOLE_THREADS", threads)
-        out[threads] = engine_.evaluate(specs)
-    for threads in ("2", "3"):
-        for a, b in zip(out["1"], out[threads], strict=True):
-            assert np.array_equal(a, b)
-
-
-def test_a_bad_thread_count_is_an_error(monkeypatch):
-    from leadblackhole.config import compute_threads
-
-    monkeypatch.setenv("LEADBLACKHOLE_THREADS", "many")
-    with pytest.raises(ValueError, match="LEADBLACKHOLE_THREADS must be a whole number"):
-        compute_threads()
-    monkeypatch.setenv("LEADBLACKHOLE_THREADS", "")
-    assert compute_threads() >= 1

@@ -33,7 +33,7 @@ from functools import partial
 from pathlib import Path
 
 from . import __version__
-from .config import blas_threads, compute_threads
+from .config import blas_threads
 from .exceptions import LeadBlackHoleUserError, OutputError
 
 __all__ = ["main"]
@@ -807,11 +807,7 @@ class _RunLog:
 
 
 def _blas_limit():
-    """Limit the BLAS library to ``config.blas_threads()`` threads for the run.
-
-    Also checks ``config.compute_threads()``, so that a bad ``LEADBLACKHOLE_THREADS``
-    is a user error before any work.
-    """
+    """Limit the BLAS library to ``config.blas_threads()`` threads for the run."""
     # the limit reaches only libraries already loaded: numpy's and scipy's OpenBLAS
     import numpy  # noqa: F401
     import scipy.linalg  # noqa: F401
@@ -819,7 +815,6 @@ def _blas_limit():
 
     try:
         threads = blas_threads()
-        compute_threads()  # read by the effects engine: a bad value stops the run here
     except ValueError as exc:
         raise _UserArgumentError(str(exc)) from None
     return threadpool_limits(limits=threads, user_api="blas")

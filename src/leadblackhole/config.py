@@ -29,9 +29,7 @@ __all__ = [
     "SIMULATED_SURVEY",
     "BLAS_THREADS_ENV",
     "TRUTH_CACHE_ENV",
-    "THREADS_ENV",
     "blas_threads",
-    "compute_threads",
     "truth_cache_dir",
 ]
 
@@ -131,47 +129,4 @@ def blas_threads() -> int:
         raise ValueError(
             f"{BLAS_THREADS_ENV} must be a whole number of at least 1; received {env!r}"
         )
-    return int(env)
-
-
-#: Environment variable setting how many threads the effects engine uses on large surveys.
-THREADS_ENV: str = "LEADBLACKHOLE_THREADS"
-
-
-def compute_threads() -> int:
-    """Threads the effects engine may use for the blocks of reps of one evaluation.
-
-    Returns
-    -------
-    int
-        The value of :data:`THREADS_ENV`; when unset or empty, the number of
-        processors this process may run on.
-
-    Raises
-    ------
-    ValueError
-        When the variable is set to anything but a whole number of at least 1.
-
-    Notes
-    -----
-    The engine splits the reps into blocks and combines the blocks' sums in
-    block order, so the results are the same, bit for bit, whatever the number
-    of threads. numpy releases the interpreter lock in its array operations,
-    so the threads run on separate cores. Surveys below 20 000 reps are
-    evaluated in one thread (``leadblackhole.effects.effects._THREAD_MIN_REPS``),
-    which keeps one thread per process in the design diagnosis's workers.
-
-    Examples
-    --------
-    >>> compute_threads() >= 1
-    True
-    """
-    env = os.environ.get(THREADS_ENV, "").strip()
-    if not env:
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # pragma: no cover - platforms without affinity (macOS)
-            return max(1, os.cpu_count() or 1)
-    if not env.isdigit() or int(env) < 1:
-        raise ValueError(f"{THREADS_ENV} must be a whole number of at least 1; received {env!r}")
     return int(env)

@@ -72,7 +72,6 @@ the expected sign and :math:`p < \alpha`; exploratory rows get ``<NA>``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -80,7 +79,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import compute_threads
 from ..exceptions import EstimationError
 from ..models.main import analysis_data
 from ..models.results import Link, ShareResults, SoftmaxLink
@@ -134,9 +132,6 @@ _CHUNK = 40
 #: closed-form partials stays in the processor's cache (several times faster than on
 #: arrays of tens of MB; ``benchmarks/bench_fit_scaling.py``).
 _BLOCK_ELEMENTS = 2**18
-#: Below this many reps the blocks of an evaluation run in one thread (the threads' start-up
-#: and the Python work per block would cost more than they save).
-_THREAD_MIN_REPS = 20_000
 
 
 class EffectsError(EstimationError):
@@ -576,7 +571,10 @@ class _Engine:
                 None if e is None else (e[0], e[2], np.stack([plans[s][r][1] for s in members]))
                 for r, e in enumerate(first)
             ]
-            out.append((np.asarray(members, dtype=np.intp), entries))
+            idx = np.asarray(members, dtype=np.intp)
+            if idx[-1] - idx[0] + 1 == idx.size:  # contiguous: a slice, so views not copies
+                idx = slice(int(idx[0]), int(idx[-1]) + 1)
+            out.append((idx, entries))
         return out
 
     @staticmethod
@@ -620,70 +618,74 @@ class _Engine:
             pick = comp.reshape((1,) * (out.ndim - 3) + (S, 1, 1))
             return np.take_along_axis(out, pick, axis=-1)[..., 0]
 
-        count, mean, m2 = 0, np.zeros(S), np.zeros(S)
         grad = np.zeros((S, p, q)) if gradient else None
         groups = self._groups([self._plan(s, used) for s in specs])
-        widest = max(e[0].size for _, entries in groups for e in entries if e is not None)
         analytic = _ANALYTIC_SOFTMAX and isinstance(m.link, SoftmaxLink)
         # rows per block: the largest temporaries are (P, S, rows, K) complex arrays on the
-        # complex-step path (16 bytes per element), about P + 1 arrays of (q, S, rows) on
-        # the closed form, and the (S, rows, columns) moved and derivative columns
-        width = S * max((q + 1) * (P + 1 if analytic or not gradient else 2 * P), 2 * widest)
+        # complex-step path (16 bytes per element) and about P + 1 arrays of (q, S, rows) on
+        # the closed form
+        width = S * (q + 1) * (P + 1 if analytic or not gradient else 2 * P)
         block = max(1, _BLOCK_ELEMENTS // width)
 
-        def run_block(start):  # sums of one block of reps (no shared state: thread-safe)
+        def run_block(start):  # the sums of one block of reps
             rows = slice(start, min(n, start + block))
             Xb = self.X[rows]
             Vb = self.V[rows]
             nb = Xb.shape[0]
-            base = Xb @ coef  # (nb, q), shared by every spec
+            base = (Xb @ coef).T  # (q, nb), shared by every spec
             # linear predictors, equation first: lin[r][j, s] is input r of equation j, spec s
             lin = [np.empty((q, S, nb)) if r in used else np.zeros((q, S, nb)) for r in range(4)]
-            cols = []  # per group: (moved-column changes, derivative columns), (S_g, nb, k)
+            rests = []  # per group: the variables left in the moved and derivative columns
             for members, entries in groups:
-                J, rest, const = entries[0]
+                R = [None if e is None else self._rest(Vb, e[1]) for e in entries]
+                rests.append(R)
+                J, _, C = entries[0]
+                eta = np.broadcast_to(base[:, None, :], (q, C.shape[0], nb))
                 if J.size:
-                    delta = self._rest(Vb, rest)[None] * const[:, None, :] - Xb[:, J]
-                    lin[0][:, members] = (base + delta @ coef[J]).transpose(2, 0, 1)
-                else:
-                    delta = None
-                    lin[0][:, members] = base.T[:, None, :]
-                derivs = [None] * 4
+                    # (R C_s - X_J) coef_J for every spec s: one product of the block's
+                    # variables with the spec-scaled coefficients (q S_g x |J|)
+                    W = (coef[J].T[:, None, :] * C[None]).reshape(-1, J.size)
+                    eta = eta + (W @ R[0].T).reshape(q, -1, nb)
+                    eta = eta - (Xb[:, J] @ coef[J]).T[:, None, :]
+                lin[0][:, members] = eta
                 for r in used[1:]:
-                    T, rest, const = entries[r]
+                    T, _, C = entries[r]
                     if T.size:
-                        derivs[r] = self._rest(Vb, rest)[None] * const[:, None, :]
-                        lin[r][:, members] = (derivs[r] @ coef[T]).transpose(2, 0, 1)
+                        W = (coef[T].T[:, None, :] * C[None]).reshape(-1, T.size)
+                        lin[r][:, members] = (W @ R[r].T).reshape(q, -1, nb)
                     else:
                         lin[r][:, members] = 0.0
-                cols.append((delta, derivs))
+            # dFs[i] (q, S, nb): partials of each spec's per-rep effect by input used[i]
+            dFs = None
             if analytic:
                 # closed-form partials of each spec's component (checked against the complex
-                # step in the tests): rows i q .. i q + q - 1 of dF by input used[i]
-                f = np.empty((S, nb))
-                dF = np.empty((P, S, nb)) if gradient else None
-                for k in np.unique(comp):
-                    sel = slice(None) if (comp == k).all() else np.flatnonzero(comp == k)
-                    F, parts = softmax_effect_gradient(
-                        order, *(x[:, sel] for x in lin), m.link.base, int(k)
-                    )
-                    f[sel] = F
-                    if gradient:
+                # step in the tests)
+                kinds = np.unique(comp)
+                if kinds.size == 1:  # one component: the function's arrays, no copies
+                    f, dFs = softmax_effect_gradient(order, *lin, m.link.base, int(kinds[0]))
+                else:
+                    f = np.empty((S, nb))
+                    dFs = np.empty((len(used), q, S, nb))
+                    for k in kinds:
+                        sel = np.flatnonzero(comp == k)
+                        F, parts = softmax_effect_gradient(
+                            order, *(x[:, sel] for x in lin), m.link.base, int(k)
+                        )
+                        f[sel] = F
                         for i, part in enumerate(parts):
-                            dF[i * q : (i + 1) * q, sel] = part
+                            dFs[i][:, sel] = part
             else:
-                f = per_rep([np.moveaxis(x, 0, -1) for x in lin]).real
+                f = per_rep([x.transpose(1, 2, 0) for x in lin]).real
             b_mean = f.mean(axis=1)
             b_m2 = ((f - b_mean[:, None]) ** 2).sum(axis=1)
             if not gradient:
                 return nb, b_mean, b_m2, None
-            g = np.zeros((S, p, q))
             if not analytic:
                 # Every complex-step perturbation (input r in ``used``, equation j) in one
                 # call of the link: perturbation t = i q + j moves input used[i] in column j.
                 inputs = []
                 for r in range(4):
-                    x = np.broadcast_to(np.moveaxis(lin[r], 0, -1).astype(complex), (P, S, nb, q))
+                    x = np.broadcast_to(lin[r].transpose(1, 2, 0).astype(complex), (P, S, nb, q))
                     if r in used:
                         x = x.copy()
                         i = used.index(r)
@@ -691,39 +693,34 @@ class _Engine:
                             x[i * q + j, :, :, j] += 1j * _COMPLEX_STEP
                     inputs.append(x)
                 dF = per_rep(inputs).imag / _COMPLEX_STEP  # (P, S, nb)
+                dFs = dF.reshape(len(used), q, S, nb)
             # the stored design against the eta-partials of every spec: one product
-            d0 = dF[:q].transpose(2, 1, 0).reshape(nb, S * q)
-            g += (Xb.T @ d0).reshape(p, S, q).transpose(1, 0, 2)
-            for (members, entries), (delta, derivs) in zip(groups, cols, strict=True):
-                # (S_g, k, nb) @ (S_g, nb, q): the moved and derivative columns, batched
-                if delta is not None:
-                    part = dF[:q, members].transpose(1, 2, 0)
-                    g[members[:, None], entries[0][0]] += delta.transpose(0, 2, 1) @ part
-                for i, r in enumerate(used[1:], start=1):
-                    if derivs[r] is not None:
-                        part = dF[i * q : (i + 1) * q, members].transpose(1, 2, 0)
-                        g[members[:, None], entries[r][0]] += derivs[r].transpose(0, 2, 1) @ part
+            g = (dFs[0].reshape(q * S, nb) @ Xb).reshape(q, S, p).transpose(1, 2, 0).copy()
+            for (members, entries), R in zip(groups, rests, strict=True):
+                # sum_i (R_i C_s - X_iJ)' dF_is = C_s * (R' dF_s) - X_J' dF_s, batched over s
+                for i, r in enumerate(used):
+                    idx, _, C = entries[r]
+                    if not idx.size:
+                        continue
+                    D = np.ascontiguousarray(dFs[i][:, members]).reshape(-1, nb)  # (q S_g, nb)
+                    add = C[:, :, None] * (D @ R[r]).reshape(q, -1, idx.size).transpose(1, 2, 0)
+                    if r == 0:
+                        add -= (D @ Xb[:, idx]).reshape(q, -1, idx.size).transpose(1, 2, 0)
+                    if isinstance(members, slice):
+                        g[members, idx] += add
+                    else:
+                        g[members[:, None], idx] += add
             return nb, b_mean, b_m2, g
 
-        starts = range(0, n, block)
-        threads = min(compute_threads(), len(starts)) if n >= _THREAD_MIN_REPS else 1
-        if threads > 1:
-            pool = ThreadPoolExecutor(max_workers=threads)
-            results = pool.map(run_block, starts)  # in block order, whatever finishes first
-        else:
-            pool, results = None, map(run_block, starts)
-        try:
-            for nb, b_mean, b_m2, g in results:
-                total = count + nb
-                delta_mean = b_mean - mean
-                m2 = m2 + b_m2 + delta_mean**2 * count * nb / total
-                mean = mean + delta_mean * nb / total
-                count = total
-                if gradient:
-                    grad += g
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        count, mean, m2 = 0, np.zeros(S), np.zeros(S)
+        for nb, b_mean, b_m2, g in map(run_block, range(0, n, block)):
+            total = count + nb
+            delta_mean = b_mean - mean
+            m2 = m2 + b_m2 + delta_mean**2 * count * nb / total
+            mean = mean + delta_mean * nb / total
+            count = total
+            if gradient:
+                grad += g
         rep_var = m2 / (n - 1) if n > 1 else np.zeros(S)
         if not gradient:
             return mean, rep_var, None

@@ -475,10 +475,10 @@ def _jn_setup(
         raise EffectsError(f"grid must be an integer of at least 11; received {grid!r}")
     model = _as_model(results)
     data = _data_of(frame)
-    if engine is None:
-        engine = _Engine(model, data)
     if moderator not in data.columns:
         raise EffectsError(f"data lacks the moderator column {moderator!r}")
+    if engine is None:
+        engine = _Engine(model, data)
     off = _offset(frame, moderator)
     col = data[moderator].to_numpy(dtype=float) + off
     lo, hi = span if span is not None else (float(col.min()), float(col.max()))
