@@ -210,6 +210,6 @@ def test_the_command_line_limits_blas_threads(monkeypatch, value, expected):
         ),
     )
     assert cli.main(["manifest"]) == 0
-    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
-    assert blas, "numpy's BLAS is loaded"
-    assert seen and set(seen) == {min(expected, blas[0]["num_threads"])}
+    assert [i for i in threadpool_info() if i["user_api"] == "blas"], "numpy's BLAS is loaded"
+    # the command's limit whatever the process had (make test exports OPENBLAS_NUM_THREADS=1)
+    assert seen and set(seen) == {expected}
