@@ -124,7 +124,7 @@ _COMPLEX_STEP = 1e-30
 # Effects of a softmax link take their gradient from closed-form partials (False: the
 # complex step, kept for the other links and as the tests' reference).
 _ANALYTIC_SOFTMAX = True
-#: Number of effects evaluated together (bounds the memory of the stacked designs).
+#: Number of effects evaluated together (their per-rep arrays share one block of reps).
 _CHUNK = 40
 #: Elements of the largest temporary of one block (effects x reps x link inputs): the reps
 #: are evaluated in blocks of at most this many elements (2 MB of float64 per array), so the
@@ -600,7 +600,7 @@ class _Engine:
         values they set are evaluated together (:meth:`_groups`). The gradient
         :math:`\\sum_i D_i^\\top F'_i` is one matrix product of the stored
         design with the partials of every spec, plus batched products over the
-        moved and derivative columns. The mean and the variance over reps of
+        moved and derivative columns (one per group). The mean and the variance over reps of
         the per-rep effects are combined block by block with Chan, Golub &
         LeVeque's pairwise update (``M2 = M2_a + M2_b + delta^2 n_a n_b / n``),
         so the result does not depend on the block size beyond rounding
