@@ -209,6 +209,6 @@ lint: $(STAMP) ## Run ruff on the code: lint rules and formatting
 
 clean: ## Remove generated data, results and figures (keeps .venv)
 	rm -rf data/simulated/*.csv data/simulated/*.json data/simulated/.truth-cache \
-	  results/* results/.settings \
+	  results/* results/.settings .results.lock \
 	  figures/*.png figures/*.pdf .pytest_cache
 	@touch results/.gitkeep
