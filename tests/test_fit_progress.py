@@ -29,3 +29,14 @@ def test_run_models_shows_a_bar_over_the_models(default_survey, capsys):
     err = capsys.readouterr().err
     assert "Models" in err and "fmlogit" in err
     assert shown.estimates.equals(quiet.estimates)
+
+
+def test_load_survey_shows_a_bar_over_reading_and_validating(survey_csv, capsys):
+    from leadblackhole.data import load_survey
+
+    quiet = load_survey(survey_csv)
+    assert "Survey" not in capsys.readouterr().err
+    shown = load_survey(survey_csv, progress=True)
+    err = capsys.readouterr().err
+    assert "Survey" in err and "validating" in err
+    assert shown.data.equals(quiet.data)

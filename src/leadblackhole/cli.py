@@ -162,7 +162,8 @@ def _inputs(args: argparse.Namespace) -> list:
 def _load_frame(args: argparse.Namespace):
     from .data import build_analysis_frame, load_survey
 
-    survey = load_survey(args.path, codebook=args.codebook)
+    progress = not getattr(args, "no_progress", True) and sys.stderr.isatty()
+    survey = load_survey(args.path, codebook=args.codebook, progress=progress)
     return survey, build_analysis_frame(survey)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from ..exceptions import Problem, SurveyValidationError
 from .codebook import Codebook, load_codebook
@@ -518,7 +519,11 @@ def validate_survey(
     )
 
 
-def load_survey(path: str | Path, codebook: str | Path | Codebook | None = None) -> Survey:
+def load_survey(
+    path: str | Path,
+    codebook: str | Path | Codebook | None = None,
+    progress: bool = False,
+) -> Survey:
     """Read a survey file, apply an optional codebook and validate it.
 
     Parameters
@@ -528,6 +533,9 @@ def load_survey(path: str | Path, codebook: str | Path | Codebook | None = None)
     codebook : path-like or Codebook, optional
         TOML codebook mapping the file's names onto the canonical schema
         (see :mod:`leadblackhole.data.codebook`).
+    progress : bool, default False
+        Show a progress bar over the two steps, reading and validating
+        (standard error; a survey of 200 000 reps takes a few seconds).
 
     Returns
     -------
@@ -549,5 +557,11 @@ def load_survey(path: str | Path, codebook: str | Path | Codebook | None = None)
     if codebook is not None and not isinstance(codebook, Codebook):
         codebook = load_codebook(codebook)
     path = Path(path)
-    raw = read_table(path)
-    return validate_survey(raw, codebook=codebook, source=path.name)
+    with tqdm(total=2, desc="Survey", unit="step", disable=not progress, leave=False) as bar:
+        bar.set_postfix_str("reading")
+        raw = read_table(path)
+        bar.update()
+        bar.set_postfix_str("validating")
+        survey = validate_survey(raw, codebook=codebook, source=path.name)
+        bar.update()
+    return survey
