@@ -16,6 +16,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataWarning",
     "DesignError",
+    "EffectsError",
     "EstimationError",
     "LeadBlackHoleUserError",
     "LeadBlackHoleWarning",
@@ -95,6 +96,10 @@ class DesignError(LeadBlackHoleUserError, ValueError):
 
 class EstimationError(LeadBlackHoleUserError, ValueError):
     """A model cannot be estimated on the data given (singular design, empty component...)."""
+
+
+class EffectsError(EstimationError):
+    """A share-scale effect cannot be computed from the model and data given."""
 
 
 class AllocationError(LeadBlackHoleUserError, ValueError):

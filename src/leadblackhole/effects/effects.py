@@ -79,7 +79,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import EstimationError
+from ..exceptions import EffectsError, EstimationError
 from ..models.main import analysis_data
 from ..models.results import Link, ShareResults, SoftmaxLink
 from ..registry import HYPOTHESES, Hypothesis
@@ -132,10 +132,6 @@ _CHUNK = 40
 #: closed-form partials stays in the processor's cache (several times faster than on
 #: arrays of tens of MB; ``benchmarks/bench_fit_scaling.py``).
 _BLOCK_ELEMENTS = 2**18
-
-
-class EffectsError(EstimationError):
-    """A share-scale effect cannot be computed from the model and data given."""
 
 
 @dataclass(frozen=True)
