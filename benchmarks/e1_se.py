@@ -38,9 +38,15 @@ import numpy as np
 import pandas as pd
 
 from leadblackhole.data import build_analysis_frame, validate_survey
-from leadblackhole.effects import EffectOptions, ShareModel, bootstrap_effects, model_effects
-from leadblackhole.effects.effects import EffectSpec, _Engine
-from leadblackhole.effects.multiplicity import effect_covariance
+from leadblackhole.effects import (
+    EffectOptions,
+    EffectSpec,
+    ShareModel,
+    bootstrap_effects,
+    effect_covariance,
+    model_effects,
+)
+from leadblackhole.effects.engine import EffectsEngine
 from leadblackhole.models import fit_main_model, fit_share_model
 from leadblackhole.registry import HYPOTHESES
 from leadblackhole.simulation import StudyDesign, simulate
@@ -106,14 +112,16 @@ def main() -> None:
         # centred at this study's means (the coefficients' parametrization)
         pop = big_raw.copy()
         pop[variables] = big_raw[variables] - frame.means[variables]
-        coef_part = _Engine(sm, pop).evaluate(SPECS, gradient=False)[0] - true_val
+        coef_part = EffectsEngine(sm, pop).evaluate(SPECS, gradient=False)[0] - true_val
         # covariate component: true coefficients over this study's reps, centred at the
         # population means (the true coefficients' parametrization)
         own = frame.raw.copy()
         own[variables] = frame.raw[variables] - truth.population_means[variables]
         eqs = sm.link.equations
         b_true = np.column_stack([truth.params[e][list(sm.terms)].to_numpy() for e in eqs])
-        cov_part = _Engine(sm.with_coef(b_true), own).evaluate(SPECS, gradient=False)[0] - true_val
+        cov_part = (
+            EffectsEngine(sm.with_coef(b_true), own).evaluate(SPECS, gradient=False)[0] - true_val
+        )
         rows.append(
             np.column_stack(
                 [
@@ -129,7 +137,7 @@ def main() -> None:
         coefs.append(res.params.loc["marketing"][FOCUS].to_numpy())
         coef_se.append(res.bse.loc["marketing"][FOCUS].to_numpy())
         if r < 20 and args.kr_draws:
-            engine = _Engine(sm, frame.data)
+            engine = EffectsEngine(sm, frame.data)
             kr_rng = np.random.default_rng([args.seed, r])
             th = kr_rng.multivariate_normal(sm.theta, sm.cov, size=args.kr_draws)
             q = sm.coef.shape[1]

@@ -17,29 +17,29 @@ import pytest
 from scipy import stats
 
 from leadblackhole.data import build_analysis_frame, validate_survey
-from leadblackhole.effects import ADJUSTED_HYPOTHESIS_COLUMNS, probing
-from leadblackhole.effects.effects import (
+from leadblackhole.effects import (
+    ADJUSTED_HYPOTHESIS_COLUMNS,
     HYPOTHESIS_COLUMNS,
     EffectOptions,
     EffectsError,
     EffectSpec,
     ShareModel,
     average_effects,
-    hypothesis_table,
-    model_effects,
-    published_comparison,
-)
-from leadblackhole.effects.probing import (
     bootstrap_effects,
     conditional_effects,
     esarey_sumner_critical,
+    hypothesis_table,
     johnson_neyman,
     johnson_neyman_table,
+    model_effects,
     predictive_margins,
+    probing,
+    published_comparison,
+    run_hypotheses,
     simple_slopes,
     simulate_effects,
 )
-from leadblackhole.effects.report import run_hypotheses
+from leadblackhole.effects.engine import EffectsEngine
 from leadblackhole.exceptions import EstimationError, ZeroShareWarning
 from leadblackhole.models import AdaptedResults, IdentityLink, SoftmaxLink
 from leadblackhole.models.dirichlet import DirichletRegression
@@ -629,7 +629,7 @@ def test_effect_request_errors(study):
     with pytest.raises(EffectsError, match="expected an AnalysisFrame or a DataFrame"):
         model_effects(res, [1, 2])
     with pytest.raises(EffectsError, match="data must be a DataFrame"):
-        probing._Engine(ShareModel.from_results(res), [1, 2])
+        EffectsEngine(ShareModel.from_results(res), [1, 2])
     terms = ["Intercept", "firm[T.B]", "firm[T.C]", "firm[T.D]", "a:b"]
     odd_params = pd.Series(0.1, index=pd.MultiIndex.from_tuples([("marketing", t) for t in terms]))
     odd = ShareModel.from_results(_toy(odd_params, link=IdentityLink("marketing")))
@@ -740,13 +740,12 @@ def test_refit_errors(study, monkeypatch):
 
 @pytest.mark.parametrize("name", ["dirichlet", "ols", "fractional_logit"])
 def test_engine_gradient_equals_a_coefficientwise_complex_step(study, name):
-    from leadblackhole.effects.effects import _Engine
     from leadblackhole.models import fit_share_model
 
     frame = study["frame"]
     res = study["dirichlet"] if name == "dirichlet" else fit_share_model(frame, name)
     model = ShareModel.from_results(res)
-    engine = _Engine(model, frame.data)
+    engine = EffectsEngine(model, frame.data)
     specs = [
         EffectSpec(h.outcome, h.predictor, h.moderator)
         for h in HYPOTHESES

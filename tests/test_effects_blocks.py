@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from leadblackhole.data import build_analysis_frame, validate_survey
-from leadblackhole.effects import EffectSpec, average_effects
-from leadblackhole.effects import effects as engine
+from leadblackhole.effects import EffectSpec, average_effects, engine
 from leadblackhole.models import fit_share_model
 
 #: Blocked and unblocked sums differ only by rounding (a few ulps of numbers near 0.01-1).

@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 
 from leadblackhole.data import build_analysis_frame, validate_survey
-from leadblackhole.effects import EffectSpec, average_effects, johnson_neyman_table
-from leadblackhole.effects import effects as engine
+from leadblackhole.effects import EffectSpec, average_effects, engine, johnson_neyman_table
 from leadblackhole.models import fit_share_model
 from leadblackhole.shares import softmax_effect, softmax_effect_gradient
 

@@ -15,8 +15,13 @@ import pandas as pd
 import pytest
 
 from leadblackhole.diagnosis import ESTIMATE_COLUMNS, EffectsEstimator, simulate_frame
-from leadblackhole.effects import EffectOptions, model_effects, registry_estimates
-from leadblackhole.effects.effects import EffectsError, ShareModel
+from leadblackhole.effects import (
+    EffectOptions,
+    EffectsError,
+    ShareModel,
+    model_effects,
+    registry_estimates,
+)
 from leadblackhole.models import fit_share_model
 from leadblackhole.models.main import main_model_exog
 from leadblackhole.simulation import StudyDesign

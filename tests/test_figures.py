@@ -9,8 +9,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from leadblackhole.data import build_analysis_frame, validate_survey
-from leadblackhole.effects.effects import EffectsError
-from leadblackhole.effects.report import run_hypotheses
+from leadblackhole.effects import EffectsError, run_hypotheses
 from leadblackhole.models.main import fit_main_model
 from leadblackhole.models.robustness import fit_fractional_logit, fit_ols
 from leadblackhole.registry import HYPOTHESES

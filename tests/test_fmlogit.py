@@ -20,8 +20,7 @@ import pandas as pd
 import pytest
 
 from leadblackhole.data import AnalysisFrame
-from leadblackhole.effects import ShareModel, average_effects, model_effects
-from leadblackhole.effects.effects import EffectSpec
+from leadblackhole.effects import EffectSpec, ShareModel, average_effects, model_effects
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError
 from leadblackhole.models import fit_share_model
 from leadblackhole.models.fmlogit import (

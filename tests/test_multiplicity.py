@@ -27,7 +27,7 @@ from leadblackhole.effects import (
     ShareModel,
     model_effects,
 )
-from leadblackhole.effects.effects import _Engine
+from leadblackhole.effects.engine import EffectsEngine
 from leadblackhole.effects.multiplicity import (
     JOINT_TEST_COLUMNS,
     MODERATION_IDS,
@@ -191,7 +191,7 @@ def test_effect_covariance_diagonal_is_the_table_standard_errors(dirichlet, data
 
 def test_per_rep_cross_partials_match_finite_differences(dirichlet, data):
     model = ShareModel.from_results(dirichlet)
-    engine = _Engine(model, data)
+    engine = EffectsEngine(model, data)
     spec = EffectSpec("marketing", "prequal", "performance")
     got = engine.per_rep([spec])[0]
 

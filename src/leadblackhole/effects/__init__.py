@@ -1,7 +1,14 @@
 """Share-scale effects of the hypothesis registry: estimation, probing and reporting.
 
-* :mod:`~leadblackhole.effects.effects`: average effects and cross-partials of
-  a fitted share model with delta-method inference; ``hypotheses.csv``.
+* :mod:`~leadblackhole.effects.spec`: what an effect computation is given (the
+  fitted mean model, the effects asked for, the options, the reps).
+* :mod:`~leadblackhole.effects.engine`: the engine that averages share
+  levels, derivatives and cross-partials over reps, with their exact gradient.
+* :mod:`~leadblackhole.effects.estimates`: average effects and the registry
+  effects of a fitted share model with delta-method inference;
+  ``hypotheses.csv``.
+* :mod:`~leadblackhole.effects.published`: the estimates beside the published
+  findings.
 * :mod:`~leadblackhole.effects.probing`: simple slopes, Johnson–Neyman regions
   (with the Esarey–Sumner critical value) and the bootstrap.
 * :mod:`~leadblackhole.effects.multiplicity`: Holm and Benjamini-Hochberg
@@ -18,21 +25,17 @@ The hypothesis registry and the share derivatives live in the base layer
 
 from __future__ import annotations
 
+from ..exceptions import EffectsError
 from ..registry import (
     HYPOTHESES,
     Hypothesis,
     registry_frame,
 )
-from .effects import (
+from .estimates import (
     HYPOTHESIS_COLUMNS,
-    EffectOptions,
-    EffectsError,
-    EffectSpec,
-    ShareModel,
     average_effects,
     hypothesis_table,
     model_effects,
-    published_comparison,
     registry_estimates,
 )
 from .firms import (
@@ -61,10 +64,12 @@ from .probing import (
     simple_slopes,
     simulate_effects,
 )
+from .published import published_comparison
 from .report import (
     HypothesisReport,
     run_hypotheses,
 )
+from .spec import EffectOptions, EffectSpec, ShareModel
 
 __all__ = [
     "ADJUSTED_HYPOTHESIS_COLUMNS",

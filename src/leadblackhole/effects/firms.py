@@ -42,20 +42,24 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
+from ..exceptions import ConvergenceWarning, EffectsError, EstimationError, ZeroShareWarning
 from ..models.dirichlet import DirichletRegression, LikelihoodRatioTest
 from ..models.dirichlet.rounded import RoundedDirichletRegression
 from ..models.main_rounded import FLOOR_COMPONENT, analysis_percents
 from ..models.results import fit_share_model
 from ..registry import HYPOTHESES, Hypothesis
 from ..specification import COMPONENTS, FOCAL, design_matrix, firm_levels
-from .effects import EffectOptions, EffectsError, _data_of, model_effects
+from .estimates import model_effects
+from .spec import EffectOptions, data_of
+
+if TYPE_CHECKING:
+    from ..data import AnalysisFrame
 
 __all__ = [
     "FIRM_EFFECT_COLUMNS",
@@ -208,7 +212,7 @@ def _fit_dirichlet(
 
 
 def per_firm_effects(
-    frame: Any,
+    frame: AnalysisFrame | pd.DataFrame,
     *,
     hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     model: str = "dirichlet",
@@ -252,7 +256,7 @@ def per_firm_effects(
     variables keep the analysis-sample centring, so each firm's effects are
     averages over that firm's reps.
     """
-    data = _data_of(frame)
+    data = data_of(frame)
     if "firm" not in data.columns:
         raise EffectsError("per-firm effects need a 'firm' column")
     firms = firm_levels(data["firm"])
@@ -301,7 +305,7 @@ def firm_slope_design(data: pd.DataFrame, focal: Sequence[str] = FOCAL) -> pd.Da
 
 
 def firm_slopes_lr_test(
-    frame: Any, focal: Sequence[str] = FOCAL, step: float | None = None
+    frame: AnalysisFrame | pd.DataFrame, focal: Sequence[str] = FOCAL, step: float | None = None
 ) -> LikelihoodRatioTest:
     """Likelihood-ratio test of firm-specific slopes in the main Dirichlet model.
 
@@ -334,7 +338,7 @@ def firm_slopes_lr_test(
     >>> firm_slopes_lr_test(frame).df   # doctest: +SKIP
     30
     """
-    data = _data_of(frame)
+    data = data_of(frame)
     unknown = [x for x in focal if x not in data.columns]
     if unknown:
         raise EffectsError(f"unknown focal predictor(s) {unknown}")
@@ -360,7 +364,7 @@ def firm_slopes_lr_test(
 
 
 def firm_tests(
-    frame: Any,
+    frame: AnalysisFrame | pd.DataFrame,
     *,
     hypotheses: Sequence[Hypothesis] = HYPOTHESES,
     per_firm: pd.DataFrame | None = None,
@@ -389,17 +393,18 @@ def firm_tests(
         then ``test = "ibragimov_mueller"`` per hypothesis over the firms with
         an estimate (missing when fewer than two).
     """
+    data = data_of(frame)
     if per_firm is None:
         per_firm = per_firm_effects(
-            frame, hypotheses=hypotheses, model=model, model_options=model_options
+            data, hypotheses=hypotheses, model=model, model_options=model_options
         )
     step = (model_options or {}).get("step") if model == "dirichlet_rounded" else None
-    lr = firm_slopes_lr_test(frame, step=step)
+    lr = firm_slopes_lr_test(data, step=step)
     rows = [
         {
             "test": "firm_slopes_lr",
             "id": "",
-            "n_firms": len(firm_levels(_data_of(frame)["firm"])),
+            "n_firms": len(firm_levels(data["firm"])),
             "estimate": np.nan,
             "std_error": np.nan,
             "statistic": lr.stat,

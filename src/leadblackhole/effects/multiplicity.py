@@ -23,7 +23,7 @@ Two tools read the hypothesis table of one model as a family:
 
   with :math:`\hat\Sigma = G\hat VG^\top + C/n` the joint covariance of the
   six effects: :math:`G` the delta-method gradient of each effect
-  (:mod:`leadblackhole.effects.effects`), :math:`\hat V` the model's
+  (:mod:`leadblackhole.effects.engine`), :math:`\hat V` the model's
   covariance of the mean coefficients, and, under
   ``EffectOptions(variance="unconditional")`` (the default, as for the
   single effects),
@@ -35,25 +35,22 @@ Two tools read the hypothesis table of one model as a family:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from ..exceptions import EffectsError
 from ..models.results import WaldTest
 from ..registry import HYPOTHESES, Hypothesis
-from .effects import (
-    HYPOTHESIS_COLUMNS,
-    EffectOptions,
-    EffectsError,
-    EffectSpec,
-    _as_model,
-    _data_of,
-    _Engine,
-    _options,
-)
+from .engine import EffectsEngine
+from .estimates import HYPOTHESIS_COLUMNS
+from .spec import EffectOptions, EffectSpec, as_model, data_of, resolve_options
+
+if TYPE_CHECKING:
+    from ..data import AnalysisFrame
 
 __all__ = [
     "ADJUSTED_HYPOTHESIS_COLUMNS",
@@ -143,7 +140,7 @@ def adjust_pvalues(table: pd.DataFrame, by: str = "model") -> pd.DataFrame:
 
 def effect_covariance(
     results: Any,
-    frame: Any,
+    frame: AnalysisFrame | pd.DataFrame,
     specs: Sequence[EffectSpec],
     options: EffectOptions | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -173,9 +170,9 @@ def effect_covariance(
     EffectsError
         Bad options, unknown variables or a model without covariance.
     """
-    options = _options(options)
-    model = _as_model(results)
-    engine = _Engine(model, _data_of(frame))
+    options = resolve_options(options)
+    model = as_model(results)
+    engine = EffectsEngine(model, data_of(frame))
     specs = list(specs)
     est, _, grad = engine.evaluate(specs)
     cov = grad @ model.cov @ grad.T
@@ -235,7 +232,7 @@ def wald_test(estimates: Any, cov: Any, null: str = "every effect is zero") -> W
 
 def joint_moderation_test(
     results: Any,
-    frame: Any,
+    frame: AnalysisFrame | pd.DataFrame,
     *,
     model: str | None = None,
     ids: Sequence[str] = MODERATION_IDS,
@@ -279,7 +276,7 @@ def joint_moderation_test(
     unknown = [i for i in ids if i not in reg]
     if unknown:
         raise EffectsError(f"unknown hypothesis id(s) {unknown}; expected ids of the registry")
-    share_model = _as_model(results)
+    share_model = as_model(results)
     specs = [EffectSpec(reg[i].outcome, reg[i].predictor, reg[i].moderator) for i in ids]
     est, cov = effect_covariance(share_model, frame, specs, options)
     test = wald_test(est, cov, null=f"the moderations {', '.join(ids)} are all zero")

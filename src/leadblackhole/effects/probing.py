@@ -17,7 +17,7 @@ values; every design column containing :math:`m`, the other interactions of
 :math:`\theta_k(m_0)` at the moderator's mean and one standard deviation
 either side (or at values the user gives); its standard error comes from the
 delta method exactly as for the registry effects
-(:mod:`leadblackhole.effects.effects`). Note that the simple slope at the
+(:mod:`leadblackhole.effects.estimates`). Note that the simple slope at the
 mean differs from the registry main effect, which averages the derivative at
 each rep's own moderator value.
 
@@ -83,20 +83,12 @@ import pandas as pd
 from scipy import optimize, stats
 from tqdm import tqdm
 
-from ..exceptions import ConvergenceWarning, EstimationError
+from ..exceptions import ConvergenceWarning, EffectsError, EstimationError
 from ..models.results import fit_share_model
 from ..registry import HYPOTHESES, Hypothesis
-from .effects import (
-    EffectOptions,
-    EffectsError,
-    EffectSpec,
-    ShareModel,
-    _as_model,
-    _data_of,
-    _Engine,
-    _inference,
-    _options,
-)
+from .engine import EffectsEngine
+from .estimates import inference_table
+from .spec import EffectOptions, EffectSpec, ShareModel, as_model, data_of, resolve_options
 
 __all__ = [
     "BOOTSTRAP_SCHEMES",
@@ -189,9 +181,9 @@ def conditional_effects(
     EffectsError
         Unknown variables, predictor equal to moderator, non-finite values.
     """
-    options = _options(options)
-    model = _as_model(results)
-    engine = _Engine(model, _data_of(frame))
+    options = resolve_options(options)
+    model = as_model(results)
+    engine = EffectsEngine(model, data_of(frame))
     return _conditional(engine, frame, predictor, moderator, values, outcome, options, raw)
 
 
@@ -206,7 +198,7 @@ def _conditional(engine, frame, predictor, moderator, values, outcome, options, 
     if predictor == moderator:
         raise EffectsError(f"predictor and moderator must differ; both are {predictor!r}")
     est, rep_var, grad = engine.evaluate(specs)
-    out = _inference(est, rep_var, grad, engine.model, engine.n, options)
+    out = inference_table(est, rep_var, grad, engine.model, engine.n, options)
     out.insert(0, "moderator_centred", centred)
     out.insert(0, "moderator_value", centred + off)
     return out
@@ -256,7 +248,7 @@ def simple_slopes(
     EffectsError
         A moderator in ``values`` that no moderation uses.
     """
-    data = _data_of(frame)
+    data = data_of(frame)
     pairs = moderation_pairs(hypotheses)
     values = dict(values or {})
     unknown = [m for m in values if m not in {h.moderator for h in pairs}]
@@ -442,7 +434,7 @@ def johnson_neyman(
     EffectsError
         Bad options or variables.
     """
-    options = _options(options)
+    options = resolve_options(options)
     if critical not in CRITICAL_METHODS:
         raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {critical!r}")
     setup = _jn_setup(results, frame, predictor, moderator, outcome, grid, span, options)
@@ -452,7 +444,7 @@ def johnson_neyman(
 @dataclass(frozen=True, eq=False)
 class _JNSetup:
     model: ShareModel
-    engine: _Engine
+    engine: EffectsEngine
     predictor: str
     moderator: str
     outcome: str
@@ -470,15 +462,15 @@ def _jn_setup(
 
     ``engine`` (optional) is an engine already built for the model and data.
     """
-    options = _options(options)
+    options = resolve_options(options)
     if not (isinstance(grid, int | np.integer) and grid >= 11):
         raise EffectsError(f"grid must be an integer of at least 11; received {grid!r}")
-    model = _as_model(results)
-    data = _data_of(frame)
+    model = as_model(results)
+    data = data_of(frame)
     if moderator not in data.columns:
         raise EffectsError(f"data lacks the moderator column {moderator!r}")
     if engine is None:
-        engine = _Engine(model, data)
+        engine = EffectsEngine(model, data)
     off = _offset(frame, moderator)
     col = data[moderator].to_numpy(dtype=float) + off
     lo, hi = span if span is not None else (float(col.min()), float(col.max()))
@@ -517,7 +509,7 @@ def _jn_solve(setup: _JNSetup, critical: str) -> JohnsonNeyman:
     def excess(m_raw: float) -> float:
         spec = EffectSpec(s.outcome, s.predictor, None, ((s.moderator, m_raw - s.offset),))
         est, rv, g = s.engine.evaluate([spec])
-        r = _inference(est, rv, g, s.model, s.engine.n, s.options)
+        r = inference_table(est, rv, g, s.model, s.engine.n, s.options)
         return float(abs(r["statistic"].iloc[0]) - c)
 
     xtol = 1e-10 * (ms[-1] - ms[0])
@@ -622,8 +614,8 @@ def johnson_neyman_table(
             raise EffectsError(f"critical must be one of {CRITICAL_METHODS}; received {method!r}")
     rows, analyses = [], {}
     pairs = moderation_pairs(hypotheses)
-    model = _as_model(results)
-    engine = _Engine(model, _data_of(frame))  # one design for every moderation
+    model = as_model(results)
+    engine = EffectsEngine(model, data_of(frame))  # one design for every moderation
     for h in tqdm(pairs, desc="Johnson-Neyman", disable=not progress, leave=False):
         setup = _jn_setup(
             model, frame, h.predictor, h.moderator, outcome, grid, None, options, engine
@@ -698,9 +690,9 @@ def predictive_margins(
         std_error, statistic, p_value, conf_low, conf_high`` of the average
         predicted share.
     """
-    options = _options(options)
-    model = _as_model(results)
-    data = _data_of(frame)
+    options = resolve_options(options)
+    model = as_model(results)
+    data = data_of(frame)
     names = list(at)
     if not names:
         raise EffectsError("at must name at least one variable")
@@ -711,9 +703,9 @@ def predictive_margins(
         EffectSpec(outcome, None, None, tuple(zip(names, (row - offs).tolist(), strict=True)))
         for row in mesh
     ]
-    engine = _Engine(model, data)
+    engine = EffectsEngine(model, data)
     est, rep_var, grad = engine.evaluate(specs)
-    out = _inference(est, rep_var, grad, model, engine.n, options)
+    out = inference_table(est, rep_var, grad, model, engine.n, options)
     for j, v in reversed(list(enumerate(names))):
         out.insert(0, v, mesh[:, j] if raw else mesh[:, j] + _offset(frame, v))
     return out
@@ -824,15 +816,15 @@ def bootstrap_effects(
         raise EffectsError(f"seed must be an integer; received {seed!r}")
     if scheme not in BOOTSTRAP_SCHEMES:
         raise EffectsError(f"scheme must be one of {BOOTSTRAP_SCHEMES}; received {scheme!r}")
-    alpha = _options(options).alpha
-    model = _as_model(results)
-    data = _data_of(frame)
+    alpha = resolve_options(options).alpha
+    model = as_model(results)
+    data = data_of(frame)
     if "firm" not in data.columns:
         raise EffectsError("the bootstrap resamples within or across firms; data lacks 'firm'")
     rows = [h for h in hypotheses if h.outcome in model.outcomes]
     specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]
     ids = [h.id for h in rows]
-    full_est, _, _ = _Engine(model, data).evaluate(specs, gradient=False)
+    full_est, _, _ = EffectsEngine(model, data).evaluate(specs, gradient=False)
     rng = np.random.default_rng(int(seed))
     draws = np.full((int(n_boot), len(specs)), np.nan)
     failed = 0
@@ -845,7 +837,7 @@ def bootstrap_effects(
                     warnings.simplefilter("ignore")
                     warnings.simplefilter("error", ConvergenceWarning)
                     refit = _refit(model, sample)
-                draws[b], _, _ = _Engine(refit, sample).evaluate(specs, gradient=False)
+                draws[b], _, _ = EffectsEngine(refit, sample).evaluate(specs, gradient=False)
             except (EstimationError, ConvergenceWarning, np.linalg.LinAlgError, ValueError):
                 failed += 1
             bar.update(1)
@@ -912,11 +904,11 @@ def simulate_effects(
         raise EffectsError(f"n_draws must be a positive integer; received {n_draws!r}")
     if not isinstance(seed, int | np.integer) or isinstance(seed, bool):
         raise EffectsError(f"seed must be an integer; received {seed!r}")
-    model = _as_model(results)
-    data = _data_of(frame)
+    model = as_model(results)
+    data = data_of(frame)
     rows = [h for h in hypotheses if h.outcome in model.outcomes]
     specs = [EffectSpec(h.outcome, h.predictor, h.moderator) for h in rows]
-    engine = _Engine(model, data)
+    engine = EffectsEngine(model, data)
     rng = np.random.default_rng(int(seed))
     thetas = rng.multivariate_normal(model.theta, model.cov, size=int(n_draws), method="cholesky")
     q = model.coef.shape[1]

@@ -19,13 +19,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from ..config import DEFAULT_SEED
-from .effects import (
-    EffectOptions,
-    EffectsError,
-    _options,
-    hypothesis_table,
-    published_comparison,
-)
+from ..exceptions import EffectsError
+from .estimates import hypothesis_table
 from .firms import FIRM_TEST_COLUMNS, firm_tests, per_firm_effects
 from .multiplicity import JOINT_TEST_COLUMNS, adjust_pvalues, joint_moderation_test
 from .probing import (
@@ -36,6 +31,8 @@ from .probing import (
     johnson_neyman_table,
     simple_slopes,
 )
+from .published import published_comparison
+from .spec import EffectOptions, resolve_options
 
 __all__ = ["HypothesisReport", "run_hypotheses"]
 
@@ -47,12 +44,12 @@ class HypothesisReport:
     Attributes
     ----------
     hypotheses : DataFrame
-        ``hypotheses.csv`` (see :func:`~leadblackhole.effects.effects.hypothesis_table`)
+        ``hypotheses.csv`` (see :func:`~leadblackhole.effects.estimates.hypothesis_table`)
         with the Holm and Benjamini-Hochberg p-values ``p_holm``, ``p_bh``
         within each model (:func:`~leadblackhole.effects.multiplicity.adjust_pvalues`).
     published : DataFrame
         Main-model results beside the published findings
-        (:func:`~leadblackhole.effects.effects.published_comparison`).
+        (:func:`~leadblackhole.effects.published.published_comparison`).
     simple_slopes : DataFrame
         :func:`~leadblackhole.effects.probing.simple_slopes` of the main model.
     johnson_neyman : DataFrame
@@ -136,7 +133,7 @@ def run_hypotheses(
         bootstrapped.
     robustness : sequence of ShareResults or (ShareResults, data) pairs
         Further share models whose registry effects join ``hypotheses.csv``
-        (see :func:`~leadblackhole.effects.effects.hypothesis_table`).
+        (see :func:`~leadblackhole.effects.estimates.hypothesis_table`).
     bootstrap : int
         Number of bootstrap draws of the main model's effects; 0 (default) for none.
     seed : int
@@ -175,7 +172,7 @@ def run_hypotheses(
         isinstance(bootstrap, int | np.integer) and bootstrap >= 0
     ):
         raise EffectsError(f"bootstrap must be a whole number >= 0; received {bootstrap!r}")
-    options = _options(options)
+    options = resolve_options(options)
     fits = [main, *robustness]
     steps = tqdm(
         total=5 if firm_checks else 4,
