@@ -25,6 +25,7 @@ from leadblackhole.effects import (
     EffectSpec,
     ShareModel,
     average_effects,
+    bootstrap,
     bootstrap_effects,
     conditional_effects,
     esarey_sumner_critical,
@@ -33,7 +34,6 @@ from leadblackhole.effects import (
     johnson_neyman_table,
     model_effects,
     predictive_margins,
-    probing,
     published_comparison,
     run_hypotheses,
     simple_slopes,
@@ -693,7 +693,7 @@ def test_bootstrap_and_report_errors(study, monkeypatch):
     def failing(model, data):
         raise EstimationError("singular")
 
-    monkeypatch.setattr(probing, "_refit", failing)
+    monkeypatch.setattr(bootstrap, "_refit", failing)
     with pytest.raises(EffectsError, match="only 0 of 3 bootstrap refits succeeded"):
         bootstrap_effects(res, frame, n_boot=3, seed=1, progress=False)
     monkeypatch.undo()
@@ -702,7 +702,7 @@ def test_bootstrap_and_report_errors(study, monkeypatch):
         raise EstimationError("the refit did not converge")
 
     calls = {"n": 0}
-    real = probing._refit
+    real = bootstrap._refit
 
     def sometimes(model, data):
         calls["n"] += 1
@@ -710,7 +710,7 @@ def test_bootstrap_and_report_errors(study, monkeypatch):
             return not_converged(model, data)
         return real(model, data)
 
-    monkeypatch.setattr(probing, "_refit", sometimes)
+    monkeypatch.setattr(bootstrap, "_refit", sometimes)
     out = bootstrap_effects(res, frame, n_boot=3, seed=1, progress=False)
     assert out.n_failed == 1 and out.table["n_failed"].eq(1).all()
     assert out.draws.iloc[0].isna().all()
@@ -724,13 +724,13 @@ def test_refit_errors(study, monkeypatch):
     nan = frame.data.copy()
     nan.loc[0, "marketing"] = np.nan
     with pytest.raises(EstimationError, match="missing or infinite values"):
-        probing._refit(ols, nan)
+        bootstrap._refit(ols, nan)
     original = DirichletRegression.fit
     monkeypatch.setattr(DirichletRegression, "fit", lambda self, **kw: original(self, maxiter=0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(EstimationError, match="the refit did not converge"):
-            probing._refit(ShareModel.from_results(study["dirichlet"]), frame.data)
+            bootstrap._refit(ShareModel.from_results(study["dirichlet"]), frame.data)
 
 
 # ---------------------------------------------------------------------------

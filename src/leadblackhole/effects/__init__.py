@@ -9,8 +9,12 @@
   ``hypotheses.csv``.
 * :mod:`~leadblackhole.effects.published`: the estimates beside the published
   findings.
-* :mod:`~leadblackhole.effects.probing`: simple slopes, Johnson–Neyman regions
-  (with the Esarey–Sumner critical value) and the bootstrap.
+* :mod:`~leadblackhole.effects.conditional`: conditional effects, simple
+  slopes and predictive margins.
+* :mod:`~leadblackhole.effects.johnson_neyman`: Johnson–Neyman regions (with
+  the Esarey–Sumner critical value).
+* :mod:`~leadblackhole.effects.bootstrap`: the bootstrap and the parametric
+  simulation of the registry effects.
 * :mod:`~leadblackhole.effects.multiplicity`: Holm and Benjamini-Hochberg
   p-values within a model, the joint Wald test of the six moderations.
 * :mod:`~leadblackhole.effects.firms`: per-firm effects with the
@@ -31,6 +35,8 @@ from ..registry import (
     Hypothesis,
     registry_frame,
 )
+from .bootstrap import BootstrapResult, bootstrap_effects, simulate_effects
+from .conditional import conditional_effects, predictive_margins, simple_slopes
 from .estimates import (
     HYPOTHESIS_COLUMNS,
     average_effects,
@@ -45,24 +51,18 @@ from .firms import (
     ibragimov_mueller,
     per_firm_effects,
 )
+from .johnson_neyman import (
+    JohnsonNeyman,
+    esarey_sumner_critical,
+    johnson_neyman,
+    johnson_neyman_table,
+)
 from .multiplicity import (
     ADJUSTED_HYPOTHESIS_COLUMNS,
     JOINT_TEST_COLUMNS,
     adjust_pvalues,
     effect_covariance,
     joint_moderation_test,
-)
-from .probing import (
-    BootstrapResult,
-    JohnsonNeyman,
-    bootstrap_effects,
-    conditional_effects,
-    esarey_sumner_critical,
-    johnson_neyman,
-    johnson_neyman_table,
-    predictive_margins,
-    simple_slopes,
-    simulate_effects,
 )
 from .published import published_comparison
 from .report import (

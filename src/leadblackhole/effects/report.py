@@ -20,17 +20,12 @@ from tqdm import tqdm
 
 from ..config import DEFAULT_SEED
 from ..exceptions import EffectsError
+from .bootstrap import BootstrapResult, Scheme, bootstrap_effects
+from .conditional import simple_slopes
 from .estimates import hypothesis_table
 from .firms import FIRM_TEST_COLUMNS, firm_tests, per_firm_effects
+from .johnson_neyman import JohnsonNeyman, johnson_neyman_table
 from .multiplicity import JOINT_TEST_COLUMNS, adjust_pvalues, joint_moderation_test
-from .probing import (
-    BootstrapResult,
-    JohnsonNeyman,
-    Scheme,
-    bootstrap_effects,
-    johnson_neyman_table,
-    simple_slopes,
-)
 from .published import published_comparison
 from .spec import EffectOptions, resolve_options
 
@@ -51,9 +46,9 @@ class HypothesisReport:
         Main-model results beside the published findings
         (:func:`~leadblackhole.effects.published.published_comparison`).
     simple_slopes : DataFrame
-        :func:`~leadblackhole.effects.probing.simple_slopes` of the main model.
+        :func:`~leadblackhole.effects.conditional.simple_slopes` of the main model.
     johnson_neyman : DataFrame
-        :func:`~leadblackhole.effects.probing.johnson_neyman_table` of the main model.
+        :func:`~leadblackhole.effects.johnson_neyman.johnson_neyman_table` of the main model.
     jn_analyses : dict
         ``(id, method) -> JohnsonNeyman`` with the curves behind the table.
     bootstrap : BootstrapResult or None
@@ -139,7 +134,7 @@ def run_hypotheses(
     seed : int
         Seed of the bootstrap's ``numpy.random.default_rng``.
     scheme : {"stratified", "firm"}
-        Bootstrap resampling scheme (see :mod:`leadblackhole.effects.probing`).
+        Bootstrap resampling scheme (see :mod:`leadblackhole.effects.bootstrap`).
     options : EffectOptions, optional
         Delta-method variance and test level.
     jn_grid : int
