@@ -20,8 +20,9 @@
 * :mod:`~leadblackhole.effects.firms`: per-firm effects with the
   Ibragimov-Müller test and the likelihood-ratio test of firm-specific slopes
   (inference is conditional on the firms surveyed).
-* :mod:`~leadblackhole.effects.report`: :func:`run_hypotheses`, every table at once
-  (their files are rendered and written by :mod:`leadblackhole.reporting.tables`).
+* :mod:`~leadblackhole.effects.hypothesis_tables`: :func:`run_hypotheses`, every
+  table at once (their files are rendered and written by
+  :mod:`leadblackhole.reporting.tables`).
 
 The hypothesis registry and the share derivatives live in the base layer
 (:mod:`leadblackhole.registry`, :mod:`leadblackhole.shares`).
@@ -51,6 +52,7 @@ from .firms import (
     ibragimov_mueller,
     per_firm_effects,
 )
+from .hypothesis_tables import HypothesisReport, run_hypotheses
 from .johnson_neyman import (
     JohnsonNeyman,
     esarey_sumner_critical,
@@ -65,10 +67,6 @@ from .multiplicity import (
     joint_moderation_test,
 )
 from .published import published_comparison
-from .report import (
-    HypothesisReport,
-    run_hypotheses,
-)
 from .spec import EffectOptions, EffectSpec, ShareModel
 
 __all__ = [
