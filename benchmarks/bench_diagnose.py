@@ -32,7 +32,7 @@ import numpy as np
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.diagnosis import (
     ESTIMATORS,
-    _local_cluster,
+    local_cluster,
     replication_seed,
     run_chunk,
     run_diagnosis,
@@ -112,7 +112,7 @@ def _cluster_rate(n_workers: int, reps: int, chunk: int) -> tuple[float, float]:
 
     est = {"dirichlet": ESTIMATORS["dirichlet"]}
     # the cluster run_diagnosis starts (its workers' allocator settings included)
-    with _local_cluster(n_workers) as cluster, Client(cluster) as client:
+    with local_cluster(n_workers) as cluster, Client(cluster) as client:
         # warm-up: imports and the population truth on every worker
         client.run(lambda: run_chunk("default", 461, 1.0, [0], est, seed=1) is not None)
         c0 = client.run(time.process_time)

@@ -18,8 +18,8 @@ from leadblackhole.diagnosis import (
     WORKER_MALLOC_ENV,
     DiagnosisError,
     EffectsEstimator,
-    _local_cluster,
     diagnosands,
+    local_cluster,
     minimum_detectable_scale,
     register_estimator,
     replication_seed,
@@ -303,7 +303,7 @@ def test_local_cluster_workers_start_with_the_allocator_settings():
     # faults (docs/simulation.md, Speed); the local cluster replaces it, BLAS stays 1-thread
     from dask.distributed import Client
 
-    with _local_cluster(1) as cluster, Client(cluster) as client:
+    with local_cluster(1) as cluster, Client(cluster) as client:
         (env,) = client.run(_worker_env).values()
     assert env == {**WORKER_MALLOC_ENV, "OPENBLAS_NUM_THREADS": "1"}
     assert int(env["MALLOC_TRIM_THRESHOLD_"]) > 65536

@@ -16,6 +16,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataWarning",
     "DesignError",
+    "DiagnosisError",
     "EffectsError",
     "EstimationError",
     "LeadBlackHoleUserError",
@@ -131,3 +132,7 @@ class ConvergenceWarning(LeadBlackHoleWarning):
 
 class ZeroShareWarning(LeadBlackHoleWarning):
     """Shares of 0 or 1 (to within sqrt(eps)) were compressed before estimation."""
+
+
+class DiagnosisError(DesignError):
+    """A design diagnosis cannot run as asked (bad option, unreachable scheduler)."""

@@ -1,46 +1,48 @@
-"""The analysis frame of docs/study.md, with its exclusion report.
+"""The analysis frame of docs/study.md: its container and its assembly.
 
 :func:`build_analysis_frame` is the one place that turns a validated
-:class:`~leadblackhole.data.loader.Survey` into model variables.
-
-Missing-data policy
--------------------
-* A scale score is the mean of the answered items; it needs at least half
-  of the scale's items (rounded up). A rep with fewer is excluded.
-* A rep missing ``firm``, ``lead_volume``, ``experience``, ``quota_pct`` or
-  any of the three time percents is excluded.
-* ``variable_pay_pct`` enters the model when the column is present and at
-  least one rep answered it; reps missing it are then excluded.
-* ``hours_per_week`` and ``leads_followed_up`` are descriptive only and
-  never cause an exclusion.
-* Reps with ``pct_marketing == 0`` leave the analysis sample (the sample
-  rule of docs/study.md) but stay in the selection frame used by the probit of
-  having any marketing-lead time.
-
-Every excluded rep appears in the exclusion report with its row, ``rep_id``
-and reason; a rep is reported once, with the first reason that applies in
-the order above.
+:class:`~leadblackhole.data.loader.Survey` into model variables; it applies
+the rules of :mod:`leadblackhole.data.sample` (who is analysed) and the
+definitions of :mod:`leadblackhole.data.variables` (what each variable is),
+then :func:`assemble_frame`, which the fast path of a design diagnosis
+(:func:`leadblackhole.diagnosis.simulate_frame`) calls on a simulated study's
+arrays.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..compositions import compress_shares
-from ..exceptions import DataWarning, Problem, SurveyValidationError
-from ..specification import COMPONENTS, FOCAL, design_matrix
+from ..exceptions import DataWarning
+from ..specification import COMPONENTS, design_matrix
 from .loader import Survey
+from .sample import check_analysis_sample, exclusion_reasons, exclusion_table, has_marketing_time
 from .schema import PERCENT_COLUMNS
+from .variables import (
+    ANALYSIS_VARIABLES,
+    DESCRIPTIVE_COLUMNS,
+    centring_means,
+    derived_variables,
+    reported_shares,
+    scale_scores,
+    uses_variable_pay,
+)
 
-__all__ = ["AnalysisFrame", "build_analysis_frame", "compress_shares"]
-
-ANALYSIS_VARIABLES: tuple[str, ...] = FOCAL + ("variable_pay",)
+__all__ = [
+    "ANALYSIS_VARIABLES",
+    "AnalysisFrame",
+    "assemble_frame",
+    "build_analysis_frame",
+    "compress_shares",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,6 +210,122 @@ class AnalysisFrame:
         return items.reset_index(drop=True), scales, variables, self.raw["firm"]
 
 
+def assemble_frame(
+    rep_id: Any,
+    firm: Any,
+    values: pd.DataFrame | np.ndarray,
+    variables: Sequence[str],
+    percents: np.ndarray,
+    keep: np.ndarray,
+    *,
+    reason: Any,
+    complete: np.ndarray | None = None,
+    scores: Mapping[str, Any] | None = None,
+    descriptive: Mapping[str, Any] | None = None,
+    scales: dict,
+    source: str,
+    notes: tuple[str, ...] = (),
+) -> AnalysisFrame:
+    """Assemble the analysis frame from the columns of every rep read (both builders' last step).
+
+    Parameters
+    ----------
+    rep_id, firm : array-like
+        Identifier and firm of every rep read.
+    values : DataFrame or ndarray (n, k)
+        The uncentred analysis variables
+        (:func:`~leadblackhole.data.variables.derived_variables`).
+    variables : sequence of str
+        Their names, in :data:`~leadblackhole.data.variables.ANALYSIS_VARIABLES` order.
+    percents : ndarray (n, 3)
+        The three time percents as reported.
+    keep : ndarray of bool
+        The analysis sample (:mod:`leadblackhole.data.sample`).
+    reason : str or array-like
+        Exclusion reason of every rep, or one reason for every excluded rep
+        (:func:`~leadblackhole.data.sample.exclusion_table`).
+    complete : ndarray of bool, optional
+        The reps of the selection frame (complete predictors); default every rep.
+    scores : Mapping, optional
+        Scores of the codebook's further scales (kept uncentred in ``raw``).
+    descriptive : Mapping, optional
+        Columns kept as reported in ``raw``
+        (:data:`~leadblackhole.data.variables.DESCRIPTIVE_COLUMNS` that the survey has).
+    scales : dict
+        Scale name -> items used for its score.
+    source : str
+        Name of the survey's file.
+    notes : tuple of str
+        Warnings about the data (already issued).
+
+    Returns
+    -------
+    AnalysisFrame
+        ``raw`` holds ``rep_id``, ``firm``, the analysis variables, the
+        further scale scores, the shares, the descriptive columns and the
+        percents of the analysable reps; ``data`` the same reps with the
+        analysis variables centred at their means
+        (:func:`~leadblackhole.data.variables.centring_means`), the shares and
+        the percents; ``selection`` the reps of ``complete``, centred at the
+        same means, with ``any_marketing``.
+
+    Notes
+    -----
+    The shares are the percents as reported, divided by their row sum
+    (:func:`~leadblackhole.data.variables.reported_shares`); only the
+    Dirichlet likelihood compresses them, and ``n_compressed`` says how many
+    rows it will.
+    """
+    rows = slice(None) if complete is None else complete
+    rep_id, firm = _column(rep_id), _column(firm)
+    shares = reported_shares(percents)
+    sample = values[keep]
+    means = centring_means(sample, variables)
+    centre = means.to_numpy()
+    sample = np.asarray(sample)
+    centred = sample - centre
+    selected = np.asarray(values)[rows] - centre
+    sample_shares = {c: x for c, x in zip(COMPONENTS, shares[keep].T, strict=True)}
+    as_reported = {c: x for c, x in zip(PERCENT_COLUMNS, percents[keep].T, strict=True)}
+    data = pd.DataFrame(
+        {"rep_id": rep_id[keep], "firm": firm[keep]}
+        | {c: centred[:, j] for j, c in enumerate(variables)}
+        | sample_shares
+        | as_reported
+    )
+    raw = pd.DataFrame(
+        {"rep_id": rep_id[keep], "firm": firm[keep]}
+        | {c: sample[:, j] for j, c in enumerate(variables)}
+        | {c: _column(x)[keep] for c, x in (scores or {}).items()}
+        | sample_shares
+        | {c: _column(x)[keep] for c, x in (descriptive or {}).items()}
+        | as_reported
+    )
+    selection = pd.DataFrame(
+        {"rep_id": rep_id[rows], "firm": firm[rows]}
+        | {c: selected[:, j] for j, c in enumerate(variables)}
+        | {"any_marketing": has_marketing_time(percents[rows, 0]).astype(int)}
+    )
+    _, n_compressed = compress_shares(shares[keep])
+    return AnalysisFrame(
+        data=data,
+        raw=raw,
+        means=means,
+        selection=selection,
+        exclusions=exclusion_table(rep_id, reason, keep),
+        n_read=len(keep),
+        n_compressed=n_compressed,
+        scales=scales,
+        source=source,
+        notes=notes,
+    )
+
+
+def _column(x: Any) -> Any:
+    """A column as an array that keeps its dtype when indexed (a Series's own array)."""
+    return x.array if isinstance(x, pd.Series) else np.asarray(x)
+
+
 def build_analysis_frame(survey: Survey) -> AnalysisFrame:
     """Build the analysis frame of docs/study.md from a validated survey.
 
@@ -228,137 +346,36 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
 
     Notes
     -----
-    ``prequal`` and ``tracking`` are row means of their items;
-    ``volume = ln(1 + lead_volume)``; ``experience`` in years;
-    ``performance = quota_pct / 100``; ``variable_pay = variable_pay_pct / 100``.
-    Each is centred at its analysis-sample mean. Shares are the three
-    percents divided by their row sum; the Dirichlet model compresses them
-    with :func:`compress_shares` when a share is 0 or 1.
+    The steps: the exclusions of the missing-data policy and the sample rule
+    (:func:`~leadblackhole.data.sample.exclusion_reasons`), the scale scores
+    and derived variables (:func:`~leadblackhole.data.variables.derived_variables`),
+    the sample-size check, then :func:`assemble_frame` (shares, centring,
+    selection frame, exclusion report). Each analysis variable is centred at
+    its analysis-sample mean. Shares are the three percents divided by their
+    row sum; the Dirichlet model compresses them with :func:`compress_shares`
+    when a share is 0 or 1.
     """
     d = survey.data
-    n = len(d)
-    reason = pd.Series(pd.NA, index=d.index, dtype="object")
-
-    def exclude(mask: pd.Series, why: str) -> None:
-        new = mask & reason.isna()
-        reason[new] = why
-
-    label = getattr(survey, "column_label", lambda c: f"'{c}'")
-    exclude(d["firm"].isna(), f"missing value in {label('firm')}")
-    scores = {}
-    for name, items in survey.scales.items():
-        block = d[list(items)]
-        need = math.ceil(len(items) / 2)
-        answered = block.notna().sum(axis=1)
-        exclude(
-            answered < need,
-            f"scale '{name}' has fewer than {need} of its {len(items)} items answered",
-        )
-        scores[name] = block.mean(axis=1)
-    required = ["lead_volume", "experience", "quota_pct", *PERCENT_COLUMNS]
-    for col in required:
-        exclude(d[col].isna(), f"missing value in {label(col)}")
-    use_pay = "variable_pay_pct" in d.columns and d["variable_pay_pct"].notna().any()
-    if use_pay:
-        exclude(d["variable_pay_pct"].isna(), f"missing value in {label('variable_pay_pct')}")
-    complete = reason.isna()
-    own = getattr(survey, "columns", {}).get("pct_marketing")
-    where = f", column '{own}' of the file" if own else ""
-    exclude(d["pct_marketing"] == 0, f"no time on marketing leads (pct_marketing = 0{where})")
-    keep = reason.isna()
-
-    raw = pd.DataFrame(
-        {
-            "rep_id": d["rep_id"],
-            "firm": d["firm"],
-            "prequal": scores["prequal"],
-            "tracking": scores["tracking"],
-            "volume": np.log1p(d["lead_volume"]),
-            "experience": d["experience"],
-            "performance": d["quota_pct"] / 100.0,
-        }
-    )
-    if use_pay:
-        raw["variable_pay"] = d["variable_pay_pct"] / 100.0
-    for name in survey.scales:
-        if name not in ("prequal", "tracking"):
-            raw[name] = scores[name]
-    pct = d[list(PERCENT_COLUMNS)].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = pct / pct.sum(axis=1, keepdims=True)
-    for k, comp in enumerate(COMPONENTS):
-        raw[comp] = shares[:, k]
-    for extra in (
-        "hours_per_week",
-        "leads_followed_up",
-        "lead_volume",
-        "quota_pct",
-        *PERCENT_COLUMNS,
-    ):
-        if extra in d.columns:
-            raw[extra] = d[extra]
-
-    sample = raw[keep].reset_index(drop=True)
-    variables = [v for v in ANALYSIS_VARIABLES if v in raw.columns]
-    n_firms = sample["firm"].nunique()
-    n_params = 1 + (n_firms - 1) + len(variables) + 6
-    problems = []
-    if n_firms < 2:
-        problems.append(
-            Problem(
-                None,
-                "firm",
-                None,
-                f"the analysis sample holds {n_firms} firm(s); at least 2 are required",
-            )
-        )
-    if len(sample) <= n_params:
-        problems.append(
-            Problem(
-                None,
-                None,
-                None,
-                f"the analysis sample holds {len(sample)} reps; "
-                f"the model needs more than {n_params}",
-            )
-        )
-    if problems:
-        raise SurveyValidationError(problems, source=survey.source)
-
-    notes = _label_notes(d["firm"], sample["firm"])
+    reason, complete, keep = exclusion_reasons(survey)
+    scores = scale_scores(d, survey.scales)
+    values = pd.DataFrame(derived_variables(d, scores, uses_variable_pay(d)))
+    variables = list(values.columns)
+    sample_firm = d["firm"][keep]
+    check_analysis_sample(sample_firm, len(variables), source=survey.source)
+    notes = _label_notes(d["firm"], sample_firm)
     for note in notes:
         warnings.warn(note, DataWarning, stacklevel=2)
-    means = sample[variables].mean()
-    data = sample[["rep_id", "firm"]].copy()
-    data[variables] = sample[variables] - means
-    # The shares as reported (divided by their row sum); only the Dirichlet
-    # likelihood compresses them. n_compressed says how many rows it will.
-    _, n_compressed = compress_shares(sample[list(COMPONENTS)].to_numpy())
-    data[list(COMPONENTS)] = sample[list(COMPONENTS)]
-    # The answers as reported, for the rounding-aware model's cells.
-    data[list(PERCENT_COLUMNS)] = sample[list(PERCENT_COLUMNS)]
-
-    sel = raw[complete].reset_index(drop=True)
-    selection = sel[["rep_id", "firm"]].copy()
-    selection[variables] = sel[variables] - means
-    selection["any_marketing"] = (sel["marketing"] > 0).astype(int)
-
-    excl_idx = np.flatnonzero(~keep.to_numpy())
-    exclusions = pd.DataFrame(
-        {
-            "row": excl_idx + 1,
-            "rep_id": d["rep_id"].to_numpy()[excl_idx],
-            "reason": reason.to_numpy()[excl_idx],
-        }
-    )
-    return AnalysisFrame(
-        data=data,
-        raw=sample,
-        means=means,
-        selection=selection,
-        exclusions=exclusions,
-        n_read=n,
-        n_compressed=n_compressed,
+    return assemble_frame(
+        d["rep_id"],
+        d["firm"],
+        values,
+        variables,
+        d[list(PERCENT_COLUMNS)].to_numpy(dtype=float),
+        keep,
+        reason=reason,
+        complete=complete,
+        scores={k: v for k, v in scores.items() if k not in ("prequal", "tracking")},
+        descriptive={c: d[c] for c in DESCRIPTIVE_COLUMNS if c in d.columns},
         scales={k: list(v) for k, v in survey.scales.items()},
         source=survey.source,
         notes=notes,
