@@ -39,7 +39,8 @@ SRC        := $(shell find $(HERE)/src -name '*.py')
 # What the simulated data depend on: the simulator, the base layer it imports (and
 # tests/test_architecture.py checks that it imports nothing else) and the command line.
 BASE_LAYER := $(addprefix $(HERE)/src/leadblackhole/,__init__.py config.py exceptions.py \
-              specification.py compositions.py registry.py shares.py outputs.py cli.py)
+              specification.py compositions.py registry.py shares.py tables_text.py outputs.py \
+              cli.py)
 SIM_SRC    := $(wildcard $(HERE)/src/leadblackhole/simulation/*.py) $(BASE_LAYER)
 NOTEBOOKS  := $(sort $(wildcard $(HERE)/notebooks/*.ipynb))
 # The notebooks tell the story on simulated data: they run only when the pipeline does.

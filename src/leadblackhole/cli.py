@@ -91,7 +91,7 @@ def _at_least_30(text: str) -> int:
 
 def _rounding(text: str) -> str | float:
     """``auto``, ``none`` or a rounding step that divides 100 (checked by the models layer)."""
-    from .models.report import parse_rounding
+    from .models.model_set import parse_rounding
 
     if text.strip().lower() in ("auto", "none"):
         return text.strip().lower()
