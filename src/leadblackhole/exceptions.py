@@ -19,6 +19,7 @@ __all__ = [
     "EstimationError",
     "LeadBlackHoleUserError",
     "LeadBlackHoleWarning",
+    "ManifestError",
     "OutputError",
     "OutputLockedError",
     "Problem",
@@ -126,3 +127,7 @@ class ConvergenceWarning(LeadBlackHoleWarning):
 
 class ZeroShareWarning(LeadBlackHoleWarning):
     """Shares of 0 or 1 (to within sqrt(eps)) were compressed before estimation."""
+
+
+class ManifestError(LeadBlackHoleUserError):
+    """The provenance records do not describe one complete run."""

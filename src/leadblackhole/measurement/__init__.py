@@ -31,7 +31,7 @@ from leadblackhole.measurement.reliability import (
     reliability_table,
     scale_alphas,
 )
-from leadblackhole.measurement.report import TABLE_NAMES, MeasurementReport, run_measurement
+from leadblackhole.measurement.analysis import TABLE_NAMES, MeasurementReport, run_measurement
 from leadblackhole.measurement.validity import (
     HTMT_THRESHOLD,
     discriminant_validity,
