@@ -19,7 +19,9 @@ from leadblackhole.reporting.manifest import (  # noqa: E402
     record_provenance,
     sha256,
 )
-from leadblackhole.reporting.report import build_report, format_table, hypothesis_sentences  # noqa: E402
+from leadblackhole.reporting.replication_report import build_report  # noqa: E402
+from leadblackhole.reporting.report_format import format_table  # noqa: E402
+from leadblackhole.reporting.report_sentences import hypothesis_sentences  # noqa: E402
 
 
 def test_output_set_writes_all_or_nothing(tmp_path):

@@ -309,7 +309,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .reporting.report import build_report
+    from .reporting.replication_report import build_report
 
     out = build_report(args.results, args.figures)
     out.name, out.log = "report", args.log
