@@ -43,6 +43,7 @@ LAYER = {
     "effects": 3,
     "allocation": 3,  # beside effects: reads models through the results interface
     "diagnosis": 3.5,  # fits models and reads effects: above effects, below reporting
+    "pipeline": 3.75,  # the steps of the study: calls the computing packages, not reporting
     "reporting": 4,
     "cli": 5,
 }

@@ -32,7 +32,7 @@ from .dirichlet import (
 from .fmlogit import FractionalMultinomialLogit, FractionalMultinomialLogitResults, fit_fmlogit
 from .main import analysis_data, fit_main_model, main_model_exog
 from .main_rounded import fit_rounded_main_model, main_model_name, rounding_step_of
-from .model_set import ModelReport, run_models
+from .model_set import ModelReport, parse_rounding, run_models
 from .results import (
     IdentityLink,
     Link,
@@ -87,6 +87,7 @@ __all__ = [
     "leave_one_firm_out",
     "main_model_exog",
     "main_model_name",
+    "parse_rounding",
     "probit_skip_reason",
     "register_model",
     "registered_models",
