@@ -45,6 +45,8 @@ LAYER = {
     "diagnosis": 3.5,  # fits models and reads effects: above effects, below reporting
     "pipeline": 3.75,  # the steps of the study: calls the computing packages, not reporting
     "reporting": 4,
+    "cli_options": 4.5,  # the command line's option table: reads the pipeline's option values
+    "cli_runner": 4.5,  # the command line's process: exit codes, signals, warnings
     "cli": 5,
 }
 COMPUTING = (

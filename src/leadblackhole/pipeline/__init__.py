@@ -15,7 +15,9 @@ here, not in the command line nor in the reporting:
   effects of the main model beside the compared models;
 * :func:`allocate` and :func:`allocation_model`
   (:mod:`~leadblackhole.pipeline.allocation`): the lead-allocation policies;
-* :func:`diagnose` (:mod:`~leadblackhole.pipeline.diagnosis`): the design diagnosis.
+* :func:`diagnose` (:mod:`~leadblackhole.pipeline.diagnosis`): the design diagnosis;
+* :func:`execute_notebook` (:mod:`~leadblackhole.pipeline.notebooks`): a notebook
+  run in a fresh kernel.
 
 The command line (:mod:`leadblackhole.cli`) loads the data, calls a step and
 hands its results to :mod:`leadblackhole.reporting` to write. A new step is one
@@ -41,6 +43,7 @@ _MODULE_OF = {
     "diagnosis_names": "diagnosis",
     "hypotheses": "effects",
     "measure": "measurement",
+    "execute_notebook": "notebooks",
     "MODEL_ROLES": "models",
     "FitResult": "models",
     "ModelRole": "models",
