@@ -37,9 +37,11 @@ export MKL_NUM_THREADS := 1
 export LEADBLACKHOLE_TRUTH_CACHE ?= $(CURDIR)/data/simulated/.truth-cache
 SRC        := $(shell find $(HERE)/src -name '*.py')
 # What the simulated data depend on: the simulator, the base layer it imports (and
-# tests/test_architecture.py checks that it imports nothing else) and the command line.
+# tests/test_architecture.py checks that it imports nothing else), the command line and
+# the pipeline's simulate step.
 BASE_LAYER := $(addprefix $(HERE)/src/leadblackhole/,__init__.py config.py exceptions.py \
-              specification.py compositions.py registry.py shares.py outputs.py cli.py)
+              specification.py compositions.py registry.py shares.py tables_text.py outputs.py \
+              cli.py cli_options.py cli_runner.py pipeline/__init__.py pipeline/simulation.py)
 SIM_SRC    := $(wildcard $(HERE)/src/leadblackhole/simulation/*.py) $(BASE_LAYER)
 NOTEBOOKS  := $(sort $(wildcard $(HERE)/notebooks/*.ipynb))
 # The notebooks tell the story on simulated data: they run only when the pipeline does.

@@ -20,8 +20,9 @@ from leadblackhole.config import DEFAULT_SEED
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.models import fit_main_model
 from leadblackhole.models.main import main_model_exog
-from leadblackhole.outputs import atomic_write_text, table_to_csv
+from leadblackhole.outputs import atomic_write_text
 from leadblackhole.simulation import StudyDesign, simulate
+from leadblackhole.tables_text import table_to_csv
 
 HERE = Path(__file__).resolve().parent
 

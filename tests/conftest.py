@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadblackhole.outputs import table_to_csv
 from leadblackhole.simulation import StudyDesign, simulate
+from leadblackhole.tables_text import table_to_csv
 
 #: Seed used by the fixtures (any fixed value).
 FIXTURE_SEED = 7

@@ -59,8 +59,8 @@ def pipeline_dir(tmp_path_factory):
 @pytest.mark.slow
 def test_other_firms_and_item_counts_give_the_same_outputs(pipeline_dir, tmp_path):
     """Five firms, 3 and 5 items per scale, no zero-time reps: the same set of files."""
-    from leadblackhole.outputs import table_to_csv
     from leadblackhole.simulation import StudyDesign, simulate
+    from leadblackhole.tables_text import table_to_csv
 
     root = tmp_path / "five"
     (root / "data").mkdir(parents=True)

@@ -10,7 +10,7 @@ from leadblackhole import cli
 from leadblackhole.data import load_codebook, load_survey
 from leadblackhole.data.schema import PLAUSIBLE_MAX, RESERVED_NAMES
 from leadblackhole.exceptions import CodebookError, SurveyValidationError
-from leadblackhole.outputs import table_to_csv
+from leadblackhole.tables_text import table_to_csv
 
 
 def _codebook(tmp_path, text: str):
@@ -193,8 +193,8 @@ def test_near_duplicate_labels_and_single_rep_firms_warn(default_survey):
 
 
 def test_labels_with_markup_or_newlines_are_escaped_in_tables():
-    from leadblackhole.outputs import escape_markdown_cell, html_escape, table_to_markdown
     from leadblackhole.reporting.tables import regression_html, regression_markdown
+    from leadblackhole.tables_text import escape_markdown_cell, html_escape, table_to_markdown
 
     labels = ["<script>alert(1)</script>", "__import__('os')", "two\nlines | pipe"]
     md = table_to_markdown(pd.DataFrame({"firm": labels, "n": [1, 2, 3]}))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from leadblackhole.outputs import table_to_csv
 from leadblackhole.simulation import StudyDesign, simulate
+from leadblackhole.tables_text import table_to_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 MAKE = shutil.which("make")

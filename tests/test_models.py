@@ -43,7 +43,7 @@ from leadblackhole.models import (
     run_models,
     sur_prequal_wald,
 )
-from leadblackhole.models.report import STARS_LEGEND, WALD_COLUMNS, parse_rounding
+from leadblackhole.models.model_set import WALD_COLUMNS, parse_rounding
 from leadblackhole.models.results import ESTIMATE_COLUMNS, FIT_STAT_COLUMNS
 from leadblackhole.outputs import OutputSet
 from leadblackhole.reporting.tables import (
@@ -55,6 +55,7 @@ from leadblackhole.reporting.tables import (
     write_outputs,
 )
 from leadblackhole.specification import design_matrix
+from leadblackhole.tables_text import STARS_LEGEND
 
 #: Files staged by stage_models, in order.
 OUTPUT_FILES = (

@@ -19,7 +19,9 @@ from leadblackhole.reporting.manifest import (  # noqa: E402
     record_provenance,
     sha256,
 )
-from leadblackhole.reporting.report import build_report, format_table, hypothesis_sentences  # noqa: E402
+from leadblackhole.reporting.replication_report import build_report  # noqa: E402
+from leadblackhole.reporting.report_format import format_table  # noqa: E402
+from leadblackhole.reporting.report_sentences import hypothesis_sentences  # noqa: E402
 
 
 def test_output_set_writes_all_or_nothing(tmp_path):
@@ -179,7 +181,7 @@ def test_output_set_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_markdown_tables_show_missing_values_as_blank():
-    from leadblackhole.outputs import table_to_markdown
+    from leadblackhole.tables_text import table_to_markdown
 
     text = table_to_markdown(pd.DataFrame({"a": [1.0, float("nan")]}))
     assert "nan" not in text
@@ -202,7 +204,7 @@ def test_outputs_get_ordinary_permissions(tmp_path):
 
 
 def test_tex_escape_does_not_escape_its_own_escapes():
-    from leadblackhole.outputs import tex_escape
+    from leadblackhole.tables_text import tex_escape
 
     # by hand: each special character replaced once; the braces of \textbackslash{} stay
     assert tex_escape("a\\b {x} \u22120.1 < 5% & _") == (

@@ -3,7 +3,8 @@
 The data flow is schema and loading (:mod:`leadblackhole.data`) -> simulation
 (:mod:`leadblackhole.simulation`) -> measurement (:mod:`leadblackhole.measurement`)
 -> models (:mod:`leadblackhole.models`) -> effects and hypotheses
-(:mod:`leadblackhole.effects`) -> reporting (:mod:`leadblackhole.reporting`).
+(:mod:`leadblackhole.effects`) -> the pipeline's steps, which join them
+(:mod:`leadblackhole.pipeline`) -> reporting (:mod:`leadblackhole.reporting`).
 The command line (:mod:`leadblackhole.cli`) and the Makefile only wire these together.
 """
 

@@ -21,6 +21,7 @@ __all__ = [
     "EstimationError",
     "LeadBlackHoleUserError",
     "LeadBlackHoleWarning",
+    "ManifestError",
     "OutputError",
     "OutputLockedError",
     "Problem",
@@ -136,3 +137,7 @@ class ZeroShareWarning(LeadBlackHoleWarning):
 
 class DiagnosisError(DesignError):
     """A design diagnosis cannot run as asked (bad option, unreachable scheduler)."""
+
+
+class ManifestError(LeadBlackHoleUserError):
+    """The provenance records do not describe one complete run."""

@@ -31,6 +31,9 @@ Guarantees (docs/architecture.md, "Output sets"):
 * **Errors of the environment are the user's.** An unwritable or read-only
   location, a file where a folder is expected, a full disk raise
   :class:`~leadblackhole.exceptions.OutputError` saying what to do.
+
+The text of a table (CSV, Markdown, LaTeX, escaping) comes from
+:mod:`leadblackhole.tables_text`; this module only writes files.
 """
 
 from __future__ import annotations
@@ -40,8 +43,6 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
-import html
-import io
 import os
 import shutil
 import signal
@@ -55,6 +56,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from .exceptions import OutputError, OutputLockedError
+from .tables_text import table_to_csv, table_to_latex, table_to_markdown
 
 __all__ = [
     "OutputSet",
@@ -62,12 +64,6 @@ __all__ = [
     "atomic_write_text",
     "check_not_input",
     "check_output_file",
-    "escape_markdown_cell",
-    "html_escape",
-    "table_to_csv",
-    "table_to_latex",
-    "table_to_markdown",
-    "tex_escape",
 ]
 
 TABLE_FORMATS = ("csv", "md", "tex")
@@ -365,119 +361,6 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, inputs: Iterab
 def atomic_write_text(path: str | os.PathLike[str], text: str, inputs: Iterable = ()) -> Path:
     """Write UTF-8 text with Unix newlines to ``path`` atomically (see :func:`atomic_write_bytes`)."""
     return atomic_write_bytes(path, text.encode("utf-8"), inputs=inputs)
-
-
-_TEX_ESCAPE = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "\u2212": "$-$",
-}
-
-
-def tex_escape(text: str) -> str:
-    """Escape LaTeX's special characters (character by character, so escapes are not re-escaped).
-
-    Examples
-    --------
-    >>> print(tex_escape("50% & p < 0.05"))
-    50\\% \\& p \\textless{} 0.05
-    """
-    return "".join(_TEX_ESCAPE.get(ch, ch) for ch in text)
-
-
-def table_to_csv(df: pd.DataFrame, index: bool = False) -> str:
-    """Render a table as CSV text with full float precision and ``\\n`` line ends."""
-    buf = io.StringIO()
-    df.to_csv(buf, index=index, lineterminator="\n", float_format="%.10g")
-    return buf.getvalue()
-
-
-def escape_markdown_cell(value: object) -> str:
-    """Text of one Markdown table cell, safe for any user string.
-
-    Line breaks become spaces (a newline would end the table row), ``|`` and
-    ``\\`` are escaped, and the characters Markdown reads as emphasis, code,
-    links or HTML (``* _ ` [ ] < > &``) are escaped with a backslash or as HTML
-    entities, so a label such as ``__import__`` or ``<script>`` is shown as
-    written. Rendered to HTML by a Markdown processor the result is inert text.
-
-    Parameters
-    ----------
-    value : object
-        The cell (``str(value)`` is escaped).
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> escape_markdown_cell("a|b\n__c__ <i>")
-    'a\\|b \\_\\_c\\_\\_ &lt;i&gt;'
-    """
-    text = " ".join(str(value).splitlines())
-    out = []
-    for ch in text:
-        if ch in "\\|*_`[]#":
-            out.append("\\" + ch)
-        elif ch in "<>&":
-            out.append(html.escape(ch))
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def html_escape(value: object) -> str:
-    """``str(value)`` escaped for HTML text and attribute values (``& < > " '``).
-
-    Examples
-    --------
-    >>> html_escape("<script>alert(1)</script>")
-    '&lt;script&gt;alert(1)&lt;/script&gt;'
-    """
-    return html.escape(str(value), quote=True)
-
-
-def table_to_markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = ".3f") -> str:
-    """Render a table as GitHub-flavoured Markdown (missing values as empty cells).
-
-    Text cells and headers go through :func:`escape_markdown_cell`, so a newline or
-    ``|`` in a label cannot break the table.
-    """
-    shown = df.map(lambda v: escape_markdown_cell(v) if isinstance(v, str) else v)
-    shown = shown.astype(object).where(df.notna().to_numpy(), None)
-    shown.columns = [escape_markdown_cell(c) for c in shown.columns]
-    if index:
-        shown.index = [escape_markdown_cell(i) if isinstance(i, str) else i for i in shown.index]
-    return shown.to_markdown(index=index, floatfmt=floatfmt, missingval="") + "\n"
-
-
-def table_to_latex(
-    df: pd.DataFrame,
-    index: bool = False,
-    float_format: str = "%.3f",
-    caption: str | None = None,
-    label: str | None = None,
-) -> str:
-    """Render a table as a LaTeX ``tabular`` (booktabs rules)."""
-    return df.to_latex(
-        index=index,
-        float_format=lambda v: float_format % v,
-        caption=caption,
-        label=label,
-        escape=True,
-        na_rep="",
-    )
 
 
 class OutputSet:

@@ -13,6 +13,7 @@ Examples
 >>> rep.write("results/measurement")                               # doctest: +SKIP
 """
 
+from leadblackhole.measurement.analysis import TABLE_NAMES, MeasurementReport, run_measurement
 from leadblackhole.measurement.cfa import FIT_INDICES, CFAResult, fit_cfa, fit_statistics
 from leadblackhole.measurement.cmv import (
     HarmanResult,
@@ -31,7 +32,6 @@ from leadblackhole.measurement.reliability import (
     reliability_table,
     scale_alphas,
 )
-from leadblackhole.measurement.report import TABLE_NAMES, MeasurementReport, run_measurement
 from leadblackhole.measurement.validity import (
     HTMT_THRESHOLD,
     discriminant_validity,

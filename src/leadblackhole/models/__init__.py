@@ -21,6 +21,7 @@ Every model is fitted through :func:`fit_share_model` (``"dirichlet"``,
   of :class:`ModelReport`.
 """
 
+from ..tables_text import regression_table  # the star table of ModelReport (table text)
 from .dirichlet import (
     DirichletRegression,
     DirichletRegressionResults,
@@ -31,7 +32,7 @@ from .dirichlet import (
 from .fmlogit import FractionalMultinomialLogit, FractionalMultinomialLogitResults, fit_fmlogit
 from .main import analysis_data, fit_main_model, main_model_exog
 from .main_rounded import fit_rounded_main_model, main_model_name, rounding_step_of
-from .report import ModelReport, regression_table, run_models
+from .model_set import ModelReport, parse_rounding, run_models
 from .results import (
     IdentityLink,
     Link,
@@ -86,6 +87,7 @@ __all__ = [
     "leave_one_firm_out",
     "main_model_exog",
     "main_model_name",
+    "parse_rounding",
     "probit_skip_reason",
     "register_model",
     "registered_models",

@@ -1,7 +1,7 @@
 """The lead-allocation figure: black-hole rate by policy and scenario, with intervals.
 
 Drawn on a private :class:`matplotlib.figure.Figure` and rendered by
-:func:`~leadblackhole.reporting.figures.figure_bytes`, so the PNG and PDF
+:func:`~leadblackhole.reporting.figures.drawing.figure_bytes`, so the PNG and PDF
 bytes are reproducible.
 """
 
@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..outputs import OutputSet
-from .figures import _RC, FIGURE_FORMATS, add_footer, figure_bytes
+from .figures.drawing import FIGURE_FORMATS, FIGURE_RC, add_footer, figure_bytes
 
 __all__ = ["ALLOCATION_FIGURE", "plot_black_hole", "stage_allocation_figure"]
 
@@ -53,7 +53,7 @@ def plot_black_hole(policies: pd.DataFrame) -> Figure:
     """
     order = [p for p in _POLICY_LABELS if p in set(policies["policy"])]
     scen = [s for s in _SCENARIO_STYLE if s in set(policies["scenario"])]
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(FIGURE_RC):
         fig = Figure(
             figsize=(6.5, 0.6 + 0.55 * len(order) * max(1, len(scen)) ** 0.5), layout="constrained"
         )
@@ -99,7 +99,7 @@ def stage_allocation_figure(
         File formats (default PNG and PDF).
     data_note : str, optional
         For simulated data, the label drawn on the figure and stored in its
-        metadata (:func:`leadblackhole.reporting.figures.add_footer`).
+        metadata (:func:`leadblackhole.reporting.figures.drawing.add_footer`).
 
     Returns
     -------

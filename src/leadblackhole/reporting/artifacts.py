@@ -3,12 +3,14 @@
 ``leadblackhole fit`` fits every model once and writes, beside its tables,
 ``fits.pickle``: a :class:`FitArtifact` holding the fitted share models the
 later steps draw from (:class:`~leadblackhole.models.results.ShareResults` of
-the Dirichlet model, the fractional logit and OLS), the
+the Dirichlet models, the fractional multinomial logit, the fractional logit
+and OLS: the models marked ``kept`` in
+:data:`~leadblackhole.pipeline.models.MODEL_ROLES`), the
 :class:`~leadblackhole.effects.HypothesisReport` (with the Johnson–Neyman
 curves) and the SHA-256 of the survey file they were fitted on. The other fits
-(SUR, probit, leave-one-firm-out) are in the tables; their objects are left
-out because nothing downstream reads them and linearmodels stamps its results
-with the time of the fit, which would make the file differ between runs.
+(SUR, probit, two-part, leave-one-firm-out) are in the tables; their objects
+are left out because nothing downstream reads them and linearmodels stamps its
+results with the time of the fit, which would make the file differ between runs.
 ``leadblackhole figures`` loads it instead of fitting again, after checking
 that the survey it is given is the same file.
 

@@ -8,7 +8,7 @@
     Coverage of the 95% intervals by scenario, one panel per hypothesis, one
     marker per estimator, at one N and effect scale.
 
-Rendering follows :mod:`leadblackhole.reporting.figures` (private Figure,
+Rendering follows :mod:`leadblackhole.reporting.figures.drawing` (private Figure,
 Agg renderer, no dates in the PDF, no software tag in the PNG).
 """
 
@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from ..outputs import OutputSet
 from ..registry import HYPOTHESES
-from .figures import FIGURE_FORMATS, _new_figure, figure_bytes
+from .figures.drawing import FIGURE_FORMATS, figure_bytes, new_figure
 
 __all__ = ["plot_coverage", "plot_power_curves", "write_diagnosis_figures"]
 
@@ -82,7 +82,7 @@ def plot_power_curves(table: pd.DataFrame, scenario: str | None = None) -> Figur
     style = _style(estimators)
     ncol = 4
     nrow = int(np.ceil(len(ids) / ncol))
-    fig = _new_figure(2.6 * ncol, 2.2 * nrow + 0.6)
+    fig = new_figure(2.6 * ncol, 2.2 * nrow + 0.6)
     axes = fig.subplots(nrow, ncol, sharex=True, sharey=True, squeeze=False)
     for ax, hid in zip(axes.flat, ids, strict=False):
         for est in estimators:
@@ -150,7 +150,7 @@ def plot_coverage(
     style = _style(estimators)
     ncol = 4
     nrow = int(np.ceil(len(ids) / ncol))
-    fig = _new_figure(2.6 * ncol, (0.25 * len(scenarios) + 1.0) * nrow + 0.6)
+    fig = new_figure(2.6 * ncol, (0.25 * len(scenarios) + 1.0) * nrow + 0.6)
     axes = fig.subplots(nrow, ncol, sharex=True, sharey=True, squeeze=False)
     y = np.arange(len(scenarios))
     offsets = np.linspace(-0.25, 0.25, len(estimators)) if len(estimators) > 1 else [0.0]

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ..exceptions import LeadBlackHoleUserError
+from ..exceptions import ManifestError
 from ..outputs import atomic_write_text
 
 __all__ = [
@@ -42,10 +42,6 @@ __all__ = [
     "sha256",
     "versions",
 ]
-
-
-class ManifestError(LeadBlackHoleUserError):
-    """The provenance records do not describe one complete run."""
 
 
 #: Packages whose versions the manifest records.

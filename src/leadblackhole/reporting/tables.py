@@ -17,9 +17,9 @@ text and stages them in an :class:`~leadblackhole.outputs.OutputSet`:
 Labels that depend on the test level (``95% CI``, ``below 0.05``) are
 derived from ``alpha``. Every text cell that can hold a user string (firm
 labels, file names) is escaped: Markdown cells with
-:func:`~leadblackhole.outputs.escape_markdown_cell` (newlines, ``|``, emphasis
-and HTML characters), HTML with :func:`~leadblackhole.outputs.html_escape`,
-LaTeX with :func:`~leadblackhole.outputs.tex_escape`.
+:func:`~leadblackhole.tables_text.escape_markdown_cell` (newlines, ``|``, emphasis
+and HTML characters), HTML with :func:`~leadblackhole.tables_text.html_escape`,
+LaTeX with :func:`~leadblackhole.tables_text.tex_escape`.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..models.report import STARS_LEGEND
-from ..outputs import (
-    OutputSet,
+from ..outputs import OutputSet
+from ..tables_text import (
+    STARS_LEGEND,
     escape_markdown_cell,
     html_escape,
     table_to_csv,

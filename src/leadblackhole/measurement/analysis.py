@@ -1,4 +1,4 @@
-"""One call for the whole measurement part of the study, and writing its tables."""
+"""The whole measurement analysis in one call: reliability, CFA, validity, CMV, descriptives."""
 
 from __future__ import annotations
 

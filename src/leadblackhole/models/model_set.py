@@ -1,4 +1,4 @@
-"""Estimate the main and robustness models and tabulate them.
+"""The model set: every share model fitted on one analysis frame, with its tidy tables.
 
 :func:`run_models` fits every model of :mod:`leadblackhole.models.main` and
 :mod:`leadblackhole.models.robustness` on one analysis frame (through
@@ -14,14 +14,20 @@
 ``regression_table``
     Side-by-side coefficients (stars, standard errors in parentheses) of
     the Dirichlet model's two mean equations, OLS, the fractional logit and
-    the two SUR equations, as cells of text. Its Markdown, LaTeX and HTML
-    renderings, and the files, come from :mod:`leadblackhole.reporting.tables`.
+    the two SUR equations, as cells of text
+    (:func:`leadblackhole.tables_text.regression_table`). Its Markdown, LaTeX
+    and HTML renderings, and the files, come from
+    :mod:`leadblackhole.reporting.tables`.
+
+Which of the fitted models the later steps read (the hypotheses, the saved
+fits) is decided by the pipeline (:mod:`leadblackhole.pipeline.models`).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +37,7 @@ from tqdm import tqdm
 
 from ..exceptions import EstimationError
 from ..specification import firm_levels, term_names
+from ..tables_text import REGRESSION_COLUMNS, ROUNDED_COLUMNS, regression_table
 from .main_rounded import main_model_name, rounding_step_of
 from .results import ESTIMATE_COLUMNS, FIT_STAT_COLUMNS, ShareResults, WaldTest, fit_share_model
 from .robustness import leave_one_firm_out, probit_skip_reason, sur_prequal_wald
@@ -41,15 +48,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MODEL_NAMES",
     "PRECISION_TEST_COLUMNS",
-    "ROUNDED_COLUMNS",
-    "parse_rounding",
-    "REGRESSION_COLUMNS",
-    "STARS_LEGEND",
     "WALD_COLUMNS",
+    "WALD_TEST_NAME",
     "ModelReport",
-    "regression_table",
+    "parse_rounding",
     "run_models",
-    "stars",
 ]
 
 #: Model labels of the estimates and fit-statistics tables (``loo_<firm>`` besides);
@@ -65,12 +68,6 @@ MODEL_NAMES: tuple[str, ...] = (
     "probit",
 )
 
-#: Columns of the rounding-aware model in the side-by-side table (first, when fitted).
-ROUNDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("Rounded Dirichlet marketing", "dirichlet_rounded", "marketing"),
-    ("Rounded Dirichlet self", "dirichlet_rounded", "self"),
-)
-
 #: Columns of ``precision_tests.csv`` (likelihood-ratio test of a precision model).
 PRECISION_TEST_COLUMNS: tuple[str, ...] = (
     "model",
@@ -80,19 +77,6 @@ PRECISION_TEST_COLUMNS: tuple[str, ...] = (
     "df",
     "p_value",
 )
-
-#: Columns of the side-by-side table: (header, model label, equation).
-REGRESSION_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("Dirichlet marketing", "dirichlet", "marketing"),
-    ("Dirichlet self", "dirichlet", "self"),
-    ("OLS", "ols", "marketing"),
-    ("Fractional logit", "fractional_logit", "marketing"),
-    ("SUR marketing", "sur", "marketing"),
-    ("SUR self", "sur", "self"),
-)
-
-#: Significance legend of the regression table.
-STARS_LEGEND = "* p<0.05, ** p<0.01, *** p<0.001"
 
 #: Columns of the Wald-test table.
 WALD_COLUMNS: tuple[str, ...] = (
@@ -108,105 +92,6 @@ WALD_COLUMNS: tuple[str, ...] = (
 
 #: Label of the SUR Wald test in ``sur_wald.csv``.
 WALD_TEST_NAME = "sur_prequal_equal_and_opposite"
-
-
-def stars(p: float) -> str:
-    """Significance stars of a p-value.
-
-    Parameters
-    ----------
-    p : float
-        Two-sided p-value.
-
-    Returns
-    -------
-    str
-        ``"***"`` below 0.001, ``"**"`` below 0.01, ``"*"`` below 0.05, else
-        ``""`` (also for NaN).
-
-    Examples
-    --------
-    >>> stars(0.004), stars(0.2)
-    ('**', '')
-    """
-    if not (isinstance(p, float | int | np.floating) and math.isfinite(p)):
-        return ""
-    if p < 0.001:
-        return "***"
-    if p < 0.01:
-        return "**"
-    if p < 0.05:
-        return "*"
-    return ""
-
-
-def _num(x: float, digits: int = 3) -> str:
-    if not math.isfinite(x):
-        return ""
-    s = f"{x:.{digits}f}"
-    return "0." + "0" * digits if s == "-0." + "0" * digits else s
-
-
-def regression_table(
-    estimates: pd.DataFrame,
-    fit_stats: pd.DataFrame,
-    terms: list[str],
-    r_squared: dict[str, float] | None = None,
-    columns: tuple[tuple[str, str, str], ...] = REGRESSION_COLUMNS,
-) -> pd.DataFrame:
-    """Side-by-side table of coefficients and standard errors.
-
-    Parameters
-    ----------
-    estimates : DataFrame
-        The long estimates table (columns ``ESTIMATE_COLUMNS``).
-    fit_stats : DataFrame
-        The fit-statistics table (for the N row).
-    terms : list of str
-        Terms to show, in order; firm dummies (``firm[...]``) are left out and
-        summarized by a "Firm effects" row.
-    r_squared : dict, optional
-        Header -> R² of the column, shown in an R² row (blank when absent).
-    columns : tuple of (header, model, equation)
-        The columns.
-
-    Returns
-    -------
-    DataFrame of str
-        First column ``term`` (blank on standard-error rows); then one column
-        per header. Cells hold the coefficient with its stars, or the
-        standard error in parentheses. Footer rows ``Firm effects``, ``N``
-        and ``R²``.
-    """
-    shown = [t for t in terms if not t.startswith("firm[")]
-    has_firms = any(t.startswith("firm[") for t in terms)
-    body: list[dict[str, str]] = []
-    idx = estimates.set_index(["model", "equation", "term"])
-    for term in shown:
-        coef_row = {"term": term}
-        se_row = {"term": ""}
-        for header, model, eq in columns:
-            key = (model, eq, term)
-            if key in idx.index:
-                r = idx.loc[key]
-                coef_row[header] = _num(float(r["estimate"])) + stars(float(r["p_value"]))
-                se_row[header] = f"({_num(float(r['std_error']))})"
-            else:
-                coef_row[header] = se_row[header] = ""
-        body += [coef_row, se_row]
-    n_by_model = dict(zip(fit_stats["model"], fit_stats["n"], strict=True))
-    body.append(
-        {"term": "Firm effects", **{h: ("Yes" if has_firms else "No") for h, _, _ in columns}}
-    )
-    body.append(
-        {
-            "term": "N",
-            **{h: str(int(n_by_model[m])) if m in n_by_model else "" for h, m, _ in columns},
-        }
-    )
-    r2 = r_squared or {}
-    body.append({"term": "R²", **{h: _num(r2[h]) if h in r2 else "" for h, _, _ in columns}})
-    return pd.DataFrame(body, columns=["term"] + [h for h, _, _ in columns])
 
 
 # ----------------------------------------------------------------------------
@@ -458,6 +343,89 @@ def run_models(
         in ``skipped`` with the reason and the other models are kept.
     """
     step = parse_rounding(rounding, frame)
+    fits = _fit_set(frame, step, parametrization, leave_one_out, precision, cov_type, progress)
+    fitted = fits.tabled()
+    ptests = pd.DataFrame(columns=list(PRECISION_TEST_COLUMNS))
+    if precision is not None and precision.strip() != "1":
+        dfits = {k: v for k, v in fitted.items() if k in ("dirichlet_rounded", "dirichlet")}
+        ptests = _precision_tests(frame, dfits, precision, cov_type)
+    estimates, fit_stats = _tidy_tables(fitted)
+    firms = firm_levels(frame.data["firm"])
+    terms = term_names(firms, variable_pay="variable_pay" in frame.data.columns)
+    columns = (ROUNDED_COLUMNS if fits.rounded is not None else ()) + REGRESSION_COLUMNS
+    r2 = {
+        header: fitted[model].equation_r_squared[eq]
+        for header, model, eq in columns
+        if eq in fitted[model].equation_r_squared
+    }
+    table = regression_table(estimates, fit_stats, terms, r_squared=r2, columns=columns)
+    if table.empty:  # pragma: no cover - a design always has terms
+        raise EstimationError("the regression table is empty")
+    return ModelReport(
+        dirichlet=fits.dirichlet,
+        ols=fits.ols,
+        fractional_logit=fits.fractional_logit,
+        sur=fits.sur,
+        sur_wald=fits.sur_wald,
+        probit=fits.probit,
+        loo=fits.loo,
+        skipped=fits.skipped,
+        estimates=estimates,
+        fit_stats=fit_stats,
+        sur_wald_table=fits.sur_wald.to_frame(WALD_TEST_NAME)[list(WALD_COLUMNS)],
+        regression_table=table,
+        firms=firms,
+        dirichlet_rounded=fits.rounded,
+        fmlogit=fits.fmlogit,
+        two_part=fits.two_part,
+        rounding_step=step,
+        precision=precision,
+        cov_type=cov_type,
+        precision_tests=ptests,
+    )
+
+
+# ----------------------------------------------------------------------------
+# the fits and their tables
+# ----------------------------------------------------------------------------
+@dataclass
+class _FittedSet:
+    """The models :func:`run_models` fitted, and why any was skipped."""
+
+    dirichlet: ShareResults
+    rounded: ShareResults | None
+    fmlogit: ShareResults
+    ols: ShareResults
+    fractional_logit: ShareResults
+    sur: ShareResults
+    sur_wald: WaldTest
+    probit: ShareResults | None
+    loo: dict[str, ShareResults]
+    two_part: ShareResults | None
+    skipped: dict[str, str]
+
+    def tabled(self) -> dict[str, ShareResults]:
+        """The fits of the estimates and fit-statistics tables, in their order."""
+        fitted: dict[str, ShareResults] = {}
+        if self.rounded is not None:
+            fitted["dirichlet_rounded"] = self.rounded
+        fitted |= {"dirichlet": self.dirichlet, "fmlogit": self.fmlogit, "ols": self.ols}
+        fitted |= {"fractional_logit": self.fractional_logit, "sur": self.sur}
+        if self.probit is not None:
+            fitted["probit"] = self.probit
+        return fitted | {f"loo_{firm}": res for firm, res in self.loo.items()}
+
+
+def _fit_set(
+    frame: AnalysisFrame,
+    step: float | None,
+    parametrization: str,
+    leave_one_out: bool,
+    precision: str | None,
+    cov_type: str,
+    progress: bool,
+) -> _FittedSet:
+    """Fit every model of the set, in order, under one progress bar (nine steps)."""
     dopts = {"cov_type": cov_type, "precision": precision}
     bar = tqdm(total=9, desc="Models", unit="model", disable=not progress, leave=False)
 
@@ -479,17 +447,7 @@ def run_models(
     sur = fit("sur")
     wald = sur_prequal_wald(sur)
     skipped: dict[str, str] = {}
-    reason = probit_skip_reason(frame)
-    probit = None
-    if reason is None:
-        try:
-            probit = fit("probit")
-        except EstimationError as exc:
-            # An auxiliary model: record why it failed instead of losing the others.
-            skipped["probit"] = f"not estimable: {exc}"
-            warnings.warn(f"the probit was skipped: {exc}", UserWarning, stacklevel=2)
-    else:
-        skipped["probit"] = reason
+    probit = _fit_probit(frame, fit, skipped)
     bar.n = 7  # the probit step is done, fitted or not
     bar.set_postfix_str("leave one firm out")
     loo = leave_one_firm_out(frame, parametrization=parametrization) if leave_one_out else {}
@@ -508,21 +466,43 @@ def run_models(
         skipped["two_part"] = skipped.get("probit", "the probit was not estimated")
     bar.n = 9
     bar.close()
-
-    fitted: dict[str, ShareResults] = {}
-    if rounded is not None:
-        fitted["dirichlet_rounded"] = rounded
-    else:
+    if rounded is None:
         skipped["dirichlet_rounded"] = "the reported percents are not treated as rounded"
-    fitted |= {"dirichlet": dirichlet, "fmlogit": fml, "ols": ols}
-    fitted |= {"fractional_logit": flogit, "sur": sur}
-    if probit is not None:
-        fitted["probit"] = probit
-    fitted |= {f"loo_{firm}": res for firm, res in loo.items()}
-    ptests = pd.DataFrame(columns=list(PRECISION_TEST_COLUMNS))
-    if precision is not None and precision.strip() != "1":
-        dfits = {k: v for k, v in fitted.items() if k in ("dirichlet_rounded", "dirichlet")}
-        ptests = _precision_tests(frame, dfits, precision, cov_type)
+    return _FittedSet(
+        dirichlet=dirichlet,
+        rounded=rounded,
+        fmlogit=fml,
+        ols=ols,
+        fractional_logit=flogit,
+        sur=sur,
+        sur_wald=wald,
+        probit=probit,
+        loo=loo,
+        two_part=two_part,
+        skipped=skipped,
+    )
+
+
+def _fit_probit(
+    frame: AnalysisFrame, fit: Callable[..., ShareResults], skipped: dict[str, str]
+) -> ShareResults | None:
+    """The probit of any marketing-lead time, or None with the reason in ``skipped``."""
+    reason = probit_skip_reason(frame)
+    if reason is not None:
+        skipped["probit"] = reason
+        return None
+    try:
+        return fit("probit")
+    except EstimationError as exc:
+        # An auxiliary model: record why it failed instead of losing the others.
+        skipped["probit"] = f"not estimable: {exc}"
+        # stacklevel 4: the caller of run_models (through _fit_set and this function)
+        warnings.warn(f"the probit was skipped: {exc}", UserWarning, stacklevel=4)
+        return None
+
+
+def _tidy_tables(fitted: dict[str, ShareResults]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The long estimates table and the fit-statistics table of the tabled fits."""
     estimates = pd.concat(
         [res.tidy().assign(model=name) for name, res in fitted.items()], ignore_index=True
     )[list(ESTIMATE_COLUMNS)]
@@ -530,38 +510,4 @@ def run_models(
     fit_stats = pd.DataFrame(rows, columns=list(FIT_STAT_COLUMNS))
     fit_stats["n"] = fit_stats["n"].astype(int)
     fit_stats["converged"] = fit_stats["converged"].astype(bool)
-    wald_table = wald.to_frame(WALD_TEST_NAME)[list(WALD_COLUMNS)]
-
-    firms = firm_levels(frame.data["firm"])
-    terms = term_names(firms, variable_pay="variable_pay" in frame.data.columns)
-    columns = (ROUNDED_COLUMNS if rounded is not None else ()) + REGRESSION_COLUMNS
-    r2 = {
-        header: fitted[model].equation_r_squared[eq]
-        for header, model, eq in columns
-        if eq in fitted[model].equation_r_squared
-    }
-    table = regression_table(estimates, fit_stats, terms, r_squared=r2, columns=columns)
-    if table.empty:  # pragma: no cover - a design always has terms
-        raise EstimationError("the regression table is empty")
-    return ModelReport(
-        dirichlet=dirichlet,
-        ols=ols,
-        fractional_logit=flogit,
-        sur=sur,
-        sur_wald=wald,
-        probit=probit,
-        loo=loo,
-        skipped=skipped,
-        estimates=estimates,
-        fit_stats=fit_stats,
-        sur_wald_table=wald_table,
-        regression_table=table,
-        firms=firms,
-        dirichlet_rounded=rounded,
-        fmlogit=fml,
-        two_part=two_part,
-        rounding_step=step,
-        precision=precision,
-        cov_type=cov_type,
-        precision_tests=ptests,
-    )
+    return estimates, fit_stats

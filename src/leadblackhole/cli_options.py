@@ -1,0 +1,478 @@
+"""The command line's subcommands and their options, as a table, and the parser built from it.
+
+:data:`COMMAND_TABLE` lists every subcommand with its help and options, in the
+order ``leadblackhole --help`` shows them; :func:`build_parser` turns it into
+an :mod:`argparse` parser. An option's help may be a function, called when the
+parser is built (the diagnosis lists the scenarios and estimators registered
+then). Bad arguments raise :class:`UserArgumentError` (exit 2, no usage text).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__, pipeline
+from .config import (
+    ALLOCATION_DIR,
+    DEFAULT_SEED,
+    DIAGNOSIS_DIR,
+    FIGURES_DIR,
+    FITS_FILE,
+    MEASUREMENT_DIR,
+    MODELS_DIR,
+    PROJECT_ROOT,
+    RESULTS_DIR,
+    SIMULATED_SURVEY,
+)
+from .exceptions import LeadBlackHoleUserError
+
+__all__ = [
+    "COMMAND_TABLE",
+    "GLOBAL_OPTIONS",
+    "Command",
+    "Option",
+    "Parser",
+    "UserArgumentError",
+    "at_least_30",
+    "build_parser",
+    "number_list",
+    "positive_int",
+    "rounding",
+    "split_names",
+]
+
+
+class UserArgumentError(LeadBlackHoleUserError):
+    """A bad command-line argument."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are the user's (exit 2, without argparse's usage text)."""
+
+    def error(self, message: str):  # argparse's default also exits 2, but prints usage first
+        raise UserArgumentError(f"{self.prog}: {message}")
+
+
+# ----------------------------------------------------------------------------
+# option types
+# ----------------------------------------------------------------------------
+def positive_int(text: str) -> int:
+    """A whole number >= 0."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {v}")
+    return v
+
+
+def at_least_30(text: str) -> int:
+    """A number of reps, at least 30."""
+    v = positive_int(text)
+    if v < 30:
+        raise argparse.ArgumentTypeError(f"expected at least 30 reps, got {v}")
+    return v
+
+
+def rounding(text: str) -> str | float:
+    """``auto``, ``none`` or a rounding step that divides 100 (checked by the models layer)."""
+    try:
+        return pipeline.rounding_option(text)
+    except LeadBlackHoleUserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def number_list(kind: Callable[[str], Any], what: str) -> Callable[[str], list]:
+    """The type of a comma-separated list of numbers (``kind`` each), named ``what`` in errors."""
+
+    def parse(text: str):
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        try:
+            values = [kind(t) for t in items]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{what}: expected comma-separated numbers, got {text!r}"
+            ) from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"{what}: empty list")
+        return values
+
+    return parse
+
+
+def split_names(text: str) -> list[str]:
+    """A comma-separated list of names (blanks dropped)."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+# ----------------------------------------------------------------------------
+# the table
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Option:
+    """One argument: its flags (or name) and the keywords of ``add_argument``.
+
+    ``group`` names a mutually exclusive group of the command; ``help`` may be a
+    function, called when the parser is built.
+    """
+
+    flags: tuple[str, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    group: str | None = None
+
+
+def opt(*flags: str, group: str | None = None, **kwargs: Any) -> Option:
+    """An :class:`Option` written like a call of ``add_argument``."""
+    return Option(flags, kwargs, group)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name, its help line and its options, in order."""
+
+    name: str
+    help: str
+    options: tuple[Option, ...]
+
+
+def _rel(path: Path) -> str:
+    """A config path relative to the project root: resolved against the current folder."""
+    return str(path.relative_to(PROJECT_ROOT))
+
+
+def _seed(help: str = f"random seed (default {DEFAULT_SEED})") -> Option:
+    return opt("--seed", type=positive_int, default=DEFAULT_SEED, help=help)
+
+
+def _out(path: Path, help: str | None = None) -> Option:
+    return opt(
+        "--out",
+        default=_rel(path),
+        metavar="DIR",
+        help=help or f"output folder (default {_rel(path)})",
+    )
+
+
+def _known(kind: int, text: str) -> Callable[[], str]:
+    """A help text ending with the scenarios (0) or estimators (1) a diagnosis knows."""
+    return lambda: f"{text}; known: {', '.join(pipeline.diagnosis_names()[kind])}"
+
+
+#: The options before the command.
+GLOBAL_OPTIONS: tuple[Option, ...] = (
+    opt("--version", action="version", version=f"leadblackhole {__version__}"),
+    opt("--debug", action="store_true", help="show tracebacks of internal errors"),
+    opt(
+        "--provenance",
+        metavar="DIR",
+        default=None,
+        help="record what each command reads and writes in DIR/provenance/",
+    ),
+)
+
+#: The survey file and its codebook, read by every command that analyses a survey.
+DATA_OPTIONS: tuple[Option, ...] = (
+    opt("path", help="survey file (.csv, .parquet, .dta, .sav)"),
+    opt(
+        "--codebook",
+        metavar="FILE",
+        default=None,
+        help="TOML codebook mapping the file's columns onto the schema",
+    ),
+)
+
+_RESULTS = opt("--results", default=_rel(RESULTS_DIR), help="results folder (default results)")
+_FITS = _rel(FITS_FILE)
+
+#: Every subcommand, in the order of ``leadblackhole --help``.
+COMMAND_TABLE: tuple[Command, ...] = (
+    Command(
+        "simulate",
+        "simulate a survey of the study",
+        (
+            _seed(),
+            opt(
+                "--n-reps",
+                type=at_least_30,
+                default=461,
+                help="analysable reps, at least 30 (default 461)",
+            ),
+            opt(
+                "--n-zero-marketing",
+                type=positive_int,
+                default=0,
+                help="extra reps with no marketing-lead time (default 0)",
+            ),
+            opt("--firms", type=positive_int, default=4, help="number of firms (default 4)"),
+            opt(
+                "--no-heaping",
+                action="store_true",
+                help="report exact percents instead of multiples of 5",
+            ),
+            opt("--out", default=None, help=f"output CSV (default {_rel(SIMULATED_SURVEY)})"),
+            opt(
+                "--truth",
+                default=None,
+                metavar="CSV",
+                help="also write the population value of every registry effect",
+            ),
+        ),
+    ),
+    Command(
+        "validate",
+        "check a survey file against the input contract",
+        (
+            *DATA_OPTIONS,
+            opt(
+                "--out",
+                default=None,
+                metavar="DIR",
+                help="also write DIR/validation.md and DIR/exclusions.csv",
+            ),
+        ),
+    ),
+    Command(
+        "measure",
+        "reliability, CFA, validity, CMV checks and descriptives",
+        (*DATA_OPTIONS, _out(MEASUREMENT_DIR)),
+    ),
+    Command(
+        "fit",
+        "main and robustness models, share-scale hypotheses, probing",
+        (
+            *DATA_OPTIONS,
+            _out(
+                MODELS_DIR,
+                "output folder, with the fitted models in fits.pickle "
+                f"(default {_rel(MODELS_DIR)})",
+            ),
+            opt(
+                "--bootstrap",
+                type=positive_int,
+                default=0,
+                metavar="N",
+                help="bootstrap draws for the effects' intervals (default 0: none)",
+            ),
+            opt(
+                "--bootstrap-scheme",
+                choices=("stratified", "firm"),
+                default="stratified",
+                help="resample reps within firm (default) or whole firms (firm blocks; "
+                "with four firms only 35 distinct resamples exist)",
+            ),
+            _seed(f"seed of the bootstrap (default {DEFAULT_SEED})"),
+            opt(
+                "--no-progress",
+                action="store_true",
+                help="no progress bars (they are shown on a terminal only)",
+            ),
+            opt(
+                "--rounding",
+                type=rounding,
+                default="auto",
+                metavar="auto|none|STEP",
+                help="rounding step of the reported percents: auto (default: the largest of "
+                "10, 5 and 1 dividing every analysable rep's pct_marketing and pct_self), none "
+                "(exact shares), or a step in percentage points that divides 100; with a step "
+                "the rounding-aware Dirichlet (dirichlet_rounded) is the main model",
+            ),
+            opt(
+                "--precision",
+                default=None,
+                metavar="FORMULA",
+                help="precision model of the Dirichlet models, a formula on the analysis "
+                'variables, e.g. "firm + experience + performance" (default constant '
+                "precision); adds precision_tests.csv (likelihood-ratio test against constant "
+                "precision)",
+            ),
+            opt(
+                "--cov",
+                choices=("oim", "robust"),
+                default="oim",
+                help="covariance of the Dirichlet models: oim (inverse observed information, "
+                "default) or robust (sandwich)",
+            ),
+        ),
+    ),
+    Command(
+        "figures",
+        "draw every figure (PNG and PDF) from the saved fits",
+        (
+            *DATA_OPTIONS,
+            opt(
+                "--fits",
+                default=_FITS,
+                metavar="FILE",
+                help=f"the models `fit` saved for this survey (default {_FITS})",
+            ),
+            _out(FIGURES_DIR, "output folder (default figures)"),
+        ),
+    ),
+    Command(
+        "report",
+        "assemble the replication report from the outputs",
+        (
+            _RESULTS,
+            opt("--figures", default=_rel(FIGURES_DIR), help="figures folder (default figures)"),
+        ),
+    ),
+    Command(
+        "manifest",
+        "hash every recorded output into RESULTS/manifest.json",
+        (_RESULTS,),
+    ),
+    Command(
+        "notebook",
+        "execute a notebook and write the executed copy",
+        (
+            opt("notebook", help="the .ipynb file"),
+            opt("--out", required=True, help="where to write the executed notebook"),
+            opt(
+                "--timeout",
+                type=positive_int,
+                default=300,
+                help="seconds allowed per cell (default 300)",
+            ),
+        ),
+    ),
+    Command(
+        "allocate",
+        "compare lead-allocation policies for a monthly budget",
+        (
+            *DATA_OPTIONS,
+            opt("--leads", metavar="N", help="monthly lead budget (default the survey's total)"),
+            opt(
+                "--policy",
+                default="all",
+                choices=("equal", "score", "optimal", "all"),
+                help="policy to evaluate (default all: observed, equal, score, optimal)",
+            ),
+            opt(
+                "--scenario",
+                nargs="+",
+                default=["all"],
+                choices=("baseline", "prequal_up", "no_tracking_top", "all"),
+                help="scenarios (default all)",
+            ),
+            opt(
+                "--draws",
+                type=positive_int,
+                default=200,
+                help="draws of the estimates (default 200)",
+            ),
+            _seed(f"seed (default {DEFAULT_SEED})"),
+            opt("--hours-per-lead", type=float, metavar="H", help="default: from the survey"),
+            opt("--hours-per-week", type=float, metavar="H", help="for reps without an answer"),
+            opt("--oracle", action="store_true", help="add the oracle (default simulated design)"),
+            opt(
+                "--fits",
+                default=_FITS,
+                metavar="FILE",
+                help=f"the main model `fit` saved, used when the file exists (default {_FITS})",
+            ),
+            _out(ALLOCATION_DIR),
+        ),
+    ),
+    # bad scenario or estimator names are reported by the diagnosis (exit 2)
+    Command(
+        "diagnose",
+        "design diagnosis: bias, coverage and power of each estimator (on Dask)",
+        (
+            opt("--sims", type=int, required=True, help="replications per cell (>= 1)"),
+            opt("--seed", type=int, required=True, help="master seed"),
+            opt(
+                "--n-reps",
+                type=number_list(int, "--n-reps"),
+                default=[461],
+                metavar="N,N,...",
+                help="analysable reps per simulated study (default 461)",
+            ),
+            opt(
+                "--effect-scale",
+                type=number_list(float, "--effect-scale"),
+                default=[1.0],
+                metavar="S,S,...",
+                help="multipliers of every slope (default 1)",
+            ),
+            opt(
+                "--scenario",
+                nargs="+",
+                default=["default"],
+                metavar="NAME",
+                help=_known(0, "scenarios (default 'default')"),
+            ),
+            opt(
+                "--estimators",
+                type=split_names,
+                default=["dirichlet", "ols", "fractional_logit"],
+                metavar="NAME,...",
+                help=_known(1, "estimators (default dirichlet,ols,fractional_logit)"),
+            ),
+            opt(
+                "--workers",
+                group="where",
+                type=int,
+                default=None,
+                metavar="K",
+                help="worker processes of a local Dask cluster (default one per core; 0: no Dask)",
+            ),
+            opt(
+                "--scheduler",
+                group="where",
+                default=None,
+                metavar="ADDRESS",
+                help="existing Dask scheduler address",
+            ),
+            opt(
+                "--connect-timeout",
+                type=float,
+                default=10.0,
+                metavar="SECONDS",
+                help="seconds to wait for --scheduler (default 10)",
+            ),
+            opt(
+                "--chunk-size",
+                type=int,
+                default=25,
+                help="replications per Dask task (default 25)",
+            ),
+            opt("--no-progress", action="store_true", help="no progress bar"),
+            opt("--no-figures", action="store_true", help="do not draw the figures"),
+            _out(DIAGNOSIS_DIR),
+        ),
+    ),
+)
+
+
+def add_options(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
+    """Add the options to ``parser``, in order (mutually exclusive groups made as met)."""
+    groups: dict[str, Any] = {}
+    for option in options:
+        target: Any = parser
+        if option.group is not None:
+            if option.group not in groups:
+                groups[option.group] = parser.add_mutually_exclusive_group()
+            target = groups[option.group]
+        kwargs = dict(option.kwargs)
+        if callable(kwargs.get("help")):
+            kwargs["help"] = kwargs["help"]()
+        target.add_argument(*option.flags, **kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand of :data:`COMMAND_TABLE`."""
+    parser = Parser(
+        prog="leadblackhole",
+        description="Replication package for Sabnis et al. (2013), 'The Sales Lead Black Hole'.",
+    )
+    add_options(parser, GLOBAL_OPTIONS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for command in COMMAND_TABLE:
+        add_options(sub.add_parser(command.name, help=command.help), command.options)
+    return parser

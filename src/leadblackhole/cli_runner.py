@@ -1,0 +1,159 @@
+"""The command line's process: exit codes, signals, warnings as log lines, BLAS threads.
+
+:func:`run_command_line` runs one command the way :func:`leadblackhole.cli.main`
+promises: a user's error (bad input, bad option, an environment that cannot be
+written) exits 2 with its message and no traceback, an internal error exits 1
+(the traceback with ``--debug``), SIGINT and SIGTERM exit 130 and 143 after
+every ``finally`` block has run (outputs are left as they were), Python
+warnings become plain ``warning:`` lines, and the BLAS library is limited to
+:func:`~leadblackhole.config.blas_threads` threads.
+"""
+
+from __future__ import annotations
+
+import errno
+import signal
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+
+from .config import blas_threads
+from .exceptions import LeadBlackHoleUserError
+
+__all__ = [
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
+    "EXIT_USER",
+    "RunLog",
+    "run_command_line",
+]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USER = 0, 1, 2
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+
+#: errno values of an OSError that are the environment's, not a bug (exit 2).
+_ENVIRONMENT_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ENOENT,
+        errno.ENAMETOOLONG,
+        errno.EMFILE,
+        errno.EIO,
+    }
+)
+
+
+class _Terminated(SystemExit):
+    """Raised by the SIGTERM handler so that every ``finally`` block runs."""
+
+
+def _environment_message(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    return f"cannot use{where}: {reason}; check the path and its permissions"
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001 - the signal handler's signature
+    raise _Terminated(EXIT_SIGTERM)
+
+
+class RunLog:
+    """The run's log: the Python warnings caught so far, one plain line each (no duplicates).
+
+    An output set iterates over it when it commits (``<command>.log``); the
+    command line prints it.
+    """
+
+    def __init__(self, caught: list) -> None:
+        self.caught = caught
+
+    def __iter__(self) -> Iterator[str]:
+        lines = (f"{w.category.__name__}: {w.message}" for w in self.caught)
+        return iter(dict.fromkeys(" ".join(str(x).split()) for x in lines))
+
+
+def _blas_limit():
+    """Limit the BLAS library to ``config.blas_threads()`` threads for the run."""
+    # the limit reaches only libraries already loaded: numpy's and scipy's OpenBLAS
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    try:
+        threads = blas_threads()
+    except ValueError as exc:
+        raise LeadBlackHoleUserError(str(exc)) from None
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def run_command_line(argv: list[str], dispatch: Callable[[list[str], RunLog, list], int]) -> int:
+    """Run ``dispatch(argv, log, open_sets)`` as the command line's process; return the exit code.
+
+    Parameters
+    ----------
+    argv : list of str
+        The arguments (``--debug`` among them shows the traceback of an internal error).
+    dispatch : callable
+        Parses ``argv`` and runs the command; receives the run's :class:`RunLog`
+        and a list where the command puts every output set it opens (each is
+        closed, its lock released, however the run ends).
+
+    Returns
+    -------
+    int
+        0 success, 2 user or environment error, 1 internal error, 130/143 interrupted.
+    """
+    debug = "--debug" in argv
+    caught: list = []
+    open_sets: list = []
+    try:
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # pragma: no cover - not the main thread
+        old_term = None
+    try:
+        with warnings.catch_warnings(record=True) as caught, _blas_limit():
+            warnings.simplefilter("always")
+            return dispatch(argv, RunLog(caught), open_sets)
+    except LeadBlackHoleUserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER
+    except OSError as exc:
+        if exc.errno in _ENVIRONMENT_ERRNOS:
+            print(f"error: {_environment_message(exc)}", file=sys.stderr)
+            return EXIT_USER
+        return _internal(exc, debug)
+    except KeyboardInterrupt:
+        print("interrupted: outputs are left as they were", file=sys.stderr)
+        return EXIT_SIGINT
+    except _Terminated:
+        print("terminated: outputs are left as they were", file=sys.stderr)
+        return EXIT_SIGTERM
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        return _internal(exc, debug)
+    finally:
+        for out in open_sets:
+            out.close()
+        for line in RunLog(caught):
+            print(f"warning: {line}", file=sys.stderr)
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _internal(exc: BaseException, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    print(
+        f"internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in leadblackhole; rerun with --debug for the traceback.",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL

@@ -1,0 +1,498 @@
+"""The sections of the replication report, each written from the output files it reads.
+
+:func:`read_report_inputs` reads the files every section shares once (the data
+source record, ``hypotheses.csv``, ``descriptives.csv``, ``estimates.csv``,
+``fit_stats.csv``) into a :class:`ReportInputs`; each section function takes
+it and returns its Markdown lines, naming in ``missing`` any output of the
+pipeline it looked for and did not find. :data:`SECTIONS` lists them in the
+report's order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..models import main_model_name
+from ..registry import HYPOTHESES
+from .figures import FIGURE_CAPTIONS, figure_names
+from .report_format import (
+    format_level,
+    format_number,
+    format_p_phrase,
+    format_table,
+    interval_level,
+    md_escape,
+)
+from .report_sentences import MODEL_NAMES, agreement_sentences, hypothesis_sentences, jn_sentences
+
+__all__ = [
+    "SECTIONS",
+    "ReportInputs",
+    "caveats_section",
+    "data_section",
+    "figures_section",
+    "hypotheses_section",
+    "introduction",
+    "measurement_section",
+    "models_section",
+    "read_report_inputs",
+    "results_section",
+]
+
+#: How the report names each possible main model.
+_MAIN_LABELS = {
+    "dirichlet_rounded": "rounding-aware Dirichlet model",
+    "dirichlet": "Dirichlet model",
+}
+
+#: Columns of the short coefficient tables (precision, probit).
+_COEF_COLUMNS = ["term", "estimate", "std_error", "p_value", "conf_low", "conf_high"]
+
+
+def _csv(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, keep_default_na=True)
+
+
+def _text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
+@dataclass(frozen=True, eq=False)
+class ReportInputs:
+    """The pipeline's outputs the sections share (each ``None`` when not produced).
+
+    Attributes
+    ----------
+    results, figures : Path
+        The results and figures folders.
+    source : dict
+        ``models/data_source.json`` (empty when absent).
+    hypotheses, descriptives, estimates, fit_stats : DataFrame or None
+        ``models/hypotheses.csv``, ``measurement/descriptives.csv``,
+        ``models/estimates.csv`` and ``models/fit_stats.csv``.
+    """
+
+    results: Path
+    figures: Path
+    source: dict[str, Any] = field(default_factory=dict)
+    hypotheses: pd.DataFrame | None = None
+    descriptives: pd.DataFrame | None = None
+    estimates: pd.DataFrame | None = None
+    fit_stats: pd.DataFrame | None = None
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the survey was simulated."""
+        return bool(self.source.get("simulated"))
+
+    @property
+    def main(self) -> str:
+        """The main model the results are read from (from ``fit_stats.csv``)."""
+        return main_model_name(self.fit_stats) if self.fit_stats is not None else "dirichlet"
+
+    @property
+    def sd(self) -> dict[str, float]:
+        """Standard deviation of each analysis variable in the analysis sample."""
+        if self.descriptives is None:
+            return {}
+        desc = self.descriptives
+        overall = desc[desc["group"].astype(str) == "all"]
+        return dict(zip(overall["variable"], overall["sd"].astype(float), strict=False))
+
+    def csv(self, name: str) -> pd.DataFrame | None:
+        """A CSV table of the results folder (``models/sur_wald.csv``, say), or None."""
+        return _csv(self.results / name)
+
+    def text(self, name: str) -> str | None:
+        """A text file of the results folder, stripped, or None."""
+        return _text(self.results / name)
+
+
+def read_report_inputs(
+    results_dir: str | os.PathLike[str], figures_dir: str | os.PathLike[str]
+) -> ReportInputs:
+    """Read the outputs every section shares.
+
+    Parameters
+    ----------
+    results_dir : path-like
+        Folder holding ``validation.md``, ``measurement/`` and ``models/``.
+    figures_dir : path-like
+        Folder holding the PNG figures.
+
+    Returns
+    -------
+    ReportInputs
+    """
+    res = Path(results_dir)
+    mdir, sdir = res / "models", res / "measurement"
+    source = (
+        json.loads((mdir / "data_source.json").read_text())
+        if (mdir / "data_source.json").is_file()
+        else {}
+    )
+    return ReportInputs(
+        results=res,
+        figures=Path(figures_dir),
+        source=source,
+        hypotheses=_csv(mdir / "hypotheses.csv"),
+        descriptives=_csv(sdir / "descriptives.csv"),
+        estimates=_csv(mdir / "estimates.csv"),
+        fit_stats=_csv(mdir / "fit_stats.csv"),
+    )
+
+
+def _table_block(caption: str, table: pd.DataFrame | None, **kw: Any) -> list[str]:
+    """A bold caption and the table (nothing when the table is missing)."""
+    if table is None:
+        return []
+    return [f"**{caption}**", "", format_table(table, **kw), ""]
+
+
+# ----------------------------------------------------------------------------
+# the sections, in the report's order
+# ----------------------------------------------------------------------------
+def introduction(inp: ReportInputs, missing: list[str]) -> list[str]:
+    """The study in one sentence, and where the data come from."""
+    parts = [
+        "Sabnis, Chatterjee, Grewal & Lilien (2013), *The Sales Lead Black Hole*, Journal "
+        "of Marketing 77(1): how lead prequalification quality, managerial tracking, lead "
+        "volume, rep experience and past performance shape the share of working time reps "
+        "give to marketing leads.",
+        "",
+    ]
+    source = inp.source
+    if inp.simulated:
+        parts += [
+            f"**{md_escape(source.get('label') or 'Simulated data.')}** Every number below "
+            "comes from a survey simulated from the population model of `docs/simulation.md`, "
+            "whose effects carry the published signs. "
+            f"{md_escape(source.get('agreement_note') or '')}",
+            "",
+        ]
+    elif source:
+        parts += [
+            f"Data: the researcher's survey `{md_escape(source.get('survey'))}`; the firms' "
+            "original data are not public, so these are not the published estimates.",
+            "",
+        ]
+    return parts
+
+
+def results_section(inp: ReportInputs, missing: list[str]) -> list[str]:
+    """The results in words: one sentence per hypothesis and the agreement."""
+    parts = ["## Results", ""]
+    hyps, sd, main = inp.hypotheses, inp.sd, inp.main
+    if hyps is None or not sd:
+        missing.append("hypotheses and descriptives")
+        return parts + ["_The hypothesis tests were not produced._", ""]
+    level = interval_level(hyps[hyps["model"] == main])
+    parts += [
+        "Effects are read on the share scale (average over reps of the derivative of the "
+        "expected time share, Ai & Norton 2003, for moderations the cross-partial) from the "
+        f"main model, the {_MAIN_LABELS.get(main, main)} of the three time shares. Each is scaled to "
+        "one standard deviation of its predictor in the analysis sample (and, for a "
+        "moderation, of its moderator): the per-unit effect of `hypotheses.csv` times the "
+        "SD of `descriptives.csv`, in percentage points of working time, with its "
+        f"{format_level(level)} confidence interval (delta method). A hypothesis is "
+        f"supported when the effect has the expected sign and p < {1 - level:.3g}.",
+        "",
+    ]
+    for s in hypothesis_sentences(hyps, sd, model=main):
+        parts += [s, ""]
+    parts += ["### Agreement with the published findings", ""]
+    models = [m for m in MODEL_NAMES if (hyps["model"] == m).any()]
+    parts += [" ".join(agreement_sentences(hyps, models, main)), ""]
+    if inp.simulated:
+        parts += [
+            "On simulated data this agreement is by construction: the simulator draws "
+            "the shares from a population whose effects have the published signs, so it "
+            "checks that the analysis recovers a known truth, not that the study "
+            "replicates.",
+            "",
+        ]
+    return parts
+
+
+def caveats_section(inp: ReportInputs, missing: list[str]) -> list[str]:
+    """What the results cannot say: rounding, four firms, one self-reported survey."""
+    return [
+        "### Caveats",
+        "",
+        "- **Rounding.** Reps report percents of their time, mostly rounded to multiples of 5 "
+        "or 10. A model that takes the rounded answers as exact shares attenuates the effects "
+        "(`docs/simulation.md` measures by how much), and its intervals then cover the "
+        "truth less often than their nominal level.",
+        "- **Four firms.** Firm dummies absorb differences between the firms; inference is "
+        "conditional on these firms and does not extend to a population of firms. The "
+        "leave-one-firm-out fits below show how much one firm drives each coefficient; a "
+        "firm-block bootstrap has only a handful of distinct resamples.",
+        "- **Survey design.** Every measure is self-reported in one survey: the common-method "
+        "checks below bound, but cannot exclude, shared-method bias. The effects are "
+        "associations, not causal effects.",
+        "",
+    ]
+
+
+def data_section(inp: ReportInputs, missing: list[str]) -> list[str]:
+    """The validation summary and the descriptive statistics."""
+    parts = ["## Data and design", ""]
+    validation = inp.text("validation.md")
+    if validation is None:
+        missing.append("validation.md")
+    parts += [validation or "_The validation summary was not produced._", ""]
+    desc = inp.descriptives
+    if desc is not None:
+        cols = ["group", "variable", "n", "mean", "sd", "min", "max"]
+        parts += _table_block(
+            "Descriptive statistics of the analysis sample (overall and by firm).",
+            desc,
+            columns=[c for c in cols if c in desc],
+        )
+    else:
+        missing.append("descriptives")
+    return parts
+
+
+def measurement_section(inp: ReportInputs, missing: list[str]) -> list[str]:
+    """Reliability, CFA fit, loadings, discriminant validity, CMV, correlations."""
+    parts = ["## Measurement", ""]
+    for stem, caption in (
+        (
+            "measurement",
+            "Reliability: Cronbach's alpha (Feldt 95% CI), composite reliability, AVE.",
+        ),
+        ("cfa_fit", "Fit of the confirmatory factor analysis."),
+        ("loadings", "Standardized loadings."),
+        ("discriminant", "Discriminant validity: Fornell–Larcker and HTMT."),
+        ("cmv", "Common-method variance checks."),
+        ("correlations", "Correlations of the analysis variables, reliabilities on the diagonal."),
+    ):
+        table = inp.csv(f"measurement/{stem}.csv")
+        if table is None:
+            missing.append(f"measurement/{stem}")
+        parts += _table_block(caption, table)
+    return parts
+
+
+def models_section(inp: ReportInputs, missing: list[str]) -> list[str]:
+    """The regression table, fit statistics, precision, probit, leave one firm out, SUR."""
+    parts = ["## Models", ""]
+    reg = inp.text("models/regression_table.md")
+    if reg is None:
+        missing.append("regression table")
+    else:
+        parts += [
+            "**Dirichlet regression (alternative parametrization, base: other work) beside "
+            "the robustness models.**",
+            "",
+            reg,
+            "",
+        ]
+    if inp.fit_stats is not None:
+        fs = inp.fit_stats.copy()
+        fs["model"] = [
+            MODEL_NAMES.get(m, f"Dirichlet without firm {m[4:]}" if m.startswith("loo_") else m)
+            for m in fs["model"].astype(str)
+        ]
+        parts += _table_block(
+            "Fit statistics (the fractional logit is a quasi-likelihood: no likelihood).", fs
+        )
+    else:
+        missing.append("fit statistics")
+    if inp.estimates is not None:
+        parts += _estimates_blocks(inp.estimates)
+    else:
+        missing.append("estimates")
+    wald = inp.csv("models/sur_wald.csv")
+    if wald is not None:
+        parts += _table_block(
+            "SUR: does prequalification move time from self-generated to marketing leads "
+            "one for one?",
+            wald,
+            columns=[c for c in ("null", "estimate", "std_error", "statistic", "df", "p_value")],
+        )
+    return parts
+
+
+def _estimates_blocks(estimates: pd.DataFrame) -> list[str]:
+    """The tables read from ``estimates.csv``: precision, probit, leave one firm out."""
+    parts: list[str] = []
+    prec = estimates[(estimates["model"] == "dirichlet") & (estimates["equation"] == "precision")]
+    if not prec.empty:
+        parts += _table_block(
+            "Precision of the Dirichlet model (log scale; larger: shares closer to their "
+            "expected values).",
+            prec,
+            columns=_COEF_COLUMNS,
+        )
+    probit = estimates[estimates["model"] == "probit"]
+    if not probit.empty:
+        parts += _table_block(
+            "Probit of giving marketing leads any time (all reps with complete predictors).",
+            probit,
+            columns=_COEF_COLUMNS,
+        )
+    else:
+        parts += [
+            "_The probit of giving marketing leads any time was not estimated: every "
+            "rep reports some time on marketing leads._",
+            "",
+        ]
+    loo = _loo_table(estimates)
+    if loo is not None:
+        parts += _table_block(
+            "Leave one firm out: Dirichlet coefficients of the marketing equation "
+            "(log-ratio to other work).",
+            loo,
+        )
+    return parts
+
+
+def _loo_table(estimates: pd.DataFrame) -> pd.DataFrame | None:
+    loo = sorted(m for m in estimates["model"].unique() if str(m).startswith("loo_"))
+    if not loo:
+        return None
+    terms = ["prequal", "tracking", "volume", "experience", "performance"]
+    sub = estimates[
+        (estimates["equation"] == "marketing") & estimates["term"].isin(terms)
+    ].set_index(["model", "term"])["estimate"]
+    out = pd.DataFrame({"term": terms})
+    for m in ["dirichlet", *loo]:
+        label = "All firms" if m == "dirichlet" else f"Without {m[4:]}"
+        out[label] = [sub.get((m, t), np.nan) for t in terms]
+    return out
+
+
+def hypotheses_section(inp: ReportInputs, missing: list[str]) -> list[str]:
+    """The published comparison, every model's effects, bootstrap, simple slopes, J–N."""
+    parts = ["## Hypotheses", ""]
+    comp = inp.text("models/hypotheses_vs_published.md")
+    if comp is None:
+        missing.append("hypotheses_vs_published")
+    else:
+        label = _MAIN_LABELS.get(inp.main, inp.main)
+        parts += [f"**Share-scale effects of the {label} beside the published findings.**", ""]
+        parts += [comp, ""]
+    if inp.hypotheses is not None:
+        parts += _table_block(
+            "The effects in every model (per unit; p-value in brackets).",
+            _effects_by_model(inp.hypotheses),
+        )
+    boot = inp.csv("models/hypotheses_bootstrap.csv")
+    if boot is not None:
+        parts += _table_block("Bootstrap intervals of the main model's effects.", boot)
+    slopes = inp.csv("models/simple_slopes.csv")
+    if slopes is not None:
+        parts += _table_block(
+            "Simple slopes: the effect of the predictor at low (−1 SD), mean and high (+1 SD) "
+            "moderator.",
+            slopes,
+            columns=[
+                "id",
+                "predictor",
+                "moderator",
+                "level",
+                "moderator_value",
+                "estimate",
+                "p_value",
+                "conf_low",
+                "conf_high",
+            ],
+        )
+    else:
+        missing.append("simple slopes")
+    jn = inp.csv("models/johnson_neyman.csv")
+    if jn is not None:
+        parts += _jn_blocks(jn)
+    else:
+        missing.append("Johnson–Neyman regions")
+    return parts
+
+
+def _effects_by_model(hyps: pd.DataFrame) -> pd.DataFrame:
+    """One row per hypothesis, one column per model: the effect with its p-value."""
+    wide = hyps.pivot_table(index="id", columns="model", values="estimate", sort=False)
+    sup = hyps.pivot_table(index="id", columns="model", values="p_value", sort=False)
+    order = [h.id for h in HYPOTHESES if h.id in wide.index]
+    models = [m for m in MODEL_NAMES if m in wide.columns]
+    table = pd.DataFrame({"id": order})
+    for m in models:
+        table[MODEL_NAMES[m]] = [
+            f"{format_number(wide.loc[i, m], 4)} (p {format_p_phrase(sup.loc[i, m])})"
+            if np.isfinite(wide.loc[i, m])
+            else ""
+            for i in order
+        ]
+    return table
+
+
+def _jn_blocks(jn: pd.DataFrame) -> list[str]:
+    """The Johnson–Neyman regions in words, then as a table."""
+    parts = [
+        "**Johnson–Neyman regions: where along the moderator the effect differs from zero "
+        "(pointwise normal intervals).**",
+        "",
+        *jn_sentences(jn),
+        "",
+    ]
+    shown = jn.copy()
+    if "sign" in shown:
+        shown["sign"] = shown["sign"].map({1: "positive", -1: "negative"}).fillna("none")
+    if "share_of_reps" in shown:
+        shown["share_of_reps"] = 100 * shown["share_of_reps"]
+    return parts + _table_block(
+        "Johnson–Neyman regions (normal and Esarey–Sumner critical values).",
+        shown,
+        columns=[c for c in ("id", "moderator", "method", "low", "high", "sign") if c in jn]
+        + ["share_of_reps"],
+    )
+
+
+def _figure_caption(stem: str) -> str:
+    if stem in FIGURE_CAPTIONS:
+        return FIGURE_CAPTIONS[stem]
+    return stem.replace("_", " ").capitalize() + "."
+
+
+def figures_section(inp: ReportInputs, missing: list[str]) -> list[str]:
+    """Every PNG figure of the figures folder, in the figure set's order, with its caption."""
+    known = {stem: i for i, stem in enumerate(figure_names())}
+    figures = sorted(
+        inp.figures.glob("*.png"), key=lambda p: (known.get(p.stem, len(known)), p.name)
+    )
+    parts = ["## Figures", ""]
+    if inp.simulated:
+        parts += ["_Every figure is drawn from the simulated survey, and says so under it._", ""]
+    if not figures:
+        missing.append("figures")
+        parts += ["_No figures were produced._", ""]
+    rel = os.path.relpath(inp.figures, inp.results)
+    for fig in figures:
+        cap = md_escape(_figure_caption(fig.stem))
+        parts += [f"![{cap}]({Path(rel, fig.name).as_posix()})", "", f"*{cap}*", ""]
+    return parts
+
+
+#: The sections in the report's order: each takes the inputs and the list of missing
+#: outputs (which it extends) and returns its Markdown lines.
+SECTIONS: tuple[Callable[[ReportInputs, list[str]], list[str]], ...] = (
+    introduction,
+    results_section,
+    caveats_section,
+    data_section,
+    measurement_section,
+    models_section,
+    hypotheses_section,
+    figures_section,
+)

@@ -1,0 +1,228 @@
+"""The results in words: one sentence per hypothesis, the agreement, the Johnson–Neyman regions.
+
+The sentences read the tables the pipeline wrote (``hypotheses.csv``,
+``descriptives.csv``, ``johnson_neyman.csv``) and say what they show: each
+effect per standard deviation with its interval and verdict
+(:func:`hypothesis_sentences`), how many hypotheses each model supports
+(:func:`agreement_sentences`) and where each moderation is significant
+(:func:`jn_sentences`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..registry import HYPOTHESES
+from .report_format import format_level, format_number, format_p, interval_level
+
+__all__ = [
+    "MODEL_NAMES",
+    "OUTCOME_NAMES",
+    "VARIABLE_NAMES",
+    "VARIABLE_UNITS",
+    "agreement_sentences",
+    "hypothesis_sentences",
+    "jn_sentences",
+]
+
+#: Readable names of the analysis variables (in sentences).
+VARIABLE_NAMES: dict[str, str] = {
+    "prequal": "prequalification quality",
+    "tracking": "managerial tracking",
+    "volume": "marketing lead volume",
+    "experience": "experience",
+    "performance": "past performance",
+    "variable_pay": "variable pay",
+}
+
+#: Units of one standard deviation of each variable (raw scale).
+VARIABLE_UNITS: dict[str, str] = {
+    "prequal": "scale points",
+    "tracking": "scale points",
+    "volume": "on the ln(1 + leads) scale",
+    "experience": "years",
+    "performance": "of quota",
+    "variable_pay": "of pay",
+}
+
+#: The outcomes (time shares) in sentences.
+OUTCOME_NAMES: dict[str, str] = {
+    "marketing": "the share of time on marketing leads",
+    "self": "the share of time on self-generated leads",
+    "other": "the share of time on other work",
+}
+
+#: Readable names of the models (in sentences and table headers).
+MODEL_NAMES: dict[str, str] = {
+    "dirichlet_rounded": "Rounding-aware Dirichlet",
+    "dirichlet": "Dirichlet",
+    "ols": "OLS",
+    "fractional_logit": "Fractional logit",
+    "sur": "SUR",
+    "probit": "Probit (any marketing time)",
+}
+
+
+def _verdict(row: Mapping[str, object], expected: int, alpha: float) -> str:
+    p = float(row["p_value"])
+    if expected == 0:
+        return f"exploratory, p = {format_p(p)}" if p >= 0.001 else "exploratory, p < 0.001"
+    if str(row.get("supported")) == "True":
+        return "supported"
+    if np.sign(float(row["estimate"])) != expected and p < alpha:
+        return "not supported: significant in the opposite direction"
+    return f"not supported, p = {format_p(p)}"
+
+
+def hypothesis_sentences(
+    hypotheses: pd.DataFrame, sd: Mapping[str, float], model: str = "dirichlet"
+) -> list[str]:
+    """One sentence per hypothesis: the effect per standard deviation with its interval.
+
+    Parameters
+    ----------
+    hypotheses : DataFrame
+        ``hypotheses.csv`` (per-unit share-scale effects with intervals).
+    sd : mapping
+        Standard deviation of every analysis variable in the analysis sample
+        (``descriptives.csv``, group ``all``).
+    model : str
+        The model whose effects are described.
+
+    Returns
+    -------
+    list of str
+        Markdown sentences, in registry order.
+
+    Notes
+    -----
+    A main effect :math:`\\bar\\beta` (average derivative of the expected share
+    per unit of the predictor ``x``) becomes :math:`100\\,\\bar\\beta\\,s_x`
+    percentage points for a one-SD rise in ``x``. A moderation (average
+    cross-partial per unit of ``x`` and unit of the moderator ``m``) becomes
+    :math:`100\\,\\bar\\gamma\\,s_x s_m`: the change in the effect of a one-SD
+    rise in ``x`` when ``m`` rises by one SD. The interval is scaled alike;
+    its level is that of the table.
+
+    Examples
+    --------
+    >>> hypothesis_sentences(pd.read_csv("results/models/hypotheses.csv"), sd)  # doctest: +SKIP
+    """
+    rows = hypotheses[hypotheses["model"] == model]
+    level = interval_level(rows) if len(rows) else 0.95
+    ci = f"{format_level(level)} CI"
+    out = []
+    for h in HYPOTHESES:
+        r = rows[rows["id"] == h.id]
+        if r.empty or h.predictor not in sd:
+            continue
+        row = dict(r.iloc[0])
+        scale = 100 * sd[h.predictor]
+        if h.moderator is not None:
+            if h.moderator not in sd:
+                continue
+            scale *= sd[h.moderator]
+        est, lo, hi = (scale * float(row[k]) for k in ("estimate", "conf_low", "conf_high"))
+        up = est >= 0
+        a, b = (lo, hi) if up else (-hi, -lo)
+        x = VARIABLE_NAMES.get(h.predictor, h.predictor)
+        interval = f"({ci} {format_number(a, 1)} to {format_number(b, 1)}; {h.id} {_verdict(row, h.expected_sign, 1 - level)})"
+        if h.moderator is None:
+            verb = "raises" if up else "lowers"
+            sentence = (
+                f"A one-SD rise in {x} ({format_number(sd[h.predictor], 2)} "
+                f"{VARIABLE_UNITS.get(h.predictor, '')}) {verb} "
+                f"{OUTCOME_NAMES.get(h.outcome, h.outcome)} by {format_number(abs(est), 1)} "
+                f"percentage points {interval}."
+            )
+        else:
+            m = VARIABLE_NAMES.get(h.moderator, h.moderator)
+            verb = "rises" if up else "falls"
+            sentence = (
+                f"Per one-SD rise in {m} ({format_number(sd[h.moderator], 2)} "
+                f"{VARIABLE_UNITS.get(h.moderator, '')}), the effect of a one-SD rise in {x} "
+                f"on {OUTCOME_NAMES.get(h.outcome, h.outcome)} {verb} by "
+                f"{format_number(abs(est), 1)} percentage points {interval}."
+            )
+        out.append(f"**{h.id}.** " + re.sub(r"\s+", " ", sentence))
+    return out
+
+
+def agreement_sentences(
+    hypotheses: pd.DataFrame, models: Sequence[str], main_model: str = "dirichlet"
+) -> list[str]:
+    """How many directional hypotheses the main model and each robustness model support.
+
+    Parameters
+    ----------
+    hypotheses : DataFrame
+        ``hypotheses.csv``.
+    models : sequence of str
+        The models of the table, in the order they are named.
+    main_model : str, default "dirichlet"
+        The main model.
+
+    Returns
+    -------
+    list of str
+        A sentence on the main model, then one on the robustness models (when any).
+    """
+    main = hypotheses[hypotheses["model"] == main_model]
+    directional = [h for h in HYPOTHESES if h.expected_sign != 0]
+    agree = [h.id for h in directional if (main[main["id"] == h.id]["supported"] == True).any()]  # noqa: E712
+    disagree = [h.id for h in directional if h.id not in agree and (main["id"] == h.id).any()]
+    lines = [
+        f"Of the {len(agree) + len(disagree)} directional hypotheses, the main model supports "
+        f"{len(agree)}"
+        + (f" ({', '.join(agree)})" if agree else "")
+        + (
+            f" and does not support {len(disagree)} ({', '.join(disagree)})."
+            if disagree
+            else "; none disagrees with the published findings."
+        )
+    ]
+    others = [m for m in models if m != main_model]
+    if others:
+        per_model = []
+        for m in others:
+            sub = hypotheses[hypotheses["model"] == m]
+            k = int((sub["supported"] == True).sum())  # noqa: E712
+            n = int(sub["id"].isin([h.id for h in directional]).sum())
+            per_model.append(f"{MODEL_NAMES.get(m, m)} {k} of {n}")
+        lines.append("The robustness models support: " + "; ".join(per_model) + ".")
+    return lines
+
+
+def jn_sentences(jn: pd.DataFrame) -> list[str]:
+    """One Markdown list item per moderation: where its effect is significant.
+
+    Parameters
+    ----------
+    jn : DataFrame
+        ``johnson_neyman.csv`` (the regions of the normal critical value are read).
+
+    Returns
+    -------
+    list of str
+    """
+    lines = []
+    normal = jn[jn["method"] == "normal"] if "method" in jn else jn
+    for hid, g in normal.groupby("id", sort=False):
+        sig = g[g["sign"] != 0] if "sign" in g else g
+        if sig.empty:
+            lines.append(f"- {hid}: the effect is significant nowhere in the observed range.")
+            continue
+        parts = []
+        for r in sig.itertuples(index=False):
+            direction = "positive" if r.sign > 0 else "negative"
+            parts.append(
+                f"significantly {direction} where {r.moderator} is between {format_number(r.low, 2)} "
+                f"and {format_number(r.high, 2)} ({100 * r.share_of_reps:.0f}% of reps)"
+            )
+        first = sig.iloc[0]
+        lines.append(f"- {hid}: the effect of {first.predictor} is " + "; ".join(parts) + ".")
+    return lines

@@ -1,0 +1,270 @@
+"""Table text: tables rendered as CSV, Markdown and LaTeX, user strings escaped, the star table.
+
+The base layer's one place where a table becomes text:
+
+* :func:`table_to_csv`, :func:`table_to_markdown`, :func:`table_to_latex` render a
+  DataFrame (the output sets of :mod:`leadblackhole.outputs` stage them);
+* :func:`escape_markdown_cell`, :func:`html_escape`, :func:`tex_escape` make a user
+  string (a firm label, a file name) inert in each format;
+* :func:`regression_table` lays out the side-by-side regression table as cells of
+  text (coefficients with significance :func:`stars`, standard errors in
+  parentheses); its Markdown, LaTeX and HTML renderings and its files come from
+  :mod:`leadblackhole.reporting.tables`.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "REGRESSION_COLUMNS",
+    "ROUNDED_COLUMNS",
+    "STARS_LEGEND",
+    "escape_markdown_cell",
+    "html_escape",
+    "regression_table",
+    "stars",
+    "table_to_csv",
+    "table_to_latex",
+    "table_to_markdown",
+    "tex_escape",
+]
+
+_TEX_ESCAPE = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "\u2212": "$-$",
+}
+
+
+def tex_escape(text: str) -> str:
+    """Escape LaTeX's special characters (character by character, so escapes are not re-escaped).
+
+    Examples
+    --------
+    >>> print(tex_escape("50% & p < 0.05"))
+    50\\% \\& p \\textless{} 0.05
+    """
+    return "".join(_TEX_ESCAPE.get(ch, ch) for ch in text)
+
+
+def table_to_csv(df: pd.DataFrame, index: bool = False) -> str:
+    """Render a table as CSV text with full float precision and ``\\n`` line ends."""
+    buf = io.StringIO()
+    df.to_csv(buf, index=index, lineterminator="\n", float_format="%.10g")
+    return buf.getvalue()
+
+
+def escape_markdown_cell(value: object) -> str:
+    """Text of one Markdown table cell, safe for any user string.
+
+    Line breaks become spaces (a newline would end the table row), ``|`` and
+    ``\\`` are escaped, and the characters Markdown reads as emphasis, code,
+    links or HTML (``* _ ` [ ] < > &``) are escaped with a backslash or as HTML
+    entities, so a label such as ``__import__`` or ``<script>`` is shown as
+    written. Rendered to HTML by a Markdown processor the result is inert text.
+
+    Parameters
+    ----------
+    value : object
+        The cell (``str(value)`` is escaped).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> escape_markdown_cell("a|b\n__c__ <i>")
+    'a\\|b \\_\\_c\\_\\_ &lt;i&gt;'
+    """
+    text = " ".join(str(value).splitlines())
+    out = []
+    for ch in text:
+        if ch in "\\|*_`[]#":
+            out.append("\\" + ch)
+        elif ch in "<>&":
+            out.append(html.escape(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def html_escape(value: object) -> str:
+    """``str(value)`` escaped for HTML text and attribute values (``& < > " '``).
+
+    Examples
+    --------
+    >>> html_escape("<script>alert(1)</script>")
+    '&lt;script&gt;alert(1)&lt;/script&gt;'
+    """
+    return html.escape(str(value), quote=True)
+
+
+def table_to_markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = ".3f") -> str:
+    """Render a table as GitHub-flavoured Markdown (missing values as empty cells).
+
+    Text cells and headers go through :func:`escape_markdown_cell`, so a newline or
+    ``|`` in a label cannot break the table.
+    """
+    shown = df.map(lambda v: escape_markdown_cell(v) if isinstance(v, str) else v)
+    shown = shown.astype(object).where(df.notna().to_numpy(), None)
+    shown.columns = [escape_markdown_cell(c) for c in shown.columns]
+    if index:
+        shown.index = [escape_markdown_cell(i) if isinstance(i, str) else i for i in shown.index]
+    return shown.to_markdown(index=index, floatfmt=floatfmt, missingval="") + "\n"
+
+
+def table_to_latex(
+    df: pd.DataFrame,
+    index: bool = False,
+    float_format: str = "%.3f",
+    caption: str | None = None,
+    label: str | None = None,
+) -> str:
+    """Render a table as a LaTeX ``tabular`` (booktabs rules)."""
+    return df.to_latex(
+        index=index,
+        float_format=lambda v: float_format % v,
+        caption=caption,
+        label=label,
+        escape=True,
+        na_rep="",
+    )
+
+
+# ----------------------------------------------------------------------------
+# the star table
+# ----------------------------------------------------------------------------
+#: Columns of the rounding-aware model in the side-by-side table (first, when fitted).
+ROUNDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Rounded Dirichlet marketing", "dirichlet_rounded", "marketing"),
+    ("Rounded Dirichlet self", "dirichlet_rounded", "self"),
+)
+
+#: Columns of the side-by-side table: (header, model label, equation).
+REGRESSION_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Dirichlet marketing", "dirichlet", "marketing"),
+    ("Dirichlet self", "dirichlet", "self"),
+    ("OLS", "ols", "marketing"),
+    ("Fractional logit", "fractional_logit", "marketing"),
+    ("SUR marketing", "sur", "marketing"),
+    ("SUR self", "sur", "self"),
+)
+
+#: Significance legend of the regression table.
+STARS_LEGEND = "* p<0.05, ** p<0.01, *** p<0.001"
+
+
+def stars(p: float) -> str:
+    """Significance stars of a p-value.
+
+    Parameters
+    ----------
+    p : float
+        Two-sided p-value.
+
+    Returns
+    -------
+    str
+        ``"***"`` below 0.001, ``"**"`` below 0.01, ``"*"`` below 0.05, else
+        ``""`` (also for NaN).
+
+    Examples
+    --------
+    >>> stars(0.004), stars(0.2)
+    ('**', '')
+    """
+    if not (isinstance(p, float | int | np.floating) and math.isfinite(p)):
+        return ""
+    if p < 0.001:
+        return "***"
+    if p < 0.01:
+        return "**"
+    if p < 0.05:
+        return "*"
+    return ""
+
+
+def _num(x: float, digits: int = 3) -> str:
+    if not math.isfinite(x):
+        return ""
+    s = f"{x:.{digits}f}"
+    return "0." + "0" * digits if s == "-0." + "0" * digits else s
+
+
+def regression_table(
+    estimates: pd.DataFrame,
+    fit_stats: pd.DataFrame,
+    terms: list[str],
+    r_squared: dict[str, float] | None = None,
+    columns: tuple[tuple[str, str, str], ...] = REGRESSION_COLUMNS,
+) -> pd.DataFrame:
+    """Side-by-side table of coefficients and standard errors.
+
+    Parameters
+    ----------
+    estimates : DataFrame
+        The long estimates table (columns ``ESTIMATE_COLUMNS``).
+    fit_stats : DataFrame
+        The fit-statistics table (for the N row).
+    terms : list of str
+        Terms to show, in order; firm dummies (``firm[...]``) are left out and
+        summarized by a "Firm effects" row.
+    r_squared : dict, optional
+        Header -> R² of the column, shown in an R² row (blank when absent).
+    columns : tuple of (header, model, equation)
+        The columns.
+
+    Returns
+    -------
+    DataFrame of str
+        First column ``term`` (blank on standard-error rows); then one column
+        per header. Cells hold the coefficient with its stars, or the
+        standard error in parentheses. Footer rows ``Firm effects``, ``N``
+        and ``R²``.
+    """
+    shown = [t for t in terms if not t.startswith("firm[")]
+    has_firms = any(t.startswith("firm[") for t in terms)
+    body: list[dict[str, str]] = []
+    idx = estimates.set_index(["model", "equation", "term"])
+    for term in shown:
+        coef_row = {"term": term}
+        se_row = {"term": ""}
+        for header, model, eq in columns:
+            key = (model, eq, term)
+            if key in idx.index:
+                r = idx.loc[key]
+                coef_row[header] = _num(float(r["estimate"])) + stars(float(r["p_value"]))
+                se_row[header] = f"({_num(float(r['std_error']))})"
+            else:
+                coef_row[header] = se_row[header] = ""
+        body += [coef_row, se_row]
+    n_by_model = dict(zip(fit_stats["model"], fit_stats["n"], strict=True))
+    body.append(
+        {"term": "Firm effects", **{h: ("Yes" if has_firms else "No") for h, _, _ in columns}}
+    )
+    body.append(
+        {
+            "term": "N",
+            **{h: str(int(n_by_model[m])) if m in n_by_model else "" for h, m, _ in columns},
+        }
+    )
+    r2 = r_squared or {}
+    body.append({"term": "R²", **{h: _num(r2[h]) if h in r2 else "" for h, _, _ in columns}})
+    return pd.DataFrame(body, columns=["term"] + [h for h, _, _ in columns])
