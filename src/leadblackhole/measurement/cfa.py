@@ -40,7 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError
-from leadblackhole.measurement._data import prepare_items
+from leadblackhole.measurement._data import PreparedItems, prepare_items
 
 __all__ = ["FIT_INDICES", "CFAResult", "fit_cfa", "fit_statistics"]
 
@@ -519,6 +519,85 @@ def _semopy_start(data: pd.DataFrame, struct: _Structure, start: np.ndarray) -> 
     return theta
 
 
+def _sample_covariance(x: np.ndarray, n: int) -> np.ndarray:
+    """The items' ML covariance matrix (divisor ``n``), refused when singular."""
+    centred = x - x.mean(axis=0)
+    S = centred.T @ centred / n
+    if np.linalg.eigvalsh(S).min() <= 1e-10 * np.trace(S) / S.shape[0]:
+        raise EstimationError(
+            "the item covariance matrix is singular (an item is a linear "
+            "combination of others); the CFA cannot be estimated"
+        )
+    return S
+
+
+def _starting_points(
+    prepared: PreparedItems,
+    struct: _Structure,
+    S: np.ndarray,
+    logdet_s: float,
+    start_groups: Mapping[str, Sequence[str]] | None,
+) -> list[tuple[str, np.ndarray]]:
+    """Labelled starting values: semopy's solution (when finite), the default, one per group."""
+    p = struct.p
+    sd = np.sqrt(np.diag(S))
+    zeros = np.zeros(struct.q - 2 * p)
+    starts: list[tuple[str, np.ndarray]] = []
+    try:
+        theta0 = _semopy_start(
+            prepared.data, struct, np.concatenate([0.7 * sd, 0.51 * sd**2, zeros])
+        )
+        if np.isfinite(_ml_objective(S, logdet_s, struct.sigma(theta0))):
+            starts.append(("semopy", theta0))
+    except Exception:  # noqa: BLE001 - a semopy failure leaves the other starts
+        pass
+    starts.append(("default", np.concatenate([0.7 * sd, 0.51 * sd**2, zeros])))
+    items_all = prepared.item_names
+    for group, members in (start_groups or {}).items():
+        w = np.array([0.8 if it in set(members) else 0.2 for it in items_all])
+        lam = w * sd
+        starts.append((f"group:{group}", np.concatenate([lam, sd**2 - lam**2, zeros])))
+    return starts
+
+
+def _best_solution(
+    struct: _Structure,
+    S: np.ndarray,
+    logdet_s: float,
+    starts: list[tuple[str, np.ndarray]],
+    tol: float,
+    max_iter: int,
+) -> tuple[str, np.ndarray, bool, int]:
+    """Fisher scoring from every start; the converged, proper solution of smallest F_ML.
+
+    Returns the start's label, the estimates, whether they converged and the iterations.
+    """
+    p = struct.p
+    best = None
+    for label, theta0 in starts:
+        try:
+            theta, converged, iters = _fisher_scoring(struct, S, theta0, tol, max_iter)
+        except EstimationError:
+            continue
+        f = _ml_objective(S, logdet_s, struct.sigma(theta))
+        if not np.isfinite(f):
+            continue
+        proper = bool((theta[p : 2 * p] >= 0).all() and (np.abs(theta[2 * p :]) <= 1).all())
+        # rank: converged and proper first, then the smallest F (rounded so that
+        # starts reaching the same minimum keep their order)
+        key = (not (converged and proper), round(f, 10))
+        if best is None or key < best[0]:
+            best = (key, label, theta, converged, iters)
+    if best is None:
+        raise EstimationError(
+            "the CFA could not be estimated from any starting point: "
+            "the information matrix is singular or the model covariance "
+            "matrix is not positive definite (model not identified on "
+            "these data)"
+        )
+    return best[1], best[2], best[3], best[4]
+
+
 def fit_cfa(
     items: pd.DataFrame,
     scales: Mapping[str, Sequence[str]],
@@ -606,57 +685,10 @@ def fit_cfa(
             f"{p * (p + 1) // 2} variances and covariances (df = {df}); a single scale needs "
             "at least 3 items"
         )
-    x = prepared.data.to_numpy()
-    centred = x - x.mean(axis=0)
-    S = centred.T @ centred / n
-    if np.linalg.eigvalsh(S).min() <= 1e-10 * np.trace(S) / p:
-        raise EstimationError(
-            "the item covariance matrix is singular (an item is a linear "
-            "combination of others); the CFA cannot be estimated"
-        )
+    S = _sample_covariance(prepared.data.to_numpy(), n)
     logdet_s = float(np.linalg.slogdet(S)[1])
-    sd = np.sqrt(np.diag(S))
-    zeros = np.zeros(struct.q - 2 * p)
-
-    starts: list[tuple[str, np.ndarray]] = []
-    try:
-        theta0 = _semopy_start(
-            prepared.data, struct, np.concatenate([0.7 * sd, 0.51 * sd**2, zeros])
-        )
-        if np.isfinite(_ml_objective(S, logdet_s, struct.sigma(theta0))):
-            starts.append(("semopy", theta0))
-    except Exception:  # noqa: BLE001 - a semopy failure leaves the other starts
-        pass
-    starts.append(("default", np.concatenate([0.7 * sd, 0.51 * sd**2, zeros])))
-    items_all = prepared.item_names
-    for group, members in (start_groups or {}).items():
-        w = np.array([0.8 if it in set(members) else 0.2 for it in items_all])
-        lam = w * sd
-        starts.append((f"group:{group}", np.concatenate([lam, sd**2 - lam**2, zeros])))
-
-    best = None
-    for label, theta0 in starts:
-        try:
-            theta, converged, iters = _fisher_scoring(struct, S, theta0, tol, max_iter)
-        except EstimationError:
-            continue
-        f = _ml_objective(S, logdet_s, struct.sigma(theta))
-        if not np.isfinite(f):
-            continue
-        proper = bool((theta[p : 2 * p] >= 0).all() and (np.abs(theta[2 * p :]) <= 1).all())
-        # rank: converged and proper first, then the smallest F (rounded so that
-        # starts reaching the same minimum keep their order)
-        key = (not (converged and proper), round(f, 10))
-        if best is None or key < best[0]:
-            best = (key, label, theta, converged, iters)
-    if best is None:
-        raise EstimationError(
-            "the CFA could not be estimated from any starting point: "
-            "the information matrix is singular or the model covariance "
-            "matrix is not positive definite (model not identified on "
-            "these data)"
-        )
-    _, origin, theta, converged, iters = best
+    starts = _starting_points(prepared, struct, S, logdet_s, start_groups)
+    origin, theta, converged, iters = _best_solution(struct, S, logdet_s, starts, tol, max_iter)
     if not converged:
         warnings.warn(
             f"CFA did not converge in {max_iter} Fisher-scoring iterations; "
