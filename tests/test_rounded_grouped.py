@@ -26,9 +26,9 @@ from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.exceptions import ZeroShareWarning
 from leadblackhole.models.dirichlet import DirichletRegression, kernel
 from leadblackhole.models.dirichlet import rounded as rd
-from leadblackhole.models.dirichlet.model import _newton
 from leadblackhole.models.main import main_model_exog
 from leadblackhole.models.main_rounded import FLOOR_COMPONENT, analysis_percents
+from leadblackhole.models.newton import newton
 from leadblackhole.simulation import StudyDesign, simulate
 
 #: Relative agreement of log P, gradients and Hessians (both sides sum the same quadrature
@@ -377,7 +377,7 @@ def test_fit_equals_newton_on_the_reference_likelihood():
 
     start = model._t_inv @ exact.params.to_numpy()
     with np.errstate(all="ignore"):
-        theta_t, llf, *_ = _newton(f_all, f_ll, start, (), maxiter=100, tol=1e-10)
+        theta_t, llf, *_ = newton(f_all, f_ll, start, (), maxiter=100, tol=1e-10)
     assert res.converged
     assert res.llf == pytest.approx(llf, rel=REL_TOL)
     gap = np.abs(model._t @ theta_t - res.params.to_numpy()) / res.bse.to_numpy()

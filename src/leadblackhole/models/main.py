@@ -8,7 +8,7 @@ component, whose coefficients are fixed at zero, and a constant precision
 docs/study.md design built by :func:`leadblackhole.specification.design_matrix`.
 
 :func:`analysis_exog` (with the one rank check of the package,
-:func:`~leadblackhole.models.dirichlet.model.check_full_rank`) is shared with the
+:func:`~leadblackhole.models.design.check_full_rank`) is shared with the
 robustness models so that every share model is estimated on the same design
 and fails on a singular design with the same message.
 """
@@ -22,8 +22,8 @@ import pandas as pd
 
 from ..exceptions import EstimationError, ZeroShareWarning
 from ..specification import COMPONENTS, design_matrix, firm_levels
+from .design import check_full_rank, check_option, design_from_formula
 from .dirichlet import DirichletRegression, DirichletRegressionResults
-from .dirichlet.model import _design_from_formula, check_full_rank, check_option
 from .results import register_model
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def analysis_exog(
     ------
     EstimationError
         When a required column is missing or the design is singular
-        (see :func:`~leadblackhole.models.dirichlet.model.check_full_rank`).
+        (see :func:`~leadblackhole.models.design.check_full_rank`).
     """
     if not isinstance(data, pd.DataFrame):
         raise EstimationError(f"{what}: expected a DataFrame, received {type(data).__name__}")
@@ -178,7 +178,7 @@ def precision_exog(frame: Any, formula: str | None) -> pd.DataFrame | None:
     if "firm" in data.columns:  # treatment coding against the first label in sorted order
         firm = data["firm"].astype(str).to_numpy(dtype=object)
         data["firm"] = pd.Categorical(firm, categories=firm_levels(data["firm"]))
-    z, _ = _design_from_formula(formula.strip(), data, "precision")
+    z, _ = design_from_formula(formula.strip(), data, "precision")
     names = [str(c) for c in z.columns]
     z = pd.DataFrame(z.to_numpy(dtype=float), index=data.index, columns=names)
     check_full_rank(z.to_numpy(), names, f"the precision design {formula!r}")

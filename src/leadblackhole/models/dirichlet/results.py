@@ -12,8 +12,9 @@ from scipy import stats
 
 from leadblackhole.exceptions import EstimationError
 
+from ..design import check_option
 from ..results import ShareResults, SoftmaxLink, WaldTest
-from .model import PRECISION_EQUATION, PredictKind, ResidKind, check_option
+from .model import PRECISION_EQUATION, PredictKind, ResidKind
 
 if TYPE_CHECKING:
     from .model import DirichletRegression

@@ -128,8 +128,11 @@ from scipy.special import digamma, gammaln
 
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
 
+from ..covariance import COV_TYPES, covariance
+from ..design import as_frame, check_option, numeric_matrix
+from ..newton import newton
 from .kernel import loglike_alternative, loglike_and_derivatives_alternative, trigamma
-from .model import DirichletRegression, _as_frame, _newton, _numeric_matrix, check_option
+from .model import DirichletRegression
 from .results import DirichletRegressionResults
 
 __all__ = [
@@ -962,12 +965,12 @@ class RoundedDirichletRegression(DirichletRegression):
         floor: str | None = None,
     ) -> None:
         self.step: float = _check_step(step)
-        frame = _as_frame(endog, "endog", prefix="y")
+        frame = as_frame(endog, "endog", prefix="y")
         if frame.shape[1] != 3:
             raise EstimationError(
                 f"the rounding-aware model needs exactly 3 components; endog has {frame.shape[1]}"
             )
-        pct = _numeric_matrix(frame, "endog")
+        pct = numeric_matrix(frame, "endog")
         if pct.shape[0] == 0:
             raise EstimationError("endog has no rows")
         if (pct < 0).any() or (pct > 100).any():
@@ -1169,7 +1172,7 @@ class RoundedDirichletRegression(DirichletRegression):
         """
         args = self._kernel_args(transformed=True)
         with np.errstate(all="ignore"):
-            out = _newton(
+            out = newton(
                 _exact_all, _exact_loglike, self._start_params_t(), args, maxiter=100, tol=1e-10
             )
         return self._t @ out[0]
@@ -1229,7 +1232,7 @@ class RoundedDirichletRegression(DirichletRegression):
         >>> res.converged
         True
         """
-        check_option("cov_type", cov_type, ("oim", "robust"))
+        check_option("cov_type", cov_type, COV_TYPES)
         if not (isinstance(maxiter, int | np.integer) and maxiter >= 0):
             raise EstimationError(f"maxiter must be a non-negative integer; received {maxiter!r}")
         if not (isinstance(tol, float | int) and tol > 0):
@@ -1238,7 +1241,7 @@ class RoundedDirichletRegression(DirichletRegression):
         theta_t = self._t_inv @ start
         objective = _Objective(self._pieces, self._xs_t[0], self._z_t)
         with np.errstate(all="ignore"):
-            out = _newton(
+            out = newton(
                 objective.all, objective.loglike, theta_t, (), maxiter=int(maxiter), tol=float(tol)
             )
         theta_t, llf, g_t, h_t, converged, iterations, decrement, message = out
@@ -1246,15 +1249,7 @@ class RoundedDirichletRegression(DirichletRegression):
         score = self._t_inv.T @ g_t
         hessian = self._t_inv.T @ h_t @ self._t_inv
         hessian = (hessian + hessian.T) / 2
-        try:
-            cov = self._t @ np.linalg.inv(-h_t) @ self._t.T
-            cov = (cov + cov.T) / 2
-        except np.linalg.LinAlgError:
-            cov = np.full((self.k_params, self.k_params), np.nan)
-        if cov_type == "robust":
-            s_obs = self.score_obs(params)
-            cov = cov @ (s_obs.T @ s_obs) @ cov
-            cov = (cov + cov.T) / 2
+        cov = covariance(h_t, lambda: self.score_obs(params), cov_type, transform=self._t)
         gradient_norm = float(np.linalg.norm(score))
         if not converged:
             warnings.warn(
