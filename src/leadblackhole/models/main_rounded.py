@@ -17,11 +17,8 @@ import pandas as pd
 
 from ..exceptions import EstimationError
 from ..specification import COMPONENTS
-from .dirichlet.rounded import (
-    RoundedDirichletRegression,
-    RoundedDirichletResults,
-    detect_rounding_step,
-)
+from .dirichlet.rounded import RoundedDirichletRegression, detect_rounding_step
+from .dirichlet.rounded_results import RoundedDirichletResults
 from .main import BASE_COMPONENT, analysis_data, main_model_exog, precision_exog
 from .results import register_model
 
