@@ -12,7 +12,7 @@ import math
 import warnings
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,20 +34,10 @@ from ..design import (
 )
 from ..newton import newton
 from . import kernel
+from .options import DEFAULT_BASE, PRECISION_EQUATION, Parametrization
+from .results import DirichletRegressionResults
 
-__all__ = [
-    "DirichletRegression",
-    "Parametrization",
-    "PredictKind",
-    "ResidKind",
-]
-
-Parametrization = Literal["common", "alternative"]
-PredictKind = Literal["mean", "alpha", "precision"]
-ResidKind = Literal["raw", "standardized"]
-
-PRECISION_EQUATION = "precision"
-DEFAULT_BASE = "other"
+__all__ = ["DirichletRegression"]
 #: Rows whose sum differs from 1 by more than this are reported as normalized
 #: (DR_data's default tolerance, the square root of the machine epsilon).
 NORMALIZATION_TOL = math.sqrt(np.finfo(float).eps)
@@ -686,8 +676,6 @@ class DirichletRegression:
         >>> res.params.index.get_level_values("equation").unique().tolist()
         ['a', 'b', 'precision']
         """
-        from .results import DirichletRegressionResults
-
         check_option("cov_type", cov_type, COV_TYPES)
         if not (isinstance(maxiter, int | np.integer) and maxiter >= 0):
             raise EstimationError(f"maxiter must be a non-negative integer; received {maxiter!r}")
@@ -731,13 +719,56 @@ class DirichletRegression:
             iterations=iterations,
             gradient_norm=gradient_norm,
             cov_type=cov_type,
+            designs=(self._xs, self._z),
+            shares=self._y,
+            index=self._index,
+            base_index=self._base_index,
         )
 
     # ------------------------------------------------------------------
     # designs for prediction
     # ------------------------------------------------------------------
-    def _designs_for(self, exog: Any, exog_precision: Any) -> tuple[list, Any, pd.Index]:
-        """Design matrices (xs, z, index) for new data, or the training ones."""
+    def designs_for(
+        self, exog: Any = None, exog_precision: Any = None
+    ) -> tuple[list[np.ndarray], np.ndarray | None, pd.Index]:
+        """Design matrices of new data, or those of the estimation data.
+
+        Parameters
+        ----------
+        exog : DataFrame or dict of DataFrame, optional
+            New regressors, selected by column name (a dict per component for
+            a common model built from a dict); for a model built with
+            :meth:`from_formula`, new *data* from which both designs are
+            rebuilt. Default: the estimation data.
+        exog_precision : DataFrame, optional
+            New precision regressors (alternative parametrization); needed
+            only when the precision model has regressors besides the intercept.
+
+        Returns
+        -------
+        xs : list of ndarray
+            Mean designs: one per component (common) or one (alternative).
+        z : ndarray or None
+            Precision design (alternative parametrization), else ``None``.
+        index : pandas.Index
+            Row labels of the new data.
+
+        Raises
+        ------
+        EstimationError
+            When the new data lack a regressor, hold non-numeric or missing
+            values, or do not fit the way the model was built.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> model = DirichletRegression(endog, pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)}))
+        >>> xs, z, index = model.designs_for(pd.DataFrame({"Intercept": [1.0], "x": [0.5]}))
+        >>> xs[0].tolist(), z.tolist()
+        ([[1.0, 0.5]], [[1.0]])
+        """
         if exog is None and exog_precision is None:
             return list(self._xs), self._z, self._index
         if self._specs is not None:
@@ -813,16 +844,6 @@ class DirichletRegression:
                     f"exog has {x.shape[0]} rows but exog_precision has {z.shape[0]}"
                 )
         return [x], z, index
-
-    def _alpha_mu_phi(self, params: np.ndarray, xs, z) -> tuple[np.ndarray, ...]:
-        if self.parametrization == "common":
-            betas = kernel._split(params, xs)
-            alpha = np.exp(np.column_stack([x @ b for x, b in zip(xs, betas, strict=True)]))
-            phi = alpha.sum(axis=1)
-            mu = alpha / phi[:, None]
-            return alpha, mu, phi
-        mu, phi, _ = kernel._alt_mu_phi(params, xs[0], z, self._base_index, self.k_components)
-        return mu * phi[:, None], mu, phi
 
     @property
     def shares(self) -> pd.DataFrame:

@@ -559,6 +559,10 @@ class RoundedDirichletRegression(DirichletRegression):
             iterations=iterations,
             gradient_norm=gradient_norm,
             cov_type=cov_type,
+            designs=(self._xs, self._z),
+            shares=self._y,
+            index=self._index,
+            base_index=self._base_index,
         )
 
     def __repr__(self) -> str:
