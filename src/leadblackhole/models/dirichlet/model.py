@@ -209,6 +209,10 @@ class DirichletRegression:
     True
     """
 
+    #: Results class of :meth:`fit`, and the model's name in its convergence warning.
+    _results_class = DirichletRegressionResults
+    _label = "Dirichlet regression"
+
     def __init__(
         self,
         endog: pd.DataFrame,
@@ -613,6 +617,20 @@ class DirichletRegression:
         target = log_phi + np.log(y.mean(axis=0))
         return np.concatenate([xt.T @ np.full(n, target[k]) / n for k, xt in enumerate(self._xs_t)])
 
+    def _objective(self) -> tuple[Any, Any, tuple]:
+        """The log-likelihood Newton's method maximizes, on the transformed scale.
+
+        Returns ``(f_all, f_ll, args)``: ``f_all(theta_t, *args)`` gives the
+        log-likelihood, gradient and Hessian, ``f_ll(theta_t, *args)`` the
+        log-likelihood alone (see :func:`~leadblackhole.models.newton.newton`).
+        A model with another likelihood overrides this and :meth:`_start_params_t`.
+        """
+        return (
+            self._fn("loglike_and_derivatives"),
+            self._fn("loglike"),
+            self._kernel_args(transformed=True),
+        )
+
     def fit(
         self,
         maxiter: int = 100,
@@ -633,7 +651,9 @@ class DirichletRegression:
         start_params : array-like or Series, optional
             Starting values in the order of :attr:`param_names`. Default:
             log-ratio least squares for the mean (alternative) or the mean
-            shares (common), and the best constant precision.
+            shares (common), and the best constant precision; for
+            :class:`~leadblackhole.models.dirichlet.rounded.RoundedDirichletRegression`
+            the exact-share fit on the cell midpoints.
         cov_type : {"oim", "robust"}, default "oim"
             Covariance of the estimates (:func:`~leadblackhole.models.covariance.covariance`):
             the inverse observed information :math:`(-H)^{-1}`, or the sandwich
@@ -644,7 +664,9 @@ class DirichletRegression:
         Returns
         -------
         DirichletRegressionResults
-            Immutable results; the model is not modified.
+            Immutable results; the model is not modified
+            (:class:`~leadblackhole.models.dirichlet.rounded_results.RoundedDirichletResults`
+            for the rounding-aware model).
 
         Warns
         -----
@@ -664,7 +686,8 @@ class DirichletRegression:
         (Levenberg-Marquardt), moving the step toward the gradient
         (:func:`~leadblackhole.models.newton.newton`). The covariance matrix
         is the inverse of the negative analytic Hessian at the optimum,
-        computed as :math:`T(-\tilde H)^{-1}T^\top`.
+        computed as :math:`T(-\tilde H)^{-1}T^\top`. The rounding-aware model
+        runs the same iterations on its own log-likelihood (:meth:`_objective`).
 
         Examples
         --------
@@ -685,10 +708,7 @@ class DirichletRegression:
             theta_t = self._start_params_t()
         else:
             theta_t = self._t_inv @ self._params_array(start_params)
-
-        args = self._kernel_args(transformed=True)
-        f_all = self._fn("loglike_and_derivatives")
-        f_ll = self._fn("loglike")
+        f_all, f_ll, args = self._objective()
         with np.errstate(all="ignore"):
             out = newton(f_all, f_ll, theta_t, args, maxiter=int(maxiter), tol=float(tol))
         theta_t, llf, g_t, h_t, converged, iterations, decrement, message = out
@@ -702,13 +722,13 @@ class DirichletRegression:
         gradient_norm = float(np.linalg.norm(score))
         if not converged:
             warnings.warn(
-                f"Dirichlet regression did not converge: {message} after {iterations} "
+                f"{self._label} did not converge: {message} after {iterations} "
                 f"iteration(s); gradient norm {gradient_norm:.3g}, half squared Newton "
                 f"decrement {decrement:.3g} (tol {tol:.3g})",
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        return DirichletRegressionResults(
+        return self._results_class(
             model=self,
             params=params,
             cov_params=cov,

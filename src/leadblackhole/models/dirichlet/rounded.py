@@ -17,8 +17,11 @@ Dirichlet regression in the alternative parametrization
 is the cell from 0 to :math:`h/2`: no compression of the shares is needed.
 
 The cell probabilities, their quadrature and their exact derivatives are
-those of :mod:`leadblackhole.models.dirichlet.cells`; the results of a fit
-are :class:`~leadblackhole.models.dirichlet.rounded_results.RoundedDirichletResults`.
+those of :mod:`leadblackhole.models.dirichlet.cells`; the model fits with the
+Newton iterations and covariances of
+:meth:`DirichletRegression.fit <leadblackhole.models.dirichlet.DirichletRegression.fit>`
+on that likelihood, and returns
+:class:`~leadblackhole.models.dirichlet.rounded_results.RoundedDirichletResults`.
 
 References
 ----------
@@ -35,10 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadblackhole.exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
+from leadblackhole.exceptions import EstimationError, ZeroShareWarning
 
-from ..covariance import COV_TYPES, covariance
-from ..design import as_frame, check_option, numeric_matrix
+from ..design import as_frame, numeric_matrix
 from ..newton import newton
 from . import cells
 from .cells import SNAP_TOL, CellObjective, build_pieces, cell_bounds, cell_loglike
@@ -232,6 +234,12 @@ class RoundedDirichletRegression(DirichletRegression):
     of the cells; they, compressed if a base share is 0, also give the
     starting values (an exact-share fit on them).
 
+    :meth:`fit` is :meth:`DirichletRegression.fit` (the same options, Newton
+    iterations and covariance types, ``"oim"`` or the sandwich ``"robust"``
+    with the per-rep scores of :meth:`score_obs`) run on the quadrature
+    log-likelihood, from the exact-share fit on the midpoints by default; it
+    returns :class:`~leadblackhole.models.dirichlet.rounded_results.RoundedDirichletResults`.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -243,6 +251,9 @@ class RoundedDirichletRegression(DirichletRegression):
     >>> res.params.index.get_level_values("equation").unique().tolist()
     ['marketing', 'self', 'precision']
     """
+
+    _results_class = RoundedDirichletResults
+    _label = "rounding-aware Dirichlet regression"
 
     def __init__(
         self,
@@ -449,121 +460,41 @@ class RoundedDirichletRegression(DirichletRegression):
         theta = self._params_array(params)
         return cell_loglike(theta, self._pieces, self._xs[0], self._z, 2)[2]
 
+    # ------------------------------------------------------------------
+    # what the fit of DirichletRegression runs on: start values, objective
+    # ------------------------------------------------------------------
     def _start_params(self) -> np.ndarray:
         """Exact-share Dirichlet fit on the (compressed) cell midpoints.
 
         The model is itself an exact-share model of the midpoints (its
         :attr:`shares`, designs and orthonormalizing transforms), so the
-        exact-share Newton iterations run on its own arrays, with the defaults
-        of :meth:`DirichletRegression.fit` and the log-likelihood summed over
-        blocks of :data:`REP_BLOCK_ROWS` reps; a fit that does not converge
-        still gives its last iterate as the start.
+        exact-share Newton iterations run on its own arrays, from the
+        exact-share start of :meth:`DirichletRegression._start_params_t`, with
+        the defaults of :meth:`DirichletRegression.fit` and the log-likelihood
+        summed over blocks of :data:`~leadblackhole.models.dirichlet.cells.REP_BLOCK_ROWS`
+        reps; a fit that does not converge still gives its last iterate as the
+        start.
         """
         args = self._kernel_args(transformed=True)
         with np.errstate(all="ignore"):
             out = newton(
-                _exact_all, _exact_loglike, self._start_params_t(), args, maxiter=100, tol=1e-10
+                _exact_all, _exact_loglike, super()._start_params_t(), args, maxiter=100, tol=1e-10
             )
         return self._t @ out[0]
 
-    def fit(
-        self,
-        maxiter: int = 100,
-        tol: float = 1e-10,
-        start_params: Any = None,
-        cov_type: str = "oim",
-    ):
-        r"""Estimate the parameters by maximum likelihood.
+    def _start_params_t(self) -> np.ndarray:
+        """Starting values on the transformed scale: :meth:`_start_params`."""
+        return self._t_inv @ self._start_params()
 
-        Parameters
-        ----------
-        maxiter : int, default 100
-            Maximum number of Newton-Raphson iterations.
-        tol : float, default 1e-10
-            Convergence criterion on half the squared Newton decrement
-            :math:`g^\top(-H)^{-1}g/2`.
-        start_params : array-like or Series, optional
-            Starting values; default the exact-share Dirichlet fit on the cell
-            midpoints (compressed when a base share is 0).
-        cov_type : {"oim", "robust"}, default "oim"
-            Covariance of the estimates: the inverse of the negative Hessian
-            (observed information), or the sandwich
-            :math:`(-H)^{-1}\big(\sum_i s_i s_i^\top\big)(-H)^{-1}` with the
-            per-rep scores :math:`s_i` (:meth:`score_obs`), as for
-            :meth:`DirichletRegression.fit`.
+    def _objective(self) -> tuple[Any, Any, tuple]:
+        """The quadrature log-likelihood of the cells, for Newton's method.
 
-        Returns
-        -------
-        RoundedDirichletResults
-
-        Warns
-        -----
-        ConvergenceWarning
-            When the criterion is not met.
-
-        Notes
-        -----
-        Newton-Raphson with the analytic Hessian of the quadrature
-        log-likelihood (step halving, Levenberg-Marquardt when the Hessian is
-        not negative definite), on internally orthonormalized regressors, as
-        for :meth:`DirichletRegression.fit`. The covariance matrix is the
-        inverse of the negative analytic Hessian at the optimum (observed
-        information).
-
-        Examples
-        --------
-        >>> import numpy as np, pandas as pd
-        >>> rng = np.random.default_rng(1)
-        >>> y = rng.dirichlet([3.0, 4.0, 5.0], size=200)
-        >>> pct = pd.DataFrame(np.round(100 * y[:, :2] / 10) * 10, columns=["a", "b"])
-        >>> pct["other"] = 100 - pct.sum(axis=1)
-        >>> res = RoundedDirichletRegression(pct, pd.DataFrame({"Intercept": np.ones(200)}), 10).fit()
-        >>> res.converged
-        True
+        One :class:`~leadblackhole.models.dirichlet.cells.CellObjective` on the
+        orthonormalized designs: a line-search evaluation serves the Newton
+        step that follows it.
         """
-        check_option("cov_type", cov_type, COV_TYPES)
-        if not (isinstance(maxiter, int | np.integer) and maxiter >= 0):
-            raise EstimationError(f"maxiter must be a non-negative integer; received {maxiter!r}")
-        if not (isinstance(tol, float | int) and tol > 0):
-            raise EstimationError(f"tol must be a positive number; received {tol!r}")
-        start = self._start_params() if start_params is None else self._params_array(start_params)
-        theta_t = self._t_inv @ start
         objective = CellObjective(self._pieces, self._xs_t[0], self._z_t)
-        with np.errstate(all="ignore"):
-            out = newton(
-                objective.all, objective.loglike, theta_t, (), maxiter=int(maxiter), tol=float(tol)
-            )
-        theta_t, llf, g_t, h_t, converged, iterations, decrement, message = out
-        params = self._t @ theta_t
-        score = self._t_inv.T @ g_t
-        hessian = self._t_inv.T @ h_t @ self._t_inv
-        hessian = (hessian + hessian.T) / 2
-        cov = covariance(h_t, lambda: self.score_obs(params), cov_type, transform=self._t)
-        gradient_norm = float(np.linalg.norm(score))
-        if not converged:
-            warnings.warn(
-                f"rounding-aware Dirichlet regression did not converge: {message} after "
-                f"{iterations} iteration(s); gradient norm {gradient_norm:.3g}, half squared "
-                f"Newton decrement {decrement:.3g} (tol {tol:.3g})",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return RoundedDirichletResults(
-            model=self,
-            params=params,
-            cov_params=cov,
-            hessian=hessian,
-            score=score,
-            llf=llf,
-            converged=converged,
-            iterations=iterations,
-            gradient_norm=gradient_norm,
-            cov_type=cov_type,
-            designs=(self._xs, self._z),
-            shares=self._y,
-            index=self._index,
-            base_index=self._base_index,
-        )
+        return objective.all, objective.loglike, ()
 
     def __repr__(self) -> str:
         return (
