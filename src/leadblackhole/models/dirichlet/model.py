@@ -20,86 +20,23 @@ import scipy.linalg
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
-from leadblackhole.compositions import compress_shares
-from leadblackhole.exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
+from leadblackhole.exceptions import ConvergenceWarning, EstimationError
 
 from ..covariance import COV_TYPES, covariance
-from ..design import (
-    as_frame,
-    check_full_rank,
-    check_option,
-    design_from_formula,
-    numeric_matrix,
-    split_top_level,
-)
+from ..design import as_frame, check_full_rank, check_option, numeric_matrix
 from ..newton import newton
 from . import kernel
+from .data import check_rows, exog_frames, formula_designs, prepare_shares, spec_frames
 from .options import DEFAULT_BASE, PRECISION_EQUATION, Parametrization
 from .results import DirichletRegressionResults
 
 __all__ = ["DirichletRegression"]
-#: Rows whose sum differs from 1 by more than this are reported as normalized
-#: (DR_data's default tolerance, the square root of the machine epsilon).
-NORMALIZATION_TOL = math.sqrt(np.finfo(float).eps)
 
 
 @lru_cache(maxsize=64)
 def _param_index(tuples: tuple[tuple[str, str], ...]) -> pd.MultiIndex:
     """The (equation, term) labels of a parameter vector (built once per layout)."""
     return pd.MultiIndex.from_tuples(list(tuples), names=["equation", "term"])
-
-
-def _check_rows(frame: pd.DataFrame, what: str, endog: pd.DataFrame) -> None:
-    if len(frame) != len(endog):
-        raise EstimationError(
-            f"{what} has {len(frame)} rows but endog has {len(endog)}; they must match"
-        )
-    if not frame.index.equals(endog.index):
-        raise EstimationError(
-            f"the index of {what} differs from the index of endog; align the rows "
-            "(for example with .loc[endog.index]) or reset both indexes"
-        )
-
-
-def _prepare_shares(endog: pd.DataFrame) -> tuple[np.ndarray, int, int]:
-    """Validate, normalize and compress the shares; return (y, n_normalized, n_compressed)."""
-    if endog.shape[1] < 2:
-        raise EstimationError(
-            f"endog must have at least 2 components (columns); got {endog.shape[1]}"
-        )
-    y = numeric_matrix(endog, "endog")
-    n, big_k = y.shape
-    if n == 0:
-        raise EstimationError("endog has no rows")
-    if (y < 0).any():
-        rows = endog.index[np.flatnonzero((y < 0).any(axis=1))[:5]].tolist()
-        raise EstimationError(f"endog contains negative shares (rows {rows})")
-    sums = y.sum(axis=1)
-    if (sums == 0).any():
-        rows = endog.index[np.flatnonzero(sums == 0)[:5]].tolist()
-        raise EstimationError(f"endog has rows whose shares are all zero (rows {rows})")
-    empty = [endog.columns[k] for k in range(big_k) if (y[:, k] == 0).all()]
-    if empty:
-        raise EstimationError(f"component(s) {empty} are zero in every row; drop them from endog")
-    off = np.abs(sums - 1.0) > NORMALIZATION_TOL
-    n_normalized = int(off.sum())
-    y = y / sums[:, None]
-    if n_normalized:
-        warnings.warn(
-            f"{n_normalized} row(s) of endog do not sum to 1 (largest deviation "
-            f"{np.abs(sums - 1.0).max():.3g}); every row was divided by its sum",
-            UserWarning,
-            stacklevel=3,
-        )
-    y, n_compressed = compress_shares(y)
-    if n_compressed:
-        warnings.warn(
-            f"{n_compressed} of {n} row(s) of endog contain shares of 0 or 1; all "
-            f"shares were compressed as y' = (y (n - 1) + 1/K) / n with n = {n}, K = {big_k}",
-            ZeroShareWarning,
-            stacklevel=3,
-        )
-    return y, n_normalized, n_compressed
 
 
 def _orthonormalizer(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +101,7 @@ class DirichletRegression:
         compression was applied).
     n_normalized : int
         Number of rows whose sum differed from 1 by more than
-        :data:`NORMALIZATION_TOL`.
+        :data:`~leadblackhole.models.dirichlet.data.NORMALIZATION_TOL`.
     nobs : int
         Number of observations.
 
@@ -237,7 +174,7 @@ class DirichletRegression:
         self.base: str = check_option("base", base, self.endog_names)
         self._base_index = self.endog_names.index(self.base)
 
-        y, self.n_normalized, self.n_compressed = _prepare_shares(endog_frame)
+        y, self.n_normalized, self.n_compressed = prepare_shares(endog_frame)
         self.nobs: int = y.shape[0]
         self.k_components: int = y.shape[1]
         self._index = endog_frame.index.copy()
@@ -251,35 +188,12 @@ class DirichletRegression:
         self._specs: dict[str, Any] | None = None
         self.formula: str | None = None
         self.precision_formula: str | None = None
-        if isinstance(exog, Mapping):
-            if self.parametrization != "common":
-                raise EstimationError(
-                    "a dict of exog (one design per component) requires "
-                    "parametrization='common'; received parametrization="
-                    f"{self.parametrization!r}"
-                )
-            keys = [str(k) for k in exog]
-            if sorted(keys) != sorted(self.endog_names):
-                raise EstimationError(
-                    f"the keys of the exog dict must be the components {self.endog_names}; "
-                    f"received {keys}"
-                )
-            frames = {str(k): v for k, v in exog.items()}
-            exog_frames = {
-                c: as_frame(frames[c], f"exog[{c!r}]", prefix="x") for c in self.endog_names
-            }
-        else:
-            shared = as_frame(exog, "exog", prefix="x")
-            if self.parametrization == "common":
-                exog_frames = {c: shared for c in self.endog_names}
-            else:
-                exog_frames = {"": shared}
         self._exog_frames: dict[str, pd.DataFrame] = {}
         designs: dict[str, np.ndarray] = {}
         checked: dict[int, np.ndarray] = {}
-        for key, frame in exog_frames.items():
+        for key, frame in exog_frames(exog, self.parametrization, self.endog_names).items():
             what = f"exog[{key!r}]" if isinstance(exog, Mapping) else "exog"
-            _check_rows(frame, what, endog_frame)
+            check_rows(frame, what, endog_frame)
             if id(frame) not in checked:
                 arr = numeric_matrix(frame, what)
                 check_full_rank(arr, list(frame.columns), what)
@@ -303,7 +217,7 @@ class DirichletRegression:
                 zframe = pd.DataFrame({"Intercept": np.ones(self.nobs)}, index=self._index)
             else:
                 zframe = as_frame(exog_precision, "exog_precision", prefix="z")
-            _check_rows(zframe, "exog_precision", endog_frame)
+            check_rows(zframe, "exog_precision", endog_frame)
             z = numeric_matrix(zframe, "exog_precision")
             check_full_rank(z, list(zframe.columns), "exog_precision")
             z.setflags(write=False)
@@ -404,58 +318,9 @@ class DirichletRegression:
         [('a', 'Intercept'), ('a', 'x'), ('b', 'Intercept'), ('b', 'x'), ('precision', 'Intercept')]
         """
         check_option("parametrization", parametrization, Parametrization)
-        if not isinstance(data, pd.DataFrame):
-            raise EstimationError("data must be a pandas DataFrame")
-        if formula.count("~") != 1:
-            raise EstimationError(
-                f"formula must have the form 'a + b + c ~ x1 + x2'; received {formula!r}"
-            )
-        lhs, rhs = (s.strip() for s in formula.split("~"))
-        components = [c.strip() for c in lhs.split("+") if c.strip()]
-        missing = [c for c in components if c not in data.columns]
-        if missing:
-            raise EstimationError(f"component column(s) {missing} not found in data")
-        if len(components) < 2:
-            raise EstimationError(
-                f"endog must have at least 2 components (columns); got {len(components)}"
-            )
-        parts = split_top_level(rhs, "|")
-        specs: dict[str, Any] = {}
-        exog: pd.DataFrame | dict[str, pd.DataFrame]
-        exog_precision = None
-        if parametrization == "common":
-            if len(parts) == 1:
-                exog, specs["exog"] = design_from_formula(parts[0], data, "mean model")
-            elif len(parts) == len(components):
-                exog = {}
-                for comp, part in zip(components, parts, strict=True):
-                    exog[comp], specs[comp] = design_from_formula(part, data, f"{comp!r}")
-            else:
-                raise EstimationError(
-                    f"the right side must hold 1 or {len(components)} formulas separated by "
-                    f"'|' for the common parametrization; received {len(parts)}"
-                )
-            if precision_formula.strip() != "1":
-                raise EstimationError(
-                    "precision_formula applies to the alternative parametrization only"
-                )
-        else:
-            if len(parts) > 2:
-                raise EstimationError(
-                    "the right side of an alternative-parametrization formula holds at most "
-                    f"2 parts ('x | z'); received {len(parts)}"
-                )
-            if len(parts) == 2:
-                if precision_formula.strip() != "1":
-                    raise EstimationError(
-                        "the precision model is given twice: after '|' in formula and in "
-                        "precision_formula"
-                    )
-                precision_formula = parts[1]
-            exog, specs["exog"] = design_from_formula(parts[0], data, "mean model")
-            exog_precision, specs[PRECISION_EQUATION] = design_from_formula(
-                precision_formula, data, "precision model"
-            )
+        components, exog, exog_precision, specs, precision_formula = formula_designs(
+            formula, data, precision_formula, parametrization
+        )
         model = cls(
             data[components],
             exog,
@@ -797,17 +662,7 @@ class DirichletRegression:
                     "for a model built with from_formula pass the new data as exog only; "
                     "both designs are rebuilt from it"
                 )
-            if not isinstance(exog, pd.DataFrame):
-                raise EstimationError("exog must be a DataFrame of new data")
-            frames = {}
-            for key, spec in self._specs.items():
-                if spec is None:  # intercept-only formula "1"
-                    frames[key] = pd.DataFrame({"Intercept": np.ones(len(exog))})
-                    continue
-                try:
-                    frames[key] = pd.DataFrame(spec.get_model_matrix(exog))
-                except Exception as exc:
-                    raise EstimationError(f"cannot build the design for new data: {exc}") from exc
+            frames = spec_frames(self._specs, exog)
             index = exog.index
             if self.parametrization == "common":
                 if "exog" in frames:
