@@ -620,8 +620,8 @@ def fit_fmlogit(frame: AnalysisFrame | pd.DataFrame) -> FractionalMultinomialLog
     >>> res.params.index.get_level_values("equation").unique().tolist()
     ['marketing', 'self']
     """
-    exog = main_model_exog(frame)
     data = analysis_data(frame)
+    exog = main_model_exog(data)
     missing = [c for c in COMPONENTS if c not in data.columns]
     if missing:
         raise EstimationError(f"the analysis data lack the share column(s) {missing}")
