@@ -26,7 +26,7 @@ from leadblackhole.models.dirichlet import (
     LikelihoodRatioTest,
     kernel,
 )
-from leadblackhole.models.dirichlet.model import _newton
+from leadblackhole.models.newton import newton
 
 REF_DIR = Path(__file__).parent / "reference" / "dirichlet"
 CASES = json.loads((REF_DIR / "cases.json").read_text())
@@ -246,7 +246,7 @@ def test_newton_falls_back_when_hessian_not_negative_definite():
 
     start = np.array([0.1, 1.0])
     assert f_all(start)[2][0, 0] > 0
-    theta, llf, *_, converged, iterations, _, _ = _newton(
+    theta, llf, *_, converged, iterations, _, _ = newton(
         f_all, f_ll, start, (), maxiter=50, tol=1e-12
     )
     assert converged

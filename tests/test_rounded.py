@@ -22,16 +22,13 @@ from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.effects import ShareModel, model_effects
 from leadblackhole.exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
 from leadblackhole.models import fit_main_model, fit_rounded_main_model, fit_share_model
-from leadblackhole.models.dirichlet import DirichletRegression
-from leadblackhole.models.dirichlet.rounded import (
+from leadblackhole.models.dirichlet import (
+    DirichletRegression,
     RoundedDirichletRegression,
     RoundedDirichletResults,
-    _alpha,
-    _build_pieces,
-    _cell_stats,
-    cell_bounds,
     detect_rounding_step,
 )
+from leadblackhole.models.dirichlet.cells import _alpha, _cell_stats, build_pieces, cell_bounds
 from leadblackhole.models.main_rounded import analysis_percents, rounding_step_of
 from leadblackhole.simulation import StudyDesign, simulate
 
@@ -68,7 +65,7 @@ def kernel_logp(pct, step, alpha, floor=False):
     if floor:
         lo[:, 0] = np.where(pct[:, 0] == step, 0.0, lo[:, 0])
     alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (pct.shape[0], 3))
-    return _cell_stats(_build_pieces(lo, hi), np.ascontiguousarray(alpha), 0)[0]
+    return _cell_stats(build_pieces(lo, hi), np.ascontiguousarray(alpha), 0)[0]
 
 
 ALPHAS = [(4.5, 5.0, 6.0), (0.4, 0.7, 0.3), (0.9, 2.0, 0.5), (2.0, 0.6, 3.0)]

@@ -25,10 +25,11 @@ from scipy.special import digamma, gammaln, logsumexp, polygamma
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.exceptions import ZeroShareWarning
 from leadblackhole.models.dirichlet import DirichletRegression, kernel
+from leadblackhole.models.dirichlet import cells as rcells
 from leadblackhole.models.dirichlet import rounded as rd
-from leadblackhole.models.dirichlet.model import _newton
 from leadblackhole.models.main import main_model_exog
 from leadblackhole.models.main_rounded import FLOOR_COMPONENT, analysis_percents
+from leadblackhole.models.newton import newton
 from leadblackhole.simulation import StudyDesign, simulate
 
 #: Relative agreement of log P, gradients and Hessians (both sides sum the same quadrature
@@ -44,7 +45,7 @@ FIT_TOL_SE = 1e-6
 # ----------------------------------------------------------------------------
 def _reference_pieces(l1, u1_cell, l2, u2):
     """(u0, u1, capped, g0, g1) of the pieces of one cell (the rule of the module notes)."""
-    tol = rd.SNAP_TOL
+    tol = rcells.SNAP_TOL
     reach = u1_cell >= 1.0 - l2 - tol
     u_end = 1.0 - l2 if reach else u1_cell
     g1 = 0.0 if reach else 1.0 - l2 - u1_cell
@@ -62,8 +63,8 @@ def _reference_nodes(u0, u1, capped, g0, g1, l2, u2):
     corner = capped and g0 == 0.0
     outer = "tanh_sinh" if (u0 == 0.0 or (not capped and g1 == 0.0) or corner) else "gauss"
     inner = "tanh_sinh" if (l2 == 0.0 or not capped or corner) else "gauss"
-    x, mx, lwx = (a[:, None] for a in rd._RULES[outer])
-    t, mt, lwt = (a[None, :] for a in rd._RULES[inner])
+    x, mx, lwx = (a[:, None] for a in rcells._RULES[outer])
+    t, mt, lwt = (a[None, :] for a in rcells._RULES[inner])
     du = u1 - u0
     with np.errstate(divide="ignore"):
         ly0 = np.log(u0 + du * x) + 0.0 * t
@@ -109,7 +110,7 @@ def reference_cell_stats(lo, hi, alpha):
 
 def reference_loglike(params, lo, hi, x, z):
     """Log-likelihood, per-rep score and Hessian of the regression from the reference."""
-    mu, _, alpha = rd._alpha(params, x, z)
+    mu, _, alpha = rcells._alpha(params, x, z)
     logp, ga, ha = reference_cell_stats(lo, hi, alpha)
     n = x.shape[0]
     jac = np.empty((n, 3, 3))  # d alpha_k / d (eta_1, eta_2, log phi)
@@ -157,7 +158,7 @@ BOUNDARY_CELLS = [
 
 
 def _bounds(pct, step, floor=False):
-    lo, hi = rd.cell_bounds(np.asarray(pct, dtype=float), step)
+    lo, hi = rcells.cell_bounds(np.asarray(pct, dtype=float), step)
     if floor:
         lo[np.abs(np.asarray(pct)[:, 0] - step) < 1e-9, 0] = 0.0
     return lo, hi
@@ -207,11 +208,11 @@ def test_boundary_cells_match_the_per_rep_reference():
         hi_list.append(hi)
     lo, hi = np.vstack(lo_list), np.vstack(hi_list)
     alpha = _alphas(rng, lo.shape[0])
-    pieces = rd._build_pieces(lo, hi)
+    pieces = rcells.build_pieces(lo, hi)
     assert pieces.cells.shape[0] == len(BOUNDARY_CELLS)
     # cut in two at the kink: (5, 90) by 10 (self up to 95%, marketing up to 10%) and (37, 60)
     assert (pieces.rep_pairs[:, 1] >= 0).sum() == 8
-    _assert_stats_equal(rd._cell_stats(pieces, alpha, 2), reference_cell_stats(lo, hi, alpha))
+    _assert_stats_equal(rcells._cell_stats(pieces, alpha, 2), reference_cell_stats(lo, hi, alpha))
 
 
 @pytest.mark.parametrize("floor", [False, True])
@@ -221,16 +222,16 @@ def test_mixed_rounding_matches_the_per_rep_reference(step, floor):
     lo, hi = _bounds(pct, step, floor=floor)
     rng = np.random.default_rng(3)
     alpha = _alphas(rng, lo.shape[0])
-    pieces = rd._build_pieces(lo, hi)
+    pieces = rcells.build_pieces(lo, hi)
     assert pieces.cells.shape[0] < lo.shape[0]  # reps share cells
     assert (pieces.rep_pairs[:, 1] >= 0).any()  # some off-grid cells are cut in two
     ref = reference_cell_stats(lo, hi, alpha)
     for order in (0, 1, 2):
-        new = rd._cell_stats(pieces, alpha, order)
+        new = rcells._cell_stats(pieces, alpha, order)
         _assert_rel(new[0], ref[0], f"log P (order {order})")
         if order >= 1:
             _assert_rel(new[1], ref[1], "gradient")
-    _assert_stats_equal(rd._cell_stats(pieces, alpha, 2), ref)
+    _assert_stats_equal(rcells._cell_stats(pieces, alpha, 2), ref)
 
 
 @pytest.mark.parametrize("block_nodes", [1, 97, 5_000, 10**9])
@@ -238,9 +239,9 @@ def test_block_size_does_not_change_the_cell_statistics(block_nodes):
     pct = _mixed_cells(seed=8, n=300)
     lo, hi = _bounds(pct, 5, floor=True)
     alpha = _alphas(np.random.default_rng(4), lo.shape[0])
-    pieces = rd._build_pieces(lo, hi)
-    default = rd._cell_stats(pieces, alpha, 2)
-    _assert_stats_equal(rd._cell_stats(pieces, alpha, 2, block_nodes=block_nodes), default)
+    pieces = rcells.build_pieces(lo, hi)
+    default = rcells._cell_stats(pieces, alpha, 2)
+    _assert_stats_equal(rcells._cell_stats(pieces, alpha, 2, block_nodes=block_nodes), default)
 
 
 @pytest.mark.parametrize("small_nodes", [0, 10**9])
@@ -249,12 +250,12 @@ def test_gathered_and_per_piece_evaluation_agree(monkeypatch, small_nodes):
     pct = _mixed_cells(seed=9, n=300)
     lo, hi = _bounds(pct, 5)
     alpha = _alphas(np.random.default_rng(6), lo.shape[0])
-    default = rd._cell_stats(rd._build_pieces(lo, hi), alpha, 2)
-    monkeypatch.setattr(rd, "SMALL_PIECE_NODES", small_nodes)
-    pieces = rd._build_pieces(lo, hi)
+    default = rcells._cell_stats(rcells.build_pieces(lo, hi), alpha, 2)
+    monkeypatch.setattr(rcells, "SMALL_PIECE_NODES", small_nodes)
+    pieces = rcells.build_pieces(lo, hi)
     n_small = sum(g.small[1] - g.small[0] for g in pieces.groups)
     assert n_small == (0 if small_nodes == 0 else pieces.pair_rep.size)
-    _assert_stats_equal(rd._cell_stats(pieces, alpha, 2), default)
+    _assert_stats_equal(rcells._cell_stats(pieces, alpha, 2), default)
 
 
 def test_nodes_are_held_per_distinct_cell_not_per_rep():
@@ -264,7 +265,7 @@ def test_nodes_are_held_per_distinct_cell_not_per_rep():
     pct = np.round(100 * y[:, :2] / 5) * 5
     pct[:, 1] = np.minimum(pct[:, 1], 100 - pct[:, 0])
     lo, hi = _bounds(pct, 5)
-    pieces = rd._build_pieces(lo, hi)
+    pieces = rcells.build_pieces(lo, hi)
     n_cells = len({tuple(r) for r in np.column_stack([lo, hi])})
     assert pieces.cells.shape[0] == n_cells < 300
     held = sum(g.nodes.size + g.moments.size for g in pieces.groups)
@@ -280,7 +281,7 @@ def test_distinct_rows_is_numpy_unique_over_rows():
         np.repeat(rng.random((3, 4)), 5, axis=0),
         np.zeros((4, 4)),
     ):
-        cells, inverse = rd._distinct_rows(arr)
+        cells, inverse = rcells._distinct_rows(arr)
         want, want_inv = np.unique(arr, axis=0, return_inverse=True)
         np.testing.assert_array_equal(cells, want)
         np.testing.assert_array_equal(inverse, want_inv.reshape(-1))
@@ -295,7 +296,7 @@ def _regression_data(n=300, seed=21, step=5):
     x = np.column_stack([np.ones(n), rng.normal(size=n), rng.normal(size=n)])
     z = np.column_stack([np.ones(n), 0.3 * rng.normal(size=n)])
     theta = np.array([0.2, 0.3, -0.1, 0.4, -0.2, 0.1, np.log(4.0), 0.2])
-    _, _, alpha = rd._alpha(theta, x, z)
+    _, _, alpha = rcells._alpha(theta, x, z)
     g = rng.standard_gamma(alpha)
     y = g / g.sum(axis=1, keepdims=True)
     grid = rng.choice([10.0, 5.0, 1.0], size=n, p=[0.5, 0.3, 0.2])
@@ -332,10 +333,10 @@ def test_blocked_sums_of_the_fit_equal_the_per_rep_derivatives(monkeypatch):
     model, lo, hi, theta = _model_and_bounds()
     x, z = model._xs[0], model._z
     logp, score_obs, hessian = reference_loglike(theta, lo, hi, x, z)
-    for rep_rows, hessian_rows in [(rd.REP_BLOCK_ROWS, rd.HESSIAN_ROWS), (37, 16), (1, 1)]:
-        monkeypatch.setattr(rd, "REP_BLOCK_ROWS", rep_rows)
-        monkeypatch.setattr(rd, "HESSIAN_ROWS", hessian_rows)
-        objective = rd._Objective(model._pieces, x, z)
+    for rep_rows, hessian_rows in [(rcells.REP_BLOCK_ROWS, rcells.HESSIAN_ROWS), (37, 16), (1, 1)]:
+        monkeypatch.setattr(rcells, "REP_BLOCK_ROWS", rep_rows)
+        monkeypatch.setattr(rcells, "HESSIAN_ROWS", hessian_rows)
+        objective = rcells.CellObjective(model._pieces, x, z)
         llf, score, hess = objective.all(theta)
         assert llf == pytest.approx(logp.sum(), rel=REL_TOL)
         assert objective.loglike(theta) == llf  # one evaluation serves both calls
@@ -348,7 +349,7 @@ def test_blocked_exact_share_start_equals_one_kernel_call(monkeypatch):
     model, _, _, theta = _model_and_bounds()
     args = model._kernel_args(transformed=False)
     llf, score, hess = kernel.loglike_and_derivatives_alternative(theta, *args)
-    monkeypatch.setattr(rd, "REP_BLOCK_ROWS", 41)
+    monkeypatch.setattr(rcells, "REP_BLOCK_ROWS", 41)
     b_llf, b_score, b_hess = rd._exact_all(theta, *args)
     assert b_llf == pytest.approx(llf, rel=REL_TOL)
     assert rd._exact_loglike(theta, *args) == pytest.approx(llf, rel=REL_TOL)
@@ -377,7 +378,7 @@ def test_fit_equals_newton_on_the_reference_likelihood():
 
     start = model._t_inv @ exact.params.to_numpy()
     with np.errstate(all="ignore"):
-        theta_t, llf, *_ = _newton(f_all, f_ll, start, (), maxiter=100, tol=1e-10)
+        theta_t, llf, *_ = newton(f_all, f_ll, start, (), maxiter=100, tol=1e-10)
     assert res.converged
     assert res.llf == pytest.approx(llf, rel=REL_TOL)
     gap = np.abs(model._t @ theta_t - res.params.to_numpy()) / res.bse.to_numpy()

@@ -23,7 +23,8 @@ the model-based covariance is wrong in general; the covariance reported is the
 HC0 sandwich :math:`A^{-1}BA^{-1}` with :math:`A = -\partial^2\ell/\partial\beta
 \partial\beta^\top` and :math:`B = \sum_i s_i s_i^\top`, without a small-sample
 factor (as Stata's ``fmlogit`` with ``vce(robust)`` before its
-:math:`n/(n-1)` factor, and as ``sandwich::sandwich`` in R).
+:math:`n/(n-1)` factor, and as ``sandwich::sandwich`` in R), computed by
+:mod:`leadblackhole.models.covariance`.
 
 Derivatives (vectorized, checked against numerical derivatives in the tests):
 for the non-base equations :math:`j, l`,
@@ -49,7 +50,8 @@ import pandas as pd
 
 from ..exceptions import ConvergenceWarning, EstimationError
 from ..specification import COMPONENTS
-from .dirichlet.model import check_full_rank
+from .covariance import inverse_information, sandwich
+from .design import check_full_rank
 from .main import BASE_COMPONENT, analysis_data, main_model_exog
 from .results import ShareResults, SoftmaxLink, register_model
 
@@ -456,14 +458,12 @@ class FractionalMultinomialLogitResults(ShareResults):
         hessian = model.hessian(params)
         s = model.score_obs(params)
         try:
-            a_inv = np.linalg.inv(-hessian)
+            a_inv = inverse_information(hessian)
         except np.linalg.LinAlgError as exc:
             raise EstimationError(
                 f"the fractional multinomial logit's Hessian is singular at the estimate: {exc}"
             ) from exc
-        a_inv = (a_inv + a_inv.T) / 2
-        cov = a_inv @ (s.T @ s) @ a_inv
-        cov = (cov + cov.T) / 2
+        cov = sandwich(a_inv, s)
         for arr in (params, hessian, s, a_inv, cov):
             arr.setflags(write=False)
         set_ = object.__setattr__
@@ -620,8 +620,8 @@ def fit_fmlogit(frame: AnalysisFrame | pd.DataFrame) -> FractionalMultinomialLog
     >>> res.params.index.get_level_values("equation").unique().tolist()
     ['marketing', 'self']
     """
-    exog = main_model_exog(frame)
     data = analysis_data(frame)
+    exog = main_model_exog(data)
     missing = [c for c in COMPONENTS if c not in data.columns]
     if missing:
         raise EstimationError(f"the analysis data lack the share column(s) {missing}")

@@ -8,7 +8,7 @@ component, whose coefficients are fixed at zero, and a constant precision
 docs/study.md design built by :func:`leadblackhole.specification.design_matrix`.
 
 :func:`analysis_exog` (with the one rank check of the package,
-:func:`~leadblackhole.models.dirichlet.model.check_full_rank`) is shared with the
+:func:`~leadblackhole.models.design.check_full_rank`) is shared with the
 robustness models so that every share model is estimated on the same design
 and fails on a singular design with the same message.
 """
@@ -16,14 +16,14 @@ and fails on a singular design with the same message.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..exceptions import EstimationError, ZeroShareWarning
 from ..specification import COMPONENTS, design_matrix, firm_levels
+from .design import check_full_rank, check_option, design_from_formula
 from .dirichlet import DirichletRegression, DirichletRegressionResults
-from .dirichlet.model import _design_from_formula, check_full_rank, check_option
 from .results import register_model
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def analysis_exog(
     ------
     EstimationError
         When a required column is missing or the design is singular
-        (see :func:`~leadblackhole.models.dirichlet.model.check_full_rank`).
+        (see :func:`~leadblackhole.models.design.check_full_rank`).
     """
     if not isinstance(data, pd.DataFrame):
         raise EstimationError(f"{what}: expected a DataFrame, received {type(data).__name__}")
@@ -84,7 +84,9 @@ def analysis_exog(
     return exog
 
 
-def analysis_data(frame: Any, what: str = "the share models") -> pd.DataFrame:
+def analysis_data(
+    frame: AnalysisFrame | pd.DataFrame, what: str = "the share models"
+) -> pd.DataFrame:
     """The reps of an analysis frame (``frame.data``), or a DataFrame laid out like it.
 
     Parameters
@@ -113,13 +115,14 @@ def analysis_data(frame: Any, what: str = "the share models") -> pd.DataFrame:
     return data
 
 
-def main_model_exog(frame: AnalysisFrame) -> pd.DataFrame:
+def main_model_exog(frame: AnalysisFrame | pd.DataFrame) -> pd.DataFrame:
     """Design matrix of the main model on the analysis sample.
 
     Parameters
     ----------
-    frame : AnalysisFrame
-        Output of :func:`leadblackhole.data.build_analysis_frame`.
+    frame : AnalysisFrame or DataFrame
+        Output of :func:`leadblackhole.data.build_analysis_frame`, or its
+        ``data`` (:func:`analysis_data`).
 
     Returns
     -------
@@ -136,7 +139,7 @@ def main_model_exog(frame: AnalysisFrame) -> pd.DataFrame:
     return analysis_exog(analysis_data(frame), "the design of the share models")
 
 
-def precision_exog(frame: Any, formula: str | None) -> pd.DataFrame | None:
+def precision_exog(frame: AnalysisFrame | pd.DataFrame, formula: str | None) -> pd.DataFrame | None:
     """Design of a precision model given as a formula on the analysis variables.
 
     Parameters
@@ -178,20 +181,21 @@ def precision_exog(frame: Any, formula: str | None) -> pd.DataFrame | None:
     if "firm" in data.columns:  # treatment coding against the first label in sorted order
         firm = data["firm"].astype(str).to_numpy(dtype=object)
         data["firm"] = pd.Categorical(firm, categories=firm_levels(data["firm"]))
-    z, _ = _design_from_formula(formula.strip(), data, "precision")
+    z, _ = design_from_formula(formula.strip(), data, "precision")
     names = [str(c) for c in z.columns]
     z = pd.DataFrame(z.to_numpy(dtype=float), index=data.index, columns=names)
     check_full_rank(z.to_numpy(), names, f"the precision design {formula!r}")
     return z
 
 
-def main_model_endog(frame: AnalysisFrame) -> pd.DataFrame:
+def main_model_endog(frame: AnalysisFrame | pd.DataFrame) -> pd.DataFrame:
     """The three shares of the analysis sample, in the order of ``COMPONENTS``.
 
     Parameters
     ----------
-    frame : AnalysisFrame
-        Output of :func:`leadblackhole.data.build_analysis_frame`.
+    frame : AnalysisFrame or DataFrame
+        Output of :func:`leadblackhole.data.build_analysis_frame`, or its
+        ``data`` (:func:`analysis_data`).
 
     Returns
     -------
@@ -217,8 +221,9 @@ def fit_main_model(
 
     Parameters
     ----------
-    frame : AnalysisFrame
-        Output of :func:`leadblackhole.data.build_analysis_frame`.
+    frame : AnalysisFrame or DataFrame
+        Output of :func:`leadblackhole.data.build_analysis_frame`, or its
+        ``data`` (for example a bootstrap resample).
     parametrization : {"alternative", "common"}
         ``"alternative"`` (the main model): multinomial-logit means with
         base component ``other`` and precision ``~ 1``. ``"common"`` fits a
@@ -270,9 +275,10 @@ def fit_main_model(
     ['marketing', 'self', 'precision']
     """
     check_option("parametrization", parametrization, ("alternative", "common"))
-    exog = main_model_exog(frame)
-    endog = main_model_endog(frame)
-    z = precision_exog(frame, precision)
+    data = analysis_data(frame)
+    exog = main_model_exog(data)
+    endog = main_model_endog(data)
+    z = precision_exog(data, precision)
     model = _dirichlet_model(endog, exog, parametrization, z)
     if z is not None:
         model.precision_formula = precision.strip()

@@ -17,11 +17,8 @@ import pandas as pd
 
 from ..exceptions import EstimationError
 from ..specification import COMPONENTS
-from .dirichlet.rounded import (
-    RoundedDirichletRegression,
-    RoundedDirichletResults,
-    detect_rounding_step,
-)
+from .dirichlet.rounded import RoundedDirichletRegression, detect_rounding_step
+from .dirichlet.rounded_results import RoundedDirichletResults
 from .main import BASE_COMPONENT, analysis_data, main_model_exog, precision_exog
 from .results import register_model
 
@@ -82,8 +79,9 @@ def rounding_step_of(frame: AnalysisFrame | pd.DataFrame) -> int | None:
 
     Parameters
     ----------
-    frame : AnalysisFrame
-        Output of :func:`leadblackhole.data.build_analysis_frame`.
+    frame : AnalysisFrame or DataFrame
+        Output of :func:`leadblackhole.data.build_analysis_frame`, or its
+        ``data``.
 
     Returns
     -------
@@ -156,16 +154,19 @@ def fit_rounded_main_model(
     >>> res.step
     5.0
     """
-    if isinstance(step, str) and step == "auto":
-        step = rounding_step_of(frame)
+    auto = isinstance(step, str) and step == "auto"
+    # an input that is no analysis frame is named after the first step that reads it
+    data = analysis_data(frame, "the rounding-aware model" if auto else "the share models")
+    if auto:
+        step = rounding_step_of(data)
         if step is None:
             raise EstimationError(
                 "the reported percents are not all whole numbers, so no rounding step was "
                 "detected; fit the exact-share model or give the step"
             )
-    exog = main_model_exog(frame)
-    endog = analysis_percents(frame)
-    z = precision_exog(frame, precision)
+    exog = main_model_exog(data)
+    endog = analysis_percents(data)
+    z = precision_exog(data, precision)
     model = RoundedDirichletRegression(
         endog, exog, step, exog_precision=z, base=BASE_COMPONENT, floor=FLOOR_COMPONENT
     )

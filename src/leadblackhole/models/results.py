@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from scipy import stats
 
 from ..exceptions import EstimationError
 from ..shares import softmax_effect
+
+if TYPE_CHECKING:
+    from ..data import AnalysisFrame
 
 __all__ = [
     "ESTIMATE_COLUMNS",
@@ -692,7 +695,7 @@ def registered_models() -> tuple[str, ...]:
     return tuple(_MODELS)
 
 
-def fit_share_model(frame: Any, name: str, **options: Any) -> ShareResults:
+def fit_share_model(frame: AnalysisFrame | pd.DataFrame, name: str, **options: Any) -> ShareResults:
     """Fit a registered share model.
 
     Parameters

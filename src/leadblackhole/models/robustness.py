@@ -562,14 +562,15 @@ def fit_probit(frame: AnalysisFrame) -> AdaptedResults | None:
 
 
 def leave_one_firm_out(
-    frame: AnalysisFrame, parametrization: str = "alternative"
+    frame: AnalysisFrame | pd.DataFrame, parametrization: str = "alternative"
 ) -> dict[str, DirichletRegressionResults]:
     """Re-estimate the main model once per firm, leaving that firm's reps out.
 
     Parameters
     ----------
-    frame : AnalysisFrame
-        Output of :func:`leadblackhole.data.build_analysis_frame`.
+    frame : AnalysisFrame or DataFrame
+        Output of :func:`leadblackhole.data.build_analysis_frame`, or its
+        ``data``.
     parametrization : {"alternative", "common"}
         Passed to :func:`~leadblackhole.models.main.fit_main_model`.
 
@@ -590,7 +591,7 @@ def leave_one_firm_out(
         singular.
     """
     data = analysis_data(frame)
-    main_model_exog(frame)  # fail early, with the full-sample message
+    main_model_exog(data)  # fail early, with the full-sample message
     firms = firm_levels(data["firm"])
     if len(firms) < 2:
         raise EstimationError(

@@ -18,9 +18,11 @@ FrozenList(['equation', 'term'])
 """
 
 from . import kernel
-from .model import DirichletRegression, Parametrization, PredictKind, ResidKind
+from .model import DirichletRegression
+from .options import Parametrization, PredictKind, ResidKind
 from .results import DirichletRegressionResults, LikelihoodRatioTest
-from .rounded import RoundedDirichletRegression, RoundedDirichletResults, detect_rounding_step
+from .rounded import RoundedDirichletRegression, detect_rounding_step
+from .rounded_results import RoundedDirichletResults
 
 __all__ = [
     "DirichletRegression",

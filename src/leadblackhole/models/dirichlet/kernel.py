@@ -51,6 +51,7 @@ import numpy as np
 from scipy.special import digamma, gammaln, zeta
 
 __all__ = [
+    "alpha_mu_phi",
     "hessian_alternative",
     "hessian_common",
     "loglike_alternative",
@@ -388,6 +389,58 @@ def _alt_mu_phi(params, x, z, base, big_k):
     mu = e / e.sum(axis=1, keepdims=True)
     phi = np.exp(z @ params[(big_k - 1) * p :])
     return mu, phi, others
+
+
+def alpha_mu_phi(
+    params: np.ndarray,
+    parametrization: str,
+    xs: Sequence[np.ndarray],
+    z: np.ndarray | None,
+    base: int,
+    big_k: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Dirichlet parameters, expected shares and precisions at ``params``.
+
+    Parameters
+    ----------
+    params : ndarray
+        Parameter vector in the layout of ``parametrization`` (module notes).
+    parametrization : {"common", "alternative"}
+        The parametrization.
+    xs : sequence of ndarray
+        Mean designs: one per component (common) or a single one (alternative).
+    z : ndarray or None
+        Precision design (alternative); ignored by the common parametrization.
+    base : int
+        Index of the base component (alternative).
+    big_k : int
+        Number of components :math:`K`.
+
+    Returns
+    -------
+    alpha : ndarray, shape (n, K)
+        :math:`\alpha_{ik}`.
+    mu : ndarray, shape (n, K)
+        Expected shares :math:`\mu_{ik} = \alpha_{ik} / \alpha_{i0}`.
+    phi : ndarray, shape (n,)
+        Precisions :math:`\phi_i = \alpha_{i0}`.
+
+    Examples
+    --------
+    >>> x, z = np.ones((1, 1)), np.ones((1, 1))
+    >>> alpha, mu, phi = alpha_mu_phi(np.array([0.0, 0.0, np.log(3.0)]), "alternative",
+    ...                               [x], z, 2, 3)
+    >>> np.round(alpha, 12).tolist(), float(np.round(phi[0], 12))
+    ([[1.0, 1.0, 1.0]], 3.0)
+    """
+    if parametrization == "common":
+        betas = _split(params, xs)
+        alpha = np.exp(np.column_stack([x @ b for x, b in zip(xs, betas, strict=True)]))
+        phi = alpha.sum(axis=1)
+        mu = alpha / phi[:, None]
+        return alpha, mu, phi
+    mu, phi, _ = _alt_mu_phi(params, xs[0], z, base, big_k)
+    return mu * phi[:, None], mu, phi
 
 
 def loglike_obs_alternative(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Literal, get_args
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,241 +20,23 @@ import scipy.linalg
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
-from leadblackhole.compositions import compress_shares
-from leadblackhole.exceptions import ConvergenceWarning, EstimationError, ZeroShareWarning
+from leadblackhole.exceptions import ConvergenceWarning, EstimationError
 
+from ..covariance import COV_TYPES, covariance
+from ..design import as_frame, check_full_rank, check_option, numeric_matrix
+from ..newton import newton
 from . import kernel
+from .data import check_rows, exog_frames, formula_designs, prepare_shares, spec_frames
+from .options import DEFAULT_BASE, PRECISION_EQUATION, Parametrization
+from .results import DirichletRegressionResults
 
-__all__ = [
-    "DirichletRegression",
-    "Parametrization",
-    "PredictKind",
-    "ResidKind",
-]
-
-Parametrization = Literal["common", "alternative"]
-PredictKind = Literal["mean", "alpha", "precision"]
-ResidKind = Literal["raw", "standardized"]
-
-PRECISION_EQUATION = "precision"
-DEFAULT_BASE = "other"
-#: Rows whose sum differs from 1 by more than this are reported as normalized
-#: (DR_data's default tolerance, the square root of the machine epsilon).
-NORMALIZATION_TOL = math.sqrt(np.finfo(float).eps)
-
-
-def check_option(name: str, value: Any, allowed: Any) -> Any:
-    """Check an option string against the values of a ``Literal`` type.
-
-    Parameters
-    ----------
-    name : str
-        Name of the option, used in the error message.
-    value : object
-        Value received.
-    allowed : Literal type or sequence of str
-        The accepted values.
-
-    Returns
-    -------
-    object
-        ``value`` unchanged.
-
-    Raises
-    ------
-    EstimationError
-        When ``value`` is not among the accepted values; the message lists
-        what was expected and what was received.
-
-    Examples
-    --------
-    >>> check_option("kind", "mean", PredictKind)
-    'mean'
-    """
-    choices = get_args(allowed) or tuple(allowed)
-    if not isinstance(value, str) or value not in choices:
-        expected = ", ".join(repr(c) for c in choices)
-        raise EstimationError(f"{name} must be one of {expected}; received {value!r}")
-    return value
-
-
-# ----------------------------------------------------------------------------
-# input validation
-# ----------------------------------------------------------------------------
-
-
-def _as_frame(data: Any, what: str, prefix: str) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        frame = data.copy()
-    elif isinstance(data, pd.Series):
-        frame = data.to_frame()
-    else:
-        arr = np.asarray(data)
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        if arr.ndim != 2:
-            raise EstimationError(
-                f"{what} must be a two-dimensional table; got {arr.ndim} dimensions"
-            )
-        frame = pd.DataFrame(arr, columns=[f"{prefix}{j}" for j in range(arr.shape[1])])
-    frame.columns = [str(c) for c in frame.columns]
-    if frame.columns.duplicated().any():
-        dups = sorted(set(frame.columns[frame.columns.duplicated()]))
-        raise EstimationError(f"{what} has duplicated column names: {dups}")
-    return frame
+__all__ = ["DirichletRegression"]
 
 
 @lru_cache(maxsize=64)
 def _param_index(tuples: tuple[tuple[str, str], ...]) -> pd.MultiIndex:
     """The (equation, term) labels of a parameter vector (built once per layout)."""
     return pd.MultiIndex.from_tuples(list(tuples), names=["equation", "term"])
-
-
-def _numeric_matrix(frame: pd.DataFrame, what: str) -> np.ndarray:
-    # the dtypes in one pass (selecting each column as a Series costs more than the check)
-    dtypes = frame.dtypes
-    bad = [c for c, dt in zip(frame.columns, dtypes, strict=True) if not _is_number(dt)]
-    if bad:
-        raise EstimationError(
-            f"{what} must be numeric; non-numeric columns: {bad} (encode categorical "
-            "variables as dummies, or use DirichletRegression.from_formula)"
-        )
-    arr = frame.to_numpy(dtype=float)
-    if not np.isfinite(arr).all():
-        rows, cols = np.nonzero(~np.isfinite(arr))
-        where = ", ".join(
-            f"row {frame.index[r]!r} column {frame.columns[c]!r}"
-            for r, c in zip(rows[:5], cols[:5], strict=True)
-        )
-        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
-        raise EstimationError(f"{what} contains NaN or infinite values: {where}{more}")
-    return arr
-
-
-def _is_number(dtype: Any) -> bool:
-    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-
-
-def _check_rows(frame: pd.DataFrame, what: str, endog: pd.DataFrame) -> None:
-    if len(frame) != len(endog):
-        raise EstimationError(
-            f"{what} has {len(frame)} rows but endog has {len(endog)}; they must match"
-        )
-    if not frame.index.equals(endog.index):
-        raise EstimationError(
-            f"the index of {what} differs from the index of endog; align the rows "
-            "(for example with .loc[endog.index]) or reset both indexes"
-        )
-
-
-#: Relative tolerance of the rank check (columns are scaled to unit length first).
-RANK_TOL = 1e-10
-
-
-def check_full_rank(arr: np.ndarray, names: Sequence[str], what: str) -> None:
-    """Raise EstimationError unless ``arr`` is finite, taller than wide and of full column rank.
-
-    Parameters
-    ----------
-    arr : ndarray (n, p)
-        Design matrix.
-    names : sequence of str
-        Column names, used in the messages.
-    what : str
-        Description of the design used in the messages.
-
-    Raises
-    ------
-    EstimationError
-        Missing or infinite values, no rows or columns, at most as many rows
-        as columns, all-zero columns or columns that are linear combinations
-        of earlier ones (a constant column besides the intercept is named).
-
-    Examples
-    --------
-    >>> check_full_rank(np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]), ["c", "x"], "X")
-    """
-    n, p = arr.shape
-    if p == 0 or n == 0:
-        raise EstimationError(f"{what} has no {'columns' if p == 0 else 'rows'}")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        cols = [names[j] for j in np.flatnonzero(bad.any(axis=0))]
-        raise EstimationError(
-            f"{what} has missing or infinite values in column(s) {cols} "
-            f"({int(bad.any(axis=1).sum())} row(s))"
-        )
-    if n <= p:
-        raise EstimationError(f"{what} has {p} columns but only {n} rows; more rows are needed")
-    norms = np.linalg.norm(arr, axis=0)
-    zero = [names[j] for j in np.flatnonzero(norms == 0)]
-    if zero:
-        raise EstimationError(
-            f"{what} is singular: column(s) {zero} are all zero in every row (a variable that "
-            "does not vary in the sample is zero after centring); drop it or collect data in "
-            "which it varies"
-        )
-    scaled = arr / norms
-
-    def full_rank(cols: list[int]) -> bool:
-        sv = np.linalg.svd(scaled[:, cols], compute_uv=False)
-        return bool(sv[-1] > RANK_TOL * sv[0])
-
-    if full_rank(list(range(p))):
-        return
-    kept: list[int] = []
-    for j in range(p):
-        if full_rank(kept + [j]):
-            kept.append(j)
-    culprits = [names[j] for j in range(p) if j not in kept]
-    const = [c for c in culprits if np.ptp(arr[:, list(names).index(c)]) == 0]
-    hint = f" (a constant column besides the intercept: {const})" if const else ""
-    raise EstimationError(
-        f"{what} is rank deficient, so singular (rank {len(kept)} < {p} columns): column(s) "
-        f"{culprits} are linear combinations of earlier columns{hint}; the coefficients are "
-        "not identified"
-    )
-
-
-def _prepare_shares(endog: pd.DataFrame) -> tuple[np.ndarray, int, int]:
-    """Validate, normalize and compress the shares; return (y, n_normalized, n_compressed)."""
-    if endog.shape[1] < 2:
-        raise EstimationError(
-            f"endog must have at least 2 components (columns); got {endog.shape[1]}"
-        )
-    y = _numeric_matrix(endog, "endog")
-    n, big_k = y.shape
-    if n == 0:
-        raise EstimationError("endog has no rows")
-    if (y < 0).any():
-        rows = endog.index[np.flatnonzero((y < 0).any(axis=1))[:5]].tolist()
-        raise EstimationError(f"endog contains negative shares (rows {rows})")
-    sums = y.sum(axis=1)
-    if (sums == 0).any():
-        rows = endog.index[np.flatnonzero(sums == 0)[:5]].tolist()
-        raise EstimationError(f"endog has rows whose shares are all zero (rows {rows})")
-    empty = [endog.columns[k] for k in range(big_k) if (y[:, k] == 0).all()]
-    if empty:
-        raise EstimationError(f"component(s) {empty} are zero in every row; drop them from endog")
-    off = np.abs(sums - 1.0) > NORMALIZATION_TOL
-    n_normalized = int(off.sum())
-    y = y / sums[:, None]
-    if n_normalized:
-        warnings.warn(
-            f"{n_normalized} row(s) of endog do not sum to 1 (largest deviation "
-            f"{np.abs(sums - 1.0).max():.3g}); every row was divided by its sum",
-            UserWarning,
-            stacklevel=3,
-        )
-    y, n_compressed = compress_shares(y)
-    if n_compressed:
-        warnings.warn(
-            f"{n_compressed} of {n} row(s) of endog contain shares of 0 or 1; all "
-            f"shares were compressed as y' = (y (n - 1) + 1/K) / n with n = {n}, K = {big_k}",
-            ZeroShareWarning,
-            stacklevel=3,
-        )
-    return y, n_normalized, n_compressed
 
 
 def _orthonormalizer(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,38 +49,6 @@ def _orthonormalizer(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t_inv = r / math.sqrt(n)
     t = np.linalg.inv(t_inv)
     return t, t_inv
-
-
-def _split_top_level(text: str, sep: str) -> list[str]:
-    parts, depth, current = [], 0, []
-    for ch in text:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == sep and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
-    return [p.strip() for p in parts]
-
-
-def _design_from_formula(rhs: str, data: pd.DataFrame, what: str):
-    import formulaic
-
-    if not rhs:
-        raise EstimationError(f"the {what} formula is empty")
-    if rhs.strip() == "1":  # intercept only: no need for the formula machinery
-        return pd.DataFrame({"Intercept": np.ones(len(data))}, index=data.index), None
-    try:
-        mm = formulaic.model_matrix(rhs, data, na_action="raise")
-    except Exception as exc:  # formulaic raises assorted exception types
-        raise EstimationError(f"cannot build the {what} design from {rhs!r}: {exc}") from exc
-    frame = pd.DataFrame(mm)
-    frame.index = data.index
-    return frame, mm.model_spec
 
 
 # ----------------------------------------------------------------------------
@@ -351,7 +101,7 @@ class DirichletRegression:
         compression was applied).
     n_normalized : int
         Number of rows whose sum differed from 1 by more than
-        :data:`NORMALIZATION_TOL`.
+        :data:`~leadblackhole.models.dirichlet.data.NORMALIZATION_TOL`.
     nobs : int
         Number of observations.
 
@@ -396,6 +146,10 @@ class DirichletRegression:
     True
     """
 
+    #: Results class of :meth:`fit`, and the model's name in its convergence warning.
+    _results_class = DirichletRegressionResults
+    _label = "Dirichlet regression"
+
     def __init__(
         self,
         endog: pd.DataFrame,
@@ -407,7 +161,7 @@ class DirichletRegression:
         self.parametrization: Parametrization = check_option(
             "parametrization", parametrization, Parametrization
         )
-        endog_frame = _as_frame(endog, "endog", prefix="y")
+        endog_frame = as_frame(endog, "endog", prefix="y")
         if endog_frame.shape[1] < 2:
             raise EstimationError(
                 f"endog must have at least 2 components (columns); got {endog_frame.shape[1]}"
@@ -420,7 +174,7 @@ class DirichletRegression:
         self.base: str = check_option("base", base, self.endog_names)
         self._base_index = self.endog_names.index(self.base)
 
-        y, self.n_normalized, self.n_compressed = _prepare_shares(endog_frame)
+        y, self.n_normalized, self.n_compressed = prepare_shares(endog_frame)
         self.nobs: int = y.shape[0]
         self.k_components: int = y.shape[1]
         self._index = endog_frame.index.copy()
@@ -434,37 +188,14 @@ class DirichletRegression:
         self._specs: dict[str, Any] | None = None
         self.formula: str | None = None
         self.precision_formula: str | None = None
-        if isinstance(exog, Mapping):
-            if self.parametrization != "common":
-                raise EstimationError(
-                    "a dict of exog (one design per component) requires "
-                    "parametrization='common'; received parametrization="
-                    f"{self.parametrization!r}"
-                )
-            keys = [str(k) for k in exog]
-            if sorted(keys) != sorted(self.endog_names):
-                raise EstimationError(
-                    f"the keys of the exog dict must be the components {self.endog_names}; "
-                    f"received {keys}"
-                )
-            frames = {str(k): v for k, v in exog.items()}
-            exog_frames = {
-                c: _as_frame(frames[c], f"exog[{c!r}]", prefix="x") for c in self.endog_names
-            }
-        else:
-            shared = _as_frame(exog, "exog", prefix="x")
-            if self.parametrization == "common":
-                exog_frames = {c: shared for c in self.endog_names}
-            else:
-                exog_frames = {"": shared}
         self._exog_frames: dict[str, pd.DataFrame] = {}
         designs: dict[str, np.ndarray] = {}
         checked: dict[int, np.ndarray] = {}
-        for key, frame in exog_frames.items():
+        for key, frame in exog_frames(exog, self.parametrization, self.endog_names).items():
             what = f"exog[{key!r}]" if isinstance(exog, Mapping) else "exog"
-            _check_rows(frame, what, endog_frame)
+            check_rows(frame, what, endog_frame)
             if id(frame) not in checked:
-                arr = _numeric_matrix(frame, what)
+                arr = numeric_matrix(frame, what)
                 check_full_rank(arr, list(frame.columns), what)
                 arr.setflags(write=False)
                 checked[id(frame)] = arr
@@ -485,9 +216,9 @@ class DirichletRegression:
             if exog_precision is None:
                 zframe = pd.DataFrame({"Intercept": np.ones(self.nobs)}, index=self._index)
             else:
-                zframe = _as_frame(exog_precision, "exog_precision", prefix="z")
-            _check_rows(zframe, "exog_precision", endog_frame)
-            z = _numeric_matrix(zframe, "exog_precision")
+                zframe = as_frame(exog_precision, "exog_precision", prefix="z")
+            check_rows(zframe, "exog_precision", endog_frame)
+            z = numeric_matrix(zframe, "exog_precision")
             check_full_rank(z, list(zframe.columns), "exog_precision")
             z.setflags(write=False)
             self._z = z
@@ -587,58 +318,9 @@ class DirichletRegression:
         [('a', 'Intercept'), ('a', 'x'), ('b', 'Intercept'), ('b', 'x'), ('precision', 'Intercept')]
         """
         check_option("parametrization", parametrization, Parametrization)
-        if not isinstance(data, pd.DataFrame):
-            raise EstimationError("data must be a pandas DataFrame")
-        if formula.count("~") != 1:
-            raise EstimationError(
-                f"formula must have the form 'a + b + c ~ x1 + x2'; received {formula!r}"
-            )
-        lhs, rhs = (s.strip() for s in formula.split("~"))
-        components = [c.strip() for c in lhs.split("+") if c.strip()]
-        missing = [c for c in components if c not in data.columns]
-        if missing:
-            raise EstimationError(f"component column(s) {missing} not found in data")
-        if len(components) < 2:
-            raise EstimationError(
-                f"endog must have at least 2 components (columns); got {len(components)}"
-            )
-        parts = _split_top_level(rhs, "|")
-        specs: dict[str, Any] = {}
-        exog: pd.DataFrame | dict[str, pd.DataFrame]
-        exog_precision = None
-        if parametrization == "common":
-            if len(parts) == 1:
-                exog, specs["exog"] = _design_from_formula(parts[0], data, "mean model")
-            elif len(parts) == len(components):
-                exog = {}
-                for comp, part in zip(components, parts, strict=True):
-                    exog[comp], specs[comp] = _design_from_formula(part, data, f"{comp!r}")
-            else:
-                raise EstimationError(
-                    f"the right side must hold 1 or {len(components)} formulas separated by "
-                    f"'|' for the common parametrization; received {len(parts)}"
-                )
-            if precision_formula.strip() != "1":
-                raise EstimationError(
-                    "precision_formula applies to the alternative parametrization only"
-                )
-        else:
-            if len(parts) > 2:
-                raise EstimationError(
-                    "the right side of an alternative-parametrization formula holds at most "
-                    f"2 parts ('x | z'); received {len(parts)}"
-                )
-            if len(parts) == 2:
-                if precision_formula.strip() != "1":
-                    raise EstimationError(
-                        "the precision model is given twice: after '|' in formula and in "
-                        "precision_formula"
-                    )
-                precision_formula = parts[1]
-            exog, specs["exog"] = _design_from_formula(parts[0], data, "mean model")
-            exog_precision, specs[PRECISION_EQUATION] = _design_from_formula(
-                precision_formula, data, "precision model"
-            )
+        components, exog, exog_precision, specs, precision_formula = formula_designs(
+            formula, data, precision_formula, parametrization
+        )
         model = cls(
             data[components],
             exog,
@@ -800,6 +482,20 @@ class DirichletRegression:
         target = log_phi + np.log(y.mean(axis=0))
         return np.concatenate([xt.T @ np.full(n, target[k]) / n for k, xt in enumerate(self._xs_t)])
 
+    def _objective(self) -> tuple[Any, Any, tuple]:
+        """The log-likelihood Newton's method maximizes, on the transformed scale.
+
+        Returns ``(f_all, f_ll, args)``: ``f_all(theta_t, *args)`` gives the
+        log-likelihood, gradient and Hessian, ``f_ll(theta_t, *args)`` the
+        log-likelihood alone (see :func:`~leadblackhole.models.newton.newton`).
+        A model with another likelihood overrides this and :meth:`_start_params_t`.
+        """
+        return (
+            self._fn("loglike_and_derivatives"),
+            self._fn("loglike"),
+            self._kernel_args(transformed=True),
+        )
+
     def fit(
         self,
         maxiter: int = 100,
@@ -820,10 +516,12 @@ class DirichletRegression:
         start_params : array-like or Series, optional
             Starting values in the order of :attr:`param_names`. Default:
             log-ratio least squares for the mean (alternative) or the mean
-            shares (common), and the best constant precision.
+            shares (common), and the best constant precision; for
+            :class:`~leadblackhole.models.dirichlet.rounded.RoundedDirichletRegression`
+            the exact-share fit on the cell midpoints.
         cov_type : {"oim", "robust"}, default "oim"
-            Covariance of the estimates: the inverse observed information
-            :math:`(-H)^{-1}`, or the sandwich
+            Covariance of the estimates (:func:`~leadblackhole.models.covariance.covariance`):
+            the inverse observed information :math:`(-H)^{-1}`, or the sandwich
             :math:`H^{-1}\big(\sum_i s_i s_i^\top\big) H^{-1}` with the
             per-observation scores :math:`s_i` (:meth:`score_obs`), robust to a
             misspecified precision.
@@ -831,7 +529,9 @@ class DirichletRegression:
         Returns
         -------
         DirichletRegressionResults
-            Immutable results; the model is not modified.
+            Immutable results; the model is not modified
+            (:class:`~leadblackhole.models.dirichlet.rounded_results.RoundedDirichletResults`
+            for the rounding-aware model).
 
         Warns
         -----
@@ -848,9 +548,11 @@ class DirichletRegression:
         iterations insensitive to badly scaled regressors. A step is halved
         until the log-likelihood increases; when the negative Hessian is not
         positive definite a multiple of the identity is added to it
-        (Levenberg-Marquardt), moving the step toward the gradient. The
-        covariance matrix is the inverse of the negative analytic Hessian at the
-        optimum, computed as :math:`T(-\tilde H)^{-1}T^\top`.
+        (Levenberg-Marquardt), moving the step toward the gradient
+        (:func:`~leadblackhole.models.newton.newton`). The covariance matrix
+        is the inverse of the negative analytic Hessian at the optimum,
+        computed as :math:`T(-\tilde H)^{-1}T^\top`. The rounding-aware model
+        runs the same iterations on its own log-likelihood (:meth:`_objective`).
 
         Examples
         --------
@@ -862,9 +564,7 @@ class DirichletRegression:
         >>> res.params.index.get_level_values("equation").unique().tolist()
         ['a', 'b', 'precision']
         """
-        from .results import DirichletRegressionResults
-
-        check_option("cov_type", cov_type, ("oim", "robust"))
+        check_option("cov_type", cov_type, COV_TYPES)
         if not (isinstance(maxiter, int | np.integer) and maxiter >= 0):
             raise EstimationError(f"maxiter must be a non-negative integer; received {maxiter!r}")
         if not (isinstance(tol, float | int) and tol > 0):
@@ -873,12 +573,9 @@ class DirichletRegression:
             theta_t = self._start_params_t()
         else:
             theta_t = self._t_inv @ self._params_array(start_params)
-
-        args = self._kernel_args(transformed=True)
-        f_all = self._fn("loglike_and_derivatives")
-        f_ll = self._fn("loglike")
+        f_all, f_ll, args = self._objective()
         with np.errstate(all="ignore"):
-            out = _newton(f_all, f_ll, theta_t, args, maxiter=int(maxiter), tol=float(tol))
+            out = newton(f_all, f_ll, theta_t, args, maxiter=int(maxiter), tol=float(tol))
         theta_t, llf, g_t, h_t, converged, iterations, decrement, message = out
 
         params = self._t @ theta_t
@@ -886,26 +583,17 @@ class DirichletRegression:
         score = t_inv.T @ g_t
         hessian = t_inv.T @ h_t @ t_inv
         hessian = (hessian + hessian.T) / 2
-        try:
-            cov_t = np.linalg.inv(-h_t)
-            cov = self._t @ cov_t @ self._t.T
-            cov = (cov + cov.T) / 2
-        except np.linalg.LinAlgError:
-            cov = np.full((self.k_params, self.k_params), np.nan)
-        if cov_type == "robust":
-            s_obs = self.score_obs(params)
-            cov = cov @ (s_obs.T @ s_obs) @ cov
-            cov = (cov + cov.T) / 2
+        cov = covariance(h_t, lambda: self.score_obs(params), cov_type, transform=self._t)
         gradient_norm = float(np.linalg.norm(score))
         if not converged:
             warnings.warn(
-                f"Dirichlet regression did not converge: {message} after {iterations} "
+                f"{self._label} did not converge: {message} after {iterations} "
                 f"iteration(s); gradient norm {gradient_norm:.3g}, half squared Newton "
                 f"decrement {decrement:.3g} (tol {tol:.3g})",
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        return DirichletRegressionResults(
+        return self._results_class(
             model=self,
             params=params,
             cov_params=cov,
@@ -916,13 +604,56 @@ class DirichletRegression:
             iterations=iterations,
             gradient_norm=gradient_norm,
             cov_type=cov_type,
+            designs=(self._xs, self._z),
+            shares=self._y,
+            index=self._index,
+            base_index=self._base_index,
         )
 
     # ------------------------------------------------------------------
     # designs for prediction
     # ------------------------------------------------------------------
-    def _designs_for(self, exog: Any, exog_precision: Any) -> tuple[list, Any, pd.Index]:
-        """Design matrices (xs, z, index) for new data, or the training ones."""
+    def designs_for(
+        self, exog: Any = None, exog_precision: Any = None
+    ) -> tuple[list[np.ndarray], np.ndarray | None, pd.Index]:
+        """Design matrices of new data, or those of the estimation data.
+
+        Parameters
+        ----------
+        exog : DataFrame or dict of DataFrame, optional
+            New regressors, selected by column name (a dict per component for
+            a common model built from a dict); for a model built with
+            :meth:`from_formula`, new *data* from which both designs are
+            rebuilt. Default: the estimation data.
+        exog_precision : DataFrame, optional
+            New precision regressors (alternative parametrization); needed
+            only when the precision model has regressors besides the intercept.
+
+        Returns
+        -------
+        xs : list of ndarray
+            Mean designs: one per component (common) or one (alternative).
+        z : ndarray or None
+            Precision design (alternative parametrization), else ``None``.
+        index : pandas.Index
+            Row labels of the new data.
+
+        Raises
+        ------
+        EstimationError
+            When the new data lack a regressor, hold non-numeric or missing
+            values, or do not fit the way the model was built.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> endog = pd.DataFrame(rng.dirichlet([2, 3, 5], size=50), columns=["a", "b", "other"])
+        >>> model = DirichletRegression(endog, pd.DataFrame({"Intercept": 1.0, "x": rng.normal(size=50)}))
+        >>> xs, z, index = model.designs_for(pd.DataFrame({"Intercept": [1.0], "x": [0.5]}))
+        >>> xs[0].tolist(), z.tolist()
+        ([[1.0, 0.5]], [[1.0]])
+        """
         if exog is None and exog_precision is None:
             return list(self._xs), self._z, self._index
         if self._specs is not None:
@@ -931,17 +662,7 @@ class DirichletRegression:
                     "for a model built with from_formula pass the new data as exog only; "
                     "both designs are rebuilt from it"
                 )
-            if not isinstance(exog, pd.DataFrame):
-                raise EstimationError("exog must be a DataFrame of new data")
-            frames = {}
-            for key, spec in self._specs.items():
-                if spec is None:  # intercept-only formula "1"
-                    frames[key] = pd.DataFrame({"Intercept": np.ones(len(exog))})
-                    continue
-                try:
-                    frames[key] = pd.DataFrame(spec.get_model_matrix(exog))
-                except Exception as exc:
-                    raise EstimationError(f"cannot build the design for new data: {exc}") from exc
+            frames = spec_frames(self._specs, exog)
             index = exog.index
             if self.parametrization == "common":
                 if "exog" in frames:
@@ -954,11 +675,11 @@ class DirichletRegression:
             return [x], z, index
 
         def select(frame, names, what):
-            frame = _as_frame(frame, what, prefix="x")
+            frame = as_frame(frame, what, prefix="x")
             missing = [c for c in names if c not in frame.columns]
             if missing:
                 raise EstimationError(f"{what} lacks the column(s) {missing}")
-            return _numeric_matrix(frame[names], what), frame.index
+            return numeric_matrix(frame[names], what), frame.index
 
         if exog is None:
             raise EstimationError("exog is required when exog_precision is given")
@@ -999,16 +720,6 @@ class DirichletRegression:
                 )
         return [x], z, index
 
-    def _alpha_mu_phi(self, params: np.ndarray, xs, z) -> tuple[np.ndarray, ...]:
-        if self.parametrization == "common":
-            betas = kernel._split(params, xs)
-            alpha = np.exp(np.column_stack([x @ b for x, b in zip(xs, betas, strict=True)]))
-            phi = alpha.sum(axis=1)
-            mu = alpha / phi[:, None]
-            return alpha, mu, phi
-        mu, phi, _ = kernel._alt_mu_phi(params, xs[0], z, self._base_index, self.k_components)
-        return mu * phi[:, None], mu, phi
-
     @property
     def shares(self) -> pd.DataFrame:
         """Shares entering the likelihood (after normalization and compression)."""
@@ -1035,74 +746,3 @@ def _best_log_precision(mu: np.ndarray, logy: np.ndarray) -> float:
     with np.errstate(all="ignore"):
         res = minimize_scalar(negll, bounds=(-10.0, 15.0), method="bounded")
     return float(res.x)
-
-
-def _newton(f_all, f_ll, theta, args, maxiter: int, tol: float):
-    """Damped Newton-Raphson maximization with step halving.
-
-    Returns (theta, llf, gradient, hessian, converged, iterations, decrement, message).
-    """
-    llf, g, h = f_all(theta, *args)
-    if not np.isfinite(llf):
-        raise EstimationError(
-            "the log-likelihood is not finite at the starting values; supply start_params"
-        )
-    converged = False
-    message = "iteration limit reached"
-    decrement = math.inf
-    iterations = 0
-    eye = np.eye(theta.size)
-    while iterations < maxiter:
-        neg_h = -h
-        newton_ok = True
-        try:
-            chol = scipy.linalg.cho_factor(neg_h, check_finite=False)
-            step = scipy.linalg.cho_solve(chol, g, check_finite=False)
-        except (np.linalg.LinAlgError, ValueError):
-            newton_ok = False
-            lam = 1e-6 * max(1.0, float(np.abs(np.diag(neg_h)).max()))
-            while True:
-                try:
-                    chol = scipy.linalg.cho_factor(neg_h + lam * eye, check_finite=False)
-                    break
-                except (np.linalg.LinAlgError, ValueError):
-                    lam *= 10.0
-                    if not np.isfinite(lam):
-                        message = "the Hessian is not finite"
-                        return theta, llf, g, h, False, iterations, decrement, message
-            step = scipy.linalg.cho_solve(chol, g, check_finite=False)
-        decrement = float(g @ step) / 2.0 if newton_ok else math.inf
-        iterations += 1
-        if newton_ok and decrement < tol:
-            # Take the (tiny) final Newton step when it does not lose likelihood.
-            candidate = theta + step
-            ll_new = f_ll(candidate, *args)
-            if np.isfinite(ll_new) and ll_new >= llf - 1e-12 * max(1.0, abs(llf)):
-                theta = candidate
-                llf, g, h = f_all(theta, *args)
-            converged = True
-            message = "converged"
-            break
-        t = 1.0
-        accepted = False
-        for _ in range(60):
-            candidate = theta + t * step
-            ll_new = f_ll(candidate, *args)
-            if np.isfinite(ll_new) and ll_new > llf:
-                accepted = True
-                break
-            t /= 2.0
-        if not accepted:
-            # No representable improvement: converged when the predicted gain is
-            # below the rounding error of the log-likelihood.
-            if newton_ok and decrement < 1e3 * np.finfo(float).eps * max(1.0, abs(llf)):
-                converged = True
-                message = "converged"
-            else:
-                message = "the line search could not increase the log-likelihood"
-            break
-        theta = candidate
-        llf, g, h = f_all(theta, *args)
-    if not converged and iterations >= maxiter:
-        message = "iteration limit reached"
-    return theta, llf, g, h, converged, iterations, decrement, message

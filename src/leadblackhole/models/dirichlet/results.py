@@ -1,10 +1,19 @@
-"""Results of a Dirichlet regression fit and the likelihood-ratio test."""
+"""Results of a Dirichlet regression fit and the likelihood-ratio test.
+
+The results receive from the model, at construction, the arrays they read
+(the designs, the shares, the row index, the base component's position), and
+compute the Dirichlet parameters with
+:func:`~leadblackhole.models.dirichlet.kernel.alpha_mu_phi`: they never import
+the model module (:mod:`~leadblackhole.models.dirichlet.model`), which imports
+them.
+"""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,11 +21,10 @@ from scipy import stats
 
 from leadblackhole.exceptions import EstimationError
 
+from ..design import check_option
 from ..results import ShareResults, SoftmaxLink, WaldTest
-from .model import PRECISION_EQUATION, PredictKind, ResidKind, check_option
-
-if TYPE_CHECKING:
-    from .model import DirichletRegression
+from .kernel import alpha_mu_phi
+from .options import PRECISION_EQUATION, PredictKind, ResidKind
 
 __all__ = ["DirichletRegressionResults", "LikelihoodRatioTest"]
 
@@ -79,6 +87,15 @@ class DirichletRegressionResults(ShareResults):
         Euclidean norm of ``score``.
     cov_type : {"oim", "robust"}
         Which covariance ``cov_params`` holds.
+    designs : tuple of (list of ndarray, ndarray or None)
+        The model's mean designs and precision design (``None`` in the common
+        parametrization), for the fitted values.
+    shares : ndarray, shape (nobs, K)
+        The shares that entered the likelihood, for the residuals.
+    index : pandas.Index
+        Row labels of the estimation data.
+    base_index : int
+        Position of the base component among ``model.endog_names``.
 
     Notes
     -----
@@ -108,7 +125,7 @@ class DirichletRegressionResults(ShareResults):
     def __init__(
         self,
         *,
-        model: DirichletRegression,
+        model: Any,
         params: np.ndarray,
         cov_params: np.ndarray,
         hessian: np.ndarray,
@@ -118,6 +135,10 @@ class DirichletRegressionResults(ShareResults):
         iterations: int,
         gradient_norm: float,
         cov_type: str = "oim",
+        designs: tuple[Sequence[np.ndarray], np.ndarray | None],
+        shares: np.ndarray,
+        index: pd.Index,
+        base_index: int,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "model", model)
@@ -130,6 +151,11 @@ class DirichletRegressionResults(ShareResults):
         set_(self, "iterations", int(iterations))
         set_(self, "gradient_norm", float(gradient_norm))
         set_(self, "cov_type", cov_type)
+        set_(self, "_xs", designs[0])
+        set_(self, "_z", designs[1])
+        set_(self, "_y", shares)
+        set_(self, "_index", index)
+        set_(self, "_base_index", int(base_index))
 
     # ------------------------------------------------------------------
     # scalars
@@ -234,7 +260,7 @@ class DirichletRegressionResults(ShareResults):
         """The mean design the model was fitted on (alternative parametrization; else None)."""
         if self.model.parametrization != "alternative":
             return None
-        return self.model._xs[0]
+        return self._xs[0]
 
     @property
     def hessian(self) -> pd.DataFrame:
@@ -279,15 +305,20 @@ class DirichletRegressionResults(ShareResults):
     # ------------------------------------------------------------------
     @cached_property
     def _fitted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        alpha, mu, phi = self.model._alpha_mu_phi(self._params, self.model._xs, self.model._z)
+        alpha, mu, phi = self._alpha_mu_phi(self._xs, self._z)
         return _readonly(alpha), _readonly(mu), _readonly(phi)
+
+    def _alpha_mu_phi(self, xs: Sequence[np.ndarray], z: np.ndarray | None) -> tuple:
+        """Dirichlet parameters, expected shares and precisions of the estimates on designs."""
+        model = self.model
+        return alpha_mu_phi(
+            self._params, model.parametrization, xs, z, self._base_index, model.k_components
+        )
 
     @property
     def fittedvalues(self) -> pd.DataFrame:
         """Expected shares on the estimation data."""
-        return pd.DataFrame(
-            self._fitted[1], index=self.model._index, columns=self.model.endog_names
-        )
+        return pd.DataFrame(self._fitted[1], index=self._index, columns=self.model.endog_names)
 
     def predict(
         self,
@@ -336,10 +367,10 @@ class DirichletRegressionResults(ShareResults):
         model = self.model
         if exog is None and exog_precision is None:
             alpha, mu, phi = self._fitted
-            index = model._index
+            index = self._index
         else:
-            xs, z, index = model._designs_for(exog, exog_precision)
-            alpha, mu, phi = model._alpha_mu_phi(self._params, xs, z)
+            xs, z, index = model.designs_for(exog, exog_precision)
+            alpha, mu, phi = self._alpha_mu_phi(xs, z)
         if kind == "precision":
             return pd.Series(phi, index=index, name="precision")
         values = mu if kind == "mean" else alpha
@@ -374,10 +405,10 @@ class DirichletRegressionResults(ShareResults):
         """
         check_option("kind", kind, ResidKind)
         _, mu, phi = self._fitted
-        raw = self.model._y - mu
+        raw = self._y - mu
         if kind == "standardized":
             raw = raw / np.sqrt(mu * (1.0 - mu) / (phi[:, None] + 1.0))
-        return pd.DataFrame(raw, index=self.model._index, columns=self.model.endog_names)
+        return pd.DataFrame(raw, index=self._index, columns=self.model.endog_names)
 
     # ------------------------------------------------------------------
     # tests
@@ -426,7 +457,7 @@ class DirichletRegressionResults(ShareResults):
                 "restricted must be a DirichletRegressionResults; "
                 f"received {type(restricted).__name__}"
             )
-        if restricted.nobs != self.nobs or not np.array_equal(restricted.model._y, self.model._y):
+        if restricted.nobs != self.nobs or not np.array_equal(restricted._y, self._y):
             raise EstimationError("the restricted model was fitted on other shares")
         df = self.df_model - restricted.df_model
         if df <= 0:
