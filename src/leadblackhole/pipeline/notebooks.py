@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..exceptions import LeadBlackHoleUserError
 
-__all__ = ["execute_notebook"]
+__all__ = ["coalesce_streams", "execute_notebook"]
 
 
 def execute_notebook(path: str | os.PathLike[str], *, timeout: int = 300) -> str:
@@ -60,4 +60,40 @@ def execute_notebook(path: str | os.PathLike[str], *, timeout: int = 300) -> str
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
     nb.metadata.get("language_info", {}).pop("version", None)
+    coalesce_streams(nb.cells)
     return nbformat.writes(nb) + "\n"
+
+
+def coalesce_streams(cells: list) -> None:
+    """Join each cell's consecutive stream outputs of one name into one output, in place.
+
+    The kernel sends a cell's printed text in as many messages as its output buffer
+    was flushed, which depends on timing (a busy machine flushes more often); joined,
+    the executed copy holds the same bytes however the text arrived.
+
+    Parameters
+    ----------
+    cells : list of notebook cells
+        Cells as nbformat reads them (code cells carry ``outputs``).
+    """
+    for cell in cells:
+        outputs = cell.get("outputs")
+        if not outputs:
+            continue
+        joined: list = []
+        for out in outputs:
+            prev = joined[-1] if joined else None
+            if (
+                prev is not None
+                and out.get("output_type") == "stream"
+                and prev.get("output_type") == "stream"
+                and out.get("name") == prev.get("name")
+            ):
+                prev["text"] = _text(prev["text"]) + _text(out["text"])
+            else:
+                joined.append(out)
+        cell["outputs"] = joined
+
+
+def _text(text: str | list[str]) -> str:
+    return text if isinstance(text, str) else "".join(text)
