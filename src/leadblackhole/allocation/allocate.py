@@ -288,6 +288,142 @@ class AllocationResult:
         return "\n".join(lines)
 
 
+def _check_request(
+    frame: Any,
+    observed: np.ndarray,
+    budget: int,
+    policies: Sequence[str],
+    scenarios: Sequence[str],
+    n_draws: Any,
+    truth: Any,
+    hours_per_lead: float | None,
+    hours_per_week: float | None,
+) -> tuple[list[str], list[str]]:
+    """The policies (``oracle`` added with a truth) and scenarios asked for, checked."""
+    policies = list(dict.fromkeys(policies))
+    known = POLICIES + ("observed", "oracle")
+    for p in policies:
+        if p not in known:
+            raise AllocationError(f"unknown policy {p!r}; expected one of {known}")
+    if "observed" in policies and budget != int(observed.sum()):
+        raise AllocationError(
+            "the observed allocation spends the survey's own total of "
+            f"{int(observed.sum())} leads, not a budget of {budget}"
+        )
+    if "oracle" in policies and truth is None:
+        raise AllocationError("the oracle policy needs the true parameters of a simulated survey")
+    if truth is not None and "oracle" not in policies:
+        policies.append("oracle")
+    if truth is not None and list(frame.firms) != sorted(str(f) for f in truth.design.firms):
+        raise AllocationError(
+            f"the survey's firms {list(frame.firms)} are not those of the simulated design "
+            f"{sorted(truth.design.firms)}: the oracle needs a survey drawn from that design"
+        )
+    scenarios = list(dict.fromkeys(scenarios))
+    for s in scenarios:
+        if s not in SCENARIOS:
+            raise AllocationError(f"unknown scenario {s!r}; expected one of {SCENARIOS}")
+    if not isinstance(n_draws, int | np.integer) or n_draws < 0:
+        raise AllocationError(f"n_draws must be a whole number >= 0; received {n_draws!r}")
+    for name, v in (("hours_per_lead", hours_per_lead), ("hours_per_week", hours_per_week)):
+        if v is not None and not (np.isfinite(v) and v > 0):
+            raise AllocationError(f"{name} must be a positive number; received {v!r}")
+    return policies, scenarios
+
+
+def _hours_per_lead(
+    raw: pd.DataFrame, given: float | None, n_draws: int, seed: int, assumed: float
+) -> HoursPerLead:
+    """Hours per lead: given, else estimated from the survey, else the simulator's value."""
+    if given is not None:
+        v = float(given)
+        return HoursPerLead(v, v, v, "assumed", f"assumed {given:g} hours per lead (given)")
+    hpl = estimate_hours_per_lead(raw, n_boot=max(N_BOOT_HOURS, n_draws), seed=seed)
+    if hpl is not None:
+        return hpl
+    why = (
+        "the survey lacks leads_followed_up or hours_per_week"
+        if not {"leads_followed_up", "hours_per_week"} <= set(raw.columns)
+        else "no rep followed up fewer leads than received"
+    )
+    return HoursPerLead(
+        assumed,
+        assumed,
+        assumed,
+        "assumed",
+        f"assumed {assumed:g} hours per lead (the simulator's value; {why})",
+    )
+
+
+def _weekly_hours(raw: pd.DataFrame, assumed: float) -> tuple[np.ndarray, str]:
+    """Each rep's weekly hours (reported, else ``assumed``) and how they were obtained."""
+    if "hours_per_week" not in raw.columns:
+        note = f"not in the survey: every rep assumed to work {assumed:g} hours a week"
+        return np.full(len(raw), assumed), note
+    hours = pd.to_numeric(raw["hours_per_week"], errors="coerce").to_numpy(float)
+    miss = int(np.isnan(hours).sum())
+    note = "reported" + (
+        f"; {miss} reps without an answer assumed to work {assumed:g} hours" if miss else ""
+    )
+    return np.where(np.isnan(hours), assumed, hours), note
+
+
+def _plan(
+    policy: str,
+    curves: ShareCurves,
+    capacity: np.ndarray,
+    budget: int,
+    cap: int,
+    observed: np.ndarray,
+    order: np.ndarray,
+    score: np.ndarray,
+    oracle: ShareCurves | None,
+    true_cap: np.ndarray | None,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """One policy's leads per rep, and for ``optimal`` its greedy diagnostics."""
+    if policy == "observed":
+        return observed, {}
+    if policy == "equal":
+        return equal_split(len(observed), budget, order), {}
+    if policy == "score":
+        return score_split(score, budget), {}
+    if policy == "optimal":
+        g = greedy_allocation(curves, capacity, budget, cap)
+        got = float(expected_followups(curves, capacity, g.leads).sum())
+        bound = dual_bound(curves, capacity, budget, cap, g.last_gain)
+        return g.leads, {
+            "nonconcave_reps": int(g.nonconcave.sum()),
+            "optimality_gap_bound": max(0.0, bound - got),
+        }
+    return greedy_allocation(oracle, true_cap, budget, cap).leads, {}
+
+
+def _policy_row(
+    policy: str,
+    scenario: str,
+    fu: np.ndarray,
+    tot: np.ndarray,
+    budget: int,
+    leads: np.ndarray,
+    extra: dict[str, float],
+) -> dict[str, Any]:
+    """A policy's row of the policies table: point values and the draws' 95% intervals."""
+    drawn = len(tot) > 0
+    return {
+        "policy": policy,
+        "scenario": scenario,
+        "black_hole_rate": 1.0 - fu.sum() / budget,
+        "black_hole_low": 1.0 - np.percentile(tot, 97.5) / budget if drawn else np.nan,
+        "black_hole_high": 1.0 - np.percentile(tot, 2.5) / budget if drawn else np.nan,
+        "followups": float(fu.sum()),
+        "followups_low": float(np.percentile(tot, 2.5)) if drawn else np.nan,
+        "followups_high": float(np.percentile(tot, 97.5)) if drawn else np.nan,
+        "leads": int(leads.sum()),
+        "nonconcave_reps": extra.get("nonconcave_reps", np.nan),
+        "optimality_gap_bound": extra.get("optimality_gap_bound", np.nan),
+    }
+
+
 def allocate(
     results: Any,
     frame: Any,
@@ -370,68 +506,12 @@ def allocate(
     n = len(raw)
     observed = np.rint(raw["lead_volume"].to_numpy(float)).astype(np.int64)
     budget = int(observed.sum()) if budget is None else check_budget(budget)
-    policies = list(dict.fromkeys(policies))
-    known = POLICIES + ("observed", "oracle")
-    for p in policies:
-        if p not in known:
-            raise AllocationError(f"unknown policy {p!r}; expected one of {known}")
-    if "observed" in policies and budget != int(observed.sum()):
-        raise AllocationError(
-            "the observed allocation spends the survey's own total of "
-            f"{int(observed.sum())} leads, not a budget of {budget}"
-        )
-    if "oracle" in policies and truth is None:
-        raise AllocationError("the oracle policy needs the true parameters of a simulated survey")
-    if truth is not None and "oracle" not in policies:
-        policies.append("oracle")
-    if truth is not None and list(frame.firms) != sorted(str(f) for f in truth.design.firms):
-        raise AllocationError(
-            f"the survey's firms {list(frame.firms)} are not those of the simulated design "
-            f"{sorted(truth.design.firms)}: the oracle needs a survey drawn from that design"
-        )
-    scenarios = list(dict.fromkeys(scenarios))
-    for s in scenarios:
-        if s not in SCENARIOS:
-            raise AllocationError(f"unknown scenario {s!r}; expected one of {SCENARIOS}")
-    if not isinstance(n_draws, int | np.integer) or n_draws < 0:
-        raise AllocationError(f"n_draws must be a whole number >= 0; received {n_draws!r}")
-    for name, v in (("hours_per_lead", hours_per_lead), ("hours_per_week", hours_per_week)):
-        if v is not None and not (np.isfinite(v) and v > 0):
-            raise AllocationError(f"{name} must be a positive number; received {v!r}")
-
-    # hours per lead: given, estimated or assumed
-    if hours_per_lead is not None:
-        hpl = HoursPerLead(
-            float(hours_per_lead),
-            float(hours_per_lead),
-            float(hours_per_lead),
-            "assumed",
-            f"assumed {hours_per_lead:g} hours per lead (given)",
-        )
-    else:
-        hpl = estimate_hours_per_lead(raw, n_boot=max(N_BOOT_HOURS, n_draws), seed=seed)
-        if hpl is None:
-            v = default.hours_per_lead
-            why = (
-                "the survey lacks leads_followed_up or hours_per_week"
-                if not {"leads_followed_up", "hours_per_week"} <= set(raw.columns)
-                else "no rep followed up fewer leads than received"
-            )
-            hpl = HoursPerLead(
-                v, v, v, "assumed", f"assumed {v:g} hours per lead (the simulator's value; {why})"
-            )
-    # weekly hours: reported, with an assumption for reps without
+    policies, scenarios = _check_request(
+        frame, observed, budget, policies, scenarios, n_draws, truth, hours_per_lead, hours_per_week
+    )
+    hpl = _hours_per_lead(raw, hours_per_lead, n_draws, seed, default.hours_per_lead)
     h_assumed = default.hours_mean if hours_per_week is None else float(hours_per_week)
-    if "hours_per_week" in raw.columns:
-        hours = pd.to_numeric(raw["hours_per_week"], errors="coerce").to_numpy(float)
-        miss = int(np.isnan(hours).sum())
-        hours = np.where(np.isnan(hours), h_assumed, hours)
-        hours_note = "reported" + (
-            f"; {miss} reps without an answer assumed to work {h_assumed:g} hours" if miss else ""
-        )
-    else:
-        hours = np.full(n, h_assumed)
-        hours_note = f"not in the survey: every rep assumed to work {h_assumed:g} hours a week"
+    hours, hours_note = _weekly_hours(raw, h_assumed)
     per_share = hours * WEEKS_PER_MONTH  # monthly hours; capacity = per_share / h
 
     cap = max(int(observed.max()), -(-budget // n))
@@ -452,26 +532,11 @@ def allocate(
         curves = share_curves(results, frame, data=data)
         capacity = per_share / hpl.value
         oracle = oracle_curves(truth, sraw) if truth is not None else None
-        plans: dict[str, np.ndarray] = {}
-        extra: dict[str, dict[str, float]] = {}
+        plans, extra = {}, {}
         for p in policies:
-            if p == "observed":
-                plans[p] = observed
-            elif p == "equal":
-                plans[p] = equal_split(n, budget, order)
-            elif p == "score":
-                plans[p] = score_split(score, budget)
-            elif p == "optimal":
-                g = greedy_allocation(curves, capacity, budget, cap)
-                plans[p] = g.leads
-                got = float(expected_followups(curves, capacity, g.leads).sum())
-                bound = dual_bound(curves, capacity, budget, cap, g.last_gain)
-                extra[p] = {
-                    "nonconcave_reps": int(g.nonconcave.sum()),
-                    "optimality_gap_bound": max(0.0, bound - got),
-                }
-            else:
-                plans[p] = greedy_allocation(oracle, true_cap, budget, cap).leads
+            plans[p], extra[p] = _plan(
+                p, curves, capacity, budget, cap, observed, order, score, oracle, true_cap
+            )
         totals = {p: np.empty(n_draws) for p in plans}
         if n_draws:
             for d, c_d in enumerate(share_curves(results, frame, data=data, params=draws)):
@@ -493,20 +558,7 @@ def allocate(
                     }
                 )
             )
-            tot = totals[p]
-            row = {
-                "policy": p,
-                "scenario": scen,
-                "black_hole_rate": 1.0 - fu.sum() / budget,
-                "black_hole_low": 1.0 - np.percentile(tot, 97.5) / budget if n_draws else np.nan,
-                "black_hole_high": 1.0 - np.percentile(tot, 2.5) / budget if n_draws else np.nan,
-                "followups": float(fu.sum()),
-                "followups_low": float(np.percentile(tot, 2.5)) if n_draws else np.nan,
-                "followups_high": float(np.percentile(tot, 97.5)) if n_draws else np.nan,
-                "leads": int(leads.sum()),
-                "nonconcave_reps": extra.get(p, {}).get("nonconcave_reps", np.nan),
-                "optimality_gap_bound": extra.get(p, {}).get("optimality_gap_bound", np.nan),
-            }
+            row = _policy_row(p, scen, fu, totals[p], budget, leads, extra[p])
             if truth is not None:
                 tfu = float(expected_followups(oracle, true_cap, leads).sum())
                 row["true_black_hole_rate"] = 1.0 - tfu / budget
