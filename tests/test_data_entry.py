@@ -478,6 +478,32 @@ def test_xlsx_formula_without_saved_value(tmp_path):
         load_survey(path)
 
 
+def test_xlsx_formula_with_a_saved_value_is_read(tmp_path):
+    """A workbook saved by a spreadsheet program stores each formula's value: it is read."""
+    import re
+    import zipfile
+
+    df = base_survey(40)
+    rows = frame_rows(df)
+    col = rows[0].index("pct_other")
+    rows[2][col] = "=100-O3-P3"
+    plain = tmp_path / "plain.xlsx"
+    write_xlsx(plain, rows)
+    saved = tmp_path / "saved.xlsx"  # what Excel writes: <f>formula</f><v>value</v>
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(saved, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                value = int(df.loc[1, "pct_other"])
+                data, n = re.subn(
+                    rb"(<f>100-O3-P3</f>)<v\s*/?>(</v>)?", rb"\1<v>%d</v>" % value, data
+                )
+                assert n == 1
+            zout.writestr(item, data)
+    survey = load_survey(saved)
+    assert survey.data.loc[1, "pct_other"] == df.loc[1, "pct_other"]
+
+
 # --------------------------------------------------------------------------- codebook names
 @pytest.mark.parametrize(
     ("text", "match"),

@@ -386,7 +386,11 @@ def _read_xlsx(raw: bytes, source: str) -> pd.DataFrame:
         )
     try:
         values = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        formulas = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+        formulas = (
+            load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+            if _has_formulas(raw)
+            else None
+        )
     except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         fail(
@@ -416,14 +420,32 @@ def _read_xlsx(raw: bytes, source: str) -> pd.DataFrame:
                 f"in the header (row {rows[0][0]} of the sheet); name it or delete it"
             )
             problems.append(Problem(None, None, None, rule))
-    problems += _unsaved_formulas(formulas.worksheets[0], rows, sheet.title)
-    formulas.close()
+    if formulas is not None:
+        problems += _unsaved_formulas(formulas.worksheets[0], rows, sheet.title)
+        formulas.close()
     if problems:
         fail("", problems)
     df = pd.DataFrame([[cells[j] for j in keep] for cells in body], dtype=object)
     df = df.reindex(columns=range(len(keep)))  # a header without data rows keeps its columns
     df.columns = [str(header[j]) for j in keep]
     return df
+
+
+def _has_formulas(raw: bytes) -> bool:
+    """Whether any worksheet of the workbook holds a formula (an ``<f>`` element).
+
+    A cheap scan of the decompressed sheet XML that spares the second read of
+    the workbook (formulas as written) for the usual survey without formulas.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                xml = z.read(name)
+                if b"<f>" in xml or b"<f " in xml or b":f>" in xml or b":f " in xml:
+                    return True
+    return False
 
 
 def _unsaved_formulas(sheet, rows: list, title: str) -> list[Problem]:
