@@ -654,8 +654,9 @@ def _apply_missing_codes(t: _Table) -> list[Problem]:
         codes = targets[col]
         if not codes:
             continue
-        values, _ = _numeric(t.df[col])
-        text = _as_text(t.df[col])
+        # each form computed only when a code of that kind is declared
+        values = _numeric(t.df[col])[0] if any(not isinstance(c, str) for c in codes) else None
+        text = _as_text(t.df[col]) if any(isinstance(c, str) for c in codes) else None
         hit_any = pd.Series(False, index=t.df.index)
         for code in codes:
             hit = (text == code) if isinstance(code, str) else (values == code)
