@@ -11,17 +11,16 @@ import textwrap
 import warnings
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
-from leadblackhole.data import build_analysis_frame, load_codebook, load_survey
-from leadblackhole.data.codebook import DEFAULT_RANGE, parse_codebook, suggest
+from leadblackhole.data import DEFAULT_RANGE, build_analysis_frame, load_codebook, load_survey
+from leadblackhole.data.codebook import parse_codebook, suggest
 from leadblackhole.exceptions import CodebookError, DataWarning, SurveyValidationError
 from leadblackhole.simulation import StudyDesign, simulate
 
 from .conftest import write_csv
-
-openpyxl = pytest.importorskip("openpyxl")
 
 
 def base_survey(n: int = 60, seed: int = 11) -> pd.DataFrame:

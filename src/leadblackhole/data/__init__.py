@@ -1,11 +1,12 @@
 """Input contract: schema, codebooks, loading, validation and the analysis frame."""
 
-from .codebook import Codebook, ScaleSpec, load_codebook
+from .codebook import DEFAULT_RANGE, Codebook, ScaleSpec, load_codebook
 from .frame import AnalysisFrame, build_analysis_frame, compress_shares
 from .loader import Survey, load_survey, read_table, validate_survey
 from .source import DataSource, data_source, marker_path, simulation_marker
 
 __all__ = [
+    "DEFAULT_RANGE",
     "AnalysisFrame",
     "Codebook",
     "DataSource",
