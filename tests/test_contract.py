@@ -136,7 +136,8 @@ def test_every_problem_is_reported_together(tmp_path):
         (b"not a parquet file", "x.parquet", "cannot be read as parquet"),
         (b"not a stata file", "x.dta", "cannot be read as stata"),
         (b"not an spss file", "x.sav", "cannot be read as spss"),
-        (b"whatever", "x.xlsx", "unsupported file type"),
+        (b"whatever", "x.xlsx", "cannot be read as an Excel workbook"),
+        (b"whatever", "x.json", "unsupported file type"),
     ],
 )
 def test_unreadable_files(tmp_path, content, name, match):

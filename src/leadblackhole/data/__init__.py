@@ -1,6 +1,6 @@
 """Input contract: schema, codebooks, loading, validation and the analysis frame."""
 
-from .codebook import Codebook, ScaleSpec, load_codebook
+from .codebook import DEFAULT_RANGE, Codebook, ScaleSpec, load_codebook
 from .frame import AnalysisFrame, assemble_frame, build_analysis_frame, compress_shares
 from .loader import Survey, load_survey, read_table, validate_survey
 from .sample import (
@@ -22,6 +22,7 @@ from .variables import (
 
 __all__ = [
     "ANALYSIS_VARIABLES",
+    "DEFAULT_RANGE",
     "AnalysisFrame",
     "Codebook",
     "DataSource",

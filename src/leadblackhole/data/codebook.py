@@ -15,6 +15,7 @@ A codebook is a TOML file::
     [scales.prequal]          # items in order; reverse-coded items listed again
     items = ["Q5_1", "Q5_2", "Q5_3"]
     reverse = ["Q5_3"]
+    range = [1, 5]            # optional: lowest and highest answer (default 1-7)
 
     [scales.tracking]
     items = ["Q6_1", "Q6_2", "Q6_3", "Q6_4"]
@@ -25,17 +26,33 @@ A codebook is a TOML file::
     [bounds]                  # optional: replace a plausibility bound (schema.PLAUSIBLE_MAX)
     experience = 70
 
+    [missing]                 # optional: answer codes that mean "no answer"
+    all = [99, -9]            # in every answer column (scale items, numeric columns)
+    Q21 = [-9]                # one column's own list replaces `all` there ([] for none)
+
 A scale may not take a reserved name (:data:`~leadblackhole.data.schema.RESERVED_NAMES`:
-schema columns, analysis variables, shares), a scale table holds only ``items``
-and ``reverse`` (both lists of column names), and unknown sections or keys are errors.
+schema columns, analysis variables, shares), a scale table holds only ``items``,
+``reverse`` (both lists of column names) and ``range`` (two integers, lowest and
+highest answer; :data:`~leadblackhole.data.schema.LIKERT_MIN` to
+:data:`~leadblackhole.data.schema.LIKERT_MAX` when absent), and unknown sections
+or keys are errors, answered with the valid names and the closest one.
 Columns the codebook does not name keep their names. A reverse-coded item
-``x`` is recoded as ``8 - x`` (``LIKERT_MIN + LIKERT_MAX - x``) after the range
-check. Scales ``prequal`` and ``tracking`` map to the canonical prefixes
-``pq`` and ``mt``.
+``x`` of a scale ranging from ``low`` to ``high`` is recoded as
+``low + high - x`` after the range check. Scales ``prequal`` and ``tracking``
+map to the canonical prefixes ``pq`` and ``mt``.
+
+A ``[missing]`` key is a column of the file (its own name or its canonical
+name); its codes, and those of ``all`` in every other answer column, become
+missing values before validation (see :func:`~leadblackhole.data.load_survey`).
+``rep_id`` takes no missing codes: every rep needs an identifier. A code is a
+number (matching any cell of equal numeric value, ``99`` and ``99.0``) or a
+text (matching the cell's text, surrounding spaces ignored).
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import sys
 from collections.abc import Mapping
@@ -44,6 +61,8 @@ from pathlib import Path
 
 from ..exceptions import CodebookError
 from .schema import (
+    LIKERT_MAX,
+    LIKERT_MIN,
     NUMERIC_COLUMNS,
     PLAUSIBLE_MAX,
     REQUIRED_COLUMNS,
@@ -56,19 +75,68 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Codebook", "ScaleSpec", "load_codebook"]
+__all__ = ["DEFAULT_RANGE", "Codebook", "MissingCode", "ScaleSpec", "load_codebook"]
 
 _KNOWN = set(REQUIRED_COLUMNS) | set(NUMERIC_COLUMNS)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_SECTIONS = ("columns", "scales", "bounds", "missing")
+_SCALE_KEYS = ("items", "reverse", "range")
+
+#: Range of a scale whose codebook table declares none: the study's 1-7 Likert scales.
+DEFAULT_RANGE: tuple[int, int] = (LIKERT_MIN, LIKERT_MAX)
+
+#: A missing-value code: a number, or a text matched after trimming spaces.
+MissingCode = int | float | str
+
+
+def suggest(name: str, valid) -> str:
+    """The closest valid name (difflib) and every valid one, to follow an unknown ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The name written.
+    valid : iterable of str
+        The names accepted there.
+
+    Returns
+    -------
+    str
+        ``"did you mean 'x'? (valid: ...)"``, or only the valid names when none is close.
+
+    Examples
+    --------
+    >>> suggest("quota", ["quota_pct", "firm"])
+    "did you mean 'quota_pct'? (valid: 'firm', 'quota_pct')"
+    """
+    valid = sorted(valid)
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    if not close:  # an abbreviation or a prefix: 'quota' for 'quota_pct'
+        close = [v for v in valid if v.startswith(name) or name.startswith(v)][:1]
+    listed = ", ".join(repr(v) for v in valid)
+    return f"did you mean '{close[0]}'? (valid: {listed})" if close else f"expected one of {listed}"
 
 
 @dataclass(frozen=True)
 class ScaleSpec:
-    """Items of one scale in the file's own names, and which are reverse-coded."""
+    """Items of one scale in the file's own names, which are reverse-coded, and the range.
+
+    Attributes
+    ----------
+    name : str
+        Scale name (``prequal``, ``tracking`` or a further scale).
+    items : tuple of str
+        The file's item columns, in order.
+    reverse : tuple of str
+        Items recoded as ``low + high - x``.
+    range : tuple of int
+        Lowest and highest answer of the items (:data:`DEFAULT_RANGE` unless declared).
+    """
 
     name: str
     items: tuple[str, ...]
     reverse: tuple[str, ...] = ()
+    range: tuple[int, int] = DEFAULT_RANGE
 
     @property
     def prefix(self) -> str:
@@ -94,12 +162,28 @@ class Codebook:
         Where the codebook was read from.
     bounds : Mapping[str, float]
         Plausibility bounds that replace those of the schema.
+    missing_all : tuple
+        Missing-value codes of every answer column (``[missing] all``).
+    missing_columns : Mapping[str, tuple]
+        Column (as written in the codebook: the file's or the canonical name) ->
+        its own missing-value codes, replacing ``missing_all`` there.
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
     scales: tuple[ScaleSpec, ...] = ()
     source: str = "<codebook>"
     bounds: Mapping[str, float] = field(default_factory=dict)
+    missing_all: tuple[MissingCode, ...] = ()
+    missing_columns: Mapping[str, tuple[MissingCode, ...]] = field(default_factory=dict)
+
+    @property
+    def has_missing_codes(self) -> bool:
+        """Whether the codebook declares any missing-value code."""
+        return bool(self.missing_all) or any(self.missing_columns.values())
+
+    def scale_ranges(self) -> dict[str, tuple[int, int]]:
+        """Scale name -> (lowest, highest) answer, for every scale the codebook declares."""
+        return {s.name: s.range for s in self.scales}
 
     def file_columns(self) -> list[str]:
         """Every file column the codebook names."""
@@ -165,18 +249,17 @@ def load_codebook(path: str | Path) -> Codebook:
 def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
     """Check a codebook given as a mapping (the parsed TOML); see :func:`load_codebook`."""
     problems: list[str] = []
-    unknown_sections = set(raw) - {"columns", "scales", "bounds"}
-    if unknown_sections:
-        problems.append(
-            f"unknown section(s) {sorted(unknown_sections)}; expected 'columns', 'scales', 'bounds'"
-        )
+    for section in sorted(set(raw) - set(_SECTIONS)):
+        problems.append(f"unknown section [{section}]; {suggest(section, _SECTIONS)}")
     columns = raw.get("columns", {})
     if not isinstance(columns, Mapping):
         problems.append("[columns] must be a table of canonical name = file column")
         columns = {}
     for canon, col in columns.items():
         if canon not in _KNOWN:
-            problems.append(f"[columns] names unknown canonical column '{canon}'")
+            problems.append(
+                f"[columns] names unknown canonical column '{canon}'; {suggest(canon, _KNOWN)}"
+            )
         if not isinstance(col, str) or not col:
             problems.append(f"[columns] {canon} must map to a column name (text)")
     scales_raw = raw.get("scales", {})
@@ -197,11 +280,13 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
         if not isinstance(spec, Mapping) or not isinstance(spec.get("items"), list):
             problems.append(f"[scales.{name}] needs items = [list of column names]")
             continue
-        unknown_keys = sorted(set(spec) - {"items", "reverse"})
+        unknown_keys = sorted(set(spec) - set(_SCALE_KEYS))
         if unknown_keys:
             problems.append(
-                f"[scales.{name}] has unknown key(s) {unknown_keys}; expected 'items', 'reverse'"
+                f"[scales.{name}] has unknown key(s) {unknown_keys}; "
+                + "; ".join(f"'{k}': {suggest(k, _SCALE_KEYS)}" for k in unknown_keys)
             )
+        scale_range = _scale_range(name, spec.get("range", list(DEFAULT_RANGE)), problems)
         reverse_raw = spec.get("reverse", [])
         if not isinstance(reverse_raw, list):
             shown = (
@@ -224,7 +309,7 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
         for r in reverse:
             if r not in items:
                 problems.append(f"scale '{name}': reverse-coded item '{r}' is not among its items")
-        scales.append(ScaleSpec(name, tuple(items), tuple(reverse)))
+        scales.append(ScaleSpec(name, tuple(items), tuple(reverse), scale_range))
     targets = [c for c in columns.values() if isinstance(c, str)]
     for s in scales:
         targets += list(s.items)
@@ -240,12 +325,88 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
         if col not in PLAUSIBLE_MAX:
             problems.append(
                 f"[bounds] names '{col}', which has no plausibility bound; "
-                f"expected one of {sorted(PLAUSIBLE_MAX)}"
+                f"{suggest(col, PLAUSIBLE_MAX)}"
             )
         elif isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             problems.append(f"[bounds] {col} must be a number > 0; received {value!r}")
         else:
             bounds[col] = float(value)
+    missing_all, missing_columns = _missing_codes(raw.get("missing", {}), columns, problems)
     if problems:
         raise CodebookError(f"codebook {source}: " + "; ".join(problems))
-    return Codebook(columns=dict(columns), scales=tuple(scales), source=source, bounds=bounds)
+    return Codebook(
+        columns=dict(columns),
+        scales=tuple(scales),
+        source=source,
+        bounds=bounds,
+        missing_all=missing_all,
+        missing_columns=missing_columns,
+    )
+
+
+def _scale_range(name: str, value, problems: list[str]) -> tuple[int, int]:
+    """The ``range = [low, high]`` of a scale table: two integers, ``low < high``."""
+    ok = (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    )
+    if not ok:
+        problems.append(
+            f"[scales.{name}] range must be two integers, the lowest and the highest answer "
+            f"(write range = [1, 5]); received {value!r}"
+        )
+        return DEFAULT_RANGE
+    low, high = value
+    if not low < high:
+        problems.append(
+            f"[scales.{name}] range = {value}: the lowest answer must be below the highest"
+        )
+        return DEFAULT_RANGE
+    return (low, high)
+
+
+def _codes(where: str, value, problems: list[str]) -> tuple[MissingCode, ...]:
+    """A list of missing-value codes: finite numbers or non-empty texts."""
+    if not isinstance(value, list):
+        problems.append(
+            f"[missing] {where} must be a list of codes (write {where} = [99]); received {value!r}"
+        )
+        return ()
+    codes: list[MissingCode] = []
+    for v in value:
+        if isinstance(v, str) and v.strip():
+            codes.append(v.strip())
+        elif isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+            codes.append(v)
+        else:
+            problems.append(
+                f"[missing] {where}: {v!r} is not a code; a code is a finite number or a "
+                "non-empty text"
+            )
+    if len(set(codes)) != len(codes):
+        problems.append(f"[missing] {where} lists a code twice")
+    return tuple(codes)
+
+
+def _missing_codes(
+    raw, columns: Mapping, problems: list[str]
+) -> tuple[tuple[MissingCode, ...], dict[str, tuple[MissingCode, ...]]]:
+    """The ``[missing]`` table: ``all`` and one list per column; never ``rep_id``."""
+    if not isinstance(raw, Mapping):
+        problems.append("[missing] must be a table of column = [codes] (and all = [codes])")
+        return (), {}
+    missing_all = _codes("all", raw.get("all", []), problems)
+    by_column = {}
+    rep_id_names = {"rep_id", columns.get("rep_id")}
+    for col, value in raw.items():
+        if col == "all":
+            continue
+        if col in rep_id_names:
+            problems.append(
+                f"[missing] names '{col}', the rep identifier: it takes no missing codes "
+                "(every rep needs an identifier)"
+            )
+            continue
+        by_column[col] = _codes(col, value, problems)
+    return missing_all, by_column

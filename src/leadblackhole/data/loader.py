@@ -1,21 +1,26 @@
 """Reading a survey file and checking it against the input contract.
 
-:func:`load_survey` reads CSV, Parquet, Stata ``.dta`` and SPSS ``.sav``
-files, applies an optional codebook, checks every rule of the canonical
-schema and returns a :class:`Survey`. All problems found are collected and
+:func:`load_survey` reads CSV, Excel ``.xlsx``, Parquet, Stata ``.dta`` and
+SPSS ``.sav`` files, applies an optional codebook, checks every rule of the
+canonical schema and returns a :class:`Survey`. All problems found are collected and
 raised together as one :class:`~leadblackhole.exceptions.SurveyValidationError`
 listing row (1-based data row), column, value and rule of each. The input file
 is only ever opened for reading.
 
 Missing values are not validation errors: they are handled by the
 missing-data policy of :func:`leadblackhole.data.frame.build_analysis_frame`.
-A cell is missing when it is empty (or a system-missing value in Stata/SPSS).
+A cell is missing when it is empty (or a system-missing value in Stata/SPSS),
+or when it holds one of the codebook's missing-value codes (``[missing]``):
+those cells are turned into missing values before any rule is checked and
+counted per column and code in :attr:`Survey.missing_codes`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +29,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ..exceptions import Problem, SurveyValidationError
-from .codebook import Codebook, load_codebook
+from ..exceptions import DataWarning, Problem, SurveyValidationError
+from .codebook import DEFAULT_RANGE, Codebook, load_codebook
 from .schema import (
-    LIKERT_MAX,
-    LIKERT_MIN,
     NUMERIC_RULES,
     OPTIONAL_COLUMNS,
     PERCENT_COLUMNS,
@@ -49,7 +52,19 @@ SUPPORTED_SUFFIXES: dict[str, str] = {
     ".dta": "stata",
     ".sav": "spss",
     ".zsav": "spss",
+    ".xlsx": "xlsx",
 }
+
+#: File types refused with a hint on how to save them in a readable form.
+_SAVE_AS_HINTS: dict[str, str] = {
+    ".xls": "an Excel 97-2003 workbook (.xls) cannot be read; open it in the spreadsheet "
+    "program and save it as Excel Workbook (.xlsx) or as CSV (comma delimited)",
+    ".ods": "an OpenDocument spreadsheet (.ods) cannot be read; save it as Excel Workbook "
+    "(.xlsx) or as CSV (comma delimited)",
+}
+
+#: Columns of :attr:`Survey.missing_codes`.
+MISSING_CODE_COLUMNS: tuple[str, ...] = ("column", "file_column", "code", "count")
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,23 @@ class Survey:
     columns : Mapping[str, str]
         Canonical name -> the file's own column name, for every column a
         codebook renamed (messages name both).
+    scale_ranges : Mapping[str, tuple of int]
+        Scale name -> (lowest, highest) answer of its items, for every scale
+        of ``scales``: the codebook's ``range`` or
+        :data:`~leadblackhole.data.codebook.DEFAULT_RANGE` (1-7). Labels, axes
+        and tables of scale scores read it (:meth:`scale_range`).
+    missing_codes : DataFrame
+        Cells the codebook's missing-value codes turned into missing values:
+        one row per column and code found, ``column`` (canonical name),
+        ``file_column`` (the file's name), ``code``, ``count``; empty when the
+        codebook declares no codes or none occurs.
+    missing_codes_declared : bool
+        Whether the codebook declared any missing-value code (the summary then
+        says how many cells it turned missing, also when none).
+    notes : tuple of str
+        Warnings about the data found while loading (a code of ``[missing] all``
+        that is also a valid answer of a column where it occurred), also issued
+        as :class:`~leadblackhole.exceptions.DataWarning`.
     """
 
     data: pd.DataFrame
@@ -79,6 +111,75 @@ class Survey:
     source: str = "<data>"
     reversed_items: tuple[str, ...] = field(default=())
     columns: Mapping[str, str] = field(default_factory=dict)
+    scale_ranges: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    missing_codes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(MISSING_CODE_COLUMNS))
+    )
+    missing_codes_declared: bool = False
+    notes: tuple[str, ...] = ()
+
+    def scale_range(self, name: str) -> tuple[int, int]:
+        """(lowest, highest) answer of scale ``name`` (1-7 unless the codebook declared one).
+
+        Parameters
+        ----------
+        name : str
+            Scale name (``prequal``, ``tracking`` or a codebook scale).
+
+        Returns
+        -------
+        tuple of int
+
+        Examples
+        --------
+        >>> survey.scale_range("prequal")                       # doctest: +SKIP
+        (1, 5)
+        """
+        return tuple(self.scale_ranges.get(name, DEFAULT_RANGE))
+
+    def item_range(self, column: str) -> tuple[int, int]:
+        """(lowest, highest) answer of the scale that item ``column`` belongs to.
+
+        Raises
+        ------
+        KeyError
+            If ``column`` is no item of a scale.
+        """
+        for name, items in self.scales.items():
+            if column in items:
+                return self.scale_range(name)
+        raise KeyError(f"'{column}' is not an item of any scale ({', '.join(self.scales)})")
+
+    def summary_items(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """What the codebook changed, as (line, [(detail, count), ...]) pairs.
+
+        Lines in the form of
+        :meth:`~leadblackhole.data.AnalysisFrame.summary_items`: the scales whose
+        range is not 1-7, and the cells the missing-value codes turned missing
+        (per column and code). Empty for a survey without such a codebook, so
+        the validation summary of a default survey is unchanged.
+        """
+        items: list[tuple[str, list[tuple[str, int]]]] = []
+        odd = {k: v for k, v in self.scale_ranges.items() if tuple(v) != DEFAULT_RANGE}
+        if odd:
+            shown = ", ".join(f"{k} {lo} to {hi}" for k, (lo, hi) in odd.items())
+            items.append((f"scale ranges other than 1 to 7: {shown}", []))
+        if self.missing_codes_declared:
+            codes = self.missing_codes
+            total = int(codes["count"].sum()) if len(codes) else 0
+            details = [
+                (f"{_file_label(r.column, r.file_column)} = {_code_text(r.code)}", int(r.count))
+                for r in codes.itertuples(index=False)
+            ]
+            items.append((f"cells holding a missing-value code of the codebook: {total}", details))
+        return items
+
+    def summary(self) -> str:
+        """:meth:`summary_items` as text, in the layout of ``AnalysisFrame.summary``."""
+        lines = []
+        for line, details in self.summary_items():
+            lines += [line] + [f"  {k:5d}  {detail}" for detail, k in details]
+        return "\n".join(lines)
 
     def column_label(self, name: str) -> str:
         """``'name'``, followed by the file's own column name when a codebook renamed it."""
@@ -96,6 +197,16 @@ class Survey:
         return sorted(self.data["firm"].dropna().unique().tolist())
 
 
+def _file_label(column: str, file_column: str) -> str:
+    """``'pq_3' (Q5_3)`` when the file names the column otherwise, else ``'pq_3'``."""
+    return f"'{column}' ({file_column})" if file_column != column else f"'{column}'"
+
+
+def _code_text(code) -> str:
+    """A missing-value code as written in the codebook (``99``, ``-9``, ``'DK'``)."""
+    return repr(code) if isinstance(code, str) else f"{code:g}"
+
+
 def _problem(problems: list[Problem], rule: str, row=None, column=None, value=None) -> None:
     problems.append(Problem(row, column, None if value is None else str(value), rule))
 
@@ -109,7 +220,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     Parameters
     ----------
     path : path-like
-        ``.csv``/``.txt``, ``.parquet``/``.pq``, ``.dta`` or ``.sav``/``.zsav``.
+        ``.csv``/``.txt``, ``.xlsx``, ``.parquet``/``.pq``, ``.dta`` or
+        ``.sav``/``.zsav``. An ``.xlsx`` workbook is read from its first sheet,
+        header in the first non-empty row, as :func:`_read_xlsx` describes.
 
     Returns
     -------
@@ -128,6 +241,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise SurveyValidationError([Problem(None, None, None, rule)], source=name)
 
     kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
+    if path.suffix.lower() in _SAVE_AS_HINTS:
+        fail(_SAVE_AS_HINTS[path.suffix.lower()])
     if kind is None:
         fail(
             f"unsupported file type '{path.suffix}'; expected one of "
@@ -157,6 +272,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
             return _read_csv_text(text, name)
         if kind == "parquet":
             return pd.read_parquet(io.BytesIO(raw))
+        if kind == "xlsx":
+            return _read_xlsx(raw, name)
         import pyreadstat  # local import: only needed for Stata/SPSS
 
         reader = pyreadstat.read_dta if kind == "stata" else pyreadstat.read_sav
@@ -232,6 +349,137 @@ def _read_csv_text(text: str, source: str) -> pd.DataFrame:
     return df
 
 
+#: First bytes of an OLE2 compound file: an .xls workbook, or an encrypted .xlsx.
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _read_xlsx(raw: bytes, source: str) -> pd.DataFrame:
+    """Read the first sheet of an ``.xlsx`` workbook as the CSV reader reads a file.
+
+    The first non-empty row is the header, every later non-empty row a data
+    row (blank rows are skipped, as blank lines of a CSV file); cells keep
+    their Excel type (numbers, text, dates: a date in a numeric column is
+    reported as not a number), empty cells and cells of spaces are missing.
+    Formulas are read as the value the spreadsheet program last saved; a
+    formula without a saved value (a workbook written by a script and never
+    opened) is a problem, not a silent missing value. A column holding values
+    under an empty header cell is a problem; header names are kept as written
+    so that a name used twice is reported by the validation.
+
+    Raises
+    ------
+    SurveyValidationError
+        If the workbook is encrypted or an .xls in disguise, is no valid
+        ``.xlsx``, its first sheet is empty, or it holds the problems above.
+    """
+    from openpyxl import load_workbook  # local import: only needed for Excel files
+    from openpyxl.utils import get_column_letter
+
+    def fail(rule: str, problems: list[Problem] | None = None):
+        raise SurveyValidationError(problems or [Problem(None, None, None, rule)], source=source)
+
+    if raw.startswith(_OLE2_MAGIC):
+        fail(
+            "the file is not an .xlsx workbook but an old Excel 97-2003 (.xls) file or a "
+            "password-protected workbook; remove the password and save it as Excel Workbook "
+            "(.xlsx) or as CSV"
+        )
+    try:
+        values = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        formulas = (
+            load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+            if _has_formulas(raw)
+            else None
+        )
+    except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(
+            f"the file cannot be read as an Excel workbook (.xlsx): {first}; save it from "
+            "the spreadsheet program as Excel Workbook (.xlsx) or as CSV"
+        )
+    sheet = values.worksheets[0]  # a workbook without worksheets does not load
+    blank = lambda v: v is None or (isinstance(v, str) and not v.strip())  # noqa: E731
+    rows = []  # (sheet row number, cells)
+    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if not all(blank(v) for v in cells):
+            rows.append((number, [None if blank(v) else v for v in cells]))
+    values.close()
+    if not rows:
+        fail("the file is empty (its first sheet holds no cells)")
+    width = max(max(i for i, v in enumerate(cells) if v is not None) + 1 for _, cells in rows)
+    header = rows[0][1] + [None] * (width - len(rows[0][1]))
+    body = [cells + [None] * (width - len(cells)) for _, cells in rows[1:]]
+    problems: list[Problem] = []
+    keep = []
+    for j in range(width):
+        if header[j] is not None:
+            keep.append(j)
+        elif any(cells[j] is not None for cells in body):
+            rule = (
+                f"column {get_column_letter(j + 1)} of the sheet holds values but has no name "
+                f"in the header (row {rows[0][0]} of the sheet); name it or delete it"
+            )
+            problems.append(Problem(None, None, None, rule))
+    if formulas is not None:
+        problems += _unsaved_formulas(formulas.worksheets[0], rows, sheet.title)
+        formulas.close()
+    if problems:
+        fail("", problems)
+    df = pd.DataFrame([[cells[j] for j in keep] for cells in body], dtype=object)
+    df = df.reindex(columns=range(len(keep)))  # a header without data rows keeps its columns
+    df.columns = [str(header[j]) for j in keep]
+    return df
+
+
+def _has_formulas(raw: bytes) -> bool:
+    """Whether any worksheet of the workbook holds a formula (an ``<f>`` element).
+
+    A cheap scan of the decompressed sheet XML that spares the second read of
+    the workbook (formulas as written) for the usual survey without formulas.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                xml = z.read(name)
+                if b"<f>" in xml or b"<f " in xml or b":f>" in xml or b":f " in xml:
+                    return True
+    return False
+
+
+def _unsaved_formulas(sheet, rows: list, title: str) -> list[Problem]:
+    """Formula cells whose value was never saved (read as empty with ``data_only``)."""
+    data_rows = {number: i for i, (number, _) in enumerate(rows)}
+    problems: list[Problem] = []
+    n_found = 0
+    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for j, v in enumerate(cells):
+            if not (isinstance(v, str) and v.startswith("=")):
+                continue
+            i = data_rows.get(number)
+            saved = None if i is None or j >= len(rows[i][1]) else rows[i][1][j]
+            if saved is not None:
+                continue
+            n_found += 1
+            if n_found <= _MAX_ROWS_LISTED:
+                rule = (
+                    f"the formula {v} in cell {_cell_name(j, number)} of sheet '{title}' has "
+                    "no saved value; open the workbook in a spreadsheet program and save it"
+                )
+                problems.append(Problem(None, None, None, rule))
+    if n_found > _MAX_ROWS_LISTED:
+        rule = f"{n_found - _MAX_ROWS_LISTED} more formulas without a saved value"
+        problems.append(Problem(None, None, None, rule))
+    return problems
+
+
+def _cell_name(j: int, number: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(j + 1)}{number}"
+
+
 def _delimiter_hint(header: list[str], source: str) -> None:
     """Stop with a hint when the header looks delimited by ';' or a tab instead of ','."""
     if len(header) > 1:
@@ -272,6 +520,17 @@ class _Table:
     reverse: list[str]
     out: pd.DataFrame = field(default_factory=pd.DataFrame)  # cleaned values
     bounds: dict[str, float] = field(default_factory=lambda: dict(PLAUSIBLE_MAX))
+    ranges: dict[str, tuple[int, int]] = field(default_factory=dict)  # scale -> (low, high)
+    codebook: Codebook | None = None
+    missing_found: list[tuple[str, str, object, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings about the data
+
+    def item_range(self, col: str) -> tuple[int, int]:
+        """(low, high) of the scale holding item ``col``."""
+        for name, items in self.scales.items():
+            if col in items:
+                return self.ranges.get(name, DEFAULT_RANGE)
+        return DEFAULT_RANGE  # pragma: no cover - every checked item belongs to a scale
 
     def cells(self, mask: pd.Series, col: str, rule: str) -> list[tuple[int, int, Problem]]:
         """One (row, column position, Problem) per flagged cell of ``col``."""
@@ -304,6 +563,8 @@ def _codebook_rules(df: pd.DataFrame, codebook: Codebook | None) -> tuple[_Table
     if codebook is None:
         return table, problems
     table.bounds.update(codebook.bounds)
+    table.ranges.update(codebook.scale_ranges())
+    table.codebook = codebook
     for c in codebook.file_columns():
         if c not in df.columns:
             _problem(problems, "the codebook names this column but the file lacks it", column=c)
@@ -360,6 +621,73 @@ def _check_scales(t: _Table) -> list[Problem]:
     return problems
 
 
+def _apply_missing_codes(t: _Table) -> list[Problem]:
+    """Turn the codebook's missing-value codes into missing values, counting them.
+
+    ``all`` applies to the answer columns (the items of every scale and the
+    numeric columns of the schema); a column listed on its own (by the file's or
+    the canonical name) takes its own list instead. A listed column the file
+    lacks is a problem.
+    """
+    cb = t.codebook
+    if cb is None or not cb.has_missing_codes:
+        return []
+    problems: list[Problem] = []
+    own: dict[str, tuple] = {}
+    for key, codes in cb.missing_columns.items():
+        hits = [c for c in t.df.columns if c == key or t.display.get(c) == key]
+        if not hits:
+            rule = "the codebook's [missing] table names this column but the file lacks it"
+            problems.append(Problem(None, key, None, rule))
+        elif len(hits) > 1:
+            rule = (
+                f"the codebook's [missing] table names '{key}', which is both a column of the "
+                f"file and the canonical name of another; write the file's name"
+            )
+            problems.append(Problem(None, key, None, rule))
+        else:
+            own[hits[0]] = codes
+    answers = [c for items in t.scales.values() for c in items]
+    answers += [c for c in NUMERIC_RULES if c in t.df.columns]
+    targets = {c: cb.missing_all for c in answers} | own
+    for col in [c for c in t.df.columns if c in targets]:
+        codes = targets[col]
+        if not codes:
+            continue
+        # each form computed only when a code of that kind is declared
+        values = _numeric(t.df[col])[0] if any(not isinstance(c, str) for c in codes) else None
+        text = _as_text(t.df[col]) if any(isinstance(c, str) for c in codes) else None
+        hit_any = pd.Series(False, index=t.df.index)
+        for code in codes:
+            hit = (text == code) if isinstance(code, str) else (values == code)
+            hit = hit.fillna(False).astype(bool) & ~hit_any
+            if hit.any():
+                t.missing_found.append((col, t.display.get(col, col), code, int(hit.sum())))
+                if col not in own and _is_valid_answer(t, col, code):
+                    t.notes.append(
+                        f"the missing-value code {_code_text(code)} of [missing] all is also a "
+                        f"valid answer of {_file_label(col, t.display.get(col, col))}: "
+                        f"{int(hit.sum())} such cell(s) turned missing; if they are real "
+                        f"answers, exempt the column ({t.display.get(col, col)} = [])"
+                    )
+            hit_any |= hit
+        if hit_any.any():
+            t.df[col] = t.df[col].mask(hit_any)
+    return problems
+
+
+def _is_valid_answer(t: _Table, col: str, code) -> bool:
+    """Whether a numeric code would pass the column's rules (a code that could be an answer)."""
+    if isinstance(code, str):
+        return False
+    if col in NUMERIC_RULES:
+        rule = NUMERIC_RULES[col]
+        high = min(v for v in (rule.high, t.bounds.get(col), math.inf) if v is not None)
+        return (rule.low is None or code >= rule.low) and code <= high
+    low, high = t.item_range(col)
+    return low <= code <= high and float(code).is_integer()
+
+
 def _check_required(t: _Table) -> list[Problem]:
     """Every required column is present."""
     return [
@@ -401,18 +729,17 @@ def _check_rep_id(t: _Table) -> list[tuple[int, int, Problem]]:
 
 
 def _check_items(t: _Table) -> list[tuple[int, int, Problem]]:
-    """Likert items are integers from LIKERT_MIN to LIKERT_MAX; reverse-coded ones flipped."""
+    """Items are integers within their scale's range; reverse-coded ones become low + high - x."""
     found = []
     for col in [c for items in t.scales.values() for c in items]:
+        low, high = t.item_range(col)
         vals, bad = _numeric(t.df[col])
         found += t.cells(bad, col, "a Likert item must be a number")
-        out_of = vals.notna() & (
-            (vals < LIKERT_MIN) | (vals > LIKERT_MAX) | (vals != np.round(vals))
-        )
-        rule = f"a Likert item must be an integer from {LIKERT_MIN} to {LIKERT_MAX}"
+        out_of = vals.notna() & ((vals < low) | (vals > high) | (vals != np.round(vals)))
+        rule = f"a Likert item must be an integer from {low} to {high}"
         found += t.cells(out_of, col, rule)
         if col in t.reverse:
-            vals = (LIKERT_MIN + LIKERT_MAX) - vals
+            vals = (low + high) - vals
         t.out[col] = vals.mask(out_of)
     return found
 
@@ -455,7 +782,8 @@ def _check_percent_sum(t: _Table) -> list[tuple[int, int, Problem]]:
 
 
 #: Rules on the table's structure: any problem stops validation before the cells.
-STRUCTURE_RULES = (_check_scales, _check_required, _check_rows)
+#: ``_apply_missing_codes`` runs once the scales' items are known, before any cell is read.
+STRUCTURE_RULES = (_check_scales, _apply_missing_codes, _check_required, _check_rows)
 #: Rules on the whole table that do not stop the cell checks.
 TABLE_RULES = (_check_firms,)
 #: Rules on the cells, in order; each also stores the cleaned values of its columns.
@@ -506,16 +834,23 @@ def validate_survey(
     problems = table_problems + [p for _, _, p in cells]
     if problems:
         raise SurveyValidationError(problems, source=source)
+    for note in table.notes:
+        warnings.warn(note, DataWarning, stacklevel=2)
     items_all = [c for items in table.scales.values() for c in items]
     rest = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in table.out.columns]
     order = ["rep_id", "firm"] + items_all + [c for c in rest if c not in ("rep_id", "firm")]
     scales = {k: tuple(v) for k, v in table.scales.items()}
+    found = pd.DataFrame(table.missing_found, columns=list(MISSING_CODE_COLUMNS))
     return Survey(
         data=table.out[order].reset_index(drop=True),
         scales=scales,
         source=source,
         reversed_items=tuple(table.reverse),
         columns={k: v for k, v in table.display.items() if k != v},
+        scale_ranges={k: tuple(table.ranges.get(k, DEFAULT_RANGE)) for k in scales},
+        missing_codes=found.astype({"count": "int64"}),
+        missing_codes_declared=codebook is not None and codebook.has_missing_codes,
+        notes=tuple(table.notes),
     )
 
 
@@ -529,7 +864,7 @@ def load_survey(
     Parameters
     ----------
     path : path-like
-        Survey file: CSV, Parquet, Stata ``.dta`` or SPSS ``.sav``.
+        Survey file: CSV, Excel ``.xlsx``, Parquet, Stata ``.dta`` or SPSS ``.sav``.
     codebook : path-like or Codebook, optional
         TOML codebook mapping the file's names onto the canonical schema
         (see :mod:`leadblackhole.data.codebook`).
