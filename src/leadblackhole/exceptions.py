@@ -17,12 +17,14 @@ __all__ = [
     "DataWarning",
     "DesignError",
     "EstimationError",
+    "InstrumentError",
     "LeadBlackHoleUserError",
     "LeadBlackHoleWarning",
     "OutputError",
     "OutputLockedError",
     "Problem",
     "SurveyValidationError",
+    "WeakInstrumentWarning",
     "ZeroShareWarning",
 ]
 
@@ -97,6 +99,12 @@ class EstimationError(LeadBlackHoleUserError, ValueError):
     """A model cannot be estimated on the data given (singular design, empty component...)."""
 
 
+class InstrumentError(EstimationError):
+    """An instrument or exclusion variable cannot be used: not loaded, missing for some reps,
+    constant, collinear with the model's regressors, named like a model variable, or fewer
+    instruments than endogenous variables."""
+
+
 class AllocationError(LeadBlackHoleUserError, ValueError):
     """A bad lead budget, policy, scenario or follow-up assumption of the lead allocation."""
 
@@ -126,3 +134,9 @@ class ConvergenceWarning(LeadBlackHoleWarning):
 
 class ZeroShareWarning(LeadBlackHoleWarning):
     """Shares of 0 or 1 (to within sqrt(eps)) were compressed before estimation."""
+
+
+class WeakInstrumentWarning(LeadBlackHoleWarning):
+    """The instruments' partial F statistic in a first stage is below 10 (Staiger & Stock
+    1997): the control-function estimates may be biased towards the uncorrected ones and
+    their normal intervals unreliable."""

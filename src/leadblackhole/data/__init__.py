@@ -1,6 +1,7 @@
 """Input contract: schema, codebooks, loading, validation and the analysis frame."""
 
 from .codebook import Codebook, ScaleSpec, load_codebook
+from .extra import attach_extra_columns
 from .frame import AnalysisFrame, build_analysis_frame, compress_shares
 from .loader import Survey, load_survey, read_table, validate_survey
 from .source import DataSource, data_source, marker_path, simulation_marker
@@ -11,6 +12,7 @@ __all__ = [
     "DataSource",
     "ScaleSpec",
     "Survey",
+    "attach_extra_columns",
     "build_analysis_frame",
     "compress_shares",
     "data_source",

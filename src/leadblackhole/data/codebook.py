@@ -25,6 +25,9 @@ A codebook is a TOML file::
     [bounds]                  # optional: replace a plausibility bound (schema.PLAUSIBLE_MAX)
     experience = 70
 
+    [extra]                   # optional: extra numeric columns a command may name
+    campaign_budget = "Q40"   # (an instrument, an exclusion variable): name = file column
+
 A scale may not take a reserved name (:data:`~leadblackhole.data.schema.RESERVED_NAMES`:
 schema columns, analysis variables, shares), a scale table holds only ``items``
 and ``reverse`` (both lists of column names), and unknown sections or keys are errors.
@@ -49,6 +52,7 @@ from .schema import (
     REQUIRED_COLUMNS,
     RESERVED_NAMES,
     SCALE_PREFIXES,
+    extra_name_problem,
 )
 
 if sys.version_info >= (3, 11):
@@ -94,23 +98,27 @@ class Codebook:
         Where the codebook was read from.
     bounds : Mapping[str, float]
         Plausibility bounds that replace those of the schema.
+    extra : Mapping[str, str]
+        Extra column name (as commands name it) -> the file's column name.
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
     scales: tuple[ScaleSpec, ...] = ()
     source: str = "<codebook>"
     bounds: Mapping[str, float] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict)
 
     def file_columns(self) -> list[str]:
-        """Every file column the codebook names."""
+        """Every file column the codebook names (extra columns included)."""
         cols = list(self.columns.values())
         for s in self.scales:
             cols += list(s.items)
-        return cols
+        return cols + list(self.extra.values())
 
     def rename_map(self) -> dict[str, str]:
         """File column name -> canonical column name."""
         out = {v: k for k, v in self.columns.items()}
+        out.update({v: k for k, v in self.extra.items()})
         for s in self.scales:
             out.update(dict(zip(s.items, s.canonical_items(), strict=True)))
         return out
@@ -165,10 +173,11 @@ def load_codebook(path: str | Path) -> Codebook:
 def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
     """Check a codebook given as a mapping (the parsed TOML); see :func:`load_codebook`."""
     problems: list[str] = []
-    unknown_sections = set(raw) - {"columns", "scales", "bounds"}
+    unknown_sections = set(raw) - {"columns", "scales", "bounds", "extra"}
     if unknown_sections:
         problems.append(
-            f"unknown section(s) {sorted(unknown_sections)}; expected 'columns', 'scales', 'bounds'"
+            f"unknown section(s) {sorted(unknown_sections)}; expected 'columns', 'scales', "
+            "'bounds', 'extra'"
         )
     columns = raw.get("columns", {})
     if not isinstance(columns, Mapping):
@@ -225,7 +234,21 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
             if r not in items:
                 problems.append(f"scale '{name}': reverse-coded item '{r}' is not among its items")
         scales.append(ScaleSpec(name, tuple(items), tuple(reverse)))
+    extra_raw = raw.get("extra", {})
+    if not isinstance(extra_raw, Mapping):
+        problems.append("[extra] must be a table of extra column name = file column")
+        extra_raw = {}
+    extra = {}
+    for name, col in extra_raw.items():
+        why = extra_name_problem(name)
+        if why is not None:
+            problems.append(f"[extra] {why}")
+        elif not isinstance(col, str) or not col:
+            problems.append(f"[extra] {name} must map to a column name (text)")
+        else:
+            extra[name] = col
     targets = [c for c in columns.values() if isinstance(c, str)]
+    targets += list(extra.values())
     for s in scales:
         targets += list(s.items)
     dup = sorted({c for c in targets if targets.count(c) > 1})
@@ -248,4 +271,6 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
             bounds[col] = float(value)
     if problems:
         raise CodebookError(f"codebook {source}: " + "; ".join(problems))
-    return Codebook(columns=dict(columns), scales=tuple(scales), source=source, bounds=bounds)
+    return Codebook(
+        columns=dict(columns), scales=tuple(scales), source=source, bounds=bounds, extra=extra
+    )

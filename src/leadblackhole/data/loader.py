@@ -36,6 +36,7 @@ from .schema import (
     PLAUSIBLE_MAX,
     REQUIRED_COLUMNS,
     SCALE_PREFIXES,
+    extra_name_problem,
     item_columns,
 )
 
@@ -72,6 +73,9 @@ class Survey:
     columns : Mapping[str, str]
         Canonical name -> the file's own column name, for every column a
         codebook renamed (messages name both).
+    extra : tuple of str
+        Extra numeric columns kept because a command named them (instruments,
+        exclusion variables); they follow the schema's columns in ``data``.
     """
 
     data: pd.DataFrame
@@ -79,6 +83,7 @@ class Survey:
     source: str = "<data>"
     reversed_items: tuple[str, ...] = field(default=())
     columns: Mapping[str, str] = field(default_factory=dict)
+    extra: tuple[str, ...] = field(default=())
 
     def column_label(self, name: str) -> str:
         """``'name'``, followed by the file's own column name when a codebook renamed it."""
@@ -272,6 +277,7 @@ class _Table:
     reverse: list[str]
     out: pd.DataFrame = field(default_factory=pd.DataFrame)  # cleaned values
     bounds: dict[str, float] = field(default_factory=lambda: dict(PLAUSIBLE_MAX))
+    extra: tuple[str, ...] = ()  # extra numeric columns a command named
 
     def cells(self, mask: pd.Series, col: str, rule: str) -> list[tuple[int, int, Problem]]:
         """One (row, column position, Problem) per flagged cell of ``col``."""
@@ -369,6 +375,27 @@ def _check_required(t: _Table) -> list[Problem]:
     ]
 
 
+def _check_extra_names(t: _Table) -> list[Problem]:
+    """Extra columns a command names: allowed names, present in the file."""
+    problems = []
+    for name in t.extra:
+        why = extra_name_problem(name)
+        if why is not None:
+            problems.append(Problem(None, name, None, why))
+        elif name not in t.df.columns:
+            problems.append(
+                Problem(
+                    None,
+                    name,
+                    None,
+                    "the command names this extra column (an instrument or exclusion "
+                    "variable) but the file lacks it; map it in the codebook's [extra] "
+                    "section if the file calls it otherwise",
+                )
+            )
+    return problems
+
+
 def _check_rows(t: _Table) -> list[Problem]:
     """The file has data rows."""
     return (
@@ -441,6 +468,19 @@ def _check_numbers(t: _Table) -> list[tuple[int, int, Problem]]:
     return found
 
 
+def _check_extra_cells(t: _Table) -> list[tuple[int, int, Problem]]:
+    """Extra columns hold finite numbers (empty cells are missing, not errors)."""
+    found = []
+    for col in t.extra:
+        vals, bad = _numeric(t.df[col])
+        rule = "not a number; an extra column (instrument, exclusion variable) must be numeric"
+        found += t.cells(bad, col, rule)
+        infinite = vals.notna() & ~np.isfinite(vals)
+        found += t.cells(infinite, col, "not a finite number; an extra column must be finite")
+        t.out[col] = vals.mask(infinite)
+    return found
+
+
 def _check_percent_sum(t: _Table) -> list[tuple[int, int, Problem]]:
     """The three time percents sum to 100 within the tolerance."""
     total = t.out[list(PERCENT_COLUMNS)].sum(axis=1, min_count=3)
@@ -455,15 +495,18 @@ def _check_percent_sum(t: _Table) -> list[tuple[int, int, Problem]]:
 
 
 #: Rules on the table's structure: any problem stops validation before the cells.
-STRUCTURE_RULES = (_check_scales, _check_required, _check_rows)
+STRUCTURE_RULES = (_check_scales, _check_required, _check_extra_names, _check_rows)
 #: Rules on the whole table that do not stop the cell checks.
 TABLE_RULES = (_check_firms,)
 #: Rules on the cells, in order; each also stores the cleaned values of its columns.
-CELL_RULES = (_check_rep_id, _check_items, _check_numbers, _check_percent_sum)
+CELL_RULES = (_check_rep_id, _check_items, _check_numbers, _check_extra_cells, _check_percent_sum)
 
 
 def validate_survey(
-    df: pd.DataFrame, codebook: Codebook | None = None, source: str = "<data>"
+    df: pd.DataFrame,
+    codebook: Codebook | None = None,
+    source: str = "<data>",
+    extra_columns: tuple[str, ...] | list[str] = (),
 ) -> Survey:
     """Check a raw table against the input contract and return a :class:`Survey`.
 
@@ -475,6 +518,12 @@ def validate_survey(
         Mapping of the file's column names onto the canonical schema.
     source : str
         Name used in messages.
+    extra_columns : sequence of str
+        Extra numeric columns to keep (instruments, exclusion variables), by
+        the name the command uses (a codebook's ``[extra]`` section may map it
+        from the file's own name). Each must be present, named as
+        :func:`~leadblackhole.data.schema.extra_name_problem` allows, and hold
+        finite numbers or empty cells.
 
     Returns
     -------
@@ -496,6 +545,7 @@ def validate_survey(
         table, problems = _codebook_rules(df, codebook)
     except SurveyValidationError as exc:
         raise SurveyValidationError(exc.problems, source=source) from None
+    table.extra = tuple(dict.fromkeys(str(c) for c in extra_columns))
     for rule in STRUCTURE_RULES:
         problems += rule(table)
     table_problems = [p for rule in TABLE_RULES for p in rule(table)]
@@ -509,6 +559,7 @@ def validate_survey(
     items_all = [c for items in table.scales.values() for c in items]
     rest = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in table.out.columns]
     order = ["rep_id", "firm"] + items_all + [c for c in rest if c not in ("rep_id", "firm")]
+    order += [c for c in table.extra if c not in order]
     scales = {k: tuple(v) for k, v in table.scales.items()}
     return Survey(
         data=table.out[order].reset_index(drop=True),
@@ -516,6 +567,7 @@ def validate_survey(
         source=source,
         reversed_items=tuple(table.reverse),
         columns={k: v for k, v in table.display.items() if k != v},
+        extra=table.extra,
     )
 
 
@@ -523,6 +575,7 @@ def load_survey(
     path: str | Path,
     codebook: str | Path | Codebook | None = None,
     progress: bool = False,
+    extra_columns: tuple[str, ...] | list[str] = (),
 ) -> Survey:
     """Read a survey file, apply an optional codebook and validate it.
 
@@ -536,6 +589,8 @@ def load_survey(
     progress : bool, default False
         Show a progress bar over the two steps, reading and validating
         (standard error; a survey of 200 000 reps takes a few seconds).
+    extra_columns : sequence of str
+        Extra numeric columns to keep (see :func:`validate_survey`).
 
     Returns
     -------
@@ -562,6 +617,8 @@ def load_survey(
         raw = read_table(path)
         bar.update()
         bar.set_postfix_str("validating")
-        survey = validate_survey(raw, codebook=codebook, source=path.name)
+        survey = validate_survey(
+            raw, codebook=codebook, source=path.name, extra_columns=extra_columns
+        )
         bar.update()
     return survey
