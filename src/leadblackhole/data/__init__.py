@@ -4,6 +4,7 @@ from .codebook import Codebook, ScaleSpec, load_codebook
 from .extra import attach_extra_columns
 from .frame import AnalysisFrame, build_analysis_frame, compress_shares
 from .loader import Survey, load_survey, read_table, validate_survey
+from .schema import extra_name_problem
 from .source import DataSource, data_source, marker_path, simulation_marker
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "attach_extra_columns",
     "build_analysis_frame",
     "compress_shares",
+    "extra_name_problem",
     "data_source",
     "load_codebook",
     "load_survey",
