@@ -41,10 +41,12 @@ expansion :math:`\hat\theta - \theta \approx (-H_{22})^{-1}\sum_i q_i` with
 
 with :math:`A = (-H_{22})^{-1}`, :math:`S_{11} = \sum\psi_i\psi_i'`,
 :math:`S_{21} = \sum s_i\psi_i'`. :math:`V_{\text{MT}}` is Murphy & Topel's
-(1985) two-step covariance (``cov_type="oim"``, the default: the share model's
-information matrix with the first stage's sandwich);
-:math:`V_{\text{robust}}` the full stacked sandwich (Newey & McFadden 1994,
-section 6; ``cov_type="robust"``). :math:`\partial s_i/\partial c_i`, the
+(1985) two-step covariance (``cov_type="oim"``: the share model's information
+matrix with the first stage's sandwich); :math:`V_{\text{robust}}` the full
+stacked sandwich (Newey & McFadden 1994, section 6; ``cov_type="robust"``, the
+default, because the share model with a control is at best an approximation of
+the conditional distribution, so its information-matrix equality need not hold;
+docs/endogeneity.md compares both with the bootstrap). :math:`\partial s_i/\partial c_i`, the
 derivative of a rep's score by its own control value, is a central difference
 of :meth:`score_obs` at intercepts shifted by :math:`h\,\beta_c` plus the
 direct term of the control's own column, so no model is rebuilt.
@@ -162,7 +164,7 @@ def two_step_covariance(
     cross: np.ndarray,
     hessian1: np.ndarray,
     psi1: np.ndarray,
-    cov_type: str = "oim",
+    cov_type: str = "robust",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Covariance of a second-step estimate that uses a first-step estimate.
 
@@ -750,7 +752,7 @@ def fit_dirichlet_cf(
     frame: Any,
     instruments: Sequence[str] | str,
     endogenous: Sequence[str] | str = ("volume",),
-    cov_type: str = "oim",
+    cov_type: str = "robust",
     start_params: pd.Series | None = None,
 ) -> ControlFunctionResults:
     """Dirichlet regression with a control function for endogenous regressors.
@@ -764,8 +766,10 @@ def fit_dirichlet_cf(
         Excluded instruments (a comma-separated string is split).
     endogenous : str or sequence of str, default ``("volume",)``
         Endogenous analysis variables (focal predictors or ``variable_pay``).
-    cov_type : {"oim", "robust"}
-        Murphy-Topel two-step covariance or the stacked sandwich (module notes).
+    cov_type : {"robust", "oim"}
+        The stacked two-step sandwich (default) or Murphy-Topel's two-step
+        covariance, which assumes the share model's information-matrix
+        equality (module notes; docs/endogeneity.md shows where it fails).
     start_params : Series, optional
         Starting values of the second step (warm starts of bootstrap refits).
 
@@ -807,7 +811,7 @@ def fit_dirichlet_rounded_cf(
     instruments: Sequence[str] | str,
     endogenous: Sequence[str] | str = ("volume",),
     step: Any = "auto",
-    cov_type: str = "oim",
+    cov_type: str = "robust",
     start_params: pd.Series | None = None,
 ) -> ControlFunctionResults:
     """The rounding-aware Dirichlet regression with a control function.
@@ -857,10 +861,7 @@ def _selection_probit(frame: Any, exclusion: tuple[str, ...]):
     zx = np.column_stack([z, sel[list(exclusion)].to_numpy(dtype=float)])
     y = base.raw.model.endog
     model = sm.Probit(y, pd.DataFrame(zx, columns=[*names, *exclusion], index=sel.index))
-    res = model.fit(method="newton", maxiter=100, tol=1e-12, disp=False)
-    if not bool(res.mle_retvals.get("converged", True)):
-        raise EstimationError("the selection probit with the exclusion variables did not converge")
-    return res
+    return model.fit(method="newton", maxiter=100, tol=1e-12, disp=False)
 
 
 def _fit_heckman(frame, exclusion, rounded, step, cov_type, start_params, main):
@@ -925,7 +926,7 @@ def _fit_heckman(frame, exclusion, rounded, step, cov_type, start_params, main):
 def fit_dirichlet_heckman(
     frame: Any,
     exclusion: Sequence[str] | str = "none",
-    cov_type: str = "oim",
+    cov_type: str = "robust",
     start_params: pd.Series | None = None,
 ) -> HeckmanResults:
     """Dirichlet regression with the inverse Mills ratio of the selection probit.
@@ -941,8 +942,8 @@ def fit_dirichlet_heckman(
         how time is shared; ``"none"``: the correction rests on the probit's
         functional form alone, and the model is named
         ``dirichlet_heckman_functional_form``.
-    cov_type : {"oim", "robust"}
-        Murphy-Topel two-step covariance or the stacked sandwich.
+    cov_type : {"robust", "oim"}
+        The stacked two-step sandwich (default) or Murphy-Topel's covariance.
     start_params : Series, optional
         Starting values of the second step.
 
@@ -967,7 +968,7 @@ def fit_dirichlet_rounded_heckman(
     frame: Any,
     exclusion: Sequence[str] | str = "none",
     step: Any = "auto",
-    cov_type: str = "oim",
+    cov_type: str = "robust",
     start_params: pd.Series | None = None,
 ) -> HeckmanResults:
     """The rounding-aware Dirichlet regression with the inverse Mills ratio.

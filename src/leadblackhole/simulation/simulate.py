@@ -122,14 +122,7 @@ def _child_rng(rng: np.random.Generator) -> np.random.Generator:
     the draws of the main stream, and with them every design without the
     options that use the child, stay exactly as they were.
     """
-    try:
-        return rng.spawn(1)[0]
-    except (TypeError, ValueError) as exc:  # a generator without a seed sequence
-        raise DesignError(
-            "this design draws an instrument or an exclusion variable from a child stream; "
-            "pass an integer seed, a SeedSequence or a Generator made by "
-            "numpy.random.default_rng"
-        ) from exc
+    return rng.spawn(1)[0]
 
 
 def _draw_reps(
