@@ -162,3 +162,14 @@ def test_attach_errors(iv_survey):
     survey = validate_survey(df, extra_columns=["campaign_budget"])
     with pytest.raises(SurveyValidationError, match=r"row 3.*\n.*row 10"):
         attach_extra_columns(build_analysis_frame(survey), survey, ["campaign_budget"])
+
+
+def test_child_stream_is_deterministic_and_needs_a_seed_sequence():
+    seq = np.random.SeedSequence(9, spawn_key=(4,))
+    first = draw_study(IV_DESIGN, seq).extras["campaign_budget"]
+    again = draw_study(IV_DESIGN, seq).extras["campaign_budget"]  # the same object, reused
+    np.testing.assert_array_equal(first, again)
+    legacy = np.random.MT19937()
+    legacy._legacy_seeding(1)
+    with pytest.raises(DesignError, match="child stream"):
+        simulate(IV_DESIGN, np.random.Generator(legacy))

@@ -115,14 +115,36 @@ def _quota_sd(design: StudyDesign) -> float:
     return float(np.sqrt(design.quota_sd**2 + design.quota_experience_slope**2 * var_exp))
 
 
+#: Spawn key appended to a study's seed sequence for the draws only some designs make.
+_CHILD_KEY: int = 0x1EAD
+
+
 def _child_rng(rng: np.random.Generator) -> np.random.Generator:
     """An independent stream for draws that only some designs make.
 
-    Spawning reads the generator's seed sequence and draws nothing from it, so
-    the draws of the main stream, and with them every design without the
-    options that use the child, stay exactly as they were.
+    The child's seed sequence is the generator's own with :data:`_CHILD_KEY`
+    appended to its spawn key. Nothing is drawn from the main stream and the
+    parent sequence is not changed (``SeedSequence.spawn`` would count the
+    children, so a second simulation from the same ``SeedSequence`` object would
+    draw another child): every design without the options that use the child
+    draws exactly as before, and the same seed gives the same study every time.
+
+    Raises
+    ------
+    DesignError
+        A generator without a seed sequence (legacy seeding).
     """
-    return rng.spawn(1)[0]
+    seq = getattr(rng.bit_generator, "seed_seq", None)
+    if not isinstance(seq, np.random.SeedSequence):
+        raise DesignError(
+            "this design draws an instrument or an exclusion variable from a child stream of "
+            "the seed; pass an integer seed, a SeedSequence or a Generator made by "
+            "numpy.random.default_rng"
+        )
+    child = np.random.SeedSequence(
+        seq.entropy, spawn_key=(*seq.spawn_key, _CHILD_KEY), pool_size=seq.pool_size
+    )
+    return np.random.default_rng(child)
 
 
 def _draw_reps(
