@@ -27,7 +27,9 @@ from leadblackhole.simulation import StudyDesign, simulate
 from leadblackhole.specification import COMPONENTS
 
 #: Tolerance of a bootstrap standard error against an analytic one: the Monte Carlo error
-#: of an SD from B = 150 replicates is about 1/sqrt(2B) = 6%; 20% is three of those.
+#: of an SD from B = 150 replicates is about 1/sqrt(2B) = 6%; 20% is three of those. The
+#: same tolerance serves Murphy-Topel against the sandwich at 1 000 reps, where the
+#: sandwich's own estimate of an interaction's variance is that noisy.
 BOOT_RTOL = 0.20
 
 
@@ -222,7 +224,7 @@ def test_covariances_agree_with_the_bootstrap_when_the_control_function_holds():
     assert boot.n_failed == 0
     terms = [("marketing", t) for t in ("volume", "performance:volume", "cf_volume", "prequal")]
     mt, rob = fits["oim"].bse[terms], fits["robust"].bse[terms]
-    np.testing.assert_allclose(mt, rob, rtol=0.10)
+    np.testing.assert_allclose(mt, rob, rtol=BOOT_RTOL)
     np.testing.assert_allclose(boot.param_std_errors[terms], rob, rtol=BOOT_RTOL)
     eff = two_step_effects(fits["robust"], data).set_index("id")["std_error"]
     np.testing.assert_allclose(
