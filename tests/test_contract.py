@@ -298,7 +298,7 @@ def test_codebook_problems_reported_with_file_names(tmp_path):
         ("[scales.prequal]\nitems = ['a', 'b']\nreverse = ['c']\n", "'c' is not among its items"),
         ("[scales.prequal]\nitems = ['a', 'a']\n", "lists an item twice"),
         ("[columns]\nfirm = 'x'\nrep_id = 'x'\n", "mapped more than once"),
-        ("[extra]\n", "unknown section"),
+        ("[misc]\n", "unknown section"),
         ("[scales.prequal]\nreverse = []\n", "needs items"),
         ("[scales.experience]\nitems = ['a', 'b']\n", "is reserved: it is a column or a variable"),
         ("[columns]\nfirm = 3\n", "must map to a column name"),

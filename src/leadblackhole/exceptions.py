@@ -19,6 +19,7 @@ __all__ = [
     "DiagnosisError",
     "EffectsError",
     "EstimationError",
+    "InstrumentError",
     "LeadBlackHoleUserError",
     "LeadBlackHoleWarning",
     "ManifestError",
@@ -26,6 +27,7 @@ __all__ = [
     "OutputLockedError",
     "Problem",
     "SurveyValidationError",
+    "WeakInstrumentWarning",
     "ZeroShareWarning",
 ]
 
@@ -104,6 +106,12 @@ class EffectsError(EstimationError):
     """A share-scale effect cannot be computed from the model and data given."""
 
 
+class InstrumentError(EstimationError):
+    """An instrument or exclusion variable cannot be used: not loaded, missing for some reps,
+    constant, collinear with the model's regressors, named like a model variable, or fewer
+    instruments than endogenous variables."""
+
+
 class AllocationError(LeadBlackHoleUserError, ValueError):
     """A bad lead budget, policy, scenario or follow-up assumption of the lead allocation."""
 
@@ -141,3 +149,9 @@ class DiagnosisError(DesignError):
 
 class ManifestError(LeadBlackHoleUserError):
     """The provenance records do not describe one complete run."""
+
+
+class WeakInstrumentWarning(LeadBlackHoleWarning):
+    """The instruments' partial F statistic in a first stage is below 10 (Staiger & Stock
+    1997): the control-function estimates may be biased towards the uncorrected ones and
+    their normal intervals unreliable."""

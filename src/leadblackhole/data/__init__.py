@@ -1,6 +1,7 @@
 """Input contract: schema, codebooks, loading, validation and the analysis frame."""
 
 from .codebook import DEFAULT_RANGE, Codebook, ScaleSpec, load_codebook
+from .extra import attach_extra_columns
 from .frame import AnalysisFrame, assemble_frame, build_analysis_frame, compress_shares
 from .loader import Survey, load_survey, read_table, validate_survey
 from .sample import (
@@ -10,6 +11,7 @@ from .sample import (
     has_marketing_time,
     zero_marketing_reason,
 )
+from .schema import extra_name_problem
 from .source import DataSource, data_source, marker_path, simulation_marker
 from .variables import (
     ANALYSIS_VARIABLES,
@@ -29,6 +31,7 @@ __all__ = [
     "ScaleSpec",
     "Survey",
     "assemble_frame",
+    "attach_extra_columns",
     "build_analysis_frame",
     "centring_means",
     "check_analysis_sample",
@@ -37,6 +40,7 @@ __all__ = [
     "derived_variables",
     "exclusion_reasons",
     "exclusion_table",
+    "extra_name_problem",
     "has_marketing_time",
     "load_codebook",
     "load_survey",

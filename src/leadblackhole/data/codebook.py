@@ -30,6 +30,9 @@ A codebook is a TOML file::
     all = [99, -9]            # in every answer column (scale items, numeric columns)
     Q21 = [-9]                # one column's own list replaces `all` there ([] for none)
 
+    [extra]                   # optional: extra numeric columns a command may name
+    campaign_budget = "Q40"   # (an instrument, an exclusion variable): name = file column
+
 A scale may not take a reserved name (:data:`~leadblackhole.data.schema.RESERVED_NAMES`:
 schema columns, analysis variables, shares), a scale table holds only ``items``,
 ``reverse`` (both lists of column names) and ``range`` (two integers, lowest and
@@ -68,6 +71,7 @@ from .schema import (
     REQUIRED_COLUMNS,
     RESERVED_NAMES,
     SCALE_PREFIXES,
+    extra_name_problem,
 )
 
 if sys.version_info >= (3, 11):
@@ -79,7 +83,7 @@ __all__ = ["DEFAULT_RANGE", "Codebook", "MissingCode", "ScaleSpec", "load_codebo
 
 _KNOWN = set(REQUIRED_COLUMNS) | set(NUMERIC_COLUMNS)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_SECTIONS = ("columns", "scales", "bounds", "missing")
+_SECTIONS = ("columns", "scales", "bounds", "missing", "extra")
 _SCALE_KEYS = ("items", "reverse", "range")
 
 #: Range of a scale whose codebook table declares none: the study's 1-7 Likert scales.
@@ -167,6 +171,8 @@ class Codebook:
     missing_columns : Mapping[str, tuple]
         Column (as written in the codebook: the file's or the canonical name) ->
         its own missing-value codes, replacing ``missing_all`` there.
+    extra : Mapping[str, str]
+        Extra column name (as commands name it) -> the file's column name.
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -175,6 +181,7 @@ class Codebook:
     bounds: Mapping[str, float] = field(default_factory=dict)
     missing_all: tuple[MissingCode, ...] = ()
     missing_columns: Mapping[str, tuple[MissingCode, ...]] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def has_missing_codes(self) -> bool:
@@ -186,15 +193,16 @@ class Codebook:
         return {s.name: s.range for s in self.scales}
 
     def file_columns(self) -> list[str]:
-        """Every file column the codebook names."""
+        """Every file column the codebook names (extra columns included)."""
         cols = list(self.columns.values())
         for s in self.scales:
             cols += list(s.items)
-        return cols
+        return cols + list(self.extra.values())
 
     def rename_map(self) -> dict[str, str]:
         """File column name -> canonical column name."""
         out = {v: k for k, v in self.columns.items()}
+        out.update({v: k for k, v in self.extra.items()})
         for s in self.scales:
             out.update(dict(zip(s.items, s.canonical_items(), strict=True)))
         return out
@@ -310,7 +318,9 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
             if r not in items:
                 problems.append(f"scale '{name}': reverse-coded item '{r}' is not among its items")
         scales.append(ScaleSpec(name, tuple(items), tuple(reverse), scale_range))
+    extra = _extra_columns(raw.get("extra", {}), problems)
     targets = [c for c in columns.values() if isinstance(c, str)]
+    targets += list(extra.values())
     for s in scales:
         targets += list(s.items)
     dup = sorted({c for c in targets if targets.count(c) > 1})
@@ -341,7 +351,25 @@ def parse_codebook(raw: Mapping, source: str = "<codebook>") -> Codebook:
         bounds=bounds,
         missing_all=missing_all,
         missing_columns=missing_columns,
+        extra=extra,
     )
+
+
+def _extra_columns(raw, problems: list[str]) -> dict[str, str]:
+    """The ``[extra]`` table: allowed extra column name = the file's column name."""
+    if not isinstance(raw, Mapping):
+        problems.append("[extra] must be a table of extra column name = file column")
+        return {}
+    extra = {}
+    for name, col in raw.items():
+        why = extra_name_problem(name)
+        if why is not None:
+            problems.append(f"[extra] {why}")
+        elif not isinstance(col, str) or not col:
+            problems.append(f"[extra] {name} must map to a column name (text)")
+        else:
+            extra[name] = col
+    return extra
 
 
 def _scale_range(name: str, value, problems: list[str]) -> tuple[int, int]:

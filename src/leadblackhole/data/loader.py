@@ -39,6 +39,7 @@ from .schema import (
     PLAUSIBLE_MAX,
     REQUIRED_COLUMNS,
     SCALE_PREFIXES,
+    extra_name_problem,
     item_columns,
 )
 
@@ -104,6 +105,9 @@ class Survey:
         Warnings about the data found while loading (a code of ``[missing] all``
         that is also a valid answer of a column where it occurred), also issued
         as :class:`~leadblackhole.exceptions.DataWarning`.
+    extra : tuple of str
+        Extra numeric columns kept because a command named them (instruments,
+        exclusion variables); they follow the schema's columns in ``data``.
     """
 
     data: pd.DataFrame
@@ -117,6 +121,7 @@ class Survey:
     )
     missing_codes_declared: bool = False
     notes: tuple[str, ...] = ()
+    extra: tuple[str, ...] = field(default=())
 
     def scale_range(self, name: str) -> tuple[int, int]:
         """(lowest, highest) answer of scale ``name`` (1-7 unless the codebook declared one).
@@ -524,6 +529,7 @@ class _Table:
     codebook: Codebook | None = None
     missing_found: list[tuple[str, str, object, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # warnings about the data
+    extra: tuple[str, ...] = ()  # extra numeric columns a command named
 
     def item_range(self, col: str) -> tuple[int, int]:
         """(low, high) of the scale holding item ``col``."""
@@ -624,10 +630,12 @@ def _check_scales(t: _Table) -> list[Problem]:
 def _apply_missing_codes(t: _Table) -> list[Problem]:
     """Turn the codebook's missing-value codes into missing values, counting them.
 
-    ``all`` applies to the answer columns (the items of every scale and the
-    numeric columns of the schema); a column listed on its own (by the file's or
-    the canonical name) takes its own list instead. A listed column the file
-    lacks is a problem.
+    ``all`` applies to the answer columns (the items of every scale, the
+    numeric columns of the schema and the extra columns a command named); a
+    column listed on its own (by the file's or the canonical name) takes its
+    own list instead. A listed column the file lacks is a problem. Any number
+    is a valid answer of an extra column, so a code of ``all`` found there is
+    also noted (the column may be exempted with ``column = []``).
     """
     cb = t.codebook
     if cb is None or not cb.has_missing_codes:
@@ -649,6 +657,7 @@ def _apply_missing_codes(t: _Table) -> list[Problem]:
             own[hits[0]] = codes
     answers = [c for items in t.scales.values() for c in items]
     answers += [c for c in NUMERIC_RULES if c in t.df.columns]
+    answers += [c for c in t.extra if c in t.df.columns and c not in answers]
     targets = {c: cb.missing_all for c in answers} | own
     for col in [c for c in t.df.columns if c in targets]:
         codes = targets[col]
@@ -680,6 +689,8 @@ def _is_valid_answer(t: _Table, col: str, code) -> bool:
     """Whether a numeric code would pass the column's rules (a code that could be an answer)."""
     if isinstance(code, str):
         return False
+    if col in t.extra:  # an extra column takes any finite number
+        return True
     if col in NUMERIC_RULES:
         rule = NUMERIC_RULES[col]
         high = min(v for v in (rule.high, t.bounds.get(col), math.inf) if v is not None)
@@ -695,6 +706,27 @@ def _check_required(t: _Table) -> list[Problem]:
         for c in REQUIRED_COLUMNS
         if c not in t.df.columns
     ]
+
+
+def _check_extra_names(t: _Table) -> list[Problem]:
+    """Extra columns a command names: allowed names, present in the file."""
+    problems = []
+    for name in t.extra:
+        why = extra_name_problem(name)
+        if why is not None:
+            problems.append(Problem(None, name, None, why))
+        elif name not in t.df.columns:
+            problems.append(
+                Problem(
+                    None,
+                    name,
+                    None,
+                    "the command names this extra column (an instrument or exclusion "
+                    "variable) but the file lacks it; map it in the codebook's [extra] "
+                    "section if the file calls it otherwise",
+                )
+            )
+    return problems
 
 
 def _check_rows(t: _Table) -> list[Problem]:
@@ -768,6 +800,19 @@ def _check_numbers(t: _Table) -> list[tuple[int, int, Problem]]:
     return found
 
 
+def _check_extra_cells(t: _Table) -> list[tuple[int, int, Problem]]:
+    """Extra columns hold finite numbers (empty cells are missing, not errors)."""
+    found = []
+    for col in t.extra:
+        vals, bad = _numeric(t.df[col])
+        rule = "not a number; an extra column (instrument, exclusion variable) must be numeric"
+        found += t.cells(bad, col, rule)
+        infinite = vals.notna() & ~np.isfinite(vals)
+        found += t.cells(infinite, col, "not a finite number; an extra column must be finite")
+        t.out[col] = vals.mask(infinite)
+    return found
+
+
 def _check_percent_sum(t: _Table) -> list[tuple[int, int, Problem]]:
     """The three time percents sum to 100 within the tolerance."""
     total = t.out[list(PERCENT_COLUMNS)].sum(axis=1, min_count=3)
@@ -783,15 +828,24 @@ def _check_percent_sum(t: _Table) -> list[tuple[int, int, Problem]]:
 
 #: Rules on the table's structure: any problem stops validation before the cells.
 #: ``_apply_missing_codes`` runs once the scales' items are known, before any cell is read.
-STRUCTURE_RULES = (_check_scales, _apply_missing_codes, _check_required, _check_rows)
+STRUCTURE_RULES = (
+    _check_scales,
+    _apply_missing_codes,
+    _check_required,
+    _check_extra_names,
+    _check_rows,
+)
 #: Rules on the whole table that do not stop the cell checks.
 TABLE_RULES = (_check_firms,)
 #: Rules on the cells, in order; each also stores the cleaned values of its columns.
-CELL_RULES = (_check_rep_id, _check_items, _check_numbers, _check_percent_sum)
+CELL_RULES = (_check_rep_id, _check_items, _check_numbers, _check_extra_cells, _check_percent_sum)
 
 
 def validate_survey(
-    df: pd.DataFrame, codebook: Codebook | None = None, source: str = "<data>"
+    df: pd.DataFrame,
+    codebook: Codebook | None = None,
+    source: str = "<data>",
+    extra_columns: tuple[str, ...] | list[str] = (),
 ) -> Survey:
     """Check a raw table against the input contract and return a :class:`Survey`.
 
@@ -803,6 +857,12 @@ def validate_survey(
         Mapping of the file's column names onto the canonical schema.
     source : str
         Name used in messages.
+    extra_columns : sequence of str
+        Extra numeric columns to keep (instruments, exclusion variables), by
+        the name the command uses (a codebook's ``[extra]`` section may map it
+        from the file's own name). Each must be present, named as
+        :func:`~leadblackhole.data.schema.extra_name_problem` allows, and hold
+        finite numbers or empty cells.
 
     Returns
     -------
@@ -824,6 +884,7 @@ def validate_survey(
         table, problems = _codebook_rules(df, codebook)
     except SurveyValidationError as exc:
         raise SurveyValidationError(exc.problems, source=source) from None
+    table.extra = tuple(dict.fromkeys(str(c) for c in extra_columns))
     for rule in STRUCTURE_RULES:
         problems += rule(table)
     table_problems = [p for rule in TABLE_RULES for p in rule(table)]
@@ -839,6 +900,7 @@ def validate_survey(
     items_all = [c for items in table.scales.values() for c in items]
     rest = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in table.out.columns]
     order = ["rep_id", "firm"] + items_all + [c for c in rest if c not in ("rep_id", "firm")]
+    order += [c for c in table.extra if c not in order]
     scales = {k: tuple(v) for k, v in table.scales.items()}
     found = pd.DataFrame(table.missing_found, columns=list(MISSING_CODE_COLUMNS))
     return Survey(
@@ -851,6 +913,7 @@ def validate_survey(
         missing_codes=found.astype({"count": "int64"}),
         missing_codes_declared=codebook is not None and codebook.has_missing_codes,
         notes=tuple(table.notes),
+        extra=table.extra,
     )
 
 
@@ -858,6 +921,7 @@ def load_survey(
     path: str | Path,
     codebook: str | Path | Codebook | None = None,
     progress: bool = False,
+    extra_columns: tuple[str, ...] | list[str] = (),
 ) -> Survey:
     """Read a survey file, apply an optional codebook and validate it.
 
@@ -871,6 +935,8 @@ def load_survey(
     progress : bool, default False
         Show a progress bar over the two steps, reading and validating
         (standard error; a survey of 200 000 reps takes a few seconds).
+    extra_columns : sequence of str
+        Extra numeric columns to keep (see :func:`validate_survey`).
 
     Returns
     -------
@@ -897,6 +963,8 @@ def load_survey(
         raw = read_table(path)
         bar.update()
         bar.set_postfix_str("validating")
-        survey = validate_survey(raw, codebook=codebook, source=path.name)
+        survey = validate_survey(
+            raw, codebook=codebook, source=path.name, extra_columns=extra_columns
+        )
         bar.update()
     return survey

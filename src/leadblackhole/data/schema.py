@@ -20,6 +20,12 @@ leads_followed_up      marketing leads followed up (optional)        >= 0
 Further multi-item scales may be declared in a codebook; their items are
 named ``<scale>_1 ... <scale>_k`` and follow the Likert rule.
 
+Extra numeric columns (an instrument such as a territory's campaign budget, an
+exclusion variable of the selection model) are kept when a command names them
+(:func:`~leadblackhole.data.load_survey` ``extra_columns=``); a codebook's
+``[extra]`` section maps them from the file's own names. They must be finite
+numbers and may not take a reserved name (:func:`extra_name_problem`).
+
 Plausibility bounds (:data:`PLAUSIBLE_MAX`) cap the columns without a natural
 maximum; a value above its bound fails validation with its row and column.
 A codebook's ``[bounds]`` section replaces a bound (``experience = 70``).
@@ -42,6 +48,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "SCALE_PREFIXES",
     "ColumnRule",
+    "extra_name_problem",
     "item_columns",
 ]
 
@@ -118,3 +125,36 @@ def item_columns(columns, prefix: str) -> list[str]:
     pat = re.compile(rf"^{re.escape(prefix)}_(\d+)$")
     found = [(int(m.group(1)), c) for c in columns if (m := pat.match(str(c)))]
     return [c for _, c in sorted(found)]
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def extra_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an extra survey column, or ``None`` when it can.
+
+    An extra column (an instrument, an exclusion variable) must be named like an
+    identifier (a letter, then letters, digits or ``_``) and may not take a
+    reserved name (:data:`RESERVED_NAMES`: a schema column, an analysis variable
+    or share of the model) nor look like a scale item (``pq_1``, ``mt_2``): a
+    column called ``volume`` would be confused with ln(1 + lead_volume).
+
+    Examples
+    --------
+    >>> extra_name_problem("campaign_budget") is None
+    True
+    >>> extra_name_problem("volume")
+    "'volume' is a column or a variable of the model; give the extra column another name"
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        return (
+            f"{name!r} is not a valid column name for an extra column "
+            "(a letter, then letters, digits or '_')"
+        )
+    if name in RESERVED_NAMES:
+        return (
+            f"{name!r} is a column or a variable of the model; give the extra column another name"
+        )
+    if any(item_columns([name], prefix) for prefix in SCALE_PREFIXES.values()):
+        return f"{name!r} is named like a scale item; give the extra column another name"
+    return None

@@ -96,3 +96,5 @@ __all__ = [
     "run_models",
     "sur_prequal_wald",
 ]
+
+from . import two_step  # noqa: E402,F401 - registers the two-step models (dirichlet_cf, ...)

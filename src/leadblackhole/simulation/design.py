@@ -182,8 +182,8 @@ class StudyDesign:
     selection_coef : Mapping
         Variable (``prequal``, ``tracking``, ``volume``, ``experience``,
         ``performance``, ``variable_pay``) -> coefficient per within-sample SD
-        in the propensity to spend time on marketing leads. With this or
-        ``selection_rho`` set, the ``n_zero_marketing`` reps with the lowest
+        in the propensity to spend time on marketing leads. With this,
+        ``selection_rho`` or ``selection_exclusion`` set, the ``n_zero_marketing`` reps with the lowest
         propensity report no marketing-lead time (default: none, the zero-time
         reps are a random subset).
     selection_rho : float
@@ -211,6 +211,22 @@ class StudyDesign:
         An unobserved rep trait ``v ~ N(0, 1)`` shifts the log mean of leads
         and the marketing log-ratio by this much each (managers send leads
         to reps who work them): lead volume becomes endogenous (default 0).
+    instrument_strength : float
+        With a value other than 0 the survey records an instrument,
+        ``campaign_budget`` (a territory's monthly marketing campaign budget in
+        thousands, ``100 + 20 w`` with ``w ~ N(0, 1)``, rounded to 0.1 and at
+        least 0), and the log mean of a rep's leads rises by this much per SD
+        of ``w`` (the mean lead volume is kept, lognormal correction). The
+        budget moves leads only, never the shares: a valid instrument for
+        ``volume`` (default 0: no budget column, no draw).
+    selection_exclusion : float
+        With a value other than 0 (and ``n_zero_marketing > 0``) the survey
+        records an exclusion variable, ``lead_access`` (days a month the rep
+        can take leads from the lead-distribution system, ``15 + 4 a`` with
+        ``a ~ N(0, 1)``, rounded to 0.1 and clipped to 0..31), which enters the
+        propensity to spend any time on marketing leads with this coefficient
+        per within-sample SD, and not the shares (default 0: no column, no
+        draw).
 
     Notes
     -----
@@ -281,6 +297,8 @@ class StudyDesign:
     exact_fraction: float = 0.0
     volume_routing: float = 0.0
     volume_confounding: float = 0.0
+    instrument_strength: float = 0.0
+    selection_exclusion: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("beta_marketing", "beta_self", "firm_slope_sd", "selection_coef"):
@@ -343,7 +361,9 @@ class StudyDesign:
         if not -1 <= self.selection_rho <= 1:
             problems.append("selection_rho must lie in -1..1")
         if self.selecting and self.n_zero_marketing == 0:
-            problems.append("selection_coef / selection_rho need n_zero_marketing > 0")
+            problems.append(
+                "selection_coef / selection_rho / selection_exclusion need n_zero_marketing > 0"
+            )
         if self.precision_firm and len(self.precision_firm) != k:
             problems.append(f"precision_firm has {len(self.precision_firm)} values for {k} firms")
         if not 0 <= self.exact_fraction <= 1:
@@ -386,7 +406,7 @@ class StudyDesign:
     @property
     def selecting(self) -> bool:
         """Whether zero marketing time is selected on covariates or the unobservable."""
-        return bool(self.selection_coef) or self.selection_rho != 0
+        return bool(self.selection_coef) or self.selection_rho != 0 or self.selection_exclusion != 0
 
     def coefficients(self) -> dict[str, dict[str, float]]:
         """True coefficients by equation (slopes times ``effect_scale``), terms not listed 0."""

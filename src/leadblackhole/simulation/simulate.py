@@ -115,12 +115,51 @@ def _quota_sd(design: StudyDesign) -> float:
     return float(np.sqrt(design.quota_sd**2 + design.quota_experience_slope**2 * var_exp))
 
 
-def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+#: Spawn key appended to a study's seed sequence for the draws only some designs make.
+_CHILD_KEY: int = 0x1EAD
+
+
+def _child_rng(rng: np.random.Generator) -> np.random.Generator:
+    """An independent stream for draws that only some designs make.
+
+    The child's seed sequence is the generator's own with :data:`_CHILD_KEY`
+    appended to its spawn key. Nothing is drawn from the main stream and the
+    parent sequence is not changed (``SeedSequence.spawn`` would count the
+    children, so a second simulation from the same ``SeedSequence`` object would
+    draw another child): every design without the options that use the child
+    draws exactly as before, and the same seed gives the same study every time.
+
+    Raises
+    ------
+    DesignError
+        A generator without a seed sequence (legacy seeding).
+    """
+    seq = getattr(rng.bit_generator, "seed_seq", None)
+    if not isinstance(seq, np.random.SeedSequence):
+        raise DesignError(
+            "this design draws an instrument or an exclusion variable from a child stream of "
+            "the seed; pass an integer seed, a SeedSequence or a Generator made by "
+            "numpy.random.default_rng"
+        )
+    child = np.random.SeedSequence(
+        seq.entropy, spawn_key=(*seq.spawn_key, _CHILD_KEY), pool_size=seq.pool_size
+    )
+    return np.random.default_rng(child)
+
+
+def _draw_reps(
+    design: StudyDesign,
+    rng: np.random.Generator,
+    n: int,
+    extra: np.random.Generator | None = None,
+) -> dict[str, np.ndarray]:
     """Draw ``n`` reps' answers (everything but the time shares).
 
     Besides the answers, returns the latent scale scores on the item scale
     (``prequal_latent``, ``tracking_latent``) and, when the design has them,
-    the common-method factor ``method`` and the volume confounder ``nu``.
+    the common-method factor ``method``, the volume confounder ``nu`` and the
+    campaign budget ``campaign_budget`` (drawn from ``extra``, the child stream
+    of :func:`_child_rng`).
     """
     counts = _firm_counts(design.firm_weights, n)
     firm_idx = np.repeat(np.arange(len(design.firms)), counts)
@@ -166,6 +205,12 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
     if nu is not None:
         b = design.volume_confounding
         mean_leads = mean_leads * np.exp(b * nu - b**2 / 2)
+    budget = None
+    if design.instrument_strength:
+        w = extra.standard_normal(n)
+        s = design.instrument_strength
+        mean_leads = mean_leads * np.exp(s * w - s**2 / 2)
+        budget = np.maximum(np.round(100.0 + 20.0 * w, 1), 0.0)
     r = design.lead_dispersion
     leads = rng.negative_binomial(r, r / (r + mean_leads))
     pay = np.clip(
@@ -194,6 +239,8 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
         out["method"] = method
     if nu is not None:
         out["nu"] = nu
+    if budget is not None:
+        out["campaign_budget"] = budget
     return out
 
 
@@ -446,7 +493,8 @@ def _population(design: StudyDesign) -> Truth:
 def _compute_population(design: StudyDesign) -> Truth:
     rng = np.random.default_rng(_POPULATION_SEED)
     n = POPULATION_SIZE
-    draw = _draw_reps(design, rng, n)
+    extra = _child_rng(rng) if design.instrument_strength else None
+    draw = _draw_reps(design, rng, n, extra)
     variables = _variables(design, draw)
     drivers = _drivers(design, variables, draw)
     var_cols = [c for c in variables if c != "firm"]
@@ -553,6 +601,7 @@ def _truth(design: StudyDesign) -> Truth:
         n_zero_marketing=0,
         selection_coef=(),
         selection_rho=0.0,
+        selection_exclusion=0.0,
         heap_step=5,
         exact_fraction=0.0,
     )
@@ -565,7 +614,11 @@ def _draw_study(design: StudyDesign, rng: np.random.Generator) -> dict:
     truth = _truth(design)
     n_main, n_zero = design.n_reps, design.n_zero_marketing
     n = n_main + n_zero
-    draw = _draw_reps(design, rng, n)
+    extra = _child_rng(rng) if design.instrument_strength or design.selection_exclusion else None
+    draw = _draw_reps(design, rng, n, extra)
+    if design.selection_exclusion:
+        a = extra.standard_normal(n)
+        draw["lead_access"] = np.clip(np.round(15.0 + 4.0 * a, 1), 0.0, 31.0)
     is_zero = np.zeros(n, dtype=bool)
     if n_zero and not design.selecting:
         # a random subset: the zero-time reps are interleaved, not a block
@@ -582,6 +635,9 @@ def _draw_study(design: StudyDesign, rng: np.random.Generator) -> dict:
         for v, g in design.selection_coef:
             x = variables[v]
             prop += g * (x - x.mean()) / x.std()
+        if design.selection_exclusion:
+            x = draw["lead_access"]
+            prop += design.selection_exclusion * (x - x.mean()) / x.std()
         rho = design.selection_rho
         e = rng.standard_normal(n)
         if rho:
@@ -704,7 +760,14 @@ def simulate(
         cols[name] = pct[:, k].astype(int) if design.heap_step else pct[:, k]
     cols["hours_per_week"] = draw["hours_per_week"].astype(int)
     cols["leads_followed_up"] = st["followed"].astype(int)
+    for name in _EXTRA_COLUMNS:  # only designs that draw them
+        if name in draw:
+            cols[name] = draw[name]
     return Simulation(survey=pd.DataFrame(cols), truth=st["truth"])
+
+
+#: Survey columns some designs add: the instrument and the exclusion variable.
+_EXTRA_COLUMNS: tuple[str, ...] = ("campaign_budget", "lead_access")
 
 
 def _rep_ids(n: int) -> np.ndarray:
@@ -727,7 +790,8 @@ class StudyDraw(NamedTuple):
     percents : ndarray (n, 3)
         Reported percents of marketing, self-generated and other time.
     extras : dict of str to ndarray
-        ``hours_per_week``, ``leads_followed_up``, ``lead_volume``, ``quota_pct``.
+        ``hours_per_week``, ``leads_followed_up``, ``lead_volume``, ``quota_pct``,
+        and ``campaign_budget`` / ``lead_access`` when the design draws them.
     scales : dict of str to list of str
         Item columns of each multi-item scale.
     truth : Truth
@@ -787,7 +851,8 @@ def draw_study(
             "leads_followed_up": st["followed"].astype(float),
             "lead_volume": draw["lead_volume"].astype(float),
             "quota_pct": draw["quota_pct"].astype(float),
-        },
+        }
+        | {c: draw[c].astype(float) for c in _EXTRA_COLUMNS if c in draw},
         scales={
             "prequal": [f"pq_{j + 1}" for j in range(draw["pq"].shape[1])],
             "tracking": [f"mt_{j + 1}" for j in range(draw["mt"].shape[1])],
