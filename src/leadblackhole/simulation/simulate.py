@@ -194,7 +194,31 @@ def _draw_reps(design: StudyDesign, rng: np.random.Generator, n: int) -> dict[st
         out["method"] = method
     if nu is not None:
         out["nu"] = nu
+    if design.marker_items:
+        out["mk"] = _marker_items(design, rng, method, n)
     return out
+
+
+def _marker_items(
+    design: StudyDesign, rng: np.random.Generator, method: np.ndarray | None, n: int
+) -> np.ndarray:
+    """Answers (n x ``marker_items``) to the marker scale, from a child stream of ``rng``.
+
+    The marker measures a construct unrelated to the model and carries the method
+    factor like every other Likert item. Drawing from ``rng.spawn(1)[0]`` leaves the
+    parent generator's state as it was, so a design with a marker draws every other
+    answer, share and follow-up exactly as the same design without one.
+    """
+    child = rng.spawn(1)[0]
+    k = design.marker_items
+    lam = np.asarray([design.marker_loadings[j % len(design.marker_loadings)] for j in range(k)])
+    g = child.standard_normal(n)
+    e = child.standard_normal((n, k))
+    latent = g[:, None] * lam + e * np.sqrt(1 - lam**2)
+    if design.method_factor:
+        latent = latent + design.method_factor * method[:, None]
+    x = design.item_center + design.item_spread * latent
+    return np.clip(np.round(x), 1, 7).astype(int)
 
 
 def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -545,7 +569,7 @@ def _truth(design: StudyDesign) -> Truth:
     """The population truth of ``design``.
 
     It does not depend on the sample size, the reps without marketing-lead time,
-    their selection or how percents are reported, so designs that differ only in
+    their selection, how percents are reported or a marker scale, so designs that differ only in
     those share one cached population draw.
     """
     key = design.replace(
@@ -555,6 +579,7 @@ def _truth(design: StudyDesign) -> Truth:
         selection_rho=0.0,
         heap_step=5,
         exact_fraction=0.0,
+        marker_items=0,
     )
     truth = _population(key)
     return truth if key == design else replace(truth, design=design)
@@ -695,6 +720,8 @@ def simulate(
         cols[f"pq_{j + 1}"] = draw["pq"][:, j]
     for j in range(draw["mt"].shape[1]):
         cols[f"mt_{j + 1}"] = draw["mt"][:, j]
+    for j in range(draw["mk"].shape[1] if "mk" in draw else 0):
+        cols[f"mk_{j + 1}"] = draw["mk"][:, j]
     cols["lead_volume"] = draw["lead_volume"].astype(int)
     cols["experience"] = draw["experience"].astype(int)
     cols["quota_pct"] = draw["quota_pct"].astype(int)
@@ -729,8 +756,13 @@ class StudyDraw(NamedTuple):
     extras : dict of str to ndarray
         ``hours_per_week``, ``leads_followed_up``, ``lead_volume``, ``quota_pct``.
     scales : dict of str to list of str
-        Item columns of each multi-item scale.
+        Item columns of each multi-item scale of the model.
     truth : Truth
+    items : DataFrame
+        The Likert answers of every rep as :func:`simulate`'s survey has them
+        (``pq_*``, ``mt_*`` and, with ``marker_items``, the marker's ``mk_*``),
+        in the rows of ``variables``: what a measurement model or a
+        correction for measurement error or common-method variance reads.
     """
 
     rep_id: np.ndarray
@@ -740,6 +772,7 @@ class StudyDraw(NamedTuple):
     extras: dict
     scales: dict
     truth: Truth
+    items: pd.DataFrame | None = None
 
 
 def draw_study(
@@ -793,4 +826,15 @@ def draw_study(
             "tracking": [f"mt_{j + 1}" for j in range(draw["mt"].shape[1])],
         },
         truth=st["truth"],
+        items=_item_table(draw),
     )
+
+
+def _item_table(draw: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The Likert answers of a draw as the survey's item columns."""
+    cols = {}
+    for prefix, key in (("pq", "pq"), ("mt", "mt"), ("mk", "mk")):
+        if key in draw:
+            for j in range(draw[key].shape[1]):
+                cols[f"{prefix}_{j + 1}"] = draw[key][:, j]
+    return pd.DataFrame(cols)
