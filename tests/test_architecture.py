@@ -29,6 +29,7 @@ LAYER = {
     "models": 2,
     "effects": 3,
     "allocation": 3,  # beside effects: reads models through the results interface
+    "corrections": 3.25,  # corrected main models: measurement, models and their effects
     "diagnosis": 3.5,  # fits models and reads effects: above effects, below reporting
     "reporting": 4,
     "cli": 5,
@@ -40,6 +41,7 @@ COMPUTING = (
     "models",
     "effects",
     "allocation",
+    "corrections",
     "diagnosis",
 )
 

@@ -19,9 +19,11 @@ __all__ = [
     "EstimationError",
     "LeadBlackHoleUserError",
     "LeadBlackHoleWarning",
+    "MarkerError",
     "OutputError",
     "OutputLockedError",
     "Problem",
+    "ReliabilityError",
     "SurveyValidationError",
     "ZeroShareWarning",
 ]
@@ -95,6 +97,16 @@ class DesignError(LeadBlackHoleUserError, ValueError):
 
 class EstimationError(LeadBlackHoleUserError, ValueError):
     """A model cannot be estimated on the data given (singular design, empty component...)."""
+
+
+class ReliabilityError(EstimationError):
+    """A scale cannot be corrected for measurement error: a single item, or an estimated (or
+    given) reliability outside (0, 1)."""
+
+
+class MarkerError(EstimationError):
+    """A marker scale cannot serve a correction for common-method variance: unknown, a
+    variable of the model, or a single item."""
 
 
 class AllocationError(LeadBlackHoleUserError, ValueError):
