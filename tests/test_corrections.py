@@ -231,9 +231,10 @@ def test_eiv_corrects_the_attenuation_of_prequal(latent_study, eiv_fit):
     naive = model_effects(fit_share_model(frame, "dirichlet"), frame).set_index("id")
     eiv = eiv_fit.effects.set_index("id")
     # the corrected coefficient is the naive one divided by about the reliability
-    ratio = eiv_fit.params[("marketing", "prequal")] / fit_share_model(frame, "dirichlet").params[
-        ("marketing", "prequal")
-    ]
+    ratio = (
+        eiv_fit.params[("marketing", "prequal")]
+        / fit_share_model(frame, "dirichlet").params[("marketing", "prequal")]
+    )
     assert 1.1 < ratio < 1.3
     assert abs(eiv.loc["H1", "estimate"]) > abs(naive.loc["H1", "estimate"])
 
@@ -389,8 +390,8 @@ def test_bootstrap_warns_when_some_replicates_fail(latent_study, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(eiv, "fit_second_step", flaky)
-    with pytest.warns(ConvergenceWarning, match="2 of 20 bootstrap replicates"):
-        res = fit_eiv(frame, items, n_boot=20)
+    with pytest.warns(ConvergenceWarning, match="2 of 25 bootstrap replicates"):
+        res = fit_eiv(frame, items, n_boot=25)
     assert res.n_failed == 2
 
 

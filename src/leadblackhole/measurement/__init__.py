@@ -22,6 +22,7 @@ from leadblackhole.measurement.cmv import (
     one_factor_comparison,
 )
 from leadblackhole.measurement.descriptives import correlation_table, descriptives, scale_scores
+from leadblackhole.measurement.marker import MarkerCFA, check_marker, fit_marker_cfa
 from leadblackhole.measurement.reliability import (
     AlphaResult,
     average_variance_extracted,
@@ -31,7 +32,6 @@ from leadblackhole.measurement.reliability import (
     reliability_table,
     scale_alphas,
 )
-from leadblackhole.measurement.marker import MarkerCFA, check_marker, fit_marker_cfa
 from leadblackhole.measurement.report import TABLE_NAMES, MeasurementReport, run_measurement
 from leadblackhole.measurement.score_reliability import (
     RELIABILITY_METHODS,
