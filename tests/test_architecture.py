@@ -42,6 +42,7 @@ LAYER = {
     "models": 2,
     "effects": 3,
     "allocation": 3,  # beside effects: reads models through the results interface
+    "corrections": 3.25,  # corrected main models: measurement, models and their effects
     "diagnosis": 3.5,  # fits models and reads effects: above effects, below reporting
     "pipeline": 3.75,  # the steps of the study: calls the computing packages, not reporting
     "reporting": 4,
@@ -56,6 +57,7 @@ COMPUTING = (
     "models",
     "effects",
     "allocation",
+    "corrections",
     "diagnosis",
 )
 

@@ -23,9 +23,11 @@ __all__ = [
     "LeadBlackHoleUserError",
     "LeadBlackHoleWarning",
     "ManifestError",
+    "MarkerError",
     "OutputError",
     "OutputLockedError",
     "Problem",
+    "ReliabilityError",
     "SurveyValidationError",
     "WeakInstrumentWarning",
     "ZeroShareWarning",
@@ -110,6 +112,16 @@ class InstrumentError(EstimationError):
     """An instrument or exclusion variable cannot be used: not loaded, missing for some reps,
     constant, collinear with the model's regressors, named like a model variable, or fewer
     instruments than endogenous variables."""
+
+
+class ReliabilityError(EstimationError):
+    """A scale cannot be corrected for measurement error: a single item, or an estimated (or
+    given) reliability outside (0, 1)."""
+
+
+class MarkerError(EstimationError):
+    """A marker scale cannot serve a correction for common-method variance: unknown, a
+    variable of the model, or a single item."""
 
 
 class AllocationError(LeadBlackHoleUserError, ValueError):

@@ -23,6 +23,7 @@ from leadblackhole.measurement.cmv import (
     one_factor_comparison,
 )
 from leadblackhole.measurement.descriptives import correlation_table, descriptives, scale_scores
+from leadblackhole.measurement.marker import MarkerCFA, check_marker, fit_marker_cfa
 from leadblackhole.measurement.reliability import (
     AlphaResult,
     average_variance_extracted,
@@ -31,6 +32,12 @@ from leadblackhole.measurement.reliability import (
     feldt_interval,
     reliability_table,
     scale_alphas,
+)
+from leadblackhole.measurement.score_reliability import (
+    RELIABILITY_METHODS,
+    check_reliability,
+    score_reliabilities,
+    score_reliability,
 )
 from leadblackhole.measurement.validity import (
     HTMT_THRESHOLD,
@@ -42,13 +49,17 @@ from leadblackhole.measurement.validity import (
 __all__ = [
     "FIT_INDICES",
     "HTMT_THRESHOLD",
+    "RELIABILITY_METHODS",
     "TABLE_NAMES",
     "AlphaResult",
     "CFAResult",
     "HarmanResult",
+    "MarkerCFA",
     "MeasurementReport",
     "OneFactorComparison",
     "average_variance_extracted",
+    "check_marker",
+    "check_reliability",
     "cmv_table",
     "composite_reliability",
     "correlation_table",
@@ -57,6 +68,7 @@ __all__ = [
     "discriminant_validity",
     "feldt_interval",
     "fit_cfa",
+    "fit_marker_cfa",
     "fit_statistics",
     "fornell_larcker",
     "harman_single_factor",
@@ -66,4 +78,6 @@ __all__ = [
     "run_measurement",
     "scale_alphas",
     "scale_scores",
+    "score_reliabilities",
+    "score_reliability",
 ]

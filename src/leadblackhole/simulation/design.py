@@ -227,6 +227,17 @@ class StudyDesign:
         propensity to spend any time on marketing leads with this coefficient
         per within-sample SD, and not the shares (default 0: no column, no
         draw).
+    marker_items : int
+        Number of items of a marker scale (columns ``mk_1 .. mk_k`` of the
+        survey; default 0: none). A marker measures a construct ``g ~ N(0, 1)``
+        unrelated to everything in the model, with the standardized loadings
+        ``marker_loadings``, and carries the common-method factor with the
+        loading ``method_factor`` like every other Likert item; it never
+        enters the shares. Its draws come from its own child stream of the study's
+        generator, so the other answers of a study do not change.
+    marker_loadings : tuple of float
+        Standardized loadings of the marker items on their construct, cycled
+        over ``marker_items`` items (assumption: 0.80, 0.75, 0.70).
 
     Notes
     -----
@@ -299,6 +310,8 @@ class StudyDesign:
     volume_confounding: float = 0.0
     instrument_strength: float = 0.0
     selection_exclusion: float = 0.0
+    marker_items: int = 0
+    marker_loadings: tuple[float, ...] = (0.80, 0.75, 0.70)
 
     def __post_init__(self) -> None:
         for name in ("beta_marketing", "beta_self", "firm_slope_sd", "selection_coef"):
@@ -370,6 +383,10 @@ class StudyDesign:
             problems.append("exact_fraction must lie in 0..1")
         if self.exact_fraction and not self.heap_step:
             problems.append("exact_fraction needs heap_step > 0 (with heap_step 0 all are exact)")
+        if self.marker_items < 0 or self.marker_items == 1:
+            problems.append(f"marker_items must be 0 or at least 2, got {self.marker_items}")
+        if not self.marker_loadings or any(not 0 < x < 1 for x in self.marker_loadings):
+            problems.append("marker_loadings must be non-empty and lie strictly between 0 and 1")
         if problems:
             raise DesignError("invalid StudyDesign: " + "; ".join(problems))
 

@@ -115,15 +115,20 @@ def _quota_sd(design: StudyDesign) -> float:
     return float(np.sqrt(design.quota_sd**2 + design.quota_experience_slope**2 * var_exp))
 
 
-#: Spawn key appended to a study's seed sequence for the draws only some designs make.
+#: Spawn key appended to a study's seed sequence for the instrument and the exclusion variable.
 _CHILD_KEY: int = 0x1EAD
+#: Spawn key of the marker scale's own stream: the first child ``SeedSequence.spawn``
+#: would give a fresh sequence, so the marker answers are those the corrections'
+#: evidence was drawn with.
+_MARKER_KEY: int = 0
 
 
-def _child_rng(rng: np.random.Generator) -> np.random.Generator:
+def _child_rng(rng: np.random.Generator, key: int = _CHILD_KEY) -> np.random.Generator:
     """An independent stream for draws that only some designs make.
 
-    The child's seed sequence is the generator's own with :data:`_CHILD_KEY`
-    appended to its spawn key. Nothing is drawn from the main stream and the
+    The child's seed sequence is the generator's own with ``key`` appended to its
+    spawn key (:data:`_CHILD_KEY` for the instrument and the exclusion variable,
+    :data:`_MARKER_KEY` for a marker scale). Nothing is drawn from the main stream and the
     parent sequence is not changed (``SeedSequence.spawn`` would count the
     children, so a second simulation from the same ``SeedSequence`` object would
     draw another child): every design without the options that use the child
@@ -137,12 +142,12 @@ def _child_rng(rng: np.random.Generator) -> np.random.Generator:
     seq = getattr(rng.bit_generator, "seed_seq", None)
     if not isinstance(seq, np.random.SeedSequence):
         raise DesignError(
-            "this design draws an instrument or an exclusion variable from a child stream of "
-            "the seed; pass an integer seed, a SeedSequence or a Generator made by "
+            "this design draws an instrument, an exclusion variable or a marker scale from a "
+            "child stream of the seed; pass an integer seed, a SeedSequence or a Generator made by "
             "numpy.random.default_rng"
         )
     child = np.random.SeedSequence(
-        seq.entropy, spawn_key=(*seq.spawn_key, _CHILD_KEY), pool_size=seq.pool_size
+        seq.entropy, spawn_key=(*seq.spawn_key, key), pool_size=seq.pool_size
     )
     return np.random.default_rng(child)
 
@@ -241,7 +246,31 @@ def _draw_reps(
         out["nu"] = nu
     if budget is not None:
         out["campaign_budget"] = budget
+    if design.marker_items:
+        out["mk"] = _marker_items(design, _child_rng(rng, _MARKER_KEY), method, n)
     return out
+
+
+def _marker_items(
+    design: StudyDesign, child: np.random.Generator, method: np.ndarray | None, n: int
+) -> np.ndarray:
+    """Answers (n x ``marker_items``) to the marker scale, drawn from ``child``.
+
+    The marker measures a construct unrelated to the model and carries the method
+    factor like every other Likert item. ``child`` is the marker's own child stream
+    (:func:`_child_rng` with :data:`_MARKER_KEY`): nothing is drawn from the main
+    stream, so a design with a marker draws every other answer, share and
+    follow-up exactly as the same design without one.
+    """
+    k = design.marker_items
+    lam = np.asarray([design.marker_loadings[j % len(design.marker_loadings)] for j in range(k)])
+    g = child.standard_normal(n)
+    e = child.standard_normal((n, k))
+    latent = g[:, None] * lam + e * np.sqrt(1 - lam**2)
+    if design.method_factor:
+        latent = latent + design.method_factor * method[:, None]
+    x = design.item_center + design.item_spread * latent
+    return np.clip(np.round(x), 1, 7).astype(int)
 
 
 def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -593,7 +622,7 @@ def _truth(design: StudyDesign) -> Truth:
     """The population truth of ``design``.
 
     It does not depend on the sample size, the reps without marketing-lead time,
-    their selection or how percents are reported, so designs that differ only in
+    their selection, how percents are reported or a marker scale, so designs that differ only in
     those share one cached population draw.
     """
     key = design.replace(
@@ -604,6 +633,7 @@ def _truth(design: StudyDesign) -> Truth:
         selection_exclusion=0.0,
         heap_step=5,
         exact_fraction=0.0,
+        marker_items=0,
     )
     truth = _population(key)
     return truth if key == design else replace(truth, design=design)
@@ -751,6 +781,8 @@ def simulate(
         cols[f"pq_{j + 1}"] = draw["pq"][:, j]
     for j in range(draw["mt"].shape[1]):
         cols[f"mt_{j + 1}"] = draw["mt"][:, j]
+    for j in range(draw["mk"].shape[1] if "mk" in draw else 0):
+        cols[f"mk_{j + 1}"] = draw["mk"][:, j]
     cols["lead_volume"] = draw["lead_volume"].astype(int)
     cols["experience"] = draw["experience"].astype(int)
     cols["quota_pct"] = draw["quota_pct"].astype(int)
@@ -793,8 +825,13 @@ class StudyDraw(NamedTuple):
         ``hours_per_week``, ``leads_followed_up``, ``lead_volume``, ``quota_pct``,
         and ``campaign_budget`` / ``lead_access`` when the design draws them.
     scales : dict of str to list of str
-        Item columns of each multi-item scale.
+        Item columns of each multi-item scale of the model.
     truth : Truth
+    items : DataFrame
+        The Likert answers of every rep as :func:`simulate`'s survey has them
+        (``pq_*``, ``mt_*`` and, with ``marker_items``, the marker's ``mk_*``),
+        in the rows of ``variables``: what a measurement model or a
+        correction for measurement error or common-method variance reads.
     """
 
     rep_id: np.ndarray
@@ -804,6 +841,7 @@ class StudyDraw(NamedTuple):
     extras: dict
     scales: dict
     truth: Truth
+    items: pd.DataFrame | None = None
 
 
 def draw_study(
@@ -858,4 +896,15 @@ def draw_study(
             "tracking": [f"mt_{j + 1}" for j in range(draw["mt"].shape[1])],
         },
         truth=st["truth"],
+        items=_item_table(draw),
     )
+
+
+def _item_table(draw: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The Likert answers of a draw as the survey's item columns."""
+    cols = {}
+    for prefix, key in (("pq", "pq"), ("mt", "mt"), ("mk", "mk")):
+        if key in draw:
+            for j in range(draw[key].shape[1]):
+                cols[f"{prefix}_{j + 1}"] = draw[key][:, j]
+    return pd.DataFrame(cols)

@@ -1,0 +1,32 @@
+"""Corrected main models: measurement error in the scales, common-method variance.
+
+* :func:`fit_eiv`: the main model with the scale scores replaced by their
+  regression-calibrated true scores (``<main>_eiv``), reliabilities from the
+  measurement model;
+* :func:`fit_marker`: the main model controlling for the method factor that a
+  marker scale measures (``<main>_marker``);
+* both return :class:`CorrectedResults`: the package's results interface with
+  a covariance from a bootstrap of both steps, and the registry effects with
+  bootstrap standard errors in ``effects``.
+
+This unit sits above ``effects`` (it computes the effects of every bootstrap
+replicate) and below ``diagnosis`` (docs/architecture.md). See docs/corrections.md.
+"""
+
+from ._engine import ERROR_FREE, MAIN_MODELS, N_BOOT, stratified_draw
+from .eiv import EIV_METHODS, calibrate_scores, fit_eiv
+from .marker import fit_marker, method_scores
+from .results import CorrectedResults
+
+__all__ = [
+    "EIV_METHODS",
+    "ERROR_FREE",
+    "MAIN_MODELS",
+    "N_BOOT",
+    "CorrectedResults",
+    "calibrate_scores",
+    "fit_eiv",
+    "fit_marker",
+    "method_scores",
+    "stratified_draw",
+]

@@ -1,0 +1,133 @@
+"""The results of a corrected main model: :class:`CorrectedResults`.
+
+A correction (for measurement error, :func:`~leadblackhole.corrections.fit_eiv`;
+for common-method variance, :func:`~leadblackhole.corrections.fit_marker`) fits
+the main model to corrected data and bootstraps both steps. Its results offer the
+package's results interface (:class:`~leadblackhole.models.ShareResults`: the
+estimates of the second step with the bootstrap covariance, so ``tidy()``,
+``fit_stats()``, Wald tests and the regression table work unchanged) and, in
+``effects``, the registry effects with bootstrap standard errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..models import ShareResults
+
+__all__ = ["CorrectedResults"]
+
+
+class CorrectedResults(ShareResults):
+    """A main model fitted to corrected data, with standard errors from a bootstrap of both steps.
+
+    Attributes
+    ----------
+    model_name : str
+        ``<main>_eiv`` or ``<main>_marker`` (``dirichlet_eiv``, ``dirichlet_rounded_marker``...).
+    point : ShareResults
+        The second-step fit on the full sample (its own covariance ignores the
+        first step: ``point.cov_params()`` is kept for comparison).
+    effects : DataFrame
+        The registry effects in the layout of ``hypotheses.csv``
+        (:data:`leadblackhole.effects.HYPOTHESIS_COLUMNS`), standard errors from
+        the bootstrap, normal intervals and two-sided p-values.
+    data : DataFrame
+        The corrected analysis data the second step was fitted on (the
+        calibrated scale scores, or the estimated method factor ``method``):
+        average effects of this model are taken over these rows.
+    correction : str
+        ``"calibration"`` or ``"marker"``.
+    first_step : Series
+        What the first step estimated (the scales' reliabilities; the method
+        loading and the CMV test of the marker model).
+    boot_params, boot_effects : DataFrame
+        One row per successful bootstrap replicate: the parameters, and the
+        registry effects by id.
+    n_boot, n_failed : int
+        Replicates asked for and replicates whose fit failed (left out).
+    seed : int
+        Seed of the bootstrap.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        point: ShareResults,
+        cov: np.ndarray,
+        effects: pd.DataFrame,
+        data: pd.DataFrame,
+        correction: str,
+        first_step: pd.Series,
+        boot_params: pd.DataFrame,
+        boot_effects: pd.DataFrame,
+        n_boot: int,
+        n_failed: int,
+        seed: int,
+        fit_options: dict[str, Any],
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "model_name", model_name)
+        set_(self, "point", point)
+        set_(self, "_cov", pd.DataFrame(cov, index=point.params.index, columns=point.params.index))
+        set_(self, "effects", effects)
+        set_(self, "data", data)
+        set_(self, "correction", correction)
+        set_(self, "first_step", first_step)
+        set_(self, "boot_params", boot_params)
+        set_(self, "boot_effects", boot_effects)
+        set_(self, "n_boot", int(n_boot))
+        set_(self, "n_failed", int(n_failed))
+        set_(self, "seed", int(seed))
+        set_(self, "fit_options", dict(fit_options))
+        set_(self, "converged", bool(point.converged))
+        set_(self, "llf", float(point.llf))
+
+    @property
+    def params(self) -> pd.Series:
+        """Second-step estimates, indexed by (equation, term)."""
+        return self.point.params
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the estimates over the bootstrap replicates of both steps."""
+        return self._cov
+
+    @property
+    def nobs(self) -> int:
+        """Number of reps."""
+        return int(self.point.nobs)
+
+    @property
+    def k_llf(self) -> int:
+        """Parameters of the second step's likelihood."""
+        return int(self.point.k_llf)
+
+    @property
+    def link(self):
+        """The main model's link (softmax over the three shares)."""
+        return self.point.link
+
+    @property
+    def mean_design(self) -> np.ndarray | None:
+        """The second step's design on the corrected data."""
+        return self.point.mean_design
+
+
+def bootstrap_inference(
+    estimate: np.ndarray, se: np.ndarray, alpha: float
+) -> dict[str, np.ndarray]:
+    """z statistic, two-sided p-value and normal interval from a bootstrap standard error."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = estimate / se
+    crit = stats.norm.ppf(1 - alpha / 2)
+    return {
+        "std_error": se,
+        "statistic": z,
+        "p_value": 2 * stats.norm.sf(np.abs(z)),
+        "conf_low": estimate - crit * se,
+        "conf_high": estimate + crit * se,
+    }

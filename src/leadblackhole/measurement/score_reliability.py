@@ -1,0 +1,170 @@
+"""Reliability of a scale *score* (the unit-weighted item mean), for the error correction.
+
+The reliability table of the measurement report gives Cronbach's alpha and the
+composite reliability of the standardized items. What a correction for
+measurement error in the item mean needs is the share of the item mean's
+variance that is true-score variance: McDonald's omega of the raw items under
+a congeneric one-factor model of the scale (Jöreskog's rho of the unweighted
+sum), or Cronbach's alpha, which equals it when the items are tau-equivalent
+and is a lower bound otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ReliabilityError
+from ._factor_ml import FactorStructure, fit_factor_model, warn_not_converged
+
+__all__ = ["RELIABILITY_METHODS", "check_reliability", "score_reliabilities", "score_reliability"]
+
+#: Reliability estimators of :func:`score_reliability`.
+RELIABILITY_METHODS: tuple[str, ...] = ("omega", "alpha")
+
+
+def check_reliability(name: str, value: float) -> float:
+    """Return ``value`` when it lies strictly inside (0, 1), else raise :class:`ReliabilityError`.
+
+    Examples
+    --------
+    >>> check_reliability("prequal", 0.85)
+    0.85
+    """
+    v = float(value)
+    if not (np.isfinite(v) and 0.0 < v < 1.0):
+        raise ReliabilityError(
+            f"the reliability of scale '{name}' is {v:.4g}; a correction for measurement error "
+            "needs a reliability strictly between 0 and 1 (a scale whose items do not "
+            "measure one construct, or a value typed in the wrong unit)"
+        )
+    return v
+
+
+def _alpha(cov: np.ndarray) -> float:
+    k = cov.shape[0]
+    return float(k / (k - 1) * (1.0 - np.trace(cov) / cov.sum()))
+
+
+def omega_from_cov(
+    cov: np.ndarray, name: str = "scale", start: np.ndarray | None = None
+) -> tuple[float, np.ndarray | None]:
+    """Omega of the item sum from the item covariance matrix, and the fitted parameters.
+
+    ``start`` (the parameters of an earlier fit, e.g. the full sample's for a
+    bootstrap resample) warm-starts the one-factor fit. With two items, alpha.
+    """
+    k = cov.shape[0]
+    if k == 2:  # a one-factor model of two items is not identified: tau-equivalence
+        return _alpha(cov), None
+    structure = FactorStructure(k, 1, tuple((i, 0, i) for i in range(k)))
+    fit = fit_factor_model(cov, structure, start=start)
+    if not fit.converged:
+        warn_not_converged(f"the one-factor model of scale '{name}'")
+    total = fit.loadings[:, 0].sum() ** 2
+    return float(total / (total + fit.theta.sum())), fit.x
+
+
+def _omega(cov: np.ndarray, name: str) -> float:
+    return omega_from_cov(cov, name)[0]
+
+
+def score_reliability(values: np.ndarray, name: str = "scale", method: str = "omega") -> float:
+    """Reliability of the item mean of one scale from its complete answers.
+
+    Parameters
+    ----------
+    values : ndarray (n, k)
+        Item answers of one scale, complete rows.
+    name : str
+        Scale name for messages.
+    method : {"omega", "alpha"}
+        ``"omega"``: :math:`(\\sum\\lambda_i)^2 / ((\\sum\\lambda_i)^2 + \\sum\\theta_i)`
+        from the maximum-likelihood one-factor model of the raw item covariances
+        (unstandardized loadings :math:`\\lambda` and uniquenesses :math:`\\theta`;
+        with two items, which do not identify the model, alpha). ``"alpha"``:
+        Cronbach's alpha of the raw items.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ReliabilityError
+        Fewer than two items, an unknown method, or a reliability outside (0, 1).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.standard_normal(2000)
+    >>> x = f[:, None] * [0.8, 0.7, 0.6] + rng.standard_normal((2000, 3)) * 0.6
+    >>> round(score_reliability(x), 2)
+    0.82
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or values.shape[1] < 2:
+        k = values.shape[1] if values.ndim == 2 else 1
+        raise ReliabilityError(
+            f"scale '{name}' has {k} item; the reliability of a scale score, and a correction "
+            "for its measurement error, need at least 2 items"
+        )
+    if method not in RELIABILITY_METHODS:
+        raise ReliabilityError(
+            f"unknown reliability method {method!r}; expected one of {list(RELIABILITY_METHODS)}"
+        )
+    cov = np.cov(values, rowvar=False)
+    rel = _alpha(cov) if method == "alpha" else _omega(cov, name)
+    return check_reliability(name, rel)
+
+
+def score_reliabilities(
+    items: pd.DataFrame, scales: Mapping[str, Sequence[str]], method: str = "omega"
+) -> pd.Series:
+    """Reliability of the item mean of every scale (listwise complete rows of each scale).
+
+    Parameters
+    ----------
+    items : DataFrame
+        Item answers (NaN = missing).
+    scales : mapping of str to sequence of str
+        Scale name -> item columns.
+    method : {"omega", "alpha"}
+        See :func:`score_reliability`.
+
+    Returns
+    -------
+    Series
+        Indexed by scale name.
+
+    Raises
+    ------
+    ReliabilityError
+        A scale with fewer than 2 items, an item missing from ``items``, fewer
+        complete rows than 10, or a reliability outside (0, 1).
+
+    Examples
+    --------
+    >>> score_reliabilities(items, {"prequal": ["pq_1", "pq_2", "pq_3"]})  # doctest: +SKIP
+    """
+    out = {}
+    for name, cols in scales.items():
+        cols = list(cols)
+        if len(cols) < 2:
+            raise ReliabilityError(
+                f"scale '{name}' has {len(cols)} item; a correction for measurement error "
+                "needs at least 2 items per scale"
+            )
+        missing = [c for c in cols if c not in items.columns]
+        if missing:
+            raise ReliabilityError(f"scale '{name}': item column(s) {missing} not in the items")
+        block = items[cols].to_numpy(dtype=float)
+        block = block[np.isfinite(block).all(axis=1)]
+        if len(block) < 10:
+            raise ReliabilityError(
+                f"scale '{name}': {len(block)} reps answer every item; at least 10 are needed"
+            )
+        out[str(name)] = score_reliability(block, str(name), method)
+    return pd.Series(out, name="reliability", dtype=float)
