@@ -18,9 +18,9 @@ from leadblackhole.exceptions import (
 )
 from leadblackhole.models import DirichletRegression, fit_share_model
 from leadblackhole.models.two_step import (
-    _score_by_control,
     control_test_table,
     first_stage_table,
+    score_by_control,
     two_step_covariance,
 )
 from leadblackhole.simulation import StudyDesign, simulate
@@ -140,7 +140,7 @@ def test_two_step_covariance_of_a_linear_control_function_is_2sls():
 
 def test_score_by_control_matches_a_rebuilt_model(cf_fit):
     second = cf_fit.second
-    (d,) = _score_by_control(second, ("cf_volume",))
+    (d,) = score_by_control(second, ("cf_volume",))
     exog = pd.DataFrame(second.mean_design, columns=second.model.exog_names["marketing"])
     endog = second.model.endog
     theta = second.params.to_numpy()

@@ -3,7 +3,8 @@
 from .codebook import DEFAULT_RANGE, Codebook, ScaleSpec, load_codebook
 from .extra import attach_extra_columns
 from .frame import AnalysisFrame, assemble_frame, build_analysis_frame, compress_shares
-from .loader import Survey, load_survey, read_table, validate_survey
+from .loader import Survey, load_survey, validate_survey
+from .reader import read_table
 from .sample import (
     check_analysis_sample,
     exclusion_reasons,
