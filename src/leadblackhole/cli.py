@@ -296,14 +296,13 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     budget = pipeline.lead_budget(args.leads)
     out = _output_set(args, args.out, "allocate")
     _, frame = _load_frame(args)
-    saved = Path(args.fits).is_file()
-    # the main model `fit` saved for this survey (refused if fitted on another file)
+    saved = args.fits is not None  # only the artifact named: refused if missing or foreign
     fits = FitArtifact.load(args.fits, args.path).fits if saved else None
     model = pipeline.allocation_model(frame, fits)
     if saved:
         print(f"main model: the {model.name} fit saved in {args.fits}")
     else:
-        print(f"main model: {model.name}, fitted now ({args.fits} not found)")
+        print(f"main model: {model.name}, fitted now (no --fits given)")
     res = pipeline.allocate(
         frame,
         model.results,

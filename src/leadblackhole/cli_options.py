@@ -383,9 +383,10 @@ COMMAND_TABLE: tuple[Command, ...] = (
             opt("--oracle", action="store_true", help="add the oracle (default simulated design)"),
             opt(
                 "--fits",
-                default=_FITS,
+                default=None,
                 metavar="FILE",
-                help=f"the main model `fit` saved, used when the file exists (default {_FITS})",
+                help=f"the main model `fit` saved (for example {_FITS}); without it the main "
+                "model is fitted now (no artifact is read unless named here)",
             ),
             _out(ALLOCATION_DIR),
         ),
