@@ -526,9 +526,12 @@ def test_cli_allocate_uses_the_saved_fit_and_refuses_a_foreign_one(
     args += ["--scenario", "baseline", "--out", str(tmp_path / "a")]
     assert cli.main(args + ["--fits", str(fits)]) == 0
     assert f"the {name} fit saved in {fits}" in capsys.readouterr().out
-    # without the file, the main model is fitted: the same estimates, the same table
-    assert cli.main(args[:-1] + [str(tmp_path / "b"), "--fits", str(tmp_path / "none")]) == 0
-    assert "fitted now" in capsys.readouterr().out
+    # without --fits, the main model is fitted: the same estimates, the same table
+    assert cli.main(args[:-1] + [str(tmp_path / "b")]) == 0
+    assert "fitted now (no --fits given)" in capsys.readouterr().out
+    # an artifact named but missing: exit 2, nothing fitted in its place
+    assert cli.main(args + ["--fits", str(tmp_path / "none")]) == 2
+    assert "not found" in capsys.readouterr().err
     a, b = (pd.read_csv(tmp_path / d / "policies.csv") for d in "ab")
     pd.testing.assert_frame_equal(a, b, rtol=1e-6)
     # an artifact of another survey file: exit 2

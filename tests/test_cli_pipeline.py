@@ -327,7 +327,7 @@ def test_fit_firm_block_bootstrap(tmp_path, survey_csv):
         ("--rounding", "3.7", "the rounding step must divide 100"),
         ("--rounding", "fine", "--rounding must be auto, none or a step"),
         ("--rounding", "0", "must lie in \\(0, 100\\]"),
-        ("--precision", "nonsense", "cannot build the precision design from 'nonsense'"),
+        ("--precision", "nonsense", "'nonsense' at position 1 is not a variable of the model"),
         ("--cov", "hc3", "invalid choice: 'hc3'"),
     ],
 )

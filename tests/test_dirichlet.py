@@ -355,7 +355,7 @@ def test_formula_errors(sales):
         DirichletRegression.from_formula("marketing + self + other", sales)
     with pytest.raises(EstimationError, match=r"component column\(s\) \['web'\] not found"):
         DirichletRegression.from_formula("marketing + web ~ x1", sales)
-    with pytest.raises(EstimationError, match=r"cannot build the mean model design"):
+    with pytest.raises(EstimationError, match=r"'nonexistent' at position 1 is not a variable"):
         DirichletRegression.from_formula("marketing + self + other ~ nonexistent", sales)
     with pytest.raises(EstimationError, match=r"cannot build the mean model design"):
         DirichletRegression.from_formula(

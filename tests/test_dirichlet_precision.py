@@ -142,7 +142,7 @@ def test_precision_formula_through_fit_share_model_matches_r():
 def test_bad_precision_formula_raises():
     from leadblackhole.exceptions import EstimationError
 
-    with pytest.raises(EstimationError, match="cannot build the precision design"):
+    with pytest.raises(EstimationError, match="'nonsense' at position 1 is not a variable"):
         fit_share_model(_data(), "dirichlet", precision="nonsense")
     with pytest.raises(EstimationError, match="must be a string"):
         fit_share_model(_data(), "dirichlet", precision=3)

@@ -105,14 +105,17 @@ def _data_source(args: argparse.Namespace):
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .config import SIMULATED_SURVEY
     from .data.source import marker_path, simulation_marker
-    from .outputs import atomic_write_text, check_output_file
+    from .outputs import FileGroup, check_output_file
     from .tables_text import table_to_csv
 
     out = Path(args.out) if args.out else SIMULATED_SURVEY
+    marker = marker_path(out)
     for target in [out] + ([Path(args.truth)] if args.truth else []):
         check_output_file(target)  # before computing
-    if args.truth and Path(args.truth).resolve() == out.resolve():
-        raise OutputError("--truth and --out name the same file; give two different files")
+    if args.truth and Path(args.truth).resolve() in (out.resolve(), marker.resolve()):
+        raise OutputError(
+            f"--truth {args.truth} names the survey or its simulation marker; give another file"
+        )
     study = pipeline.simulate(
         seed=args.seed,
         n_reps=args.n_reps,
@@ -121,14 +124,17 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         heaping=not args.no_heaping,
     )
     text = table_to_csv(study.survey)
-    marker = marker_path(out)
-    atomic_write_text(out, text)
     command = " ".join(["leadblackhole", *args.argv])
-    atomic_write_text(marker, simulation_marker(text, args.seed, command))
+    group = FileGroup()  # the survey, its marker and the truth: all new or none
+    args.open_sets.append(group)
+    group.add_bytes(out, text.encode("utf-8"))
+    group.add_bytes(marker, simulation_marker(text, args.seed, command).encode("utf-8"))
+    if args.truth:
+        group.add_bytes(args.truth, table_to_csv(study.truth.effects.reset_index()).encode())
+    group.commit()
     n_firms = len(study.design.firms)
     print(f"wrote {out} ({len(study.survey)} reps in {n_firms} firms, seed {args.seed})")
     if args.truth:
-        atomic_write_text(args.truth, table_to_csv(study.truth.effects.reset_index()))
         print(f"wrote {args.truth} (population effects)")
     _record(args, "data", [], [out, marker] + ([args.truth] if args.truth else []), seed=args.seed)
     return EXIT_OK
@@ -290,14 +296,13 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     budget = pipeline.lead_budget(args.leads)
     out = _output_set(args, args.out, "allocate")
     _, frame = _load_frame(args)
-    saved = Path(args.fits).is_file()
-    # the main model `fit` saved for this survey (refused if fitted on another file)
+    saved = args.fits is not None  # only the artifact named: refused if missing or foreign
     fits = FitArtifact.load(args.fits, args.path).fits if saved else None
     model = pipeline.allocation_model(frame, fits)
     if saved:
         print(f"main model: the {model.name} fit saved in {args.fits}")
     else:
-        print(f"main model: {model.name}, fitted now ({args.fits} not found)")
+        print(f"main model: {model.name}, fitted now (no --fits given)")
     res = pipeline.allocate(
         frame,
         model.results,

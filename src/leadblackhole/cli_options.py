@@ -29,6 +29,8 @@ from .config import (
     SIMULATED_SURVEY,
 )
 from .exceptions import LeadBlackHoleUserError
+from .formulas import checked_formula
+from .specification import MODEL_VARIABLES
 
 __all__ = [
     "COMMAND_TABLE",
@@ -41,6 +43,7 @@ __all__ = [
     "build_parser",
     "number_list",
     "positive_int",
+    "precision_formula",
     "rounding",
     "split_names",
 ]
@@ -83,6 +86,14 @@ def rounding(text: str) -> str | float:
     """``auto``, ``none`` or a rounding step that divides 100 (checked by the models layer)."""
     try:
         return pipeline.rounding_option(text)
+    except LeadBlackHoleUserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def precision_formula(text: str) -> str:
+    """A precision formula in the package's grammar (checked here, never evaluated)."""
+    try:
+        return checked_formula(text, MODEL_VARIABLES, "precision")
     except LeadBlackHoleUserError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -283,6 +294,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
             ),
             opt(
                 "--precision",
+                type=precision_formula,
                 default=None,
                 metavar="FORMULA",
                 help="precision model of the Dirichlet models, a formula on the analysis "
@@ -371,9 +383,10 @@ COMMAND_TABLE: tuple[Command, ...] = (
             opt("--oracle", action="store_true", help="add the oracle (default simulated design)"),
             opt(
                 "--fits",
-                default=_FITS,
+                default=None,
                 metavar="FILE",
-                help=f"the main model `fit` saved, used when the file exists (default {_FITS})",
+                help=f"the main model `fit` saved (for example {_FITS}); without it the main "
+                "model is fitted now (no artifact is read unless named here)",
             ),
             _out(ALLOCATION_DIR),
         ),

@@ -4,7 +4,8 @@
 promises: a user's error (bad input, bad option, an environment that cannot be
 written) exits 2 with its message and no traceback, an internal error exits 1
 (the traceback with ``--debug``), SIGINT and SIGTERM exit 130 and 143 after
-every ``finally`` block has run (outputs are left as they were), Python
+every ``finally`` block has run (saying which output sets were committed before
+the signal; the others are left as they were), Python
 warnings become plain ``warning:`` lines, and the BLAS library is limited to
 :func:`~leadblackhole.config.blas_threads` threads.
 """
@@ -132,10 +133,10 @@ def run_command_line(argv: list[str], dispatch: Callable[[list[str], RunLog, lis
             return EXIT_USER
         return _internal(exc, debug)
     except KeyboardInterrupt:
-        print("interrupted: outputs are left as they were", file=sys.stderr)
+        print(f"interrupted: {_outputs_in_place(open_sets)}", file=sys.stderr)
         return EXIT_SIGINT
     except _Terminated:
-        print("terminated: outputs are left as they were", file=sys.stderr)
+        print(f"terminated: {_outputs_in_place(open_sets)}", file=sys.stderr)
         return EXIT_SIGTERM
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         return _internal(exc, debug)
@@ -146,6 +147,19 @@ def run_command_line(argv: list[str], dispatch: Callable[[list[str], RunLog, lis
             print(f"warning: {line}", file=sys.stderr)
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
+
+
+def _outputs_in_place(open_sets: list) -> str:
+    """Which outputs a signal left: the sets committed before it arrived are new, the rest old."""
+    done = [
+        str(getattr(out, "outdir", out)) for out in open_sets if getattr(out, "committed", False)
+    ]
+    if not done:
+        return "outputs are left as they were"
+    return (
+        f"the new outputs in {', '.join(done)} were written whole before the signal arrived; "
+        "any other outputs are left as they were"
+    )
 
 
 def _internal(exc: BaseException, debug: bool) -> int:

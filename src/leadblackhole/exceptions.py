@@ -19,6 +19,7 @@ __all__ = [
     "DiagnosisError",
     "EffectsError",
     "EstimationError",
+    "FormulaError",
     "InstrumentError",
     "LeadBlackHoleUserError",
     "LeadBlackHoleWarning",
@@ -102,6 +103,11 @@ class DesignError(LeadBlackHoleUserError, ValueError):
 
 class EstimationError(LeadBlackHoleUserError, ValueError):
     """A model cannot be estimated on the data given (singular design, empty component...)."""
+
+
+class FormulaError(EstimationError):
+    """A formula outside the package's grammar (:mod:`leadblackhole.formulas`): it is
+    refused before any formula library reads it, so that it cannot run code."""
 
 
 class EffectsError(EstimationError):

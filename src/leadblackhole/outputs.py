@@ -59,9 +59,11 @@ from .exceptions import OutputError, OutputLockedError
 from .tables_text import table_to_csv, table_to_latex, table_to_markdown
 
 __all__ = [
+    "FileGroup",
     "OutputSet",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_file_name",
     "check_not_input",
     "check_output_file",
 ]
@@ -121,6 +123,47 @@ def _write_file(path: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
         else:
             fh.write(data)
     os.chmod(path, _file_mode())
+
+
+def _plain_name(name: object) -> bool:
+    """Whether ``name`` is a plain file name: no separator, not ``.`` or ``..``, not empty."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and not any(ch in name for ch in ("/", "\\", "\0"))
+        and not os.path.isabs(name)
+    )
+
+
+def check_file_name(name: object) -> str:
+    """Return ``name`` when it is a plain file name of an output set, else raise.
+
+    Parameters
+    ----------
+    name : str
+        A name an output set writes or removes (relative to its folder).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    OutputError
+        When ``name`` holds a path separator or a NUL, is absolute, empty, ``.``
+        or ``..``: an output set writes and removes files in its own folder only.
+
+    Examples
+    --------
+    >>> check_file_name("estimates.csv")
+    'estimates.csv'
+    """
+    if not _plain_name(name):
+        raise OutputError(
+            f"{name!r} is not a plain file name; an output set writes and removes files in "
+            "its own folder only"
+        )
+    return name  # type: ignore[return-value]
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -312,50 +355,105 @@ def check_output_file(path: str | os.PathLike[str], inputs: Iterable = ()) -> Pa
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, inputs: Iterable = ()) -> Path:
-    """Write ``data`` to the file ``path`` atomically.
+    """Write ``data`` to the file ``path`` atomically (a :class:`FileGroup` of one file).
 
-    The content goes to a temporary file beside ``path``, which then replaces
-    it with :func:`os.replace`: a reader sees the old file or the new one.
-
-    Parameters
-    ----------
-    path : path-like
-        Destination file. Its folder is created when missing.
-    data : bytes
-        Content.
-    inputs : iterable of path-like, optional
-        Input files that must not be overwritten (see :func:`check_not_input`).
-
-    Returns
-    -------
-    Path
-        The destination path.
-
-    Raises
-    ------
-    OutputError
-        When ``path`` is a folder or an input, or cannot be written.
+    The content goes to a temporary file beside ``path`` (its folder is created
+    when missing), which then replaces it with :func:`os.replace`: a reader sees
+    the old file or the new one. ``inputs`` are files it must not overwrite
+    (:func:`check_not_input`). Returns ``path``; raises :class:`OutputError`
+    when ``path`` is a folder or an input, or cannot be written.
 
     Examples
     --------
     >>> atomic_write_bytes("data/simulated/reps.csv", b"rep_id\\n")   # doctest: +SKIP
     """
-    path = check_output_file(path, inputs)
-    tmp = None
+    group = FileGroup(inputs)
+    group.add_bytes(path, data)
+    return group.commit()[0]
+
+
+class FileGroup:
+    """Files in any folders, written together: every one is new, or none is.
+
+    Each file is written to a temporary file beside its destination; when all
+    are written (a full disk fails here, before anything is replaced), they
+    replace their destinations one after the other with SIGINT and SIGTERM
+    held off, and a failing replacement puts the files already replaced back.
+    ``simulate`` writes its survey and the survey's marker this way, so that a
+    survey never stands without its marker.
+
+    Parameters
+    ----------
+    inputs : iterable of path-like, optional
+        Input files that must not be overwritten (see :func:`check_not_input`).
+    """
+
+    def __init__(self, inputs: Iterable = ()) -> None:
+        self.inputs = [p for p in inputs if p is not None]
+        self._files: dict[Path, bytes] = {}
+        #: True once :meth:`commit` has put every file in place.
+        self.committed = False
+
+    @property
+    def outdir(self) -> str:
+        """The files of the group, for messages."""
+        return ", ".join(str(p) for p in self._files)
+
+    def add_bytes(self, path: str | os.PathLike[str], data: bytes) -> None:
+        """Stage the file ``path`` (checked at once: not a folder, not an input, writable)."""
+        path = check_output_file(path, self.inputs)
+        if any(_same_file(path, p) or path == p for p in self._files):
+            raise OutputError(f"{path} is given twice among the outputs; give different files")
+        self._files[path] = data
+
+    def close(self) -> None:
+        """Nothing to release (the group holds no lock)."""
+
+    def commit(self) -> list[Path]:
+        """Write every file; return their paths (:class:`OutputError` when one cannot be written)."""
+        tmps: dict[Path, str] = {}
+        try:
+            for path, data in self._files.items():
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                os.close(fd)
+                os.unlink(tmp)
+                tmps[path] = tmp
+                _write_file(Path(tmp), data)
+            with _signals_held():
+                _replace_all(tmps)
+                tmps = {}
+                self.committed = True
+        except OSError as exc:
+            raise OutputError(_what_to_do(exc, getattr(exc, "filename", None) or path)) from None
+        finally:
+            for tmp in tmps.values():
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        return list(self._files)
+
+
+def _replace_all(tmps: Mapping[Path, str]) -> None:
+    """Replace each destination by its temporary file; undo them all on an error."""
+    done: list[tuple[Path, str | None]] = []
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        os.unlink(tmp)
-        _write_file(Path(tmp), data)
-        with _signals_held():
+        for path, tmp in tmps.items():
+            keep = None
+            if os.path.lexists(path):  # the old file, kept until every replacement succeeded
+                keep = f"{tmp}.old"
+                os.link(path, keep, follow_symlinks=False)
             os.replace(tmp, path)
-            tmp = None
-    except OSError as exc:
-        raise OutputError(_what_to_do(exc, path)) from None
+            done.append((path, keep))
+    except BaseException:
+        for path, keep in reversed(done):
+            if keep is None:
+                path.unlink()
+            else:
+                os.replace(keep, path)
+        raise
     finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+        for _, keep in done:
+            if keep is not None and os.path.lexists(keep):
+                os.unlink(keep)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, inputs: Iterable = ()) -> Path:
@@ -406,11 +504,13 @@ class OutputSet:
         self.log = log
         self._files: dict[str, bytes | Callable[[BinaryIO], object]] = {}
         self._locked = False
+        #: True once :meth:`commit` has put the new set in place.
+        self.committed = False
 
     # -- staging ------------------------------------------------------------
     def add_bytes(self, name: str, data: bytes) -> None:
-        """Stage a binary file called ``name`` (relative to the output folder)."""
-        self._files[name] = data
+        """Stage a binary file called ``name`` (a plain name, :func:`check_file_name`)."""
+        self._files[check_file_name(name)] = data
 
     def add_writer(self, name: str, write: Callable[[BinaryIO], object]) -> None:
         """Stage a file called ``name`` whose bytes ``write(fh)`` writes at commit.
@@ -422,11 +522,11 @@ class OutputSet:
         """
         if not callable(write):
             raise TypeError(f"write must be callable; received {type(write).__name__}")
-        self._files[name] = write
+        self._files[check_file_name(name)] = write
 
     def add_text(self, name: str, text: str) -> None:
         """Stage a text file called ``name``."""
-        self._files[name] = text.encode("utf-8")
+        self._files[check_file_name(name)] = text.encode("utf-8")
 
     def add_table(
         self,
@@ -502,11 +602,27 @@ class OutputSet:
         return f".{self.name}.files"
 
     def _previous(self, target: Path) -> set[str]:
+        """The names the last commit of this set wrote, each checked to be a plain name."""
         rec = target / self._record_name()
         try:
-            return {ln for ln in rec.read_text(encoding="utf-8").splitlines() if ln}
+            if not rec.is_file() and os.path.lexists(rec):
+                raise OutputError(
+                    f"{rec} is not a file; the record of the {self.name} set's files must be "
+                    "a file (remove it and run again)"
+                )
+            names = {ln for ln in rec.read_bytes().decode("utf-8").splitlines() if ln}
         except (FileNotFoundError, NotADirectoryError):
             return set()
+        except UnicodeDecodeError:
+            raise OutputError(f"{rec} is not UTF-8 text; nothing was written or removed") from None
+        bad = sorted(n for n in names if not _plain_name(n))
+        if bad:
+            raise OutputError(
+                f"{rec} names {bad[0]!r}, which is not a plain file name in {target}; the record "
+                "of a set lists the files it wrote in its own folder, so nothing was written or "
+                "removed (check who edited the record, then delete it and run again)"
+            )
+        return names
 
     def _staged(self) -> dict[str, bytes | Callable[[BinaryIO], object]]:
         files = dict(self._files)
@@ -543,23 +659,26 @@ class OutputSet:
         files = self._staged()
         previous = self._previous(target)
         record = self._record_name()
-        stale = previous - set(files) - {record}
-        self._check_inputs(target, [*files, *stale])
+        self._check_inputs(target, [*files, *(previous - set(files) - {record})])
         exists = target.exists()
-        entries = list(os.scandir(target)) if exists else []
-        foreign = [
+        entries = {e.name: e for e in os.scandir(target)} if exists else {}
+        self._check_own(target, files, record, entries)
+        stale = {
+            n
+            for n in previous - set(files) - {record}
+            if n in entries and entries[n].is_file(follow_symlinks=False)
+        }
+        kept = [
             e
-            for e in entries
-            if e.name not in files
-            and e.name not in previous
-            and e.name != record
-            and not (e.name.startswith(".probe-"))
+            for name, e in entries.items()
+            if name not in files
+            and name not in stale
+            and name != record
+            and not name.startswith(".probe-")
         ]
         cwd = os.path.realpath(os.getcwd())
-        whole_folder = (
-            all(e.is_file(follow_symlinks=False) for e in foreign)
-            and all("/" not in n for n in files)
-            and not (cwd == str(target) or cwd.startswith(str(target) + os.sep))
+        whole_folder = all(e.is_file(follow_symlinks=False) for e in kept) and not (
+            cwd == str(target) or cwd.startswith(str(target) + os.sep)
         )
         where = target.parent if whole_folder else target
         tmp = None
@@ -568,12 +687,10 @@ class OutputSet:
                 where.mkdir(parents=True, exist_ok=True)
                 tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=where))
                 for name, data in files.items():
-                    dest = tmp / name
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    _write_file(dest, data)
+                    _write_file(tmp / name, data)
                 _write_file(tmp / record, ("\n".join(sorted(files)) + "\n").encode("utf-8"))
                 if whole_folder:
-                    for e in foreign:  # the user's own files stay: hard links, no copy
+                    for e in kept:  # the user's own files stay: hard links, no copy
                         try:
                             os.link(e.path, tmp / e.name)
                         except OSError:
@@ -583,9 +700,10 @@ class OutputSet:
                 with _signals_held():
                     _pause("swap")
                     if whole_folder:
-                        tmp = self._swap_folder(tmp, target, exists)
+                        tmp = self._swap_folder(tmp, target, exists, {*files, *stale, record})
                     else:
-                        self._move_files(tmp, target, files, stale, record)
+                        _move_files(tmp, target, [*files, record], stale)
+                    self.committed = True
             except OSError as exc:
                 raise OutputError(
                     _what_to_do(exc, getattr(exc, "filename", None) or target)
@@ -594,28 +712,81 @@ class OutputSet:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
 
+    def _check_own(
+        self, target: Path, files: Iterable[str], record: str, entries: Mapping[str, os.DirEntry]
+    ) -> None:
+        """Refuse, before writing, a name of the set that is not a regular file in the folder."""
+        for name in [*files, record]:
+            entry = entries.get(name)
+            if entry is not None and not entry.is_file(follow_symlinks=False):
+                kind = "folder" if entry.is_dir(follow_symlinks=False) else "link or special file"
+                raise OutputError(
+                    f"{target / name} is a {kind} the {self.name} set did not write, where the "
+                    "set writes a file; move it away or choose another output location "
+                    "(nothing was written)"
+                )
+
     @staticmethod
-    def _swap_folder(tmp: Path, target: Path, exists: bool) -> Path | None:
-        """Put ``tmp`` in place of ``target``; return the folder left to delete."""
+    def _swap_folder(tmp: Path, target: Path, exists: bool, owned: set[str]) -> Path | None:
+        """Put ``tmp`` in place of ``target``; return the folder left to delete.
+
+        Entries that appeared in the old folder while the set was staged (another
+        program's files) and files replaced there since they were linked are moved
+        into the new folder, so that only the set's own files leave with the old one.
+        """
         if not exists:
             os.rename(tmp, target)
             return None
         if _exchange(tmp, target):
-            return tmp  # tmp now names the old set
-        aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rename(target, aside / "old")
-        os.rename(tmp, target)
-        return aside
+            old, left = tmp, tmp  # tmp now names the old set
+        else:
+            left = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.rename(target, left / "old")
+            os.rename(tmp, target)
+            old = left / "old"
+        for e in os.scandir(old):
+            if e.name in owned:
+                continue
+            dest = target / e.name
+            try:
+                same = os.path.samefile(e.path, dest)
+            except OSError:
+                same = False
+            if not same and (not os.path.lexists(dest) or dest.is_file()):
+                os.replace(e.path, dest)
+        return left
 
-    @staticmethod
-    def _move_files(
-        tmp: Path, target: Path, files: Mapping[str, bytes], stale: set[str], record: str
-    ) -> None:
-        for name in files:
+
+def _move_files(tmp: Path, target: Path, names: list[str], stale: set[str]) -> None:
+    """Move the staged ``names`` from ``tmp`` into ``target`` and remove ``stale`` there.
+
+    The files they replace or remove are kept in a backup folder inside ``tmp``
+    until every move has succeeded; on any error the moves are undone, so the
+    folder holds the old set or the new one.
+    """
+    backup = Path(tempfile.mkdtemp(prefix=".backup-", dir=tmp))
+    moved: list[str] = []
+    removed: list[str] = []
+    try:
+        for name in names:
             dest = target / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            if os.path.lexists(dest):
+                try:
+                    os.link(dest, backup / name, follow_symlinks=False)
+                except OSError:
+                    shutil.copy2(dest, backup / name, follow_symlinks=False)
             os.replace(tmp / name, dest)
+            moved.append(name)
         for name in sorted(stale):
-            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(target / name, backup / name)
+                removed.append(name)
+    except BaseException:
+        for name in removed:
+            os.replace(backup / name, target / name)
+        for name in reversed(moved):
+            if os.path.lexists(backup / name):
+                os.replace(backup / name, target / name)
+            else:
                 (target / name).unlink()
-        os.replace(tmp / record, target / record)
+        raise

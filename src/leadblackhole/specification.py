@@ -25,6 +25,7 @@ __all__ = [
     "COMPONENTS",
     "FOCAL",
     "INTERACTIONS",
+    "MODEL_VARIABLES",
     "design_array",
     "design_matrix",
     "firm_levels",
@@ -46,6 +47,9 @@ INTERACTIONS: tuple[tuple[str, str], ...] = (
     ("performance", "tracking"),
     ("performance", "volume"),
 )
+
+#: The analysis variables a formula given on the command line may name (``--precision``).
+MODEL_VARIABLES: tuple[str, ...] = ("firm", *FOCAL, "variable_pay")
 
 
 def firm_levels(firm: pd.Series | Sequence[str]) -> list[str]:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import EstimationError
+from ..formulas import checked_formula
 
 __all__ = [
     "RANK_TOL",
@@ -273,7 +274,10 @@ def design_from_formula(rhs: str, data: pd.DataFrame, what: str) -> tuple[pd.Dat
     Parameters
     ----------
     rhs : str
-        Right side, a `formulaic` formula (intercept ``Intercept``; ``"1"`` is
+        Right side of a formula in the grammar of :mod:`leadblackhole.formulas`
+        (the columns of ``data``, ``0``, ``1``, ``+``, ``-``, ``:``, ``*``,
+        parentheses, ``I(x ** k)``); it is checked and rewritten from its tokens
+        before `formulaic` builds the design (intercept ``Intercept``; ``"1"`` is
         the intercept alone).
     data : DataFrame
         The variables of the formula.
@@ -289,9 +293,11 @@ def design_from_formula(rhs: str, data: pd.DataFrame, what: str) -> tuple[pd.Dat
 
     Raises
     ------
+    FormulaError
+        When ``rhs`` is empty or outside the grammar, or names a variable that
+        is not a column of ``data`` (nothing of it is evaluated).
     EstimationError
-        When ``rhs`` is empty or `formulaic` cannot build the design (the
-        message quotes its error).
+        When `formulaic` cannot build the design (the message quotes its error).
 
     Examples
     --------
@@ -301,9 +307,9 @@ def design_from_formula(rhs: str, data: pd.DataFrame, what: str) -> tuple[pd.Dat
     """
     import formulaic
 
-    if not rhs:
-        raise EstimationError(f"the {what} formula is empty")
-    if rhs.strip() == "1":  # intercept only: no need for the formula machinery
+    names = [c for c in data.columns if isinstance(c, str)]
+    rhs = checked_formula(rhs, names, what)
+    if rhs == "1":  # intercept only: no need for the formula machinery
         return pd.DataFrame({"Intercept": np.ones(len(data))}, index=data.index), None
     try:
         mm = formulaic.model_matrix(rhs, data, na_action="raise")

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..exceptions import EstimationError, ZeroShareWarning
-from ..specification import COMPONENTS, design_matrix, firm_levels
+from ..formulas import checked_formula
+from ..specification import COMPONENTS, MODEL_VARIABLES, design_matrix, firm_levels
 from .design import check_full_rank, check_option, design_from_formula
 from .dirichlet import DirichletRegression, DirichletRegressionResults
 from .results import register_model
@@ -160,9 +161,13 @@ def precision_exog(frame: AnalysisFrame | pd.DataFrame, formula: str | None) -> 
 
     Raises
     ------
+    FormulaError
+        When the formula is not a string or is outside the grammar of
+        :mod:`leadblackhole.formulas`, or names anything but ``firm``, the
+        focal predictors and ``variable_pay`` (when the data hold it); the
+        formula is checked before `formulaic` reads it and never evaluated.
     EstimationError
-        When the formula is not a string, names a variable the data do not
-        hold, cannot be parsed, or gives a singular design.
+        When the design is singular.
 
     Examples
     --------
@@ -173,15 +178,15 @@ def precision_exog(frame: AnalysisFrame | pd.DataFrame, formula: str | None) -> 
     """
     if formula is None:
         return None
-    if not isinstance(formula, str):
-        raise EstimationError(f"the precision formula must be a string; received {formula!r}")
-    if formula.strip() == "1":
-        return None
     data = analysis_data(frame, "the precision model").copy()
+    allowed = [v for v in MODEL_VARIABLES if v in data.columns]
+    formula = checked_formula(formula, allowed, "precision")
+    if formula == "1":
+        return None
     if "firm" in data.columns:  # treatment coding against the first label in sorted order
         firm = data["firm"].astype(str).to_numpy(dtype=object)
         data["firm"] = pd.Categorical(firm, categories=firm_levels(data["firm"]))
-    z, _ = design_from_formula(formula.strip(), data, "precision")
+    z, _ = design_from_formula(formula, data[allowed], "precision")
     names = [str(c) for c in z.columns]
     z = pd.DataFrame(z.to_numpy(dtype=float), index=data.index, columns=names)
     check_full_rank(z.to_numpy(), names, f"the precision design {formula!r}")

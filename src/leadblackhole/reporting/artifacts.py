@@ -14,12 +14,20 @@ results with the time of the fit, which would make the file differ between runs.
 ``leadblackhole figures`` loads it instead of fitting again, after checking
 that the survey it is given is the same file.
 
-A pickle runs code when it is loaded: load only artifacts this package wrote.
+A pickle can name any function to call when it is loaded, so the artifact is
+read by :class:`ArtifactUnpickler`, which resolves only the classes of this
+package and of statsmodels, and the few reconstruction functions of numpy,
+pandas and pyarrow the artifact needs (:data:`ALLOWED_GLOBALS`); a pickle
+naming anything else (``os.system``, ``builtins.eval``, ``pandas.read_pickle``)
+is refused before that name is called. This narrows what a crafted file can do
+to building objects of those classes; it is not yet a format that is data only.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
+import io
 import os
 import pickle
 from dataclasses import dataclass
@@ -29,7 +37,58 @@ from typing import Any
 from ..exceptions import LeadBlackHoleUserError
 from ..outputs import OutputSet
 
-__all__ = ["FitArtifact", "file_sha256"]
+__all__ = ["ALLOWED_GLOBALS", "ArtifactUnpickler", "FitArtifact", "file_sha256"]
+
+#: Functions (not classes) an artifact's pickle may call: numpy's, pandas's and pyarrow's
+#: reconstruction helpers and two builtins. Classes are allowed by :func:`_allowed_class`.
+ALLOWED_GLOBALS = frozenset(
+    {
+        ("builtins", "bytearray"),
+        ("builtins", "slice"),
+        ("builtins", "complex"),
+        ("numpy", "dtype"),
+        ("numpy", "ndarray"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("pandas._libs.internals", "_unpickle_block"),
+        ("pandas.core.indexes.base", "_new_Index"),
+        ("pyarrow.lib", "_restore_array"),
+        ("pyarrow.lib", "py_buffer"),
+        ("pyarrow.lib", "type_for_alias"),
+    }
+)
+
+#: Modules whose classes an artifact may hold (a class is built, never a function called).
+_CLASS_MODULES = ("pandas", "pandas.arrays", "pandas.core.internals.managers")
+
+
+def _allowed_class(module: str, name: str) -> bool:
+    """Whether ``module.name`` is a class of this package, statsmodels or pandas's containers."""
+    if not (module.startswith(("leadblackhole.", "statsmodels.")) or module in _CLASS_MODULES):
+        return False
+    try:
+        obj = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return False
+    return isinstance(obj, type)
+
+
+class ArtifactUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only the names a fit artifact holds.
+
+    Raises
+    ------
+    pickle.UnpicklingError
+        When the pickle names a global outside :data:`ALLOWED_GLOBALS` and the
+        classes of this package, statsmodels and pandas's containers.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in ALLOWED_GLOBALS or _allowed_class(module, name):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a fit artifact")
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -89,7 +148,7 @@ class FitArtifact:
         if not path.is_file():
             raise LeadBlackHoleUserError(f"{path} not found; run `leadblackhole fit` first")
         try:
-            art = pickle.loads(path.read_bytes())
+            art = ArtifactUnpickler(io.BytesIO(path.read_bytes())).load()
         except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same
             raise LeadBlackHoleUserError(f"{path} cannot be read ({exc}); rerun fit") from None
         if not isinstance(art, cls):
