@@ -124,7 +124,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     marker = marker_path(out)
     atomic_write_text(out, text)
     command = " ".join(["leadblackhole", *args.argv])
-    atomic_write_text(marker, simulation_marker(text, args.seed, command))
+    truth = study.truth.effects["value"].to_dict()
+    atomic_write_text(marker, simulation_marker(text, args.seed, command, truth=truth))
     n_firms = len(study.design.firms)
     print(f"wrote {out} ({len(study.survey)} reps in {n_firms} firms, seed {args.seed})")
     if args.truth:
