@@ -61,8 +61,15 @@ ALLOCATION := results/allocation/policies.csv
 ORACLE_ARG := $(if $(filter $(SIMULATED),$(DATA)),--oracle,)
 # The settings of the current run. Every output depends on this file, which is rewritten
 # only when a setting differs from the last run's, so changing DATA, CODEBOOK, SEED,
-# BOOTSTRAP or the package version rebuilds everything (and only then).
+# BOOTSTRAP or the package version rebuilds everything (and only then). When the settings
+# change, the outputs of the earlier settings are removed first (STALE), so a run that then
+# fails (a survey that does not validate, say) leaves no results of another survey beside
+# the new settings. The design diagnosis (results/diagnosis) does not depend on them and stays.
 SETTINGS   := results/.settings
+STALE      := results/validation.md results/exclusions.csv results/*.log figures/*.log \
+              results/measurement results/models results/report.md \
+              results/report.html $(MANIFEST) results/allocation \
+              results/notebooks results/provenance figures/*.png figures/*.pdf
 
 .DEFAULT_GOAL := help
 .PHONY: help install data validate measure models tables figures report notebooks manifest \
@@ -87,8 +94,8 @@ $(SETTINGS): FORCE
 	@printf '%s\n' "DATA=$(DATA)" "CODEBOOK=$(CODEBOOK)" "SEED=$(SEED)" \
 	  "BOOTSTRAP=$(BOOTSTRAP)" "N_ZERO=$(N_ZERO)" "VERSION=$(VERSION)" > $@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else \
-	  if [ -f $@ ]; then echo "settings changed: every output is rebuilt"; fi; \
-	  rm -rf results/provenance results/notebooks; mv -f $@.new $@; fi
+	  if [ -f $@ ]; then echo "settings changed: the earlier outputs are removed and every output is rebuilt"; fi; \
+	  rm -rf $(STALE); mv -f $@.new $@; fi
 
 FORCE:
 
@@ -161,7 +168,13 @@ pipeline: $(MANIFEST)
 
 # two jobs: the notebooks run beside the figures and the report
 all: $(STAMP) ## Run the full pipeline (simulated data unless DATA=... CODEBOOK=...)
-	@$(MAKE) --no-print-directory -j2 -f $(firstword $(MAKEFILE_LIST)) pipeline
+	@started=$$(mktemp); trap 'rm -f "$$started"' EXIT; \
+	$(MAKE) --no-print-directory -j2 -f $(firstword $(MAKEFILE_LIST)) pipeline || exit $$?; \
+	if [ -n "$$(find $(MANIFEST) -newer "$$started" 2>/dev/null)" ]; then \
+	  echo "make all: done. The report: $(REPORT) (open it in a browser; results/report.md in Markdown)"; \
+	else \
+	  echo "make all: everything is up to date for these settings. The report: $(REPORT)"; \
+	fi
 
 verify: $(STAMP) ## Run the pipeline twice in temporary folders and compare every output's hash
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
