@@ -214,9 +214,14 @@ test-slow: $(STAMP) ## Run only the slow tests (Monte Carlo, notebooks, a second
 
 test-all: test test-slow ## Run the whole test suite: make test, then make test-slow (what CI runs)
 
-lab: $(STAMP) ## Install JupyterLab (the notebooks extra) into .venv and open the notebooks
+# Jupyter refuses to run as root unless told to: --allow-root is passed only then (in a
+# container, say). LAB_ARGS passes more options, e.g. LAB_ARGS="--no-browser --port 8890".
+LAB_ARGS   ?=
+ROOT_ARG   := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
+lab: $(STAMP) ## Install JupyterLab (the notebooks extra) into .venv and open the notebooks (LAB_ARGS=...)
 	$(PY) -m pip install --quiet -e "$(HERE)[dev,notebooks]"
-	cd $(HERE)/notebooks && $(VENV)/bin/jupyter lab
+	cd $(HERE)/notebooks && $(VENV)/bin/jupyter lab $(ROOT_ARG) $(LAB_ARGS)
 
 lint: $(STAMP) ## Run ruff on the code: lint rules and formatting
 	$(VENV)/bin/ruff check $(HERE)/src $(HERE)/tests $(HERE)/benchmarks

@@ -173,3 +173,34 @@ def test_make_all_names_the_report_and_says_when_up_to_date(workdir):
     assert again.strip().splitlines() == [
         "make all: everything is up to date for these settings. The report: results/report.html"
     ]
+
+
+@pytest.mark.parametrize(("uid", "allow_root"), [("0", True), ("1000", False)])
+def test_lab_passes_allow_root_only_as_root(workdir, tmp_path, uid, allow_root):
+    run, venv = workdir
+    fake = tmp_path / f"bin{uid}"
+    fake.mkdir()
+    (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    (fake / "id").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    cmd = [MAKE, "--no-print-directory", "-n", "-f", str(ROOT / "Makefile"), f"VENV={venv}"]
+    proc = subprocess.run(
+        [*cmd, "lab", "LAB_ARGS=--no-browser --port 8890"],
+        cwd=run,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    line = next(ln for ln in proc.stdout.splitlines() if "jupyter lab" in ln)
+    assert ("--allow-root" in line) is allow_root
+    assert line.endswith("--no-browser --port 8890")
+
+
+def test_notebooks_extra_has_ipywidgets():
+    """tqdm's notebook progress bars need ipywidgets (else: TqdmWarning: IProgress not found)."""
+    tomllib = pytest.importorskip("tomllib")
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = [r.split(">")[0] for r in meta["optional-dependencies"]["notebooks"]]
+    assert "ipywidgets" in names and "jupyterlab" in names
