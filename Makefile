@@ -73,7 +73,7 @@ STALE      := results/validation.md results/exclusions.csv results/*.log figures
 
 .DEFAULT_GOAL := help
 .PHONY: help install data validate measure models tables figures report notebooks manifest \
-        allocate pipeline all verify docs-figures test test-slow test-all lint lab clean diagnose FORCE
+        allocate pipeline all verify docs-figures test test-slow test-all lint lab lock clean diagnose FORCE
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -99,13 +99,28 @@ $(SETTINGS): FORCE
 
 FORCE:
 
-$(STAMP): $(HERE)/pyproject.toml
+# requirements.lock pins the exact version of every dependency (made by `make lock` with
+# Python 3.11 on Linux); `make install` installs the package under those pins, so a rebuild
+# next year gets the same versions. pyproject.toml keeps lower bounds for library users.
+LOCK       := $(HERE)/requirements.lock
+
+$(STAMP): $(HERE)/pyproject.toml $(LOCK)
 	$(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e "$(HERE)[dev]"
+	$(PY) -m pip install --quiet -c $(LOCK) -e "$(HERE)[dev]"
 	@touch $@
 
-install: $(STAMP) ## Create .venv and install the package with its dev extra
+install: $(STAMP) ## Create .venv and install the package with its dev extra (versions of requirements.lock)
+
+lock: ## Refresh requirements.lock: resolve pyproject.toml's dependencies afresh, pin what pip chose
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON_SYS) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip; \
+	"$$tmp/venv/bin/python" -m pip install --quiet -e "$(HERE)[dev]"; \
+	{ echo "# Exact versions installed by make install (pip constraints; refresh with make lock)."; \
+	  echo "# Made with $$("$$tmp/venv/bin/python" --version) on $$(uname -sm)."; \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable; } > $(LOCK).new; \
+	mv -f $(LOCK).new $(LOCK); echo "wrote $(LOCK) ($$(grep -c '==' $(LOCK)) pins)"
 
 $(SIMULATED): $(STAMP) $(SIM_SRC) $(SETTINGS)
 	$(CLI) simulate --seed $(SEED) --n-zero-marketing $(N_ZERO) --out $@
@@ -220,7 +235,7 @@ LAB_ARGS   ?=
 ROOT_ARG   := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 lab: $(STAMP) ## Install JupyterLab (the notebooks extra) into .venv and open the notebooks (LAB_ARGS=...)
-	$(PY) -m pip install --quiet -e "$(HERE)[dev,notebooks]"
+	$(PY) -m pip install --quiet -c $(LOCK) -e "$(HERE)[dev,notebooks]"
 	cd $(HERE)/notebooks && $(VENV)/bin/jupyter lab $(ROOT_ARG) $(LAB_ARGS)
 
 lint: $(STAMP) ## Run ruff on the code: lint rules and formatting
@@ -229,6 +244,6 @@ lint: $(STAMP) ## Run ruff on the code: lint rules and formatting
 
 clean: ## Remove generated data, results and figures (keeps .venv)
 	rm -rf data/simulated/*.csv data/simulated/*.json data/simulated/.truth-cache \
-	  results/* results/.settings .results.lock \
+	  results/* results/.settings .results.lock .figures.lock \
 	  figures/*.png figures/*.pdf .pytest_cache
 	@touch results/.gitkeep

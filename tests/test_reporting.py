@@ -385,3 +385,15 @@ def test_standalone_tables_print_small_p_values_as_less_than():
     assert r"\textless{} 0.001" in table_to_latex(df)
     long = pd.DataFrame({"index": ["chi2", "pvalue"], "value": [12.5, 1e-12]})
     assert "< 0.001" in table_to_markdown(long) and "12.500" in table_to_markdown(long)
+
+
+def test_report_ends_with_the_references_its_text_cites(tmp_path):
+    from leadblackhole.reporting.report_references import REFERENCES
+
+    res = _report_with_tables(tmp_path)
+    md = (res / "report.md").read_text()
+    body, refs = md.split("## References", 1)
+    assert refs.strip().startswith("- ")
+    assert "Sabnis, G., Chatterjee" in refs and "Ai, C., & Norton" in refs
+    for pattern, ref in REFERENCES:
+        assert (re.search(pattern, body) is not None) == (ref in refs), ref
