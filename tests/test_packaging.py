@@ -191,3 +191,12 @@ def test_readme_and_notebook_01_give_the_makefiles_number_of_reps_without_market
             text,
         )
         assert counts and set(counts) == {n_zero}, (name, counts)
+
+
+def test_every_notebook_ends_with_exercises():
+    import json
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        last = "".join(cells[-1]["source"])
+        assert cells[-1]["cell_type"] == "markdown" and "Exercises" in last, path.name
