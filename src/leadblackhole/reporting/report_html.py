@@ -58,6 +58,9 @@ table { border-collapse: collapse; margin: 0.6rem 0 1.6rem; font-size: 0.85rem;
 thead th { border-top: 2px solid #333; border-bottom: 1px solid #333; }
 tbody tr:last-child td { border-bottom: 2px solid #333; }
 th, td { padding: 0.2rem 0.6rem; text-align: left; vertical-align: top; }
+/* numbers never break inside a cell ("< 0.001", an interval); a wide table scrolls */
+td[style*="right"] { white-space: nowrap; }
+table { display: block; max-width: 100%; overflow-x: auto; }
 figure, img { max-width: 100%; }
 img { display: block; margin: 0.5rem auto 0.2rem; }
 em { color: #333; }
