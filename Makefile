@@ -61,12 +61,19 @@ ALLOCATION := results/allocation/policies.csv
 ORACLE_ARG := $(if $(filter $(SIMULATED),$(DATA)),--oracle,)
 # The settings of the current run. Every output depends on this file, which is rewritten
 # only when a setting differs from the last run's, so changing DATA, CODEBOOK, SEED,
-# BOOTSTRAP or the package version rebuilds everything (and only then).
+# BOOTSTRAP or the package version rebuilds everything (and only then). When the settings
+# change, the outputs of the earlier settings are removed first (STALE), so a run that then
+# fails (a survey that does not validate, say) leaves no results of another survey beside
+# the new settings. The design diagnosis (results/diagnosis) does not depend on them and stays.
 SETTINGS   := results/.settings
+STALE      := results/validation.md results/exclusions.csv results/*.log figures/*.log \
+              results/measurement results/models results/report.md \
+              results/report.html $(MANIFEST) results/allocation \
+              results/notebooks results/provenance figures/*.png figures/*.pdf
 
 .DEFAULT_GOAL := help
 .PHONY: help install data validate measure models tables figures report notebooks manifest \
-        allocate pipeline all verify docs-figures test test-slow test-all lint lab clean diagnose FORCE
+        allocate pipeline all verify docs-figures test test-slow test-all lint lab lock clean diagnose FORCE
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -87,18 +94,33 @@ $(SETTINGS): FORCE
 	@printf '%s\n' "DATA=$(DATA)" "CODEBOOK=$(CODEBOOK)" "SEED=$(SEED)" \
 	  "BOOTSTRAP=$(BOOTSTRAP)" "N_ZERO=$(N_ZERO)" "VERSION=$(VERSION)" > $@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else \
-	  if [ -f $@ ]; then echo "settings changed: every output is rebuilt"; fi; \
-	  rm -rf results/provenance results/notebooks; mv -f $@.new $@; fi
+	  if [ -f $@ ]; then echo "settings changed: the earlier outputs are removed and every output is rebuilt"; fi; \
+	  rm -rf $(STALE); mv -f $@.new $@; fi
 
 FORCE:
 
-$(STAMP): $(HERE)/pyproject.toml
+# requirements.lock pins the exact version of every dependency (made by `make lock` with
+# Python 3.11 on Linux); `make install` installs the package under those pins, so a rebuild
+# next year gets the same versions. pyproject.toml keeps lower bounds for library users.
+LOCK       := $(HERE)/requirements.lock
+
+$(STAMP): $(HERE)/pyproject.toml $(LOCK)
 	$(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e "$(HERE)[dev]"
+	$(PY) -m pip install --quiet -c $(LOCK) -e "$(HERE)[dev]"
 	@touch $@
 
-install: $(STAMP) ## Create .venv and install the package with its dev extra
+install: $(STAMP) ## Create .venv and install the package with its dev extra (versions of requirements.lock)
+
+lock: ## Refresh requirements.lock: resolve pyproject.toml's dependencies afresh, pin what pip chose
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON_SYS) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip; \
+	"$$tmp/venv/bin/python" -m pip install --quiet -e "$(HERE)[dev]"; \
+	{ echo "# Exact versions installed by make install (pip constraints; refresh with make lock)."; \
+	  echo "# Made with $$("$$tmp/venv/bin/python" --version) on $$(uname -sm)."; \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable; } > $(LOCK).new; \
+	mv -f $(LOCK).new $(LOCK); echo "wrote $(LOCK) ($$(grep -c '==' $(LOCK)) pins)"
 
 $(SIMULATED): $(STAMP) $(SIM_SRC) $(SETTINGS)
 	$(CLI) simulate --seed $(SEED) --n-zero-marketing $(N_ZERO) --out $@
@@ -161,7 +183,13 @@ pipeline: $(MANIFEST)
 
 # two jobs: the notebooks run beside the figures and the report
 all: $(STAMP) ## Run the full pipeline (simulated data unless DATA=... CODEBOOK=...)
-	@$(MAKE) --no-print-directory -j2 -f $(firstword $(MAKEFILE_LIST)) pipeline
+	@started=$$(mktemp); trap 'rm -f "$$started"' EXIT; \
+	$(MAKE) --no-print-directory -j2 -f $(firstword $(MAKEFILE_LIST)) pipeline || exit $$?; \
+	if [ -n "$$(find $(MANIFEST) -newer "$$started" 2>/dev/null)" ]; then \
+	  echo "make all: done. The report: $(REPORT) (open it in a browser; results/report.md in Markdown)"; \
+	else \
+	  echo "make all: everything is up to date for these settings. The report: $(REPORT)"; \
+	fi
 
 verify: $(STAMP) ## Run the pipeline twice in temporary folders and compare every output's hash
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
@@ -201,9 +229,14 @@ test-slow: $(STAMP) ## Run only the slow tests (Monte Carlo, notebooks, a second
 
 test-all: test test-slow ## Run the whole test suite: make test, then make test-slow (what CI runs)
 
-lab: $(STAMP) ## Install JupyterLab (the notebooks extra) into .venv and open the notebooks
-	$(PY) -m pip install --quiet -e "$(HERE)[dev,notebooks]"
-	cd $(HERE)/notebooks && $(VENV)/bin/jupyter lab
+# Jupyter refuses to run as root unless told to: --allow-root is passed only then (in a
+# container, say). LAB_ARGS passes more options, e.g. LAB_ARGS="--no-browser --port 8890".
+LAB_ARGS   ?=
+ROOT_ARG   := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
+lab: $(STAMP) ## Install JupyterLab (the notebooks extra) into .venv and open the notebooks (LAB_ARGS=...)
+	$(PY) -m pip install --quiet -c $(LOCK) -e "$(HERE)[dev,notebooks]"
+	cd $(HERE)/notebooks && $(VENV)/bin/jupyter lab $(ROOT_ARG) $(LAB_ARGS)
 
 lint: $(STAMP) ## Run ruff on the code: lint rules and formatting
 	$(VENV)/bin/ruff check $(HERE)/src $(HERE)/tests $(HERE)/benchmarks
@@ -211,6 +244,6 @@ lint: $(STAMP) ## Run ruff on the code: lint rules and formatting
 
 clean: ## Remove generated data, results and figures (keeps .venv)
 	rm -rf data/simulated/*.csv data/simulated/*.json data/simulated/.truth-cache \
-	  results/* results/.settings .results.lock \
+	  results/* results/.settings .results.lock .figures.lock \
 	  figures/*.png figures/*.pdf .pytest_cache
 	@touch results/.gitkeep

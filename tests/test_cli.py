@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from leadblackhole import cli
+from leadblackhole.cli_options import COMMAND_TABLE
 
 from .conftest import write_csv
 
@@ -213,3 +214,27 @@ def test_the_command_line_limits_blas_threads(monkeypatch, value, expected):
     assert [i for i in threadpool_info() if i["user_api"] == "blas"], "numpy's BLAS is loaded"
     # the command's limit whatever the process had (make test exports OPENBLAS_NUM_THREADS=1)
     assert seen and set(seen) == {expected}
+
+
+def test_a_command_without_its_survey_prints_its_usage(capsys):
+    assert cli.main(["fit"]) == 2
+    err = capsys.readouterr().err
+    assert "the following arguments are required: path" in err
+    assert "usage: leadblackhole fit [-h]" in err and "leadblackhole fit --help" in err
+
+
+@pytest.mark.parametrize("command", [c.name for c in COMMAND_TABLE])
+def test_every_command_help_has_a_description_and_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    spec = next(c for c in COMMAND_TABLE if c.name == command)
+    assert spec.description and spec.description.split()[0] in out
+    example = out.split("example:\n", 1)[1]
+    assert example.strip().startswith(f"leadblackhole {command}")
+    # the example parses: every option it uses exists
+    from leadblackhole.cli_options import build_parser
+
+    for line in spec.example.splitlines():
+        build_parser().parse_args(line.split()[1:])

@@ -127,3 +127,80 @@ def test_the_default_simulated_study_estimates_the_probit():
         warnings.simplefilter("error")
         probit = fit_share_model(frame, "probit")
     assert probit.nobs == len(frame.selection)
+
+
+def test_failed_run_leaves_no_results_of_other_settings(workdir):
+    """``make all DATA=bad.csv`` after a good run: the earlier survey's outputs are gone."""
+    run, venv = workdir
+    make(run, venv, "validate", "DATA=data/first.csv")
+    results = run / "results"
+    # stand-ins for the rest of the good run's outputs
+    (results / "report.html").write_text("<p>the report of first.csv</p>\n")
+    (results / "models").mkdir()
+    (results / "models" / "hypotheses.csv").write_text("id\nH1\n")
+    (run / "figures").mkdir(exist_ok=True)
+    (run / "figures" / "effects.png").write_bytes(b"png")
+    (results / "diagnosis").mkdir()
+    (results / "diagnosis" / "power.csv").write_text("n\n461\n")
+    bad = run / "data" / "bad.csv"
+    lines = (run / "data" / "first.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("pq_1")] = "9"  # off the 1-7 scale: validation fails, exit 2
+    bad.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
+    cmd = [MAKE, "--no-print-directory", "-f", str(ROOT / "Makefile"), f"VENV={venv}"]
+    proc = subprocess.run(
+        [*cmd, "all", "DATA=data/bad.csv"], cwd=run, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "validate" in proc.stdout and "measure" not in proc.stdout
+    assert "DATA=data/bad.csv" in (results / ".settings").read_text()
+    for stale in ("validation.md", "report.html", "models/hypotheses.csv"):
+        assert not (results / stale).exists(), stale
+    assert not (run / "figures" / "effects.png").exists()
+    assert (results / "diagnosis" / "power.csv").exists()  # does not depend on the survey
+    assert "make all: done" not in proc.stdout
+
+
+@pytest.mark.slow
+def test_make_all_names_the_report_and_says_when_up_to_date(workdir):
+    """The last line of ``make all`` names the report; a second ``make all`` says it is up to date."""
+    run, venv = workdir
+    out = make(run, venv, "all", "DATA=data/first.csv")
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("make all: done.") and "results/report.html" in last
+    again = make(run, venv, "all", "DATA=data/first.csv")
+    assert again.strip().splitlines() == [
+        "make all: everything is up to date for these settings. The report: results/report.html"
+    ]
+
+
+@pytest.mark.parametrize(("uid", "allow_root"), [("0", True), ("1000", False)])
+def test_lab_passes_allow_root_only_as_root(workdir, tmp_path, uid, allow_root):
+    run, venv = workdir
+    fake = tmp_path / f"bin{uid}"
+    fake.mkdir()
+    (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    (fake / "id").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    cmd = [MAKE, "--no-print-directory", "-n", "-f", str(ROOT / "Makefile"), f"VENV={venv}"]
+    proc = subprocess.run(
+        [*cmd, "lab", "LAB_ARGS=--no-browser --port 8890"],
+        cwd=run,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    line = next(ln for ln in proc.stdout.splitlines() if "jupyter lab" in ln)
+    assert ("--allow-root" in line) is allow_root
+    assert line.endswith("--no-browser --port 8890")
+
+
+def test_notebooks_extra_has_ipywidgets():
+    """tqdm's notebook progress bars need ipywidgets (else: TqdmWarning: IProgress not found)."""
+    tomllib = pytest.importorskip("tomllib")
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = [r.split(">")[0] for r in meta["optional-dependencies"]["notebooks"]]
+    assert "ipywidgets" in names and "jupyterlab" in names

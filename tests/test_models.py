@@ -65,6 +65,8 @@ OUTPUT_FILES = (
     "regression_table.md",
     "regression_table.tex",
     "regression_table.html",
+    "skipped_models.csv",
+    "sample.json",
 )
 
 REF_DIR = Path(__file__).parent / "reference" / "models"
@@ -470,6 +472,8 @@ def test_stage_and_write(report, tmp_path):
             "regression_table.md",
             "regression_table.tex",
             "regression_table.html",
+            "skipped_models.csv",
+            "sample.json",
         ]
     )
     assert not (tmp_path / "out").exists()  # staged, not written

@@ -26,3 +26,41 @@ def test_notebook_runs(path, tmp_path):
     NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
+
+
+@pytest.mark.slow
+def test_notebook_03_reads_the_reports_main_model(tmp_path):
+    """Notebook 3's effects are those of the main model the report reads (same survey, same model)."""
+    import re
+
+    import pandas as pd
+
+    from leadblackhole import cli
+    from leadblackhole.config import DEFAULT_SEED
+    from leadblackhole.models import main_model_name
+
+    path = next(p for p in NOTEBOOKS if p.name.startswith("03_"))
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    text = "\n".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    )
+    # the pipeline's survey (the Makefile's SEED and N_ZERO) through `leadblackhole fit`
+    survey = tmp_path / "reps.csv"
+    args = ["simulate", "--seed", str(DEFAULT_SEED), "--n-zero-marketing", "30"]
+    assert cli.main([*args, "--out", str(survey)]) == 0
+    out = tmp_path / "models"
+    assert cli.main(["fit", str(survey), "--out", str(out), "--no-progress"]) == 0
+    hyps = pd.read_csv(out / "hypotheses.csv")
+    main = main_model_name(pd.read_csv(out / "fit_stats.csv"))
+    assert f"main model: {main}" in text
+    report = hyps[hyps["model"] == main].set_index("id")["estimate"]
+    for hid in ("H1", "H4", "H6"):
+        shown = re.search(rf"^{hid}\s+(-?\d+\.\d+)", text, re.M)
+        assert shown is not None, hid
+        assert float(shown.group(1)) == pytest.approx(report[hid], abs=5e-5), hid

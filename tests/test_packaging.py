@@ -124,3 +124,79 @@ def test_raw_data_are_ignored_by_git():
         assert ignored(rel), rel
     for rel in ("data/raw/README.md", "data/raw/.gitkeep"):
         assert not ignored(rel), rel
+
+
+def test_lock_file_pins_every_dependency_and_make_installs_from_it():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lock = (ROOT / "requirements.lock").read_text()
+    pins = dict(
+        re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)$", line).groups()
+        for line in lock.splitlines()
+        if line and not line.startswith("#")
+    )
+    pinned = {re.sub(r"[-_.]+", "-", n).lower() for n in pins}
+    for req in meta["dependencies"] + meta["optional-dependencies"]["dev"]:
+        if "python_version" in req:
+            continue
+        assert re.sub(r"[-_.]+", "-", _name(req)) in pinned, req
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"pip install --quiet -c \$\(LOCK\) -e \"\$\(HERE\)\[dev\]\"", makefile)
+    assert re.search(r"^\$\(STAMP\):.*\$\(LOCK\)", makefile, re.M)
+    assert re.search(r"^lock:.*## ", makefile, re.M)
+
+
+def test_data_and_docs_have_a_cc_by_licence_beside_the_code_licence():
+    text = (ROOT / "LICENSE-DATA-DOCS.md").read_text()
+    assert "CC BY 4.0" in text and "creativecommons.org/licenses/by/4.0" in text
+    readme = (ROOT / "README.md").read_text()
+    licence = readme.split("## Licence", 1)[1]
+    assert "MIT" in licence and "CC BY 4.0" in licence and "LICENSE-DATA-DOCS.md" in licence
+
+
+def test_figures_lock_is_ignored_and_untracked():
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", ".figures.lock"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    assert tracked.strip() == ""
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", ".figures.lock"], cwd=ROOT)
+    assert ignored.returncode == 0
+
+
+def test_readme_first_screen_leads_from_clone_to_the_report():
+    head = "\n".join((ROOT / "README.md").read_text().splitlines()[:40])
+    for piece in ("git clone", "make all", "results/report.html", "DATA=", "make lab", "make test"):
+        assert piece in head, piece
+    # the notebooks the README names exist, 06 among them
+    readme = (ROOT / "README.md").read_text()
+    assert "(06)" in readme and any((ROOT / "notebooks").glob("06_*.ipynb"))
+
+
+def test_readme_and_notebook_01_give_the_makefiles_number_of_reps_without_marketing_time():
+    import json
+
+    n_zero = re.search(r"^N_ZERO\s*\?=\s*(\d+)", (ROOT / "Makefile").read_text(), re.M).group(1)
+    nb = json.loads(next((ROOT / "notebooks").glob("01_*.ipynb")).read_text())
+    texts = {
+        "README.md": (ROOT / "README.md").read_text(),
+        "notebook 01": "\n".join("".join(c["source"]) for c in nb["cells"]),
+    }
+    for name, text in texts.items():
+        counts = re.findall(
+            r"(\d+)\s+(?:reps\s+)?(?:who\s+give\s+marketing\s+leads\s+no\s+time|without\s+marketing|with\s+no\s+time\s+on\s+marketing)",
+            text,
+        )
+        assert counts and set(counts) == {n_zero}, (name, counts)
+
+
+def test_every_notebook_ends_with_exercises():
+    import json
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        last = "".join(cells[-1]["source"])
+        assert cells[-1]["cell_type"] == "markdown" and "Exercises" in last, path.name

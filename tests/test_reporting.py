@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import matplotlib
 
@@ -265,3 +266,134 @@ def test_manifest_refuses_changed_or_missing_outputs(tmp_path, monkeypatch):
     out.unlink()
     with pytest.raises(ManifestError, match="missing"):
         build_manifest("results")
+
+
+# ----------------------------------------------------------------------------
+# report.html as a browser shows it
+# ----------------------------------------------------------------------------
+class _Cells(__import__("html.parser").parser.HTMLParser):
+    """Every table cell of an HTML page: (table index, column, tag, style, text)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self.images, self.table, self.col, self.cell = [], [], -1, 0, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self.table += 1
+        elif tag == "tr":
+            self.col = 0
+        elif tag in ("td", "th"):
+            self.cell = [self.table, self.col, tag, attrs.get("style") or "", ""]
+        elif tag == "img":
+            self.images.append(attrs.get("src", ""))
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.cells.append(tuple(self.cell))
+            self.cell, self.col = None, self.col + 1
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell[4] += data
+
+
+def _report_with_tables(tmp_path):
+    """A report over a comparison table with ``< 0.001``, a file name, a nested list, a figure."""
+    from leadblackhole.reporting.tables import comparison_markdown
+
+    res, figs = tmp_path / "results", tmp_path / "figures"
+    (res / "models").mkdir(parents=True)
+    figs.mkdir()
+    (res / "validation.md").write_text(
+        "Survey file: field\\_survey\\_2025.dta.\n\n- rows read: 10\n- excluded: 2\n"
+        "  - missing firm: 1\n  - 100% other work: 1\n"
+    )
+    comparison = pd.DataFrame(
+        {
+            "id": ["H1", "H2"],
+            "published_finding": ["Better leads, more time.", "Less self-generated time."],
+            "expected_sign": ["+", "−"],
+            "estimate": [0.0263, -0.01],
+            "conf_low": [0.0166, -0.02],
+            "conf_high": [0.036, 0.0],
+            "p_value": [1e-6, 0.04],
+            "result": ["supported", "supported"],
+            "agrees": ["yes", "yes"],
+        }
+    )
+    (res / "models" / "hypotheses_vs_published.md").write_text(comparison_markdown(comparison))
+    (res / "models" / "data_source.json").write_text(
+        json.dumps({"survey": "field_survey_2025.dta", "simulated": False})
+    )
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    fig.savefig(figs / "effects.png")
+    plt.close(fig)
+    build_report(res, figs).commit()
+    return res
+
+
+def test_report_html_shows_each_entity_once_and_keeps_nested_lists(tmp_path):
+    res = _report_with_tables(tmp_path)
+    html = (res / "report.html").read_text()
+    assert "&amp;lt;" not in html and "&amp;gt;" not in html and "&amp;amp;" not in html
+    parsed = _Cells()
+    parsed.feed(html)  # the parser resolves entities, as a browser does
+    p_cells = [c[4] for c in parsed.cells if c[4].strip().startswith("<")]
+    assert p_cells == ["< 0.001"]
+    # file names are not backslash-escaped, in the text or in the validation summary
+    assert "\\_" not in html and "field_survey_2025.dta" in html
+    # the exclusion reasons stay nested under their line
+    assert re.search(r"<li>excluded: 2\s*<ul>\s*<li>missing firm: 1</li>", html)
+
+
+def test_report_html_aligns_text_left_and_numbers_right(tmp_path):
+    res = _report_with_tables(tmp_path)
+    parsed = _Cells()
+    parsed.feed((res / "report.html").read_text())
+    css = re.search(r"th, td \{[^}]*\}", (res / "report.html").read_text()).group(0)
+    assert "text-align: left" in css
+    table = [c for c in parsed.cells if c[0] == 0]
+    by_header = {c[1]: c[4] for c in table if c[2] == "th"}
+    for _, col, tag, style, text in table:
+        header = by_header[col]
+        if tag == "td" and header in ("published finding", "result", "agrees", "id"):
+            assert "right" not in style, (header, text)
+        if tag == "td" and header == "p":
+            assert "text-align: right" in style
+
+
+def test_every_figure_the_report_references_exists(tmp_path):
+    res = _report_with_tables(tmp_path)
+    md = (res / "report.md").read_text()
+    refs = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert refs and all((res / ref).is_file() for ref in refs)
+    parsed = _Cells()
+    parsed.feed((res / "report.html").read_text())
+    assert len(parsed.images) == len(refs)
+    assert all(src.startswith("data:image/png;base64,") for src in parsed.images)
+
+
+def test_standalone_tables_print_small_p_values_as_less_than():
+    from leadblackhole.tables_text import table_to_latex, table_to_markdown
+
+    df = pd.DataFrame({"check": ["a", "b"], "p_value": [1e-9, 0.25]})
+    md = table_to_markdown(df)
+    assert "< 0.001" in md and "0.000" not in md and "0.250" in md
+    assert r"\textless{} 0.001" in table_to_latex(df)
+    long = pd.DataFrame({"index": ["chi2", "pvalue"], "value": [12.5, 1e-12]})
+    assert "< 0.001" in table_to_markdown(long) and "12.500" in table_to_markdown(long)
+
+
+def test_report_ends_with_the_references_its_text_cites(tmp_path):
+    from leadblackhole.reporting.report_references import REFERENCES
+
+    res = _report_with_tables(tmp_path)
+    md = (res / "report.md").read_text()
+    body, refs = md.split("## References", 1)
+    assert refs.strip().startswith("- ")
+    assert "Sabnis, G., Chatterjee" in refs and "Ai, C., & Norton" in refs
+    for pattern, ref in REFERENCES:
+        assert (re.search(pattern, body) is not None) == (ref in refs), ref

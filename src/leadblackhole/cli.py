@@ -125,10 +125,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     )
     text = table_to_csv(study.survey)
     command = " ".join(["leadblackhole", *args.argv])
+    truth = study.truth.effects["value"].to_dict()
     group = FileGroup()  # the survey, its marker and the truth: all new or none
     args.open_sets.append(group)
     group.add_bytes(out, text.encode("utf-8"))
-    group.add_bytes(marker, simulation_marker(text, args.seed, command).encode("utf-8"))
+    group.add_bytes(
+        marker, simulation_marker(text, args.seed, command, truth=truth).encode("utf-8")
+    )
     if args.truth:
         group.add_bytes(args.truth, table_to_csv(study.truth.effects.reset_index()).encode())
     group.commit()

@@ -4,12 +4,14 @@
 order ``leadblackhole --help`` shows them; :func:`build_parser` turns it into
 an :mod:`argparse` parser. An option's help may be a function, called when the
 parser is built (the diagnosis lists the scenarios and estimators registered
-then). Bad arguments raise :class:`UserArgumentError` (exit 2, no usage text).
+then). Bad arguments raise :class:`UserArgumentError` (exit 2, with the usage
+line). Each command's ``--help`` shows its description and an example.
 """
 
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,10 +56,14 @@ class UserArgumentError(LeadBlackHoleUserError):
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are the user's (exit 2, without argparse's usage text)."""
+    """An argument parser whose errors are the user's (exit 2): the message, then the usage line."""
 
-    def error(self, message: str):  # argparse's default also exits 2, but prints usage first
-        raise UserArgumentError(f"{self.prog}: {message}")
+    def error(self, message: str):  # argparse's default also exits 2, with the usage first
+        usage = " ".join(self.format_usage().split())
+        raise UserArgumentError(
+            f"{self.prog}: {message}\n{usage}\n(run '{self.prog} --help' for every option "
+            "and an example)"
+        )
 
 
 # ----------------------------------------------------------------------------
@@ -144,11 +150,17 @@ def opt(*flags: str, group: str | None = None, **kwargs: Any) -> Option:
 
 @dataclass(frozen=True)
 class Command:
-    """A subcommand: its name, its help line and its options, in order."""
+    """A subcommand: its name, its help line, its options in order, what it does, an example.
+
+    ``description`` (a few sentences) and ``example`` (command lines) head and
+    end the command's ``--help``.
+    """
 
     name: str
     help: str
     options: tuple[Option, ...]
+    description: str = ""
+    example: str = ""
 
 
 def _rel(path: Path) -> str:
@@ -233,6 +245,10 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 help="also write the population value of every registry effect",
             ),
         ),
+        description=(
+            "Draw a survey from the population model of docs/simulation.md (the default design: 461 analysable reps in four firms) and write it as CSV, with a marker file beside it that labels every later output as simulated and keeps the population value of each effect."
+        ),
+        example="leadblackhole simulate --seed 20130101 --n-zero-marketing 30 --out data/simulated/reps.csv",
     ),
     Command(
         "validate",
@@ -246,11 +262,19 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 help="also write DIR/validation.md and DIR/exclusions.csv",
             ),
         ),
+        description=(
+            "Read a survey (CSV, Parquet, Stata, SPSS), map its columns with the codebook and check every cell against the input contract (docs/data.md); list every problem with its row, or summarize who is analysed and who is excluded."
+        ),
+        example="leadblackhole validate data/raw/my_survey.dta --codebook data/raw/codebook.toml --out results",
     ),
     Command(
         "measure",
         "reliability, CFA, validity, CMV checks and descriptives",
         (*DATA_OPTIONS, _out(MEASUREMENT_DIR)),
+        description=(
+            "The measurement model of the two scales: Cronbach's alpha, composite reliability, AVE, the CFA and its fit, discriminant validity, common-method checks and descriptive statistics."
+        ),
+        example="leadblackhole measure data/simulated/reps.csv --out results/measurement",
     ),
     Command(
         "fit",
@@ -310,6 +334,10 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 "default) or robust (sandwich)",
             ),
         ),
+        description=(
+            "Fit the main model (the Dirichlet regression of the three time shares, rounding-aware when the percents are rounded) and the robustness models, test every hypothesis on the share scale, probe the moderations, and save the fits for `figures` and `allocate`."
+        ),
+        example="leadblackhole fit data/simulated/reps.csv --out results/models\nleadblackhole fit data/raw/my_survey.dta --codebook data/raw/codebook.toml --bootstrap 999",
     ),
     Command(
         "figures",
@@ -324,6 +352,10 @@ COMMAND_TABLE: tuple[Command, ...] = (
             ),
             _out(FIGURES_DIR, "output folder (default figures)"),
         ),
+        description=(
+            "Draw every figure from the fits that `fit` saved (no model is fitted again)."
+        ),
+        example="leadblackhole figures data/simulated/reps.csv --fits results/models/fits.pickle --out figures",
     ),
     Command(
         "report",
@@ -332,11 +364,19 @@ COMMAND_TABLE: tuple[Command, ...] = (
             _RESULTS,
             opt("--figures", default=_rel(FIGURES_DIR), help="figures folder (default figures)"),
         ),
+        description=(
+            "Assemble results/report.md and results/report.html (one self-contained page to open in a browser) from the tables and figures the other commands wrote."
+        ),
+        example="leadblackhole report --results results --figures figures",
     ),
     Command(
         "manifest",
         "hash every recorded output into RESULTS/manifest.json",
         (_RESULTS,),
+        description=(
+            "Hash every output the commands recorded (run them with --provenance RESULTS) into RESULTS/manifest.json, with the command, inputs and versions behind each."
+        ),
+        example="leadblackhole manifest --results results",
     ),
     Command(
         "notebook",
@@ -351,6 +391,8 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 help="seconds allowed per cell (default 300)",
             ),
         ),
+        description=("Execute a notebook of notebooks/ and write the executed copy."),
+        example="leadblackhole notebook notebooks/01_simulate_the_study.ipynb --out results/notebooks/01.ipynb",
     ),
     Command(
         "allocate",
@@ -390,6 +432,10 @@ COMMAND_TABLE: tuple[Command, ...] = (
             ),
             _out(ALLOCATION_DIR),
         ),
+        description=(
+            "Compare policies for sharing a monthly budget of marketing leads among the reps, read from the main model `fit` saved: leads followed up, leads lost to the black hole, hours."
+        ),
+        example="leadblackhole allocate data/simulated/reps.csv --fits results/models/fits.pickle --leads 2000",
     ),
     # bad scenario or estimator names are reported by the diagnosis (exit 2)
     Command(
@@ -458,6 +504,10 @@ COMMAND_TABLE: tuple[Command, ...] = (
             opt("--no-figures", action="store_true", help="do not draw the figures"),
             _out(DIAGNOSIS_DIR),
         ),
+        description=(
+            "Monte Carlo design diagnosis on Dask: simulate many studies, fit each estimator, and report bias, coverage and power per hypothesis (docs/simulation.md)."
+        ),
+        example="leadblackhole diagnose --sims 200 --seed 20130101 --scenario default rounding_10 --workers 4",
     ),
 )
 
@@ -487,5 +537,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for command in COMMAND_TABLE:
-        add_options(sub.add_parser(command.name, help=command.help), command.options)
+        description = command.description or command.help[:1].upper() + command.help[1:] + "."
+        example = "\n".join(f"  {line}" for line in command.example.splitlines())
+        add_options(
+            sub.add_parser(
+                command.name,
+                help=command.help,
+                description=textwrap.fill(description, width=78),
+                epilog=f"example:\n{example}" if example else None,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            ),
+            command.options,
+        )
     return parser

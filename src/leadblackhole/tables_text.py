@@ -25,7 +25,9 @@ __all__ = [
     "REGRESSION_COLUMNS",
     "ROUNDED_COLUMNS",
     "STARS_LEGEND",
+    "P_VALUE_COLUMNS",
     "escape_markdown_cell",
+    "format_p_value",
     "html_escape",
     "regression_table",
     "stars",
@@ -116,18 +118,65 @@ def html_escape(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+#: Columns that hold p-values, and the row labels of a long table whose ``value`` is one.
+P_VALUE_COLUMNS: tuple[str, ...] = ("p_value", "pvalue", "p")
+_P_VALUE_ROWS = ("p_value", "pvalue")
+
+
+def format_p_value(p: object, less_than: str = "< 0.001") -> str:
+    """A p-value with three decimals, ``< 0.001`` below 0.001, empty when missing.
+
+    Examples
+    --------
+    >>> format_p_value(0.0000123), format_p_value(0.0456), format_p_value(float("nan"))
+    ('< 0.001', '0.046', '')
+    """
+    try:
+        v = float(p)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(v):
+        return ""
+    return less_than if v < 0.001 else f"{v:.3f}"
+
+
+def _p_value_cells(df: pd.DataFrame) -> dict[str, pd.Series]:
+    """The p-value cells of a table (as text), by column: whole p-value columns, and the
+    ``value`` cells of a long table's p-value rows (``index`` or ``quantity`` ``pvalue``)."""
+    out: dict[str, pd.Series] = {}
+    for col in df.columns:
+        if str(col) in P_VALUE_COLUMNS and pd.api.types.is_numeric_dtype(df[col]):
+            out[col] = df[col]
+    label = next((c for c in ("index", "quantity") if c in df.columns), None)
+    if label is not None and "value" in df.columns:
+        rows = df[label].astype(str).isin(_P_VALUE_ROWS)
+        if rows.any():
+            out["value"] = df["value"].where(rows)
+    return out
+
+
 def table_to_markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = ".3f") -> str:
     """Render a table as GitHub-flavoured Markdown (missing values as empty cells).
 
     Text cells and headers go through :func:`escape_markdown_cell`, so a newline or
-    ``|`` in a label cannot break the table.
+    ``|`` in a label cannot break the table. p-values (:data:`P_VALUE_COLUMNS`, and
+    the ``value`` of a long table's p-value rows) show as ``< 0.001`` below 0.001.
     """
     shown = df.map(lambda v: escape_markdown_cell(v) if isinstance(v, str) else v)
     shown = shown.astype(object).where(df.notna().to_numpy(), None)
+    colalign = ["right" if pd.api.types.is_numeric_dtype(df[c]) else "left" for c in df.columns]
+    for col, p in _p_value_cells(df).items():
+        shown[col] = [
+            format_p_value(pv) if pd.notna(pv) else ("" if pd.isna(v) else format(v, floatfmt))
+            for pv, v in zip(p, df[col], strict=True)
+        ]
     shown.columns = [escape_markdown_cell(c) for c in shown.columns]
     if index:
         shown.index = [escape_markdown_cell(i) if isinstance(i, str) else i for i in shown.index]
-    return shown.to_markdown(index=index, floatfmt=floatfmt, missingval="") + "\n"
+        colalign = ["left", *colalign]
+    return (
+        shown.to_markdown(index=index, floatfmt=floatfmt, missingval="", colalign=colalign) + "\n"
+    )
 
 
 def table_to_latex(
@@ -137,9 +186,21 @@ def table_to_latex(
     caption: str | None = None,
     label: str | None = None,
 ) -> str:
-    """Render a table as a LaTeX ``tabular`` (booktabs rules)."""
+    """Render a table as a LaTeX ``tabular`` (booktabs rules); p-values as ``< 0.001``."""
+    # formatters are not escaped: the p-value text carries its own LaTeX
+    cells = {
+        col: iter(
+            format_p_value(pv, r"\textless{} 0.001")
+            if pd.notna(pv)
+            else ("" if pd.isna(v) else float_format % v)
+            for pv, v in zip(p, df[col], strict=True)
+        )
+        for col, p in _p_value_cells(df).items()
+    }
+    formatters = {col: (lambda _v, it=it: next(it)) for col, it in cells.items()}
     return df.to_latex(
         index=index,
+        formatters=formatters or None,
         float_format=lambda v: float_format % v,
         caption=caption,
         label=label,

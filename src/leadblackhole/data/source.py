@@ -4,8 +4,9 @@
 ``reps.csv.simulated.json`` holding the seed, the command and the SHA-256 of the
 survey it wrote. Every later step asks :func:`data_source` about the survey it
 reads; when the marker is there, its tables and figures say that the numbers
-come from simulated data (and that their agreement with the published signs is
-by construction).
+come from simulated data. The marker also keeps the population value of every
+registry effect (the truth the simulator knows), so the report can set each
+estimate beside the value it estimates.
 
 A marker beside the file, rather than a column in it or a command-line flag,
 keeps the survey in the input schema and needs nothing from the user: the label
@@ -40,7 +41,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def simulation_marker(survey_text: str, seed: int, command: str) -> str:
+def simulation_marker(
+    survey_text: str,
+    seed: int,
+    command: str,
+    truth: dict[str, float] | None = None,
+) -> str:
     """The text of the marker file for a simulated survey.
 
     Parameters
@@ -51,11 +57,15 @@ def simulation_marker(survey_text: str, seed: int, command: str) -> str:
         Seed of the simulation.
     command : str
         The command that made it (for the reader).
+    truth : dict of str to float, optional
+        Population value of each registry effect (per unit, on the share scale:
+        ``Truth.effects["value"]``), keyed by hypothesis id.
 
     Returns
     -------
     str
-        JSON with ``simulated``, ``seed``, ``command`` and ``sha256``.
+        JSON with ``simulated``, ``seed``, ``command``, ``sha256`` and, when
+        given, ``truth``.
 
     Examples
     --------
@@ -69,6 +79,8 @@ def simulation_marker(survey_text: str, seed: int, command: str) -> str:
         "command": command,
         "sha256": hashlib.sha256(survey_text.encode("utf-8")).hexdigest(),
     }
+    if truth is not None:
+        record["truth"] = {str(k): float(v) for k, v in truth.items()}
     return json.dumps(record, indent=2, sort_keys=True) + "\n"
 
 
@@ -84,11 +96,16 @@ class DataSource:
         Seed of the simulation.
     modified : bool
         True when the survey changed after it was simulated.
+    truth : dict of str to float or None
+        Population value of each registry effect, from the marker; ``None``
+        when the marker has none or the survey changed after the simulation
+        (the values no longer describe it).
     """
 
     simulated: bool
     seed: int | None = None
     modified: bool = False
+    truth: dict[str, float] | None = None
 
     @property
     def label(self) -> str | None:
@@ -108,8 +125,9 @@ class DataSource:
         if not self.simulated:
             return None
         return (
-            "Agreement with the published findings is by construction: the simulator's "
-            "population effects carry the published signs."
+            "The simulator's population effects carry the published signs, so a hypothesis "
+            "that does not agree here was not detected in this sample (too little power at "
+            "this sample size), not contradicted."
         )
 
 
@@ -139,6 +157,13 @@ def data_source(survey: str | os.PathLike[str]) -> DataSource:
         record = json.loads(marker.read_text(encoding="utf-8"))
         seed = record.get("seed")
         modified = survey.is_file() and record.get("sha256") != _sha256(survey)
-    except (OSError, ValueError, AttributeError):
+        truth = record.get("truth")
+        truth = {str(k): float(v) for k, v in truth.items()} if isinstance(truth, dict) else None
+    except (OSError, ValueError, AttributeError, TypeError):
         return DataSource(True)
-    return DataSource(True, seed=seed if isinstance(seed, int) else None, modified=modified)
+    return DataSource(
+        True,
+        seed=seed if isinstance(seed, int) else None,
+        modified=modified,
+        truth=None if modified else truth,
+    )

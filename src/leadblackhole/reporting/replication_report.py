@@ -6,7 +6,8 @@ PNG), so it shows exactly what is in ``results/`` and ``figures/``. It reads
 like the results section of a paper: one sentence per hypothesis with its
 effect per standard deviation and its interval, what agrees and disagrees with
 the published findings, the caveats, then the tables and figures
-(:mod:`~leadblackhole.reporting.report_sections`). The HTML version embeds the
+(:mod:`~leadblackhole.reporting.report_sections`), and at the end the works
+the text cites (:mod:`~leadblackhole.reporting.report_references`). The HTML version embeds the
 figures (one self-contained file) and carries a stylesheet for the screen and
 for print (:mod:`~leadblackhole.reporting.report_html`).
 
@@ -23,6 +24,7 @@ import os
 from ..outputs import OutputSet
 from .report_format import md_escape
 from .report_html import report_html
+from .report_references import references_section
 from .report_sections import SECTIONS, read_report_inputs
 
 __all__ = ["build_report"]
@@ -62,6 +64,7 @@ def build_report(
         parts += section(inputs, missing)
     if missing:
         parts += ["## Not produced", "", "- " + "\n- ".join(missing), ""]
+    parts += references_section("\n".join(parts))
     md_text = "\n".join(parts).rstrip() + "\n"
     out = OutputSet(inputs.results)
     out.add_text("report.md", md_text)

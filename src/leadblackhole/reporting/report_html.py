@@ -1,9 +1,14 @@
 """The HTML rendering of the report: one self-contained page with its stylesheet.
 
-The Markdown report is made inert as HTML (``&``, ``<``, ``>`` as entities)
-before it is converted, so a label such as ``<script>`` shows as text; the
-figures are embedded, and :data:`REPORT_CSS` styles the page for the screen and
-for print (print it to PDF from a browser).
+The Markdown report is made inert as HTML (``<``, ``>`` and every ``&`` that
+does not already begin an entity, as entities) before it is converted, so a
+label such as ``<script>`` shows as text and a cell the pipeline already wrote
+as ``&lt; 0.001`` shows as ``< 0.001`` (not escaped twice). Nested list items
+(indented by two spaces in the pipeline's Markdown) are re-indented to the four
+spaces Python-Markdown needs; the figures are embedded, and :data:`REPORT_CSS`
+styles the page for the screen and for print (print it to PDF from a browser).
+Text columns are left-aligned, numeric columns right-aligned (from each
+table's alignment row).
 """
 
 from __future__ import annotations
@@ -15,7 +20,29 @@ from pathlib import Path
 
 import markdown
 
-__all__ = ["REPORT_CSS", "report_html"]
+__all__ = ["REPORT_CSS", "inert_html", "report_html"]
+
+#: ``&`` that does not begin a character reference (``&lt;``, ``&#124;``, ``&#x7c;``).
+_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
+#: A list item indented by 1–3 spaces per level (Python-Markdown needs 4).
+_NESTED_ITEM = re.compile(r"^( +)([-*+] |\d+\. )", re.MULTILINE)
+
+
+def inert_html(text: str) -> str:
+    """Make any HTML in Markdown text inert, leaving its character references alone.
+
+    ``<`` and ``>`` become ``&lt;`` and ``&gt;``; a bare ``&`` becomes ``&amp;``,
+    while an ``&`` that begins an entity (``&lt;`` written by a table of the
+    pipeline) is kept, so the browser shows ``<`` rather than ``&lt;``.
+
+    Examples
+    --------
+    >>> inert_html("<b> & &lt; 0.001")
+    '&lt;b&gt; &amp; &lt; 0.001'
+    """
+    text = _BARE_AMPERSAND.sub("&amp;", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
 
 #: The report's stylesheet (screen and print).
 REPORT_CSS = """
@@ -30,8 +57,10 @@ table { border-collapse: collapse; margin: 0.6rem 0 1.6rem; font-size: 0.85rem;
         font-family: "Helvetica Neue", Arial, sans-serif; font-variant-numeric: tabular-nums; }
 thead th { border-top: 2px solid #333; border-bottom: 1px solid #333; }
 tbody tr:last-child td { border-bottom: 2px solid #333; }
-th, td { padding: 0.2rem 0.6rem; text-align: right; vertical-align: top; }
-th:first-child, td:first-child { text-align: left; }
+th, td { padding: 0.2rem 0.6rem; text-align: left; vertical-align: top; }
+/* numbers never break inside a cell ("< 0.001", an interval); a wide table scrolls */
+td[style*="right"] { white-space: nowrap; }
+table { display: block; max-width: 100%; overflow-x: auto; }
 figure, img { max-width: 100%; }
 img { display: block; margin: 0.5rem auto 0.2rem; }
 em { color: #333; }
@@ -75,8 +104,8 @@ def report_html(md_text: str, results_dir: Path, title: str) -> str:
         return f"![{alt}](@@IMAGE{len(images) - 1}@@)"
 
     text = re.sub(r"!\[([^\]]*)\]\(([^)]+\.png)\)", embed, md_text)
-    # make any HTML in the text (a firm label, say) inert before Markdown sees it
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = inert_html(text)
+    text = _NESTED_ITEM.sub(lambda m: m.group(1) * 2 + m.group(2), text)
     body = markdown.markdown(text, extensions=["tables"])
     for i, uri in enumerate(images):
         body = body.replace(f"@@IMAGE{i}@@", uri)

@@ -11,7 +11,9 @@ report's order.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,14 @@ from .report_format import (
     interval_level,
     md_escape,
 )
-from .report_sentences import MODEL_NAMES, agreement_sentences, hypothesis_sentences, jn_sentences
+from .report_sentences import (
+    MODEL_NAMES,
+    agreement_sentences,
+    hypothesis_sentences,
+    jn_sentences,
+    truth_sentences,
+    truth_table,
+)
 
 __all__ = [
     "SECTIONS",
@@ -63,6 +72,10 @@ def _csv(path: Path) -> pd.DataFrame | None:
     return pd.read_csv(path, keep_default_na=True)
 
 
+def _json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def _text(path: Path) -> str | None:
     return path.read_text(encoding="utf-8").strip() if path.is_file() else None
 
@@ -77,6 +90,12 @@ class ReportInputs:
         The results and figures folders.
     source : dict
         ``models/data_source.json`` (empty when absent).
+    sample : dict
+        ``models/sample.json``: the firms, the reps of the main model, the
+        rounding step (empty when absent).
+    skipped : dict of str to str
+        ``models/skipped_models.csv``: each model the fit did not estimate,
+        with the reason it recorded.
     hypotheses, descriptives, estimates, fit_stats : DataFrame or None
         ``models/hypotheses.csv``, ``measurement/descriptives.csv``,
         ``models/estimates.csv`` and ``models/fit_stats.csv``.
@@ -85,6 +104,8 @@ class ReportInputs:
     results: Path
     figures: Path
     source: dict[str, Any] = field(default_factory=dict)
+    sample: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
     hypotheses: pd.DataFrame | None = None
     descriptives: pd.DataFrame | None = None
     estimates: pd.DataFrame | None = None
@@ -94,6 +115,22 @@ class ReportInputs:
     def simulated(self) -> bool:
         """Whether the survey was simulated."""
         return bool(self.source.get("simulated"))
+
+    @property
+    def firms(self) -> list[str] | None:
+        """The firms of the analysis sample (from the fit, else from the descriptives)."""
+        if self.sample.get("firms"):
+            return [str(f) for f in self.sample["firms"]]
+        if self.descriptives is not None:
+            groups = self.descriptives["group"].astype(str)
+            return list(dict.fromkeys(groups[groups != "all"]))
+        return None
+
+    @property
+    def truth(self) -> dict[str, float]:
+        """Population value of each effect (simulated data only; empty otherwise)."""
+        truth = self.source.get("truth") if self.simulated else None
+        return {str(k): float(v) for k, v in truth.items()} if isinstance(truth, dict) else {}
 
     @property
     def main(self) -> str:
@@ -136,15 +173,17 @@ def read_report_inputs(
     """
     res = Path(results_dir)
     mdir, sdir = res / "models", res / "measurement"
-    source = (
-        json.loads((mdir / "data_source.json").read_text())
-        if (mdir / "data_source.json").is_file()
-        else {}
-    )
+    skipped = _csv(mdir / "skipped_models.csv")
     return ReportInputs(
         results=res,
         figures=Path(figures_dir),
-        source=source,
+        source=_json(mdir / "data_source.json"),
+        sample=_json(mdir / "sample.json"),
+        skipped=(
+            {}
+            if skipped is None
+            else dict(zip(skipped["model"].astype(str), skipped["reason"].astype(str), strict=True))
+        ),
         hypotheses=_csv(mdir / "hypotheses.csv"),
         descriptives=_csv(sdir / "descriptives.csv"),
         estimates=_csv(mdir / "estimates.csv"),
@@ -176,13 +215,13 @@ def introduction(inp: ReportInputs, missing: list[str]) -> list[str]:
         parts += [
             f"**{md_escape(source.get('label') or 'Simulated data.')}** Every number below "
             "comes from a survey simulated from the population model of `docs/simulation.md`, "
-            "whose effects carry the published signs. "
-            f"{md_escape(source.get('agreement_note') or '')}",
+            "whose effects carry the published signs; the population value of every effect "
+            "is set beside its estimate under *Results*.",
             "",
         ]
     elif source:
         parts += [
-            f"Data: the researcher's survey `{md_escape(source.get('survey'))}`; the firms' "
+            f"Data: the researcher's survey *{md_escape(source.get('survey'))}*; the firms' "
             "original data are not public, so these are not the published estimates.",
             "",
         ]
@@ -214,29 +253,93 @@ def results_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     models = [m for m in MODEL_NAMES if (hyps["model"] == m).any()]
     parts += [" ".join(agreement_sentences(hyps, models, main)), ""]
     if inp.simulated:
-        parts += [
-            "On simulated data this agreement is by construction: the simulator draws "
-            "the shares from a population whose effects have the published signs, so it "
-            "checks that the analysis recovers a known truth, not that the study "
-            "replicates.",
-            "",
-        ]
+        parts += _truth_blocks(inp, hyps, main, level)
     return parts
 
 
+def _truth_blocks(inp: ReportInputs, hyps: pd.DataFrame, main: str, level: float) -> list[str]:
+    """On simulated data: each estimate beside its population value, and what agreement means."""
+    table = truth_table(hyps, inp.truth, model=main, sd=inp.sd or None) if inp.truth else None
+    if table is None or table.empty:
+        return [
+            "The population values of this simulated survey were not recorded (its marker "
+            "has none, or the survey changed after it was simulated), so the estimates "
+            "cannot be set beside them here. The simulator's population effects carry the "
+            "published signs: a hypothesis that does not agree was not detected in this "
+            "sample (too little power), not contradicted.",
+            "",
+        ]
+    parts = ["### Estimates beside the population values", ""]
+    parts += [" ".join(truth_sentences(table, level)), ""]
+    return parts + _table_block(
+        "Effects of the main model per SD (percentage points of working time, as in the "
+        f"sentences above, with the {format_level(level)} interval) beside the population "
+        "value of the simulation, scaled alike.",
+        table,
+        headers={
+            "truth": "Population value",
+            "covered": "Interval covers it",
+            "agrees": "Agrees with the published sign",
+        },
+    )
+
+
+def _rounding_caveat(inp: ReportInputs) -> str:
+    """The rounding caveat, from the rounding step the fit found (or did not)."""
+    step = inp.sample.get("rounding_step")
+    if step:
+        return (
+            f"- **Rounding.** The reported percents are all multiples of {float(step):g}, so "
+            "the main model reads each answer as the rounding of an unobserved exact share. A model that takes rounded answers as exact shares (the "
+            "Dirichlet and robustness models beside it) attenuates the effects "
+            "(`docs/simulation.md` measures by how much), and its intervals then cover the "
+            "truth less often than their nominal level."
+        )
+    if inp.sample:
+        return (
+            "- **Rounding.** The reported percents were not treated as rounded, so every "
+            "model takes them as exact shares. If reps rounded their answers, the effects "
+            "are attenuated (`docs/simulation.md` measures by how much)."
+        )
+    return (
+        "- **Rounding.** Reps report percents of their time, which are often rounded; a "
+        "model that takes rounded answers as exact shares attenuates the effects "
+        "(`docs/simulation.md` measures by how much)."
+    )
+
+
+def _firms_caveat(inp: ReportInputs) -> str:
+    """The firm caveat, with the number of firms of the analysis sample."""
+    firms = inp.firms
+    if not firms:
+        return (
+            "- **Firms.** Firm dummies absorb differences between the firms; inference is "
+            "conditional on these firms and does not extend to a population of firms."
+        )
+    k = len(firms)
+    resamples = math.comb(2 * k - 1, k)
+    return (
+        f"- **{_count_word(k).capitalize()} firm{'s' if k != 1 else ''}.** Firm dummies "
+        "absorb differences between the firms; inference is conditional on "
+        f"{'these ' + _count_word(k) + ' firms' if k != 1 else 'this firm'} and does not "
+        "extend to a population of firms. The leave-one-firm-out fits below show how much "
+        f"one firm drives each coefficient; a firm-block bootstrap has only {resamples} "
+        f"distinct resamples of {k} firms."
+    )
+
+
+def _count_word(k: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[k] if 0 <= k < len(words) else str(k)
+
+
 def caveats_section(inp: ReportInputs, missing: list[str]) -> list[str]:
-    """What the results cannot say: rounding, four firms, one self-reported survey."""
+    """What the results cannot say: rounding, the firms, one self-reported survey."""
     return [
         "### Caveats",
         "",
-        "- **Rounding.** Reps report percents of their time, mostly rounded to multiples of 5 "
-        "or 10. A model that takes the rounded answers as exact shares attenuates the effects "
-        "(`docs/simulation.md` measures by how much), and its intervals then cover the "
-        "truth less often than their nominal level.",
-        "- **Four firms.** Firm dummies absorb differences between the firms; inference is "
-        "conditional on these firms and does not extend to a population of firms. The "
-        "leave-one-firm-out fits below show how much one firm drives each coefficient; a "
-        "firm-block bootstrap has only a handful of distinct resamples.",
+        _rounding_caveat(inp),
+        _firms_caveat(inp),
         "- **Survey design.** Every measure is self-reported in one survey: the common-method "
         "checks below bound, but cannot exclude, shared-method bias. The effects are "
         "associations, not causal effects.",
@@ -311,7 +414,7 @@ def models_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     else:
         missing.append("fit statistics")
     if inp.estimates is not None:
-        parts += _estimates_blocks(inp.estimates)
+        parts += _estimates_blocks(inp.estimates, inp.skipped)
     else:
         missing.append("estimates")
     wald = inp.csv("models/sur_wald.csv")
@@ -325,7 +428,7 @@ def models_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     return parts
 
 
-def _estimates_blocks(estimates: pd.DataFrame) -> list[str]:
+def _estimates_blocks(estimates: pd.DataFrame, skipped: dict[str, str]) -> list[str]:
     """The tables read from ``estimates.csv``: precision, probit, leave one firm out."""
     parts: list[str] = []
     prec = estimates[(estimates["model"] == "dirichlet") & (estimates["equation"] == "precision")]
@@ -344,9 +447,13 @@ def _estimates_blocks(estimates: pd.DataFrame) -> list[str]:
             columns=_COEF_COLUMNS,
         )
     else:
+        reason = skipped.get("probit", "the fit recorded no reason")
+        # the fit's message names the model and the failure; the sentence names them already
+        reason = re.sub(r"^not estimable: ", "", reason)
+        reason = re.sub(r"^the probit of any marketing-lead time cannot be estimated: ", "", reason)
         parts += [
-            "_The probit of giving marketing leads any time was not estimated: every "
-            "rep reports some time on marketing leads._",
+            "_The probit of giving marketing leads any time was not estimated: "
+            f"{md_escape(reason)}._",
             "",
         ]
     loo = _loo_table(estimates)

@@ -243,7 +243,7 @@ def comparison_markdown(
         rounding-aware Dirichlet regression.
     data_notes : sequence of str
         Sentences on the data (for simulated data: that they are simulated and
-        that agreement is by construction), shown above and below the table.
+        that their population effects carry the published signs), shown above and below the table.
 
     Returns
     -------
@@ -256,13 +256,15 @@ def comparison_markdown(
     lines += [
         f"| id | published finding | expected | estimate [{_level(alpha)} CI] | p | result "
         "| agrees |",
-        "|----|-------------------|----------|-------------------|---|--------|--------|",
+        "|:---|:---|:---|---:|---:|:---|:---|",
     ]
     for r in comparison.itertuples(index=False):
         ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
-        cells = [r.id, r.published_finding, r.expected_sign, ci, _fmt_p(r.p_value)]
-        cells += [r.result, r.agrees]
-        lines.append("| " + " | ".join(escape_markdown_cell(c) for c in cells) + " |")
+        cells = [escape_markdown_cell(c) for c in (r.id, r.published_finding, r.expected_sign)]
+        # the numbers are this function's own text ("< 0.001" is not HTML): not escaped
+        cells += [ci, _fmt_p(r.p_value)]
+        cells += [escape_markdown_cell(c) for c in (r.result, r.agrees)]
+        lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
         "Estimates are average effects on the expected time share (a share of 0.01 is one "
@@ -423,7 +425,10 @@ def stage_models(report: Any, outset: OutputSet, data_notes: Sequence[str] = ())
     -------
     OutputSet
         ``outset`` with ``estimates.csv``, ``fit_stats.csv``, ``sur_wald.csv``
-        (full precision), ``regression_table.md``, ``.tex`` and ``.html``.
+        (full precision), ``regression_table.md``, ``.tex`` and ``.html``,
+        ``skipped_models.csv`` (every model not estimated, with the reason the
+        fit recorded) and ``sample.json`` (the firms, the reps of the main
+        model and the rounding step), which the report's sentences read.
     """
     notes = [
         *data_notes,
@@ -442,6 +447,18 @@ def stage_models(report: Any, outset: OutputSet, data_notes: Sequence[str] = ())
     outset.add_text("regression_table.md", regression_markdown(report.regression_table, notes))
     outset.add_text("regression_table.tex", regression_latex(report.regression_table, notes))
     outset.add_text("regression_table.html", regression_html(report.regression_table, notes))
+    skipped = pd.DataFrame(
+        {"model": list(report.skipped), "reason": list(report.skipped.values())},
+        columns=["model", "reason"],
+    )
+    outset.add_text("skipped_models.csv", table_to_csv(skipped))
+    sample = {
+        "firms": [str(f) for f in report.firms],
+        "n_firms": len(report.firms),
+        "n_reps": int(report.main.nobs),
+        "rounding_step": report.rounding_step,
+    }
+    outset.add_text("sample.json", json.dumps(sample, indent=2, sort_keys=True) + "\n")
     return outset
 
 
@@ -454,7 +471,7 @@ def stage_hypotheses(report: Any, outset: OutputSet, data_notes: Sequence[str] =
     outset : OutputSet
     data_notes : sequence of str
         Sentences on the data (for simulated data: that they are simulated and
-        that agreement with the published findings is by construction).
+        that their population effects carry the published signs).
 
     Returns
     -------
@@ -492,7 +509,9 @@ def stage_data_source(source: Any, outset: OutputSet, path: Any = None) -> Outpu
     Parameters
     ----------
     source : DataSource
-        :func:`leadblackhole.data.source.data_source` of the survey.
+        :func:`leadblackhole.data.source.data_source` of the survey (for
+        simulated data its ``truth``, the population value of each effect, is
+        recorded too).
     outset : OutputSet
     path : path-like, optional
         The survey file (only its name is recorded, so the file is path-free).
@@ -509,6 +528,7 @@ def stage_data_source(source: Any, outset: OutputSet, path: Any = None) -> Outpu
         "modified": bool(source.modified),
         "label": source.label,
         "agreement_note": source.agreement_note,
+        "truth": getattr(source, "truth", None),
     }
     outset.add_text("data_source.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
     return outset
