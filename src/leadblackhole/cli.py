@@ -159,13 +159,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_measure(args: argparse.Namespace) -> int:
-    from .reporting.tables import stage_measurement, write_outputs
+    from .reporting.tables import stage_measurement, stage_table_set, write_outputs
 
     out = _output_set(args, args.out, "measure")
     survey, frame = _load_frame(args)
-    report = pipeline.measure(survey, frame)
+    report, marker = pipeline.measure(survey, frame), pipeline.marker_cmv(survey, frame)
     notes = _data_notes(args)
-    paths = write_outputs(out, (partial(stage_measurement, data_notes=notes), report))
+    paths = write_outputs(
+        out,
+        (partial(stage_measurement, data_notes=notes), report),
+        (partial(stage_table_set, data_notes=notes), marker),
+    )
     print(f"wrote {len(paths)} files to {args.out} (measurement model on {frame.n} reps)")
     _record(args, "measure", [args.path, args.codebook], paths.values())
     return EXIT_OK

@@ -45,6 +45,7 @@ _MODULE_OF = {
     "diagnosis_names": "diagnosis",
     "hypotheses": "effects",
     "measure": "measurement",
+    "marker_cmv": "measurement",
     "execute_notebook": "notebooks",
     "MODEL_ROLES": "models",
     "FitResult": "models",

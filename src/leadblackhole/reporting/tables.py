@@ -55,6 +55,7 @@ __all__ = [
     "stage_hypotheses",
     "stage_measurement",
     "stage_models",
+    "stage_table_set",
     "validation_markdown",
     "write_outputs",
 ]
@@ -398,8 +399,28 @@ def stage_measurement(report: Any, outset: OutputSet, data_notes: Sequence[str] 
     OutputSet
         ``outset``.
     """
+    return stage_table_set(report.tables, outset, data_notes)
+
+
+def stage_table_set(
+    tables: Mapping[str, pd.DataFrame], outset: OutputSet, data_notes: Sequence[str] = ()
+) -> OutputSet:
+    """Stage tables as ``<name>.csv``, ``<name>.md`` and ``<name>.tex`` (as the measurement's).
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+    outset : OutputSet
+    data_notes : sequence of str
+        Sentences on the data, under each Markdown table and as each LaTeX caption.
+
+    Returns
+    -------
+    OutputSet
+        ``outset``.
+    """
     note = " ".join(data_notes)
-    for name, df in report.tables.items():
+    for name, df in tables.items():
         if not note:
             outset.add_table(name, df)
             continue
