@@ -307,3 +307,19 @@ def test_corrections_need_the_survey(default_survey, tmp_path):
     _, frame = _frame(path, None)
     with pytest.raises(EstimationError, match="survey's items"):
         pipeline.fit(frame, remedies=pipeline.Remedies(errors_in_variables=True))
+
+
+def test_report_says_how_strong_a_confounder_would_have_to_be(tmp_path, remedy_fit):
+    import shutil
+
+    results = tmp_path / "results"
+    shutil.copytree(remedy_fit, results / "models")
+    assert cli.main(["report", "--results", str(results), "--figures", str(tmp_path / "f")]) == 0
+    text = (results / "report.md").read_text()
+    assert "## Sensitivity to an unobserved confounder" in text
+    sens = pd.read_csv(remedy_fit / "sensitivity.csv")
+    h4 = sens[sens["id"] == "H4"].iloc[0]
+    line = next(ln for ln in text.splitlines() if ln.startswith("- H4 "))
+    assert f"RV = {h4['rv_q']:.1%}" in line and f"RV at 5% = {h4['rv_qa']:.1%}" in line
+    assert "as strong as experience" in line
+    assert sum(ln.startswith("- ") and " share): RV = " in ln for ln in text.splitlines()) == 12
