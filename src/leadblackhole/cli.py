@@ -71,12 +71,12 @@ def _output_set(args: argparse.Namespace, outdir, name: str):
     return out.prepare()
 
 
-def _load_frame(args: argparse.Namespace):
-    from .data import build_analysis_frame, load_survey
+def _load_frame(args: argparse.Namespace, extra: Sequence[str] = ()):
+    from .data import attach_extra_columns, build_analysis_frame, load_survey
 
     progress = not getattr(args, "no_progress", True) and sys.stderr.isatty()
-    survey = load_survey(args.path, codebook=args.codebook, progress=progress)
-    return survey, build_analysis_frame(survey)
+    survey = load_survey(args.path, codebook=args.codebook, progress=progress, extra_columns=extra)
+    return survey, attach_extra_columns(build_analysis_frame(survey), survey, extra)
 
 
 def _data_notes(args: argparse.Namespace, agreement: bool = False) -> tuple[str, ...]:
@@ -168,13 +168,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_measure(args: argparse.Namespace) -> int:
-    from .reporting.tables import stage_measurement, write_outputs
+    from .reporting.tables import stage_measurement, stage_table_set, write_outputs
 
     out = _output_set(args, args.out, "measure")
     survey, frame = _load_frame(args)
-    report = pipeline.measure(survey, frame)
+    report, marker = pipeline.measure(survey, frame), pipeline.marker_cmv(survey, frame)
     notes = _data_notes(args)
-    paths = write_outputs(out, (partial(stage_measurement, data_notes=notes), report))
+    paths = write_outputs(
+        out,
+        (partial(stage_measurement, data_notes=notes), report),
+        (partial(stage_table_set, data_notes=notes), marker),
+    )
     print(f"wrote {len(paths)} files to {args.out} (measurement model on {frame.n} reps)")
     _record(args, "measure", [args.path, args.codebook], paths.values())
     return EXIT_OK
@@ -182,10 +186,17 @@ def _cmd_measure(args: argparse.Namespace) -> int:
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .reporting.artifacts import FitArtifact, file_sha256
-    from .reporting.tables import stage_data_source, stage_hypotheses, stage_models, write_outputs
+    from .reporting.tables import (
+        stage_data_source,
+        stage_fit_tables,
+        stage_hypotheses,
+        stage_models,
+        write_outputs,
+    )
 
+    remedies = pipeline.Remedies.from_options(**{k: vars(args)[k] for k in pipeline.REMEDY_OPTIONS})
     out = _output_set(args, args.out, "fit")
-    _, frame = _load_frame(args)
+    survey, frame = _load_frame(args, remedies.extra_columns)
     progress = not args.no_progress and sys.stderr.isatty()
     fitted = pipeline.fit(
         frame,
@@ -193,6 +204,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         precision=args.precision,
         cov_type=args.cov,
         progress=progress,
+        remedies=remedies,
+        survey=survey,
     )
     hyps = pipeline.hypotheses(
         frame,
@@ -208,6 +221,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         out,
         (partial(stage_models, data_notes=notes[:1]), fitted.models),
         (partial(stage_hypotheses, data_notes=notes), hyps),
+        (stage_fit_tables, fitted.tables),
         (FitArtifact.stage, artifact),
         (partial(stage_data_source, path=args.path), _data_source(args)),
     )

@@ -37,6 +37,7 @@ from .specification import MODEL_VARIABLES
 __all__ = [
     "COMMAND_TABLE",
     "GLOBAL_OPTIONS",
+    "REMEDY_OPTIONS",
     "Command",
     "Option",
     "Parser",
@@ -209,6 +210,58 @@ DATA_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
+#: The options of ``fit`` that add corrected and two-step versions of the main model
+#: (docs/models.md; read by :meth:`leadblackhole.pipeline.Remedies.from_options`).
+REMEDY_OPTIONS: tuple[Option, ...] = (
+    opt(
+        "--errors-in-variables",
+        action="store_true",
+        help="add <main>_eiv: the main model corrected for unreliable scale scores "
+        "(docs/corrections.md)",
+    ),
+    opt(
+        "--eiv-method",
+        default=None,
+        metavar="NAME",
+        help="method of --errors-in-variables (default and only one: calibration)",
+    ),
+    opt(
+        "--marker",
+        default=None,
+        metavar="SCALE",
+        help="add <main>_marker: the main model controlling for the method factor of this "
+        "marker scale of the codebook ([scales.SCALE])",
+    ),
+    opt(
+        "--correction-boot",
+        type=positive_int,
+        default=200,
+        metavar="N",
+        help="bootstrap replicates of the two corrections, both steps redone (default 200; "
+        "seeded by --seed)",
+    ),
+    opt(
+        "--endogenous",
+        default=None,
+        metavar="VAR[,VAR...]",
+        help="endogenous model variables of the control function (default volume)",
+    ),
+    opt(
+        "--instrument",
+        default=None,
+        metavar="COL[,COL...]",
+        help="add <main>_cf: a control function with these extra survey columns as "
+        "instruments; writes first_stage.csv and endogeneity_tests.csv",
+    ),
+    opt(
+        "--selection-instrument",
+        default=None,
+        metavar="COL|none",
+        help="add <main>_heckman: the selection correction with this exclusion variable "
+        "(none: identified by the probit's functional form only)",
+    ),
+)
+
 _RESULTS = opt("--results", default=_rel(RESULTS_DIR), help="results folder (default results)")
 _FITS = _rel(FITS_FILE)
 
@@ -333,6 +386,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 help="covariance of the Dirichlet models: oim (inverse observed information, "
                 "default) or robust (sandwich)",
             ),
+            *REMEDY_OPTIONS,
         ),
         description=(
             "Fit the main model (the Dirichlet regression of the three time shares, rounding-aware when the percents are rounded) and the robustness models, test every hypothesis on the share scale, probe the moderations, and save the fits for `figures` and `allocate`."

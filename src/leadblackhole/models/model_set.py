@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,6 +53,7 @@ __all__ = [
     "ModelReport",
     "parse_rounding",
     "run_models",
+    "with_models",
 ]
 
 #: Model labels of the estimates and fit-statistics tables (``loo_<firm>`` besides);
@@ -149,6 +150,8 @@ class ModelReport:
     precision_tests: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(PRECISION_TEST_COLUMNS))
     )
+    extra: dict[str, ShareResults] = field(default_factory=dict)
+    extra_notes: tuple[str, ...] = ()
 
     @property
     def fits(self) -> dict[str, ShareResults]:
@@ -382,6 +385,87 @@ def run_models(
         precision=precision,
         cov_type=cov_type,
         precision_tests=ptests,
+    )
+
+
+def with_models(
+    report: ModelReport,
+    extra: dict[str, ShareResults],
+    headers: dict[str, str],
+    notes: tuple[str, ...] = (),
+) -> ModelReport:
+    """The report with further models beside the main one in its three tables.
+
+    Parameters
+    ----------
+    report : ModelReport
+        What :func:`run_models` returned.
+    extra : dict of str to ShareResults
+        Further fits by name (the corrected and two-step versions of the main
+        model, ``<main>_eiv``, ``<main>_cf``...), in the order to show them.
+    headers : dict of str to str
+        The regression table's header of each further model; its two mean
+        equations become the columns ``"<header> marketing"`` and ``"<header> self"``.
+    notes : tuple of str
+        Sentences for the regression table's notes (how the further models'
+        standard errors were computed).
+
+    Returns
+    -------
+    ModelReport
+        A copy whose ``estimates`` and ``fit_stats`` hold the further models'
+        rows right after the main model's, whose regression table holds their
+        columns right after the main model's (and rows for their own terms, such
+        as ``method`` or ``cf_volume``), with ``extra`` and ``extra_notes`` set.
+        Every other table is unchanged.
+
+    Examples
+    --------
+    >>> with_models(report, {"dirichlet_eiv": eiv}, {"dirichlet_eiv": "Dirichlet EIV"})  # doctest: +SKIP
+    """
+    if not extra:
+        return report
+    main = report.main_name
+    new_est, new_stats = _tidy_tables(extra)
+
+    def after_main(table: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+        is_main = (table["model"] == main).to_numpy()
+        cut = int(np.flatnonzero(is_main)[-1]) + 1 if is_main.any() else len(table)
+        parts = [table.iloc[:cut], rows, table.iloc[cut:]]
+        return pd.concat([p for p in parts if len(p)], ignore_index=True)
+
+    estimates = after_main(report.estimates, new_est)
+    fit_stats = after_main(report.fit_stats, new_stats)
+    fit_stats["n"] = fit_stats["n"].astype(int)
+    fit_stats["converged"] = fit_stats["converged"].astype(bool)
+    base = (ROUNDED_COLUMNS if report.dirichlet_rounded is not None else ()) + REGRESSION_COLUMNS
+    added = tuple(
+        (f"{headers.get(name, name)} {eq}", name, eq)
+        for name, res in extra.items()
+        for eq in ("marketing", "self")
+        if eq in res.params.index.get_level_values(0)
+    )
+    cut = max(i for i, c in enumerate(base) if c[1] == main) + 1
+    columns = base[:cut] + added + base[cut:]
+    terms = term_names(report.firms, variable_pay=(estimates["term"] == "variable_pay").any())
+    for res in extra.values():
+        terms += [
+            t for t in res.params.loc[["marketing"]].index.get_level_values(1) if t not in terms
+        ]
+    fitted = report.fits | extra
+    r2 = {
+        header: fitted[model].equation_r_squared[eq]
+        for header, model, eq in columns
+        if eq in fitted[model].equation_r_squared
+    }
+    table = regression_table(estimates, fit_stats, terms, r_squared=r2, columns=columns)
+    return replace(
+        report,
+        estimates=estimates,
+        fit_stats=fit_stats,
+        regression_table=table,
+        extra=dict(report.extra) | dict(extra),
+        extra_notes=tuple(report.extra_notes) + tuple(notes),
     )
 
 

@@ -11,6 +11,8 @@ here, not in the command line nor in the reporting:
 * :func:`fit` (:mod:`~leadblackhole.pipeline.models`): the model set, fitted
   once, and :data:`MODEL_ROLES`, the table of what the later steps read from
   each fit; :func:`main_model`, the one choice of the main model;
+  :class:`Remedies`, the corrected and two-step versions of the main model it
+  adds on request;
 * :func:`hypotheses` (:mod:`~leadblackhole.pipeline.effects`): the registry
   effects of the main model beside the compared models;
 * :func:`allocate` and :func:`allocation_model`
@@ -43,10 +45,14 @@ _MODULE_OF = {
     "diagnosis_names": "diagnosis",
     "hypotheses": "effects",
     "measure": "measurement",
+    "marker_cmv": "measurement",
     "execute_notebook": "notebooks",
     "MODEL_ROLES": "models",
     "FitResult": "models",
     "ModelRole": "models",
+    "REMEDY_HEADERS": "models",
+    "REMEDY_OPTIONS": "models",
+    "Remedies": "models",
     "fit": "models",
     "main_model": "models",
     "rounding_option": "models",

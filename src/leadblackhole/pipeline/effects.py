@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pandas as pd
+
 from ..config import DEFAULT_SEED
 from ..data import AnalysisFrame
-from ..effects import HypothesisReport, run_hypotheses
+from ..effects import HypothesisReport, adjust_pvalues, run_hypotheses
 from .models import FitResult
 
 __all__ = ["hypotheses"]
@@ -28,7 +32,10 @@ def hypotheses(
     fitted : FitResult
         What :func:`~leadblackhole.pipeline.models.fit` returned: the main model
         is probed, bootstrapped and compared with the published findings; the
-        models of ``fitted.compared`` add their effects to ``hypotheses.csv``.
+        models of ``fitted.compared`` add their effects to ``hypotheses.csv``,
+        and the corrected and two-step models (``fitted.remedy_effects``) theirs,
+        right after the main model's rows (their p-values adjusted within each
+        model like the others').
     bootstrap : int, default 0
         Bootstrap draws of the main model's effects (0: none).
     seed : int
@@ -43,7 +50,7 @@ def hypotheses(
     HypothesisReport
         With the firm checks, and the rounding step of the main model in its settings.
     """
-    return run_hypotheses(
+    report = run_hypotheses(
         frame,
         fitted.main,
         list(fitted.compared),
@@ -54,3 +61,31 @@ def hypotheses(
         firm_checks=True,
         rounding_step=fitted.models.rounding_step,
     )
+    return with_remedy_effects(report, fitted)
+
+
+def with_remedy_effects(report: HypothesisReport, fitted: FitResult) -> HypothesisReport:
+    """The report with the remedies' registry effects right after the main model's rows.
+
+    Parameters
+    ----------
+    report : HypothesisReport
+    fitted : FitResult
+        Its ``remedy_effects`` (empty: ``report`` is returned unchanged).
+
+    Returns
+    -------
+    HypothesisReport
+        ``hypotheses`` with the further rows, Holm and Benjamini-Hochberg
+        p-values recomputed within each model; every other table unchanged.
+    """
+    if not fitted.remedy_effects:
+        return report
+    table = report.hypotheses
+    is_main = (table["model"] == fitted.main_name).to_numpy()
+    cut = int(is_main.nonzero()[0][-1]) + 1 if is_main.any() else len(table)
+    added = pd.concat(list(fitted.remedy_effects.values()), ignore_index=True)
+    added["supported"] = added["supported"].astype("boolean")
+    parts = [table.iloc[:cut], added, table.iloc[cut:]]
+    merged = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    return replace(report, hypotheses=adjust_pvalues(merged))

@@ -1,11 +1,16 @@
-"""The measure step: the measurement analysis of a survey's items."""
+"""The measure step: the measurement analysis of a survey's items, and the marker's CMV test."""
 
 from __future__ import annotations
 
-from ..data import AnalysisFrame, Survey
-from ..measurement import MeasurementReport, run_measurement
+import pandas as pd
 
-__all__ = ["measure"]
+from ..data import AnalysisFrame, Survey
+from ..measurement import MeasurementReport, check_marker, fit_marker_cfa, run_measurement
+
+__all__ = ["MARKER_SCALE", "marker_cmv", "measure"]
+
+#: The name of a marker scale in the codebook (``[scales.marker]``) that ``measure`` tests.
+MARKER_SCALE = "marker"
 
 
 def measure(survey: Survey, frame: AnalysisFrame) -> MeasurementReport:
@@ -24,3 +29,36 @@ def measure(survey: Survey, frame: AnalysisFrame) -> MeasurementReport:
     """
     items, scales, variables, groups = frame.measurement_inputs(survey)
     return run_measurement(items, scales, variables=variables, groups=groups)
+
+
+def marker_cmv(survey: Survey, frame: AnalysisFrame) -> dict[str, pd.DataFrame]:
+    """The marker-based test of common-method variance, when the survey declares a marker scale.
+
+    Parameters
+    ----------
+    survey : Survey
+        The loaded survey: its scale :data:`MARKER_SCALE` (a codebook's
+        ``[scales.marker]``) is the marker.
+    frame : AnalysisFrame
+        The analysis frame built from it (the analysis sample's items).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``{"marker_cmv": table}`` (rows ``check, quantity, value``, the layout
+        of ``cmv.csv``: the method loading, its share of item variance and the
+        likelihood-ratio test of no method factor,
+        :func:`~leadblackhole.measurement.fit_marker_cfa`), or ``{}`` when the
+        survey has no marker scale.
+
+    Raises
+    ------
+    MarkerError
+        A marker scale with a single item.
+    """
+    items, scales = frame.measurement_inputs(survey)[:2]
+    if MARKER_SCALE not in scales:
+        return {}
+    model_scales = {s: v for s, v in scales.items() if s in ("prequal", "tracking")}
+    marker_items = check_marker(MARKER_SCALE, scales, tuple(model_scales))
+    return {"marker_cmv": fit_marker_cfa(items, model_scales, marker_items).table()}

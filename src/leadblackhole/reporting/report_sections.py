@@ -54,6 +54,7 @@ __all__ = [
     "models_section",
     "read_report_inputs",
     "results_section",
+    "sensitivity_section",
 ]
 
 #: How the report names each possible main model.
@@ -591,6 +592,39 @@ def figures_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     return parts
 
 
+def sensitivity_section(inp: ReportInputs, missing: list[str]) -> list[str]:
+    """One sentence per hypothesis on how strong a hidden confounder would have to be.
+
+    Reads ``models/sensitivity.csv`` (Cinelli & Hazlett on the OLS share model); nothing
+    when it is absent (an output folder of an older ``fit``).
+    """
+    sens = inp.csv("models/sensitivity.csv")
+    if sens is None:
+        return []
+    parts = [
+        "## Sensitivity to an unobserved confounder",
+        "",
+        "On the OLS share model (Cinelli & Hazlett 2020): the share of the residual variance of "
+        "both the focal term and the share a confounder would have to explain to bring the "
+        "estimate to zero (RV) and to make it insignificant at 5% (RV at 5%), and what a "
+        "confounder as strong as experience or performance would leave of it.",
+        "",
+    ]
+    for hid, rows in sens.groupby("id", sort=False):
+        first = rows.iloc[0]
+        bounds = [
+            f"one as strong as {r.benchmark} would leave {r.adjusted_estimate:.4g} "
+            f"(t = {r.adjusted_t:.2f})"
+            for r in rows.itertuples()
+            if pd.notna(r.adjusted_estimate)
+        ]
+        parts.append(
+            f"- {hid} ({first['term']}, {first['outcome']} share): RV = {first['rv_q']:.1%}, "
+            f"RV at 5% = {first['rv_qa']:.1%}" + (f"; {'; '.join(bounds)}." if bounds else ".")
+        )
+    return parts + [""]
+
+
 #: The sections in the report's order: each takes the inputs and the list of missing
 #: outputs (which it extends) and returns its Markdown lines.
 SECTIONS: tuple[Callable[[ReportInputs, list[str]], list[str]], ...] = (
@@ -601,5 +635,6 @@ SECTIONS: tuple[Callable[[ReportInputs, list[str]], list[str]], ...] = (
     measurement_section,
     models_section,
     hypotheses_section,
+    sensitivity_section,
     figures_section,
 )

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +51,11 @@ __all__ = [
     "regression_latex",
     "regression_markdown",
     "stage_data_source",
+    "stage_fit_tables",
     "stage_hypotheses",
     "stage_measurement",
     "stage_models",
+    "stage_table_set",
     "validation_markdown",
     "write_outputs",
 ]
@@ -399,8 +401,28 @@ def stage_measurement(report: Any, outset: OutputSet, data_notes: Sequence[str] 
     OutputSet
         ``outset``.
     """
+    return stage_table_set(report.tables, outset, data_notes)
+
+
+def stage_table_set(
+    tables: Mapping[str, pd.DataFrame], outset: OutputSet, data_notes: Sequence[str] = ()
+) -> OutputSet:
+    """Stage tables as ``<name>.csv``, ``<name>.md`` and ``<name>.tex`` (as the measurement's).
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+    outset : OutputSet
+    data_notes : sequence of str
+        Sentences on the data, under each Markdown table and as each LaTeX caption.
+
+    Returns
+    -------
+    OutputSet
+        ``outset``.
+    """
     note = " ".join(data_notes)
-    for name, df in report.tables.items():
+    for name, df in tables.items():
         if not note:
             outset.add_table(name, df)
             continue
@@ -438,6 +460,7 @@ def stage_models(report: Any, outset: OutputSet, data_notes: Sequence[str] = ())
             cov_type=report.cov_type,
             precision=report.precision,
         ),
+        *report.extra_notes,
     ]
     outset.add_text("estimates.csv", table_to_csv(report.estimates))
     outset.add_text("fit_stats.csv", table_to_csv(report.fit_stats))
@@ -500,6 +523,30 @@ def stage_hypotheses(report: Any, outset: OutputSet, data_notes: Sequence[str] =
     outset.add_text("johnson_neyman.csv", table_to_csv(report.johnson_neyman))
     if report.bootstrap is not None:
         outset.add_text("hypotheses_bootstrap.csv", table_to_csv(report.bootstrap.table))
+    return outset
+
+
+def stage_fit_tables(
+    tables: Mapping[str, pd.DataFrame], outset: OutputSet, data_notes: Sequence[str] = ()
+) -> OutputSet:
+    """Stage further tables of the fit step as ``<name>.csv`` (full precision).
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        ``sensitivity`` on every fit; ``first_stage`` and ``endogeneity_tests``
+        when a two-step model was fitted (:attr:`leadblackhole.pipeline.FitResult.tables`).
+    outset : OutputSet
+    data_notes : sequence of str
+        Unused (a CSV file carries no note); accepted like the other stage functions.
+
+    Returns
+    -------
+    OutputSet
+        ``outset`` with one CSV file per table.
+    """
+    for name, table in tables.items():
+        outset.add_text(f"{name}.csv", table_to_csv(table))
     return outset
 
 
