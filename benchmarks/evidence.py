@@ -36,7 +36,7 @@ from leadblackhole.simulation import population_truth
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rounding_floor_check import floor_table  # noqa: E402
 
-BASE = ("dirichlet", "dirichlet_rounded", "fmlogit", "ols", "fractional_logit")
+BASE = ("dirichlet", "ols", "fractional_logit", "dirichlet_rounded", "fmlogit")
 MAIN = ("dirichlet", "dirichlet_rounded")
 #: block -> (scenarios, estimators, N axis, effect-scale axis)
 BLOCKS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[float, ...]]] = {
