@@ -41,24 +41,45 @@ MAIN = ("dirichlet", "dirichlet_rounded")
 #: block -> (scenarios, estimators, N axis, effect-scale axis)
 BLOCKS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[float, ...]]] = {
     "scenarios": (
-        ("default", "exact", "rounding_10", "exact_reporters", "latent_shares",
-         "varying_precision", "selection", "firm_slopes", "method_factor", "endogenous_volume"),
-        BASE, (461,), (1.0,),
+        (
+            "default",
+            "exact",
+            "rounding_10",
+            "exact_reporters",
+            "latent_shares",
+            "varying_precision",
+            "selection",
+            "firm_slopes",
+            "method_factor",
+            "endogenous_volume",
+        ),
+        BASE,
+        (461,),
+        (1.0,),
     ),  # fmt: skip
     "corrections": (
-        ("latent_shares", "default"), ("dirichlet_eiv", "dirichlet_rounded_eiv"), (461,), (1.0,),
+        ("latent_shares", "default"),
+        ("dirichlet_eiv", "dirichlet_rounded_eiv"),
+        (461,),
+        (1.0,),
     ),  # fmt: skip
     "marker": (
         ("method_factor_marker", "default_marker"),
-        (*MAIN, "dirichlet_marker", "dirichlet_rounded_marker"), (461,), (1.0,),
+        (*MAIN, "dirichlet_marker", "dirichlet_rounded_marker"),
+        (461,),
+        (1.0,),
     ),  # fmt: skip
     "control_function": (
         ("endogenous_volume_iv", "default_iv"),
-        (*MAIN, "dirichlet_cf", "dirichlet_rounded_cf"), (461,), (1.0,),
+        (*MAIN, "dirichlet_cf", "dirichlet_rounded_cf"),
+        (461,),
+        (1.0,),
     ),  # fmt: skip
     "selection": (
         ("selection_x", "default_x"),
-        (*MAIN, "dirichlet_heckman", "dirichlet_rounded_heckman"), (461,), (1.0,),
+        (*MAIN, "dirichlet_heckman", "dirichlet_rounded_heckman"),
+        (461,),
+        (1.0,),
     ),  # fmt: skip
     "power": (("default",), BASE, (150, 300, 461, 1000), (0.5, 1.0, 1.5)),
 }
@@ -67,8 +88,10 @@ REMEDY_BLOCKS = ("corrections", "marker", "control_function", "selection")
 PAGES = {
     "simulation.md": [
         *[(f"scenarios_{v}", ("scenarios",), v) for v in ("relative_bias", "coverage", "power")],
-        *[(f"remedies_{v}", REMEDY_BLOCKS, v)
-          for v in ("relative_bias", "coverage", "power", "se_ratio")],  # fmt: skip
+        *[
+            (f"remedies_{v}", REMEDY_BLOCKS, v)
+            for v in ("relative_bias", "coverage", "power", "se_ratio")
+        ],  # fmt: skip
     ],
     "corrections_evidence.md": [
         (f"corrections_{v}", ("corrections", "marker"), v)

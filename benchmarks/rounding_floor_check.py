@@ -47,7 +47,9 @@ def floor_table(n: int = 20000, steps=(5, 10), seed: int = 11) -> str:
             res = RoundedDirichletRegression(pct, exog, h, floor=floor).fit()
             z = ((res.params - truth.params) / res.bse)[keep]
             label = "marketing floor" if floor else "plain"
-            lines.append(f"| {h} | {low:.3f} | {label} | {z.abs().max():.1f} | {(z**2).mean():.2f} |")
+            lines.append(
+                f"| {h} | {low:.3f} | {label} | {z.abs().max():.1f} | {(z**2).mean():.2f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
