@@ -174,7 +174,6 @@ def _whole_run(workers: int, sims: int, estimators: str, out: str) -> None:
     """
     import resource
     import shutil
-    import sys
 
     import psutil
 
@@ -189,9 +188,7 @@ def _whole_run(workers: int, sims: int, estimators: str, out: str) -> None:
                           scheduler=cluster.scheduler_address, progress=False)  # fmt: skip
             procs = psutil.Process().children(recursive=True)
             children = sum(sum(p.cpu_times()[:2]) for p in procs)
-            print([(p.name(), round(sum(p.cpu_times()[:2]), 2)) for p in procs], file=sys.stderr)
     me = resource.getrusage(resource.RUSAGE_SELF)
-    print("main", me.ru_utime + me.ru_stime, file=sys.stderr)
     shutil.rmtree(out, ignore_errors=True)
     print(f"{me.ru_utime + me.ru_stime + children:.3f}")
 
