@@ -73,7 +73,7 @@ STALE      := results/validation.md results/exclusions.csv results/*.log figures
 
 .DEFAULT_GOAL := help
 .PHONY: help install data validate measure models tables figures report notebooks manifest \
-        allocate pipeline all verify docs-figures test test-slow test-all lint lab lock clean diagnose FORCE
+        allocate pipeline all verify docs-figures test test-slow test-all lint lab lock clean diagnose evidence FORCE
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -215,6 +215,14 @@ diagnose: $(STAMP) ## Design diagnosis on Dask (not part of all; SIMS=200 WORKER
 	  $(WORKERS_ARG) --out $(DIAG_OUT)/scenarios
 	$(VENV)/bin/leadblackhole diagnose --sims $(SIMS) --seed $(SEED) \
 	  --n-reps 150,300,461,1000 --effect-scale 0.5,1,1.5 $(WORKERS_ARG) --out $(DIAG_OUT)/power
+
+EVIDENCE_OUT ?= results/evidence
+EVIDENCE_DOCS ?= $(HERE)/docs
+
+# Resumable: a rerun computes only the replications the folders lack.
+evidence: $(STAMP) ## Recompute the docs' evidence tables from a design diagnosis on Dask (SIMS=200)
+	$(PY) $(HERE)/benchmarks/evidence.py --sims $(SIMS) --seed 2013 --out $(EVIDENCE_OUT) \
+	  --docs $(EVIDENCE_DOCS) $(WORKERS_ARG)
 
 docs-figures: $(FIGURES) ## Copy the figures of the default run into docs/figures/ (shown by docs/figures.md)
 	cp figures/*.png $(HERE)/docs/figures/

@@ -16,7 +16,11 @@ Prints
    and 2 worker processes (workers warmed up: the population truth is
    computed once per worker before the clock starts), and the speed-up;
 4. how the wall time on 2 workers grows with the number of replications
-   (cluster start-up and warm-up included, as a user sees it).
+   (cluster start-up and warm-up included, as a user sees it);
+5. (``--cpu-run SIMS``) the CPU a whole diagnosis costs per replication in one
+   process and on a 2-worker local cluster, each in a fresh process: imports,
+   the population truth, start-up and the outputs included, with the CPU time of
+   every process the run started (the fork server and the workers).
 """
 
 from __future__ import annotations
@@ -38,8 +42,7 @@ from leadblackhole.diagnosis import (
     run_diagnosis,
     simulate_frame,
 )
-from leadblackhole.simulation import StudyDesign, simulate
-from leadblackhole.simulation.simulate import _truth
+from leadblackhole.simulation import StudyDesign, population_truth, simulate
 
 DESIGN = StudyDesign()
 
@@ -57,7 +60,7 @@ def stages(repeats: int) -> None:
     from leadblackhole.effects import model_effects
     from leadblackhole.models import fit_share_model
 
-    _truth(DESIGN)
+    population_truth(DESIGN)
     print(f"1. one replication of the default design (median of {repeats}, ms)")
     sim = _median_ms(lambda i: simulate(DESIGN, seed=i), repeats)
     surveys = [simulate(DESIGN, seed=i).survey for i in range(repeats)]
@@ -161,17 +164,86 @@ def growth(sizes: list[int], tmp: str) -> None:
         shutil.rmtree(out, ignore_errors=True)
 
 
+def _whole_run(workers: int, sims: int, estimators: str, out: str) -> None:
+    """One diagnosis in this (fresh) process; prints the CPU seconds of every process it used.
+
+    In one process: this process's CPU time (imports included). On a local cluster
+    this process starts (the cluster ``run_diagnosis`` starts, passed by address):
+    this process's CPU time plus that of every process it started (the fork server,
+    the workers), read just before the cluster closes.
+    """
+    import resource
+    import shutil
+
+    import psutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    ests = tuple(estimators.split(","))
+    if workers == 0:
+        run_diagnosis(out, sims=sims, seed=1, estimators=ests, workers=0, progress=False)
+        children = 0.0
+    else:
+        with local_cluster(workers) as cluster:
+            run_diagnosis(out, sims=sims, seed=1, estimators=ests,
+                          scheduler=cluster.scheduler_address, progress=False)  # fmt: skip
+            procs = psutil.Process().children(recursive=True)
+            children = sum(sum(p.cpu_times()[:2]) for p in procs)
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    shutil.rmtree(out, ignore_errors=True)
+    print(f"{me.ru_utime + me.ru_stime + children:.3f}")
+
+
+def cpu_run(sims: int, tmp: str, repeats: int, estimators: str) -> None:
+    import subprocess
+    import sys
+
+    print(
+        f"5. CPU of a whole diagnosis of {sims} studies (scenario default, estimators "
+        f"{estimators}), imports, the population truth and every process included"
+    )
+    rows: dict[int, list[float]] = {0: [], 2: []}
+    for i in range(repeats):
+        for workers in (0, 2):  # alternated, so that both see the same load
+            out = os.path.join(tmp, f"bench_cpu_{workers}_{i}")
+            t0 = time.perf_counter()
+            res = subprocess.run(
+                [sys.executable, __file__, "--whole-run", str(workers), "--cpu-run", str(sims),
+                 "--estimators", estimators, "--tmp", out],  # fmt: skip
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            cpu = float(res.stdout.strip().splitlines()[-1])
+            rows[workers].append(cpu)
+            print(f"   workers {workers}: {cpu:6.1f} CPU-s, {time.perf_counter() - t0:6.1f} s wall "
+                  f"(load {os.getloadavg()[0]:.1f})")  # fmt: skip
+    one, two = statistics.median(rows[0]), statistics.median(rows[2])
+    print(f"   median: one process {one:.1f} CPU-s ({1e3 * one / sims:.1f} ms per replication), "
+          f"2 workers {two:.1f} CPU-s ({1e3 * two / sims:.1f} ms): x{two / one:.2f}")  # fmt: skip
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=100, help="replications per measurement")
     p.add_argument("--skip-dask", action="store_true")
     p.add_argument("--dask-only", action="store_true", help="only the 1 vs 2 worker speed-up")
     p.add_argument("--tmp", default=os.environ.get("TMPDIR", "/tmp"))
+    p.add_argument(
+        "--cpu-run", type=int, metavar="SIMS", default=0,
+        help="only the CPU of whole diagnose runs of SIMS studies, one process against 2 workers",
+    )  # fmt: skip
+    p.add_argument("--repeats", type=int, default=3, help="runs per setting of --cpu-run")
+    p.add_argument("--estimators", default="dirichlet", help="estimators of --cpu-run")
+    p.add_argument("--whole-run", type=int, default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.whole_run is not None:
+        _whole_run(a.whole_run, a.cpu_run, a.estimators, a.tmp)
+        return
     print(
         f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}; numpy {np.__version__}"
     )
     assert replication_seed(1, 0).spawn_key == (0,)
+    if a.cpu_run:
+        cpu_run(a.cpu_run, a.tmp, a.repeats, a.estimators)
+        return
     if a.dask_only:
         dask_speedup(max(a.reps, 100))
         return

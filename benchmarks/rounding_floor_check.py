@@ -27,20 +27,18 @@ from leadblackhole.models.main import main_model_exog
 from leadblackhole.simulation import StudyDesign, simulate
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=20000)
-    parser.add_argument("--steps", type=int, nargs="+", default=[5, 10])
-    parser.add_argument("--seed", type=int, default=11)
-    args = parser.parse_args()
-    survey, truth = simulate(StudyDesign(n_reps=args.n, heap_step=0), seed=args.seed)
+def floor_table(n: int = 20000, steps=(5, 10), seed: int = 11) -> str:
+    """The Markdown table of docs/rounding.md (the floor check), computed afresh."""
+    survey, truth = simulate(StudyDesign(n_reps=n, heap_step=0), seed=seed)
     frame = build_analysis_frame(validate_survey(survey))
     exog = main_model_exog(frame)
     y = frame.raw[["marketing", "self"]].to_numpy()
     keep = [i for i in truth.params.index if i[1] != "Intercept" or i[0] == "precision"]
-    print("| step | share of reps with marketing < step/2 | cells | max abs z | mean z^2 |")
-    print("|---:|---:|---|---:|---:|")
-    for h in args.steps:
+    lines = [
+        "| step | share of reps with marketing < step/2 | cells | max abs z | mean z^2 |",
+        "|---:|---:|---|---:|---:|",
+    ]
+    for h in steps:
         m = np.maximum(np.round(100 * y[:, 0] / h) * h, h)
         s = np.minimum(np.round(100 * y[:, 1] / h) * h, 100 - m)
         pct = pd.DataFrame({"marketing": m, "self": s, "other": 100 - m - s}, index=exog.index)
@@ -49,7 +47,19 @@ def main() -> None:
             res = RoundedDirichletRegression(pct, exog, h, floor=floor).fit()
             z = ((res.params - truth.params) / res.bse)[keep]
             label = "marketing floor" if floor else "plain"
-            print(f"| {h} | {low:.3f} | {label} | {z.abs().max():.1f} | {(z**2).mean():.2f} |")
+            lines.append(
+                f"| {h} | {low:.3f} | {label} | {z.abs().max():.1f} | {(z**2).mean():.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--steps", type=int, nargs="+", default=[5, 10])
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    print(floor_table(args.n, args.steps, args.seed), end="")
 
 
 if __name__ == "__main__":

@@ -38,25 +38,49 @@ registered without circular imports. It never renders figures
 
 from ..exceptions import DiagnosisError
 from .diagnosands import DIAGNOSAND_COLUMNS, diagnosands, minimum_detectable_scale
-from .estimators import ALPHA, ESTIMATE_COLUMNS, ESTIMATORS, EffectsEstimator, register_estimator
-from .frames import simulate_frame
+from .estimators import (
+    ALPHA,
+    DIAGNOSIS_N_BOOT,
+    ESTIMATE_COLUMNS,
+    ESTIMATORS,
+    CorrectedEstimator,
+    EffectsEstimator,
+    TwoStepEstimator,
+    register_estimator,
+)
+from .frames import EXTRA_COLUMNS, StudyFrame, simulate_frame
 from .replications import CELL_COLUMNS, replication_seed, run_chunk, typed_replications
-from .runner import PARTS_DIR, WORKER_MALLOC_ENV, DiagnosisResult, local_cluster, run_diagnosis
+from .runner import (
+    PARTS_DIR,
+    WORKER_CONFIG,
+    WORKER_MALLOC_ENV,
+    WORKER_PRELOAD,
+    DiagnosisResult,
+    local_cluster,
+    run_diagnosis,
+)
 from .scenarios import SCENARIOS, Scenario, resolve_scenario, scenario_design
 
 __all__ = [
     "ALPHA",
     "CELL_COLUMNS",
+    "DIAGNOSIS_N_BOOT",
     "DIAGNOSAND_COLUMNS",
     "ESTIMATE_COLUMNS",
     "ESTIMATORS",
+    "EXTRA_COLUMNS",
     "PARTS_DIR",
     "SCENARIOS",
+    "WORKER_CONFIG",
     "WORKER_MALLOC_ENV",
+    "WORKER_PRELOAD",
     "DiagnosisError",
+    "CorrectedEstimator",
     "DiagnosisResult",
     "EffectsEstimator",
     "Scenario",
+    "StudyFrame",
+    "TwoStepEstimator",
     "diagnosands",
     "local_cluster",
     "minimum_detectable_scale",

@@ -31,9 +31,12 @@ from ..exceptions import DiagnosisError
 
 __all__ = [
     "ALPHA",
+    "DIAGNOSIS_N_BOOT",
     "ESTIMATE_COLUMNS",
     "ESTIMATORS",
+    "CorrectedEstimator",
     "EffectsEstimator",
+    "TwoStepEstimator",
     "register_estimator",
 ]
 
@@ -124,6 +127,141 @@ class EffectsEstimator:
         return {c: cols[c] for c in ESTIMATE_COLUMNS}
 
 
+@dataclass(frozen=True)
+class TwoStepEstimator:
+    """A two-step share model (control function, selection correction) and its effects.
+
+    Parameters
+    ----------
+    model : str
+        ``dirichlet_cf``, ``dirichlet_rounded_cf``, ``dirichlet_heckman`` or
+        ``dirichlet_rounded_heckman`` (:mod:`leadblackhole.models.two_step`).
+    fit_options : tuple of (str, value) pairs
+        Keyword options of the fit: ``(("instruments", ("campaign_budget",)),)``
+        or ``(("exclusion", ("lead_access",)),)`` (the extra columns
+        :func:`~leadblackhole.diagnosis.simulate_frame` attaches when the design
+        draws them; a study without them fails, recorded as not converged).
+
+    Notes
+    -----
+    The effects are those of :func:`leadblackhole.effects.two_step.two_step_estimates`
+    (the control held at each rep's value; for the selection correction, the
+    inverse Mills ratio set to 0 and the average taken over every rep with complete
+    predictors), with the two-step sandwich covariance. A weak first stage is not
+    an error here: the diagnosis measures what the estimator does with the
+    instrument the design draws (its first-stage F is stated with the evidence).
+
+    Examples
+    --------
+    >>> est = TwoStepEstimator("dirichlet_cf", (("instruments", ("campaign_budget",)),))
+    >>> est.model
+    'dirichlet_cf'
+    """
+
+    model: str
+    fit_options: tuple[tuple[str, Any], ...] = ()
+
+    def __call__(self, frame) -> pd.DataFrame:
+        """Fit the model to ``frame`` and return its registry effects (:data:`ESTIMATE_COLUMNS`)."""
+        return pd.DataFrame(self.estimate_columns(frame))
+
+    def estimate_columns(self, frame) -> dict[str, Any]:
+        """What :meth:`__call__` returns, as a dict of columns."""
+        import warnings
+
+        from ..effects import EffectOptions
+        from ..effects.two_step import two_step_estimates
+        from ..exceptions import WeakInstrumentWarning
+        from ..models import fit_share_model
+
+        options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.fit_options}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", WeakInstrumentWarning)
+            results = fit_share_model(frame, self.model, **options)
+        cols = two_step_estimates(results, frame, options=EffectOptions(alpha=ALPHA))
+        return {c: cols[c] for c in ESTIMATE_COLUMNS}
+
+
+#: Bootstrap replicates of the corrected estimators in a design diagnosis (the command's
+#: ``fit`` uses 200; see docs/simulation.md for the choice).
+DIAGNOSIS_N_BOOT: int = 50
+
+
+@dataclass(frozen=True)
+class CorrectedEstimator:
+    """A correction of the main model for unreliable scales or common-method variance.
+
+    Parameters
+    ----------
+    kind : {"eiv", "marker"}
+        :func:`leadblackhole.corrections.fit_eiv` (regression calibration with the
+        scales' reliabilities) or :func:`leadblackhole.corrections.fit_marker` (the
+        method factor measured by the marker scale ``mk_*``).
+    model : {"dirichlet", "dirichlet_rounded"}
+        The main model corrected.
+    n_boot : int
+        Bootstrap replicates of both steps (the standard errors).
+
+    Notes
+    -----
+    The frame must carry the item answers of its reps (``frame.items``, as
+    :func:`~leadblackhole.diagnosis.simulate_frame` gives them); the marker
+    correction needs marker items (a design with ``marker_items``). Without them
+    the fit raises :class:`~leadblackhole.exceptions.EstimationError` and the
+    replication is recorded as not converged. The bootstrap's seed is a hash of
+    the study's reported percents: a study always gets the same resamples, and
+    different studies get unrelated ones.
+
+    Examples
+    --------
+    >>> CorrectedEstimator("eiv").model
+    'dirichlet'
+    """
+
+    kind: str
+    model: str = "dirichlet"
+    n_boot: int = DIAGNOSIS_N_BOOT
+
+    def __call__(self, frame) -> pd.DataFrame:
+        """Fit the correction to ``frame`` and return its registry effects."""
+        return pd.DataFrame(self.estimate_columns(frame))
+
+    def estimate_columns(self, frame) -> dict[str, Any]:
+        """What :meth:`__call__` returns, as a dict of columns."""
+        from ..corrections import fit_eiv, fit_marker
+        from ..exceptions import EstimationError
+
+        items = getattr(frame, "items", None)
+        if items is None:
+            raise EstimationError(
+                f"the {self.kind} correction needs the item answers of the study (frame.items)"
+            )
+        seed = _study_seed(frame)
+        if self.kind == "eiv":
+            res = fit_eiv(frame, items, model=self.model, n_boot=self.n_boot, seed=seed)
+        else:
+            marker = [c for c in items.columns if c.startswith("mk_")]
+            if not marker:
+                raise EstimationError("the marker correction needs marker items (mk_*)")
+            scales = dict(frame.scales) | {"marker": marker}
+            res = fit_marker(
+                frame, items, "marker", scales, model=self.model, n_boot=self.n_boot, seed=seed
+            )
+        eff = res.effects
+        return {c: eff[c].to_numpy(dtype=object if c == "supported" else None)
+                for c in ESTIMATE_COLUMNS}  # fmt: skip
+
+
+def _study_seed(frame) -> int:
+    """A seed that depends on the study's reported shares only (crc32 of their bytes)."""
+    import zlib
+
+    import numpy as np
+
+    shares = np.ascontiguousarray(frame.raw[["marketing", "self", "other"]].to_numpy(dtype=float))
+    return zlib.crc32(shares.tobytes())
+
+
 #: Registered estimators: name -> ``estimator(frame) -> DataFrame`` (:data:`ESTIMATE_COLUMNS`).
 ESTIMATORS: dict[str, Callable[[Any], pd.DataFrame]] = {}
 
@@ -168,3 +306,17 @@ register_estimator("fractional_logit", EffectsEstimator("fractional_logit"))
 register_estimator("fmlogit", EffectsEstimator("fmlogit"))
 # the rounding step is detected on each simulated study ("auto")
 register_estimator("dirichlet_rounded", EffectsEstimator("dirichlet_rounded"))
+# the corrections (issue 19): bootstrap standard errors over both steps
+register_estimator("dirichlet_eiv", CorrectedEstimator("eiv", "dirichlet"))
+register_estimator("dirichlet_rounded_eiv", CorrectedEstimator("eiv", "dirichlet_rounded"))
+register_estimator("dirichlet_marker", CorrectedEstimator("marker", "dirichlet"))
+register_estimator("dirichlet_rounded_marker", CorrectedEstimator("marker", "dirichlet_rounded"))
+# the two-step models (issue 20): the instrument and the exclusion variable the design draws
+_IV = (("instruments", ("campaign_budget",)),)
+_EXCLUSION = (("exclusion", ("lead_access",)),)
+register_estimator("dirichlet_cf", TwoStepEstimator("dirichlet_cf", _IV))
+register_estimator("dirichlet_rounded_cf", TwoStepEstimator("dirichlet_rounded_cf", _IV))
+register_estimator("dirichlet_heckman", TwoStepEstimator("dirichlet_heckman", _EXCLUSION))
+register_estimator(
+    "dirichlet_rounded_heckman", TwoStepEstimator("dirichlet_rounded_heckman", _EXCLUSION)
+)

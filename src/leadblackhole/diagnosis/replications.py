@@ -101,6 +101,7 @@ def run_chunk(
     reps: Sequence[int],
     estimators: Mapping[str, Callable],
     seed: int,
+    truth: Any = None,
 ) -> pd.DataFrame:
     """Simulate and fit a chunk of replications of one cell (the unit of work on Dask).
 
@@ -114,6 +115,13 @@ def run_chunk(
         Name -> estimator (see :data:`ESTIMATORS`).
     seed : int
         Master seed (see :func:`replication_seed`).
+    truth : Truth, optional
+        The population truth of the cell's design
+        (:func:`~leadblackhole.simulation.population_truth`), computed once by
+        the caller and handed to every task; default: computed here (once per
+        process and design). Computing it costs about as much as 250
+        replications of the main model, so a Dask run computes it in the client
+        rather than in every worker.
 
     Returns
     -------
@@ -137,7 +145,7 @@ def run_chunk(
     failed["supported"] = [pd.NA] * len(failed_ids)
     effects, value, per_sd = None, {}, {}
     for rep in reps:
-        frame, truth = simulate_frame(design, seed=replication_seed(seed, rep))
+        frame, truth = simulate_frame(design, seed=replication_seed(seed, rep), truth=truth)
         if truth.effects is not effects:  # the population truth of the design
             effects = truth.effects
             value = dict(zip(effects.index, effects["value"].to_numpy(), strict=True))

@@ -36,10 +36,11 @@ import pandas as pd
 from ..exceptions import DiagnosisError
 from ..outputs import atomic_write_bytes, atomic_write_text, table_to_csv
 from ..registry import HYPOTHESES
+from ..simulation import population_truth
 from .diagnosands import diagnosands, minimum_detectable_scale
 from .estimators import ESTIMATORS
 from .replications import CELL_COLUMNS, run_chunk, typed_replications
-from .scenarios import resolve_scenario
+from .scenarios import resolve_scenario, scenario_design
 
 __all__ = [
     "PARTS_DIR",
@@ -156,6 +157,26 @@ WORKER_MALLOC_ENV: dict[str, str] = {
 }
 
 
+#: Dask settings of the local cluster's workers: no statistical profiler, no GIL monitor
+#: (see :func:`local_cluster`).
+WORKER_CONFIG: dict[str, object] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.worker.multiprocessing-method": "forkserver",
+}
+#: Modules the local cluster's fork server imports once, before it forks the workers.
+WORKER_PRELOAD: tuple[str, ...] = (
+    "distributed",
+    "numpy",
+    "pandas",
+    "scipy",
+    "leadblackhole.diagnosis",
+    "leadblackhole.models",
+    "leadblackhole.effects",
+    "leadblackhole.corrections",
+)
+
+
 def local_cluster(n_workers: int):
     """A ``LocalCluster`` of ``n_workers`` single-threaded worker processes.
 
@@ -174,14 +195,28 @@ def local_cluster(n_workers: int):
     worker as in one process. BLAS stays single-threaded in each worker
     (Dask's default ``OMP_NUM_THREADS=1``, ``OPENBLAS_NUM_THREADS=1``). A
     variable already set in the environment takes precedence (Dask's rule).
+
+    The workers are forked from a fork server that has imported
+    :data:`WORKER_PRELOAD` (the estimators' modules included), so the imports
+    are paid once per cluster rather than once per worker, and they run with
+    :data:`WORKER_CONFIG`: no statistical profiler (Dask samples the running
+    task's stack every 10 ms) and no GIL monitor, which only cost CPU in a batch
+    run. With the population truth computed in the client (:func:`run_diagnosis`),
+    a 2-worker cluster spends about the CPU per replication of one process
+    (benchmarks/bench_diagnose.py ``--cpu-run``).
     """
     import logging
 
     import dask
     from dask.distributed import LocalCluster
+    from distributed.utils import get_mp_context
 
     key = "distributed.nanny.pre-spawn-environ"
-    with dask.config.set({f"{key}.{k}": v for k, v in WORKER_MALLOC_ENV.items()}):
+    settings = {f"{key}.{k}": v for k, v in WORKER_MALLOC_ENV.items()} | WORKER_CONFIG
+    with dask.config.set(settings):
+        # Dask's own preload list is set on first use; this one replaces it (the fork
+        # server reads it when it starts, with the first worker)
+        get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))
         return LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
@@ -363,9 +398,13 @@ def _execute(tasks, estimators, seed, parts, workers, scheduler, progress, timeo
         atomic_write_bytes(parts / _part_name(sc, n, s, reps, est), _parquet_bytes(df))
         bar.update(len(reps) * len(est))
 
+    truths: dict[tuple, object] = {}
+
     def args(task):
         sc, n, s, reps, est = task
-        return (sc, n, s, reps, {e: estimators[e] for e in est}, seed)
+        if (sc, n, s) not in truths:  # once per cell, here, not in every worker
+            truths[sc, n, s] = population_truth(scenario_design(sc, n, s))
+        return (sc, n, s, reps, {e: estimators[e] for e in est}, seed, truths[sc, n, s])
 
     try:
         if workers == 0 and not scheduler:

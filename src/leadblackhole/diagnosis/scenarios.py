@@ -89,6 +89,47 @@ SCENARIOS: dict[str, Scenario] = {
             "(an unobservable, 0.3)",
             {"volume_routing": 0.3, "volume_confounding": 0.3},
         ),
+        # The scenarios of the remedies: the same populations with what a remedy needs
+        # drawn too (their other draws are those of the scenario they extend).
+        Scenario(
+            "method_factor_marker",
+            "method_factor with a three-item marker scale (loadings 0.80, 0.75, 0.70)",
+            {"method_factor": 0.4, "method_factor_shares": 0.3, "marker_items": 3},
+        ),
+        Scenario(
+            "default_marker",
+            "default design with a three-item marker scale (no method factor)",
+            {"marker_items": 3},
+        ),
+        Scenario(
+            "endogenous_volume_iv",
+            "endogenous_volume with an instrument: a campaign budget moving the log mean "
+            "of leads by 0.5 per SD",
+            {"volume_routing": 0.3, "volume_confounding": 0.3, "instrument_strength": 0.5},
+        ),
+        Scenario(
+            "default_iv",
+            "default design with the campaign budget (0.5 per SD): volume exogenous",
+            {"instrument_strength": 0.5},
+        ),
+        Scenario(
+            "selection_x",
+            "selection with an exclusion variable: days of access to the lead system "
+            "(1 per SD in the propensity)",
+            {
+                "selection_coef": {"performance": -0.5, "experience": -0.3},
+                "selection_rho": 0.5,
+                "selection_exclusion": 1.0,
+            },
+            zero_fraction=0.25,
+        ),
+        Scenario(
+            "default_x",
+            "25% more reps with no marketing time, selected on the exclusion variable only "
+            "(ignorable)",
+            {"selection_exclusion": 1.0},
+            zero_fraction=0.25,
+        ),
     )
 }
 

@@ -1,7 +1,15 @@
 """Simulated studies: the population model and its draws."""
 
 from .design import DEFAULT_BETA_MARKETING, DEFAULT_BETA_SELF, StudyDesign
-from .simulate import Simulation, StudyDraw, Truth, draw_study, heap_percents, simulate
+from .simulate import (
+    Simulation,
+    StudyDraw,
+    Truth,
+    draw_study,
+    heap_percents,
+    population_truth,
+    simulate,
+)
 
 __all__ = [
     "DEFAULT_BETA_MARKETING",
@@ -12,5 +20,6 @@ __all__ = [
     "Truth",
     "draw_study",
     "heap_percents",
+    "population_truth",
     "simulate",
 ]

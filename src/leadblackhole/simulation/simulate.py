@@ -45,6 +45,7 @@ __all__ = [
     "simulate",
     "StudyDraw",
     "draw_study",
+    "population_truth",
 ]
 
 #: Size of the population draw behind :class:`Truth` (fixed seed, cached per design).
@@ -446,6 +447,48 @@ def _report(y: np.ndarray, is_zero: np.ndarray, step: int) -> np.ndarray:
     return pct
 
 
+def population_truth(design: StudyDesign | None = None) -> Truth:
+    """The population truth of ``design`` (computed once per process, then cached).
+
+    Parameters
+    ----------
+    design : StudyDesign, optional
+        Population model (default :class:`StudyDesign()`).
+
+    Returns
+    -------
+    Truth
+        What :func:`simulate` returns with every study of ``design``.
+
+    Notes
+    -----
+    The truth comes from a fixed-seed population draw of :data:`POPULATION_SIZE`
+    reps, which costs far more than one study. A caller that simulates studies in
+    several processes (the design diagnosis on Dask) computes it once with this
+    function and hands it to :func:`draw_study` (``truth=``) in every process.
+
+    Examples
+    --------
+    >>> truth = population_truth(StudyDesign())
+    >>> draw = draw_study(StudyDesign(), seed=7, truth=truth)
+    >>> draw.truth is truth
+    True
+    """
+    return _truth(design if design is not None else StudyDesign())
+
+
+def _given_truth(design: StudyDesign, truth: Truth | None) -> Truth:
+    """``truth`` when it is the truth of ``design``; the cached truth when it is None."""
+    if truth is None:
+        return _truth(design)
+    if not isinstance(truth, Truth) or truth.design != design:
+        raise DesignError(
+            "the population truth given is not the truth of this design "
+            "(pass population_truth(design) of the same design)"
+        )
+    return truth
+
+
 def _truth(design: StudyDesign) -> Truth:
     """The population truth of ``design``.
 
@@ -467,9 +510,9 @@ def _truth(design: StudyDesign) -> Truth:
     return truth if key == design else replace(truth, design=design)
 
 
-def _draw_study(design: StudyDesign, rng: np.random.Generator) -> dict:
+def _draw_study(design: StudyDesign, rng: np.random.Generator, truth: Truth | None = None) -> dict:
     """Every array of one simulated study (the shared core of both output paths)."""
-    truth = _truth(design)
+    truth = _given_truth(design, truth)
     n_main, n_zero = design.n_reps, design.n_zero_marketing
     n = n_main + n_zero
     extra = child_rng(rng) if design.instrument_strength or design.selection_exclusion else None
@@ -675,6 +718,8 @@ class StudyDraw(NamedTuple):
 def draw_study(
     design: StudyDesign | None = None,
     seed: int | np.random.Generator | np.random.SeedSequence = 0,
+    *,
+    truth: Truth | None = None,
 ) -> StudyDraw:
     """Simulate one study and return its arrays, without building the survey table.
 
@@ -685,10 +730,19 @@ def draw_study(
     seed : int, numpy.random.SeedSequence or numpy.random.Generator
         As for :func:`simulate`; the same seed gives the same study as
         :func:`simulate`.
+    truth : Truth, optional
+        The population truth of ``design`` (:func:`population_truth`), computed
+        elsewhere, e.g. once for every worker of a Dask cluster; default: computed
+        here (cached per process).
 
     Returns
     -------
     StudyDraw
+
+    Raises
+    ------
+    DesignError
+        ``truth`` is not the truth of ``design``.
 
     Notes
     -----
@@ -704,7 +758,7 @@ def draw_study(
     (461, 3)
     """
     design = design if design is not None else StudyDesign()
-    st = _draw_study(design, _rng(seed))
+    st = _draw_study(design, _rng(seed), truth)
     draw, n = st["draw"], st["n"]
     v = st["variables"]
     return StudyDraw(
