@@ -26,7 +26,14 @@ import pandas as pd
 from ..exceptions import AllocationError
 from ..models.results import SoftmaxLink
 from ..specification import COMPONENTS
-from ._model import ShareCurves, curves_from_coefficients, draw_params, share_curves
+from ._model import (
+    ShareCurves,
+    check_marketing_model,
+    curves_from_coefficients,
+    draw_params,
+    share_curves,
+)
+from .honest import DifferenceEstimate, bias_corrected_difference, paired_difference
 from .policies import (
     check_budget,
     dual_bound,
@@ -36,8 +43,10 @@ from .policies import (
     performance_score,
     score_split,
 )
+from .threshold import threshold_allocation
 
 __all__ = [
+    "BASELINES",
     "POLICIES",
     "POLICY_DESCRIPTIONS",
     "SCENARIOS",
@@ -68,6 +77,10 @@ WEEKS_PER_MONTH: float = 52.0 / 12.0
 SCALE_MIN, SCALE_MAX = 1.0, 7.0
 #: Bootstrap replicates behind the interval of an estimated hours per lead.
 N_BOOT_HOURS: int = 999
+#: Baselines of the policy differences, in the order of ``AllocationResult.differences``.
+BASELINES: tuple[str, ...] = ("observed", "equal")
+#: The policy chosen on the estimates, whose gains are bias-corrected.
+CHOSEN_ON_ESTIMATES: str = "optimal"
 
 
 @dataclass(frozen=True)
@@ -250,17 +263,37 @@ class AllocationResult:
         ``black_hole_rate``, ``black_hole_low``, ``black_hole_high``,
         ``followups``, ``followups_low``, ``followups_high`` (95% percentile
         intervals over the draws), ``leads`` (the budget), ``nonconcave_reps``
-        and ``optimality_gap_bound`` (optimal policy only) and, on simulated
-        data, ``true_black_hole_rate`` and ``true_followups`` (the same
-        allocation evaluated with the true parameters); last, ``description``
-        (:data:`POLICY_DESCRIPTIONS`): ``observed`` is the status quo as the
-        survey records it, ``equal`` the even split the study calls common
-        practice.
+        and ``optimality_gap_bound`` (optimal policy only); the gain over the
+        equal split in black-hole points (a fraction of the budget; positive
+        when the policy leaves fewer leads in the black hole):
+        ``naive_gain`` (evaluated at the estimates the optimal allocation was
+        chosen on), ``honest_gain`` with ``honest_gain_low`` and
+        ``honest_gain_high`` (interval at ``level``; bias-corrected for the
+        optimal policy, equal to the naive gain for the others) and, on
+        simulated data, ``true_black_hole_rate``, ``true_followups`` and
+        ``true_gain`` (the same allocations evaluated with the true
+        parameters); last, ``description`` (:data:`POLICY_DESCRIPTIONS`):
+        ``observed`` is the status quo as the survey records it, ``equal``
+        the even split the study calls common practice.
     budget : int
     hours_per_lead : HoursPerLead
     hours_note : str
         How weekly hours were obtained.
     n_draws, seed : int
+    differences : DataFrame
+        One row per scenario, policy and baseline (``observed`` when the
+        budget is the survey's own, and ``equal``): ``scenario``, ``policy``,
+        ``versus``, ``black_hole_diff`` (policy minus baseline: negative when
+        the policy leaves fewer leads in the black hole), ``black_hole_diff_low``,
+        ``black_hole_diff_high``, ``followups_diff`` (policy minus baseline),
+        ``followups_diff_low``, ``followups_diff_high`` (intervals at
+        ``level`` from paired draws), ``prob_better`` (probability that the
+        policy follows up more leads than the baseline), ``naive_followups_diff``
+        (the difference at the estimates), ``method`` (``paired draws``, or
+        ``bootstrap bias correction`` for the optimal policy) and, on simulated
+        data, ``true_black_hole_diff`` and ``true_followups_diff``.
+    level : float
+        Coverage of the intervals of the gains and differences.
     """
 
     allocation: pd.DataFrame
@@ -270,9 +303,11 @@ class AllocationResult:
     hours_note: str
     n_draws: int
     seed: int
+    differences: pd.DataFrame = field(default_factory=pd.DataFrame)
+    level: float = 0.95
 
     def summary(self) -> str:
-        """A few lines for the console: assumptions and the black hole by policy."""
+        """A few lines for the console: assumptions, the black hole and the gains by policy."""
         lines = [
             f"lead budget: {self.budget} leads a month",
             f"hours per lead: {self.hours_per_lead.note}",
@@ -285,6 +320,18 @@ class AllocationResult:
                 f"[{r.black_hole_low:6.1%}, {r.black_hole_high:6.1%}]  "
                 f"follow-ups {r.followups:9.1f}"
             )
+        gains = self.policies[self.policies["policy"] == CHOSEN_ON_ESTIMATES]
+        if len(gains) and "honest_gain" in gains:
+            lines.append(
+                f"gain of the optimal allocation over the equal split, black-hole points "
+                f"({self.level:.0%} interval; naive = evaluated on the estimates it was chosen on):"
+            )
+            for r in gains.itertuples(index=False):
+                lines.append(
+                    f"  {r.scenario:16s} honest {100 * r.honest_gain:5.2f} "
+                    f"[{100 * r.honest_gain_low:5.2f}, {100 * r.honest_gain_high:5.2f}]  "
+                    f"naive {100 * r.naive_gain:5.2f}"
+                )
         return "\n".join(lines)
 
 
@@ -300,6 +347,7 @@ def allocate(
     hours_per_lead: float | None = None,
     hours_per_week: float | None = None,
     truth: Any = None,
+    level: float = 0.95,
 ) -> AllocationResult:
     """Compare lead-allocation policies under scenarios, with intervals.
 
@@ -334,6 +382,9 @@ def allocate(
     truth : Truth, optional
         The truth of a simulated survey: adds the ``oracle`` policy and the
         ``true_*`` columns.
+    level : float
+        Coverage of the intervals of the gains and of the policy differences
+        (strictly between 0 and 1; the black-hole intervals stay 95%).
 
     Returns
     -------
@@ -345,7 +396,8 @@ def allocate(
         Bad budget, unknown policy or scenario, ``oracle`` without truth or
         with a survey whose firms are not the design's,
         ``observed`` with another budget than the survey's,
-        non-positive assumptions, negative ``n_draws``.
+        non-positive assumptions, negative ``n_draws``, a ``level`` outside
+        (0, 1), a model whose link gives no ``marketing`` share.
 
     Notes
     -----
@@ -353,7 +405,12 @@ def allocate(
     then evaluated under each draw ``theta_d ~ N(theta_hat, V_hat)`` of the
     mean coefficients (``mean_coef``, ``mean_cov``) (and,
     when ``h`` is estimated, the ``d``-th bootstrap replicate of ``h``): the
-    interval says how well a decision taken now is likely to do. The optimal
+    interval says how well a decision taken now is likely to do. The
+    differences between policies use the same draws for both (paired). The
+    optimal allocation is also re-chosen under every draw, which measures how
+    much an allocation chosen on estimates flatters itself; its gains and
+    differences are corrected by that optimism
+    (:mod:`~leadblackhole.allocation.honest`). The optimal
     policy gives no rep more than ``max(largest observed lead volume,
     ceil(B / n))`` leads, so the model is not asked about lead volumes far
     outside the data.
@@ -395,6 +452,9 @@ def allocate(
             raise AllocationError(f"unknown scenario {s!r}; expected one of {SCENARIOS}")
     if not isinstance(n_draws, int | np.integer) or n_draws < 0:
         raise AllocationError(f"n_draws must be a whole number >= 0; received {n_draws!r}")
+    if not (isinstance(level, float | int) and 0.0 < float(level) < 1.0):
+        raise AllocationError(f"level must be a number between 0 and 1; received {level!r}")
+    check_marketing_model(results)
     for name, v in (("hours_per_lead", hours_per_lead), ("hours_per_week", hours_per_week)):
         if v is not None and not (np.isfinite(v) and v > 0):
             raise AllocationError(f"{name} must be a positive number; received {v!r}")
@@ -445,7 +505,9 @@ def allocate(
     )
     true_cap = per_share / truth.design.hours_per_lead if truth is not None else None
 
-    alloc_rows, policy_rows = [], []
+    equal_plan = equal_split(n, budget, order)
+    bases = [b for b in BASELINES if b != "observed" or budget == int(observed.sum())]
+    alloc_rows, policy_rows, diff_rows = [], [], []
     for scen in scenarios:
         sraw = apply_scenario(raw, scen)
         data = _centred(sraw, frame.means)
@@ -458,7 +520,7 @@ def allocate(
             if p == "observed":
                 plans[p] = observed
             elif p == "equal":
-                plans[p] = equal_split(n, budget, order)
+                plans[p] = equal_plan
             elif p == "score":
                 plans[p] = score_split(score, budget)
             elif p == "optimal":
@@ -472,11 +534,35 @@ def allocate(
                 }
             else:
                 plans[p] = greedy_allocation(oracle, true_cap, budget, cap).leads
-        totals = {p: np.empty(n_draws) for p in plans}
+        # the baselines of the gains and differences, evaluated even when not listed
+        evaluated = {**{b: (observed if b == "observed" else equal_plan) for b in bases}, **plans}
+        totals = {p: np.empty(n_draws) for p in evaluated}
+        chosen = CHOSEN_ON_ESTIMATES in plans
+        reopt_own, reopt_hat = np.empty(n_draws), np.empty(n_draws)
         if n_draws:
             for d, c_d in enumerate(share_curves(results, frame, data=data, params=draws)):
-                for p, leads in plans.items():
-                    totals[p][d] = expected_followups(c_d, per_share / h_draws[d], leads).sum()
+                cap_d = per_share / h_draws[d]
+                for p, leads in evaluated.items():
+                    totals[p][d] = expected_followups(c_d, cap_d, leads).sum()
+                if chosen:  # the optimal allocation re-chosen under this draw
+                    again = threshold_allocation(c_d, cap_d, budget, cap)
+                    reopt_own[d] = expected_followups(c_d, cap_d, again).sum()
+                    reopt_hat[d] = expected_followups(curves, capacity, again).sum()
+        point = {p: float(expected_followups(curves, capacity, v).sum()) for p, v in evaluated.items()}
+        true_fu = (
+            {p: float(expected_followups(oracle, true_cap, v).sum()) for p, v in evaluated.items()}
+            if truth is not None
+            else {}
+        )
+
+        def difference(p: str, b: str) -> DifferenceEstimate:
+            naive = point[p] - point[b]
+            if p == CHOSEN_ON_ESTIMATES:
+                return bias_corrected_difference(
+                    naive, reopt_own, totals[b], reopt_hat, point[b], level
+                )
+            return paired_difference(naive, totals[p], totals[b], level)
+
         for p, leads in plans.items():
             share = curves.marketing(leads)
             fu = np.minimum(leads, capacity * share)
@@ -494,6 +580,7 @@ def allocate(
                 )
             )
             tot = totals[p]
+            gain = difference(p, "equal")
             row = {
                 "policy": p,
                 "scenario": scen,
@@ -506,13 +593,40 @@ def allocate(
                 "leads": int(leads.sum()),
                 "nonconcave_reps": extra.get(p, {}).get("nonconcave_reps", np.nan),
                 "optimality_gap_bound": extra.get(p, {}).get("optimality_gap_bound", np.nan),
+                "naive_gain": gain.naive / budget,
+                "honest_gain": gain.estimate / budget,
+                "honest_gain_low": gain.low / budget,
+                "honest_gain_high": gain.high / budget,
             }
             if truth is not None:
-                tfu = float(expected_followups(oracle, true_cap, leads).sum())
+                tfu = true_fu[p]
                 row["true_black_hole_rate"] = 1.0 - tfu / budget
                 row["true_followups"] = tfu
+                row["true_gain"] = (tfu - true_fu["equal"]) / budget
             row["description"] = POLICY_DESCRIPTIONS[p]
             policy_rows.append(row)
+            for b in bases:
+                if b == p:
+                    continue
+                dd = difference(p, b)
+                drow = {
+                    "scenario": scen,
+                    "policy": p,
+                    "versus": b,
+                    "black_hole_diff": -dd.estimate / budget,
+                    "black_hole_diff_low": -dd.high / budget,
+                    "black_hole_diff_high": -dd.low / budget,
+                    "followups_diff": dd.estimate,
+                    "followups_diff_low": dd.low,
+                    "followups_diff_high": dd.high,
+                    "prob_better": dd.prob_better,
+                    "naive_followups_diff": dd.naive,
+                    "method": dd.method,
+                }
+                if truth is not None:
+                    drow["true_black_hole_diff"] = -(true_fu[p] - true_fu[b]) / budget
+                    drow["true_followups_diff"] = true_fu[p] - true_fu[b]
+                diff_rows.append(drow)
     return AllocationResult(
         allocation=pd.concat(alloc_rows, ignore_index=True),
         policies=pd.DataFrame(policy_rows),
@@ -521,4 +635,24 @@ def allocate(
         hours_note=hours_note,
         n_draws=int(n_draws),
         seed=int(seed),
+        differences=pd.DataFrame(diff_rows, columns=_difference_columns(truth is not None)),
+        level=float(level),
     )
+
+
+def _difference_columns(with_truth: bool) -> list[str]:
+    cols = [
+        "scenario",
+        "policy",
+        "versus",
+        "black_hole_diff",
+        "black_hole_diff_low",
+        "black_hole_diff_high",
+        "followups_diff",
+        "followups_diff_low",
+        "followups_diff_high",
+        "prob_better",
+        "naive_followups_diff",
+        "method",
+    ]
+    return cols + (["true_black_hole_diff", "true_followups_diff"] if with_truth else [])
