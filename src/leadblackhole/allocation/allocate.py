@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -548,20 +548,15 @@ def allocate(
                     again = threshold_allocation(c_d, cap_d, budget, cap)
                     reopt_own[d] = expected_followups(c_d, cap_d, again).sum()
                     reopt_hat[d] = expected_followups(curves, capacity, again).sum()
-        point = {p: float(expected_followups(curves, capacity, v).sum()) for p, v in evaluated.items()}
+        point = {
+            p: float(expected_followups(curves, capacity, v).sum()) for p, v in evaluated.items()
+        }
         true_fu = (
             {p: float(expected_followups(oracle, true_cap, v).sum()) for p, v in evaluated.items()}
             if truth is not None
             else {}
         )
-
-        def difference(p: str, b: str) -> DifferenceEstimate:
-            naive = point[p] - point[b]
-            if p == CHOSEN_ON_ESTIMATES:
-                return bias_corrected_difference(
-                    naive, reopt_own, totals[b], reopt_hat, point[b], level
-                )
-            return paired_difference(naive, totals[p], totals[b], level)
+        draws_of = _Draws(point, totals, reopt_own, reopt_hat, float(level))
 
         for p, leads in plans.items():
             share = curves.marketing(leads)
@@ -580,7 +575,7 @@ def allocate(
                 )
             )
             tot = totals[p]
-            gain = difference(p, "equal")
+            gain = draws_of.difference(p, "equal")
             row = {
                 "policy": p,
                 "scenario": scen,
@@ -608,7 +603,7 @@ def allocate(
             for b in bases:
                 if b == p:
                     continue
-                dd = difference(p, b)
+                dd = draws_of.difference(p, b)
                 drow = {
                     "scenario": scen,
                     "policy": p,
@@ -638,6 +633,25 @@ def allocate(
         differences=pd.DataFrame(diff_rows, columns=_difference_columns(truth is not None)),
         level=float(level),
     )
+
+
+class _Draws(NamedTuple):
+    """One scenario's evaluations: at the estimates, under the draws, and re-chosen."""
+
+    point: dict[str, float]
+    totals: dict[str, np.ndarray]
+    reopt_own: np.ndarray
+    reopt_hat: np.ndarray
+    level: float
+
+    def difference(self, p: str, b: str) -> DifferenceEstimate:
+        """Policy ``p`` against baseline ``b`` (bias-corrected for the optimal policy)."""
+        naive = self.point[p] - self.point[b]
+        if p == CHOSEN_ON_ESTIMATES:
+            return bias_corrected_difference(
+                naive, self.reopt_own, self.totals[b], self.reopt_hat, self.point[b], self.level
+            )
+        return paired_difference(naive, self.totals[p], self.totals[b], self.level)
 
 
 def _difference_columns(with_truth: bool) -> list[str]:
