@@ -95,8 +95,8 @@ def run(seed: int, n_zero: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 def tables(policies: pd.DataFrame, differences: pd.DataFrame, info: dict, seed: int) -> str:
     lines = [
         f"Pipeline survey (`SEED={seed}`): {info['reps']} reps in the analysis sample, "
-        f"{info['leads']:,} leads a month".replace(",", " ")
-        + f"; main model `{info['model']}`; 200 draws with seed {seed}. Gains are over the "
+        + f"{info['leads']:,}".replace(",", " ")
+        + f" leads a month; main model `{info['model']}`; 200 draws with seed {seed}. Gains are over the "
         "equal split in black-hole points (naive: evaluated on the estimates the allocation was "
         "chosen on; honest: bias-corrected, 95% interval).",
         "",

@@ -1,7 +1,10 @@
 """Does the allocation tool tell a manager the truth? Honest gains and differences, with known truth.
 
 Run: ``python benchmarks/mc_allocation.py [--surveys 100] [--seed 1] [--draws 200]
-[--level 0.90] [--effect-scale 1.0] [--workers 2] [--crossfit-pairs 100] [--write-docs]``.
+[--level 0.90] [--effect-scale 1.0] [--workers 2] [--crossfit-pairs 100] [--write-docs] [--from-saved]``.
+
+With ``--from-saved`` it computes nothing and summarizes the per-survey rows that a run
+with the same arguments saved in ``benchmarks/data/`` (the tables are a function of them).
 
 Survey ``i`` (``i = 0 .. surveys - 1``) is ``simulate(StudyDesign(effect_scale=...),
 seed=seed + i)``: the default population of docs/simulation.md (percents heaped on 5,
@@ -217,9 +220,45 @@ def summarize(gains: pd.DataFrame, diffs: pd.DataFrame, level: float) -> str:
     return "\n".join(lines)
 
 
-def timing(gains: pd.DataFrame, wall: float, workers: int) -> str:
+#: Per-survey rows of the first version (commit cf1f288), whose honest-gain interval was the
+#: basic bootstrap interval [naive - q_hi(o), naive - q_lo(o)]: kept as the evidence for the
+#: symmetric interval (same seeds 1-100, 200 draws, level 0.90).
+BASIC = OUT / "allocation_mc_gains_basic_interval_seed1_n100.csv"
+
+
+def basic_interval_note() -> str:
+    """Coverage of the basic bootstrap interval of the first version, from its saved rows."""
+    if not BASIC.is_file():
+        return ""
+    g = pd.read_csv(BASIC)
+    cells = []
+    for scen in SCENARIOS:
+        s = g[g["scenario"] == scen]
+        c = _cover(s["honest_gain_low"], s["honest_gain_high"], s["true_gain"])
+        above = int((s["true_gain"] > s["honest_gain_high"]).sum())
+        below = int((s["true_gain"] < s["honest_gain_low"]).sum())
+        cells.append(f"{scen} {c.mean():.2f} ({above} misses above, {below} below)")
+    err = 100 * (g["honest_gain"] - g["true_gain"])
+    half = 100 * (g["honest_gain_high"] - g["honest_gain_low"]) / 2
+    return (
+        "The basic bootstrap interval `[naive - q_hi(o), naive - q_lo(o)]` of the first "
+        f"version, same seeds and settings ({BASIC.name}), covered: " + "; ".join(cells) + ". "
+        f"SD of the honest gain's error {err.std(ddof=1):.2f} points; mean half-width of "
+        f"the 90% interval {half.mean():.2f} points (a normal SD of "
+        f"{half.mean() / 1.645:.2f})."
+    )
+
+
+def timing(gains: pd.DataFrame, wall: float | None, workers: int) -> str:
     """Where the time went (CPU seconds per survey)."""
     per = gains.drop_duplicates("seed")
+    if wall is None:
+        return (
+            f"CPU seconds per survey: simulation and fit {per['cpu_fit'].mean():.2f}, allocate "
+            f"{per['cpu_allocate'].mean():.2f} (three scenarios, four policies, the draws and "
+            f"the re-chosen optimal allocation under each), cross-fitting comparison "
+            f"{per['cpu_crossfit'].mean():.2f}."
+        )
     return (
         f"CPU seconds per survey: simulation and fit {per['cpu_fit'].mean():.2f}, allocate "
         f"{per['cpu_allocate'].mean():.2f} (three scenarios, four policies, the draws and the "
@@ -250,24 +289,34 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--crossfit-pairs", type=int, default=100)
     ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument(
+        "--from-saved",
+        action="store_true",
+        help="summarize the per-survey rows a run with the same arguments saved; compute nothing",
+    )
     args = ap.parse_args()
     jobs = [
         (args.seed + i, args.effect_scale, args.draws, args.level, args.crossfit_pairs)
         for i in range(args.surveys)
     ]
-    t0 = time.perf_counter()
-    if args.workers > 1:
-        with ProcessPoolExecutor(args.workers) as pool:
-            parts = list(pool.map(one_survey, jobs))
-    else:
-        parts = [one_survey(j) for j in jobs]
-    wall = time.perf_counter() - t0
-    gains = pd.concat([g for g, _ in parts], ignore_index=True)
-    diffs = pd.concat([d for _, d in parts], ignore_index=True)
     tag = f"scale{args.effect_scale:g}_seed{args.seed}_n{args.surveys}"
-    OUT.mkdir(exist_ok=True)
-    gains.to_csv(OUT / f"allocation_mc_gains_{tag}.csv", index=False)
-    diffs.to_csv(OUT / f"allocation_mc_differences_{tag}.csv", index=False)
+    saved = (OUT / f"allocation_mc_gains_{tag}.csv", OUT / f"allocation_mc_differences_{tag}.csv")
+    if args.from_saved:
+        gains, diffs = (pd.read_csv(path) for path in saved)
+        wall = None
+    else:
+        t0 = time.perf_counter()
+        if args.workers > 1:
+            with ProcessPoolExecutor(args.workers) as pool:
+                parts = list(pool.map(one_survey, jobs))
+        else:
+            parts = [one_survey(j) for j in jobs]
+        wall = time.perf_counter() - t0
+        gains = pd.concat([g for g, _ in parts], ignore_index=True)
+        diffs = pd.concat([d for _, d in parts], ignore_index=True)
+        OUT.mkdir(exist_ok=True)
+        gains.to_csv(saved[0], index=False)
+        diffs.to_csv(saved[1], index=False)
     command = (
         f"python benchmarks/mc_allocation.py --surveys {args.surveys} --seed {args.seed} "
         f"--draws {args.draws} --level {args.level:g} --effect-scale {args.effect_scale:g} "
@@ -279,6 +328,8 @@ def main() -> None:
             f"main model {', '.join(sorted(gains['model'].unique()))}).",
             "",
             summarize(gains, diffs, args.level),
+            "",
+            basic_interval_note(),
             "",
             timing(gains, wall, args.workers),
         ]

@@ -23,9 +23,17 @@ and measure how much the re-chosen allocation flatters itself,
 
 In the bootstrap world ``theta_hat`` is the truth and ``theta_d`` the
 estimate, so ``o_d`` is one draw of the naive gain's error. The honest gain is
-``G_hat - mean(o_d)`` and its interval is the basic bootstrap interval
-``[G_hat - q_{1-a/2}(o), G_hat - q_{a/2}(o)]``; the probability that the
-policy beats the baseline is the share of ``G_hat - o_d`` above zero.
+``G_hat - mean(o)``. Its interval is symmetric around it, with the width of
+the central ``level`` range of the optimism draws:
+``G_hat - mean(o) +- (q_{1-a/2}(o) - q_{a/2}(o)) / 2``. The optimism draws
+are skewed to the right (the re-chosen allocation sometimes flatters itself a
+lot), but the honest gain's error is not: over simulated surveys with known
+truth the basic bootstrap interval ``[G_hat - q_{1-a/2}(o), G_hat -
+q_{a/2}(o)]`` missed the truth almost only on its upper side and covered well
+below its nominal rate, while the symmetric interval of the same width
+covered about its nominal rate (docs/allocation.md, the evidence). The probability that the policy beats the baseline is
+the share of the symmetrized draws ``G_hat - mean(o) +- (o_d - mean(o))``
+above zero.
 
 For an allocation not chosen on the estimates (the equal split, the score,
 the surveyed leads, the oracle) there is nothing to correct: the difference's
@@ -143,9 +151,10 @@ def bias_corrected_difference(
     Returns
     -------
     DifferenceEstimate
-        ``estimate = naive - mean(o)``, interval ``[naive - q_hi(o), naive -
-        q_lo(o)]``, ``prob_better`` the share of ``naive - o_d > 0``, with
-        ``o_d`` of the module docstring.
+        ``estimate = naive - mean(o)``, interval ``estimate +- (q_hi(o) -
+        q_lo(o)) / 2``, ``prob_better`` the share of the symmetrized draws
+        ``estimate +- (o_d - mean(o))`` above zero, with ``o_d`` of the module
+        docstring.
 
     Examples
     --------
@@ -160,12 +169,15 @@ def bias_corrected_difference(
     if optimism.size == 0:
         return DifferenceEstimate(naive, naive, np.nan, np.nan, np.nan, "paired draws")
     lo, hi = np.percentile(optimism, _tails(level))
-    corrected = float(naive) - optimism
+    estimate = float(naive) - float(optimism.mean())
+    half = float(hi - lo) / 2.0
+    spread = optimism - optimism.mean()
+    symmetrized = np.concatenate([estimate + spread, estimate - spread])
     return DifferenceEstimate(
         float(naive),
-        float(naive - optimism.mean()),
-        float(naive - hi),
-        float(naive - lo),
-        float(np.mean(corrected > 0)),
+        estimate,
+        estimate - half,
+        estimate + half,
+        float(np.mean(symmetrized > 0)),
         "bootstrap bias correction",
     )
