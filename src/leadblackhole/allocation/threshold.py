@@ -26,7 +26,7 @@ from ._model import ShareCurves
 __all__ = ["threshold_allocation"]
 
 #: Marginal-gain table entries (reps x leads) evaluated at once: bounds the memory.
-_BLOCK_ENTRIES = 2_000_000
+_BLOCK_ENTRIES = 250_000
 
 
 def _running_min_gains(
@@ -72,7 +72,7 @@ def threshold_allocation(
     found without sorting the table: the threshold ``t`` (the ``B``-th largest
     value) is kept by a streaming partition over blocks of reps; then each rep
     receives its gains above ``t`` and the ties at ``t`` go in rep order. Cost
-    ``O(n cap)`` time; memory ``O(B)`` plus one block of about two million
+    ``O(n cap)`` time; memory ``O(B)`` plus one block of about 250 000
     table entries (the table is kept whole when it is that small).
 
     Examples
