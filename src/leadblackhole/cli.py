@@ -284,23 +284,24 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
-    from .reporting.allocation import stage_allocation_figure
+    from .reporting.allocation import stage_allocation
     from .reporting.artifacts import FitArtifact
 
     budget = pipeline.lead_budget(args.leads)
     out = _output_set(args, args.out, "allocate")
     _, frame = _load_frame(args)
     saved = Path(args.fits).is_file()
-    # the main model `fit` saved for this survey (refused if fitted on another file)
+    # the models `fit` saved for this survey (refused if fitted on another file)
     fits = FitArtifact.load(args.fits, args.path).fits if saved else None
-    model = pipeline.allocation_model(frame, fits)
+    model = pipeline.allocation_model(frame, fits, args.model)
+    role = "the main model" if model.name == pipeline.main_model(frame, fits) else "--model"
     if saved:
-        print(f"main model: the {model.name} fit saved in {args.fits}")
+        note = f"model: the {model.name} fit saved in {args.fits} ({role})"
     else:
-        print(f"main model: {model.name}, fitted now ({args.fits} not found)")
-    res = pipeline.allocate(
+        note = f"model: {model.name}, fitted now ({role}; {args.fits} not found)"
+    run = partial(
+        pipeline.allocate,
         frame,
-        model.results,
         budget=budget,
         policy=args.policy,
         scenarios=args.scenario,
@@ -310,12 +311,12 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         hours_per_week=args.hours_per_week,
         oracle=args.oracle,
     )
-    out.add_table("allocation", res.allocation, formats=("csv",))
-    out.add_table("policies", res.policies, formats=("csv",))
-    out.add_text("assumptions.txt", res.summary() + "\n")
-    stage_allocation_figure(out, res.policies, data_note=_data_note(args))
+    res = run(model.results)
+    alt = pipeline.alternative_model(frame, fits, model.name)
+    other = (alt.name, run(alt.results)) if alt is not None else None
+    report = stage_allocation(out, res, note, other, data_note=_data_note(args))
     paths = out.commit()
-    print(res.summary())
+    print(report, end="")
     print(f"wrote {len(paths)} files to {args.out}")
     inputs = [args.path, args.codebook] + ([args.fits] if saved else [])
     _record(args, "allocate", inputs, paths.values(), seed=args.seed)

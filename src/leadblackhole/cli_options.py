@@ -373,7 +373,12 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 "--fits",
                 default=_FITS,
                 metavar="FILE",
-                help=f"the main model `fit` saved, used when the file exists (default {_FITS})",
+                help=f"the models `fit` saved, used when the file exists (default {_FITS})",
+            ),
+            opt(
+                "--model",
+                metavar="NAME",
+                help="the fitted model the allocation reads (default the main model)",
             ),
             _out(ALLOCATION_DIR),
         ),
