@@ -125,7 +125,11 @@ def draw_params(results: Any, n_draws: int, seed: int) -> np.ndarray:
     Only the mean coefficients are drawn: the expected shares do not depend
     on a precision or scale parameter, and the marginal distribution of the
     mean coefficients under the joint normal approximation is
-    ``N(mean_coef, mean_cov)``.
+    ``N(mean_coef, mean_cov)``. The draws use the Cholesky factor of
+    ``mean_cov``; a positive semi-definite but singular ``mean_cov`` (a
+    control-function model, whose first-stage coefficients appear in every
+    equation) is factored by its eigendecomposition instead, so the draws keep
+    its exact linear dependencies.
 
     Examples
     --------
@@ -135,7 +139,13 @@ def draw_params(results: Any, n_draws: int, seed: int) -> np.ndarray:
     theta = coef.to_numpy(float).T.ravel()
     cov = results.mean_cov.to_numpy(float)
     rng = np.random.default_rng(int(seed))
-    return rng.multivariate_normal(theta, cov, size=int(n_draws), method="cholesky")
+    try:
+        return rng.multivariate_normal(theta, cov, size=int(n_draws), method="cholesky")
+    except np.linalg.LinAlgError:
+        # singular: a control-function model's first-stage coefficients enter every
+        # equation, so its joint covariance has exact linear dependencies
+        rng = np.random.default_rng(int(seed))
+        return rng.multivariate_normal(theta, cov, size=int(n_draws), method="eigh")
 
 
 @dataclass(frozen=True, eq=False)
