@@ -10,11 +10,14 @@ commands themselves, in a temporary folder:
     leadblackhole allocate reps.csv --fits models/fits.pickle --out allocation --seed SEED --oracle
 
 with ``SEED`` (20130101) and ``N_ZERO`` read from the Makefile, and prints two Markdown
-tables from the ``policies`` and ``differences`` the command computes (``allocate`` in
-Python on the same fit for the differences, until the command writes
-``policy_differences.csv``): the black hole by scenario and policy, and the baseline
-scenario's differences. With ``--write-docs`` it writes them into docs/allocation.md
-between the ``allocation-study`` markers.
+tables from the command's ``policies.csv`` and ``policy_differences.csv``: the black hole by
+scenario and policy, and the baseline scenario's differences. It checks that ``allocate``
+in Python on the same fit gives the same figures. With ``--write-docs`` it writes them into
+docs/allocation.md between the ``allocation-study`` markers; with ``--check`` it exits 1
+when the docs' block differs from what the code produces (tests/test_allocation_wiring.py
+runs it, as a slow test). ``--results DIR`` renders from the outputs of an ``allocate`` run
+already made (``make all`` writes them to results/allocation) instead of running the
+commands.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ def _pct(x: float) -> str:
 
 
 def run(seed: int, n_zero: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The command's policies and the same fit's differences on the pipeline survey."""
+    """The command's policies and differences on the pipeline survey, checked against Python."""
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         reps = t / "reps.csv"
@@ -63,7 +66,7 @@ def run(seed: int, n_zero: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             "allocate", str(reps), "--fits", str(fits_path), "--out", str(t / "allocation"),
             "--seed", str(seed), "--oracle",
         )  # fmt: skip
-        policies = pd.read_csv(t / "allocation" / "policies.csv")
+        policies, differences = read(t / "allocation")
         frame = build_analysis_frame(load_survey(reps))
         # the fit artifact is read as the command reads it (reporting layer: a script may)
         from leadblackhole.reporting.artifacts import FitArtifact
@@ -80,16 +83,23 @@ def run(seed: int, n_zero: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         seed=seed,
         truth=truth,
     )
-    cols = ["policy", "scenario", "black_hole_rate", "honest_gain"]
-    check = policies[cols].merge(out.policies[cols], on=["policy", "scenario"])
     # the command's CSV holds 10 significant digits
-    if not (
-        (check["black_hole_rate_x"] - check["black_hole_rate_y"]).abs().max() < 1e-9
-        and (check["honest_gain_x"] - check["honest_gain_y"]).abs().max() < 1e-9
+    for got, want, keys, cols in (
+        (policies, out.policies, ["policy", "scenario"], ["black_hole_rate", "honest_gain"]),
+        (differences, out.differences, ["scenario", "policy", "versus"], ["black_hole_diff"]),
     ):
-        raise SystemExit(f"the command and allocate() disagree:\n{check}")
+        check = got[keys + cols].merge(want[keys + cols], on=keys)
+        if len(check) != len(want) or any(
+            (check[f"{c}_x"] - check[f"{c}_y"]).abs().max() >= 1e-9 for c in cols
+        ):
+            raise SystemExit(f"the command and allocate() disagree:\n{check}")
     info = {"reps": frame.n, "leads": int(policies["leads"].iloc[0]), "model": name}
-    return policies, out.differences, info
+    return policies, differences, info
+
+
+def read(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``policies.csv`` and ``policy_differences.csv`` of an ``allocate`` output folder."""
+    return pd.read_csv(folder / "policies.csv"), pd.read_csv(folder / "policy_differences.csv")
 
 
 def tables(policies: pd.DataFrame, differences: pd.DataFrame, info: dict, seed: int) -> str:
@@ -132,25 +142,46 @@ def tables(policies: pd.DataFrame, differences: pd.DataFrame, info: dict, seed: 
     return "\n".join(lines)
 
 
+PATTERN = re.compile(
+    r"(<!-- BEGIN allocation-study [^>]*-->\n).*?(\n<!-- END allocation-study -->)", re.S
+)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument("--check", action="store_true", help="exit 1 if the docs' block differs")
+    ap.add_argument("--results", type=Path, help="an allocate output folder to render from")
     args = ap.parse_args()
     seed, n_zero = int(_make_var("SEED")), int(_make_var("N_ZERO"))
-    policies, differences, info = run(seed, n_zero)
+    if args.results is None:
+        policies, differences, info = run(seed, n_zero)
+    else:
+        policies, differences = read(args.results)
+        info = _info_of(args.results, policies)
     block = (
         "Produced by `python benchmarks/allocation_study_table.py` (the commands of "
         "`make allocate`).\n\n" + tables(policies, differences, info, seed)
     )
     print(block)
-    if args.write_docs:
-        text = DOCS.read_text()
-        pattern = re.compile(
-            r"(<!-- BEGIN allocation-study [^>]*-->\n).*?(\n<!-- END allocation-study -->)", re.S
+    text = DOCS.read_text()
+    found = PATTERN.search(text)
+    if not found:
+        raise SystemExit(f"markers of the study table not found in {DOCS}")
+    if args.check and text[found.end(1) : found.start(2)] != block:
+        raise SystemExit(
+            f"the allocation-study block of {DOCS} differs from what the code produces"
         )
-        if not pattern.search(text):
-            raise SystemExit(f"markers of the study table not found in {DOCS}")
-        DOCS.write_text(pattern.sub(lambda m: m.group(1) + block + m.group(2), text))
+    if args.write_docs:
+        DOCS.write_text(PATTERN.sub(lambda m: m.group(1) + block + m.group(2), text))
+
+
+def _info_of(folder: Path, policies: pd.DataFrame) -> dict:
+    """Reps and model of an allocate run, from its allocation.csv and report."""
+    reps = pd.read_csv(folder / "allocation.csv", usecols=["rep_id"])["rep_id"].nunique()
+    first = (folder / "assumptions.txt").read_text().splitlines()[0]
+    model = re.search(r"model: (?:the )?(\w+)", first).group(1)
+    return {"reps": reps, "leads": int(policies["leads"].iloc[0]), "model": model}
 
 
 if __name__ == "__main__":

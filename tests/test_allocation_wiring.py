@@ -252,3 +252,15 @@ def test_draws_of_a_control_function_model_keep_its_singular_covariance(iv_fits)
         method="cholesky",
     )  # fmt: skip
     np.testing.assert_array_equal(draw_params(res, 5, seed=1), plain)
+
+
+@pytest.mark.slow
+def test_docs_study_tables_are_what_the_code_produces():
+    """docs/allocation.md's generated block equals the script's output (the commands of make)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "allocation_study_table.py"
+    proc = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
