@@ -171,7 +171,7 @@ ifeq ($(NB_OUT),)
 	@echo "notebooks: not run (they work on simulated data, and DATA=$(DATA) is not the simulated survey)"
 endif
 
-$(MANIFEST): $(REPORT) $(NB_OUT) $(SETTINGS)
+$(MANIFEST): $(REPORT) $(ALLOCATION) $(NB_OUT) $(SETTINGS)
 ifeq ($(NB_OUT),)
 	@echo "notebooks: not run (they work on simulated data, and DATA=$(DATA) is not the simulated survey)"
 endif

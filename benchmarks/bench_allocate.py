@@ -7,8 +7,11 @@ main model once (not timed), and then times
 * the greedy model-optimal allocation alone (``greedy_allocation``, baseline scenario):
   ``B`` heap steps, ``O(n + B log n)``; the budget ``B`` is the survey's total, about
   37 leads per rep, so ``B`` grows with ``N``;
+* the same allocation as one threshold on marginal gains (``threshold_allocation``,
+  what the honest gain runs once per draw): ``O(n cap)`` array operations;
 * the whole ``allocate`` call (policies equal, score, optimal; baseline scenario;
-  ``--draws`` draws of the estimates);
+  ``--draws`` draws of the estimates, under each of which the optimal allocation is
+  chosen again for its honest gain);
 
 and measures the peak memory ``allocate`` allocates (``tracemalloc``, a separate run).
 Prints one table.
@@ -21,7 +24,12 @@ import math
 import time
 import tracemalloc
 
-from leadblackhole.allocation import allocate, greedy_allocation, share_curves
+from leadblackhole.allocation import (
+    allocate,
+    greedy_allocation,
+    share_curves,
+    threshold_allocation,
+)
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.models import fit_share_model
 from leadblackhole.simulation import StudyDesign, simulate
@@ -44,6 +52,9 @@ def main() -> None:
         t0 = time.perf_counter()
         greedy_allocation(curves, capacity, budget, cap)
         t_greedy = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        threshold_allocation(curves, capacity, budget, cap)
+        t_threshold = time.perf_counter() - t0
         kw = dict(policies=("equal", "score", "optimal"), n_draws=args.draws, seed=1)
         t0 = time.perf_counter()
         allocate(res, frame, **kw)
@@ -52,13 +63,14 @@ def main() -> None:
         allocate(res, frame, **kw)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        rows.append((n, budget, t_greedy, t_greedy / (budget * math.log2(n)) * 1e9, t_all, peak))
+        per = t_greedy / (budget * math.log2(n)) * 1e9
+        rows.append((n, budget, t_greedy, per, t_threshold, t_all, peak))
     print(
         f"{'reps N':>8} {'budget B':>10} {'greedy s':>9} {'ns/(B log2 N)':>14} "
-        f"{'allocate s':>11} {'peak MiB':>9}"
+        f"{'threshold s':>12} {'allocate s':>11} {'peak MiB':>9}"
     )
-    for n, b, tg, per, ta, pk in rows:
-        print(f"{n:8d} {b:10d} {tg:9.2f} {per:14.1f} {ta:11.2f} {pk / 2**20:9.1f}")
+    for n, b, tg, per, tt, ta, pk in rows:
+        print(f"{n:8d} {b:10d} {tg:9.2f} {per:14.1f} {tt:12.3f} {ta:11.2f} {pk / 2**20:9.1f}")
     print(f"(allocate: equal, score, optimal; baseline; {args.draws} draws of the estimates)")
 
 

@@ -134,9 +134,9 @@ def test_model_access_rejects_models_without_a_marketing_mean_and_bad_draws(fitt
         model_name = "fractional_logit"
         link = LogitLink("self")
 
-    with pytest.raises(EstimationError, match="the probit model has no mean-share link"):
+    with pytest.raises(AllocationError, match="the probit model has no mean-share link"):
         share_curves(NoLink(), frame)
-    with pytest.raises(EstimationError, match=r"outcomes \['self'\]"):
+    with pytest.raises(AllocationError, match=r"outcomes \['self'\]"):
         share_curves(SelfOnly(), frame)
     with pytest.raises(EstimationError, match="a draw of the mean coefficients needs"):
         share_curves(res, frame, params=np.zeros(3))

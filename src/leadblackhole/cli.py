@@ -307,7 +307,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
-    from .reporting.allocation import stage_allocation_figure
+    from .reporting.allocation import stage_allocation
     from .reporting.artifacts import FitArtifact
 
     budget = pipeline.lead_budget(args.leads)
@@ -315,14 +315,15 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     _, frame = _load_frame(args)
     saved = args.fits is not None  # only the artifact named: refused if missing or foreign
     fits = FitArtifact.load(args.fits, args.path).fits if saved else None
-    model = pipeline.allocation_model(frame, fits)
+    model = pipeline.allocation_model(frame, fits, args.model)
+    role = "the main model" if model.name == pipeline.main_model(frame, fits) else "--model"
     if saved:
-        print(f"main model: the {model.name} fit saved in {args.fits}")
+        note = f"model: the {model.name} fit saved in {args.fits} ({role})"
     else:
-        print(f"main model: {model.name}, fitted now (no --fits given)")
-    res = pipeline.allocate(
+        note = f"model: {model.name}, fitted now ({role}; no --fits given)"
+    run = partial(
+        pipeline.allocate,
         frame,
-        model.results,
         budget=budget,
         policy=args.policy,
         scenarios=args.scenario,
@@ -332,12 +333,12 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         hours_per_week=args.hours_per_week,
         oracle=args.oracle,
     )
-    out.add_table("allocation", res.allocation, formats=("csv",))
-    out.add_table("policies", res.policies, formats=("csv",))
-    out.add_text("assumptions.txt", res.summary() + "\n")
-    stage_allocation_figure(out, res.policies, data_note=_data_note(args))
+    res = run(model.results)
+    alt = pipeline.alternative_model(frame, fits, model.name)
+    other = (alt.name, run(alt.results)) if alt is not None else None
+    report = stage_allocation(out, res, note, other, data_note=_data_note(args))
     paths = out.commit()
-    print(res.summary())
+    print(report, end="")
     print(f"wrote {len(paths)} files to {args.out}")
     inputs = [args.path, args.codebook] + ([args.fits] if saved else [])
     _record(args, "allocate", inputs, paths.values(), seed=args.seed)

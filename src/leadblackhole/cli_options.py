@@ -481,8 +481,13 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 "--fits",
                 default=None,
                 metavar="FILE",
-                help=f"the main model `fit` saved (for example {_FITS}); without it the main "
-                "model is fitted now (no artifact is read unless named here)",
+                help=f"the models `fit` saved (for example {_FITS}); without it the model "
+                "is fitted now (no artifact is read unless named here)",
+            ),
+            opt(
+                "--model",
+                metavar="NAME",
+                help="the fitted model the allocation reads (default the main model)",
             ),
             _out(ALLOCATION_DIR),
         ),

@@ -13,7 +13,11 @@ interface of :mod:`leadblackhole.models` (:class:`~leadblackhole.models.ShareRes
 
 No model type is detected: any share model whose link has ``marketing`` among
 its outcomes can drive the allocation (the command line uses the main model,
-the Dirichlet regression). :func:`curves_from_coefficients` builds the same
+the Dirichlet regression); :func:`check_marketing_model` refuses any other
+with an :class:`~leadblackhole.exceptions.AllocationError`. A mean term that
+the study's design does not build (a control function's first-stage residual,
+an inverse Mills ratio) is the rep's own value from the model's design on the
+fitted rows (``mean_design``), held fixed as the leads change. :func:`curves_from_coefficients` builds the same
 curves from coefficients and a link given directly (the simulator's true
 parameters, for the oracle).
 """
@@ -26,11 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import EstimationError
+from ..exceptions import AllocationError, EstimationError
 from ..specification import design_matrix
 
 __all__ = [
     "ShareCurves",
+    "check_marketing_model",
     "curves_from_coefficients",
     "draw_params",
     "predicted_marketing_share",
@@ -41,17 +46,41 @@ __all__ = [
 OUTCOME = "marketing"
 
 
-def _mean_model(results: Any) -> tuple[pd.DataFrame, Any]:
-    """The fitted mean coefficients (terms x equations) and link, checked for a marketing share."""
+def check_marketing_model(results: Any) -> None:
+    """Check that a fitted model's mean-share link gives the marketing share.
+
+    Parameters
+    ----------
+    results : ShareResults
+        A fitted share model.
+
+    Raises
+    ------
+    AllocationError
+        When the model has no mean-share link (the probit of any
+        marketing-lead time) or its link's outcomes lack ``marketing`` (a
+        fractional logit of the self-generated share).
+
+    Examples
+    --------
+    >>> check_marketing_model(fit_share_model(frame, "probit"))   # doctest: +SKIP
+    Traceback (most recent call last):
+    AllocationError: the allocation needs a share model whose mean gives the 'marketing' ...
+    """
     link = getattr(results, "link", None)
     if link is None or OUTCOME not in link.outcomes:
         name = getattr(results, "model_name", type(results).__name__)
-        raise EstimationError(
+        raise AllocationError(
             f"the allocation needs a share model whose mean gives the '{OUTCOME}' share; "
             f"the {name} model has "
             + ("no mean-share link" if link is None else f"outcomes {list(link.outcomes)}")
         )
-    return results.mean_coef, link
+
+
+def _mean_model(results: Any) -> tuple[pd.DataFrame, Any]:
+    """The fitted mean coefficients (terms x equations) and link, checked for a marketing share."""
+    check_marketing_model(results)
+    return results.mean_coef, results.link
 
 
 def _coefficients(results: Any, params: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
@@ -96,7 +125,11 @@ def draw_params(results: Any, n_draws: int, seed: int) -> np.ndarray:
     Only the mean coefficients are drawn: the expected shares do not depend
     on a precision or scale parameter, and the marginal distribution of the
     mean coefficients under the joint normal approximation is
-    ``N(mean_coef, mean_cov)``.
+    ``N(mean_coef, mean_cov)``. The draws use the Cholesky factor of
+    ``mean_cov``; a positive semi-definite but singular ``mean_cov`` (a
+    control-function model, whose first-stage coefficients appear in every
+    equation) is factored by its eigendecomposition instead, so the draws keep
+    its exact linear dependencies.
 
     Examples
     --------
@@ -106,7 +139,13 @@ def draw_params(results: Any, n_draws: int, seed: int) -> np.ndarray:
     theta = coef.to_numpy(float).T.ravel()
     cov = results.mean_cov.to_numpy(float)
     rng = np.random.default_rng(int(seed))
-    return rng.multivariate_normal(theta, cov, size=int(n_draws), method="cholesky")
+    try:
+        return rng.multivariate_normal(theta, cov, size=int(n_draws), method="cholesky")
+    except np.linalg.LinAlgError:
+        # singular: a control-function model's first-stage coefficients enter every
+        # equation, so its joint covariance has exact linear dependencies
+        rng = np.random.default_rng(int(seed))
+        return rng.multivariate_normal(theta, cov, size=int(n_draws), method="eigh")
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,22 +231,54 @@ def curves_from_coefficients(
     --------
     >>> curves_from_coefficients(coef, link, means, firms, data)   # doctest: +SKIP
     """
-    X0, dX = _design_pair([str(t) for t in coef.index], firms, data)
+    X0, dX = _design_pair([str(t) for t in coef.index], firms, data, None, None)
     B = coef.to_numpy(float)
     return ShareCurves(
         X0 @ B, dX @ B, float(means["volume"]), link, list(link.components).index(OUTCOME)
     )
 
 
-def _design_pair(terms: list[str], firms: list[str], data: pd.DataFrame):
-    """The design at centred volume 0 and its change per unit of centred volume."""
+def _design_pair(
+    terms: list[str],
+    firms: list[str],
+    data: pd.DataFrame,
+    results: Any,
+    fitted_index: pd.Index | None,
+):
+    """The design at centred volume 0 and its change per unit of centred volume.
+
+    Terms the study's design does not build are read from ``results.mean_design``
+    (the rows of ``data`` found in ``fitted_index``, the fitted rows) and held fixed.
+    """
     pay = "variable_pay" in terms
     at0 = data.copy()
     at0["volume"] = 0.0
     at1 = data.copy()
     at1["volume"] = 1.0
-    X0 = design_matrix(at0, levels=firms, variable_pay=pay)[terms].to_numpy(float)
-    dX = design_matrix(at1, levels=firms, variable_pay=pay)[terms].to_numpy(float) - X0
+    D0 = design_matrix(at0, levels=firms, variable_pay=pay)
+    D1 = design_matrix(at1, levels=firms, variable_pay=pay)
+    own = [t for t in terms if t not in D0.columns]
+    if own:
+        design = None if results is None else getattr(results, "mean_design", None)
+        name = getattr(results, "model_name", "the")
+        if design is None or fitted_index is None or len(design) != len(fitted_index):
+            raise AllocationError(
+                f"the {name} model's mean has terms the study's design does not build "
+                f"({', '.join(own)}) and the model keeps no design on the analysis sample's "
+                "rows to read them from"
+            )
+        rows = fitted_index.get_indexer(data.index)
+        if (rows < 0).any():
+            raise AllocationError(
+                f"the reps to allocate to are not all among the rows the {name} model was "
+                f"fitted on, so its terms {', '.join(own)} are unknown for them"
+            )
+        cols = np.asarray(design, float)[np.ix_(rows, [terms.index(t) for t in own])]
+        for k, t in enumerate(own):
+            D0[t] = cols[:, k]
+            D1[t] = cols[:, k]
+    X0 = D0[terms].to_numpy(float)
+    dX = D1[terms].to_numpy(float) - X0
     return X0, dX
 
 
@@ -242,9 +313,12 @@ def share_curves(
 
     Raises
     ------
+    AllocationError
+        When the model has no mean-share link giving ``marketing``, or has
+        mean terms the study's design does not build that cannot be read from
+        its ``mean_design`` for these reps.
     EstimationError
-        When the model has no mean-share link giving ``marketing``, or a draw
-        has the wrong length.
+        When a draw has the wrong length.
 
     Notes
     -----
@@ -260,7 +334,7 @@ def share_curves(
     _, link = _mean_model(results)
     terms, B = _coefficients(results, params[0] if many else params)
     data = frame.data if data is None else data
-    X0, dX = _design_pair(terms, list(frame.firms), data)
+    X0, dX = _design_pair(terms, list(frame.firms), data, results, frame.data.index)
     vbar = float(frame.means["volume"])
     col = list(link.components).index(OUTCOME)
     if not many:

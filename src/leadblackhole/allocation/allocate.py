@@ -26,7 +26,21 @@ import pandas as pd
 from ..exceptions import AllocationError
 from ..models.results import SoftmaxLink
 from ..specification import COMPONENTS
-from ._model import ShareCurves, curves_from_coefficients, draw_params, share_curves
+from ._model import (
+    ShareCurves,
+    check_marketing_model,
+    curves_from_coefficients,
+    draw_params,
+    share_curves,
+)
+from .evaluate import (
+    CHOSEN_ON_ESTIMATES,
+    DIFFERENCE_COLUMNS,
+    TRUE_DIFFERENCE_COLUMNS,
+    difference_row,
+    scenario_draws,
+)
+from .honest import DifferenceEstimate
 from .policies import (
     check_budget,
     dual_bound,
@@ -38,6 +52,7 @@ from .policies import (
 )
 
 __all__ = [
+    "BASELINES",
     "POLICIES",
     "POLICY_DESCRIPTIONS",
     "SCENARIOS",
@@ -68,6 +83,8 @@ WEEKS_PER_MONTH: float = 52.0 / 12.0
 SCALE_MIN, SCALE_MAX = 1.0, 7.0
 #: Bootstrap replicates behind the interval of an estimated hours per lead.
 N_BOOT_HOURS: int = 999
+#: Baselines of the policy differences, in the order of ``AllocationResult.differences``.
+BASELINES: tuple[str, ...] = ("observed", "equal")
 
 
 @dataclass(frozen=True)
@@ -250,17 +267,37 @@ class AllocationResult:
         ``black_hole_rate``, ``black_hole_low``, ``black_hole_high``,
         ``followups``, ``followups_low``, ``followups_high`` (95% percentile
         intervals over the draws), ``leads`` (the budget), ``nonconcave_reps``
-        and ``optimality_gap_bound`` (optimal policy only) and, on simulated
-        data, ``true_black_hole_rate`` and ``true_followups`` (the same
-        allocation evaluated with the true parameters); last, ``description``
-        (:data:`POLICY_DESCRIPTIONS`): ``observed`` is the status quo as the
-        survey records it, ``equal`` the even split the study calls common
-        practice.
+        and ``optimality_gap_bound`` (optimal policy only); the gain over the
+        equal split in black-hole points (a fraction of the budget; positive
+        when the policy leaves fewer leads in the black hole):
+        ``naive_gain`` (evaluated at the estimates the optimal allocation was
+        chosen on), ``honest_gain`` with ``honest_gain_low`` and
+        ``honest_gain_high`` (interval at ``level``; bias-corrected for the
+        optimal policy, equal to the naive gain for the others) and, on
+        simulated data, ``true_black_hole_rate``, ``true_followups`` and
+        ``true_gain`` (the same allocations evaluated with the true
+        parameters); last, ``description`` (:data:`POLICY_DESCRIPTIONS`):
+        ``observed`` is the status quo as the survey records it, ``equal``
+        the even split the study calls common practice.
     budget : int
     hours_per_lead : HoursPerLead
     hours_note : str
         How weekly hours were obtained.
     n_draws, seed : int
+    differences : DataFrame
+        One row per scenario, policy and baseline (``observed`` when the
+        budget is the survey's own, and ``equal``): ``scenario``, ``policy``,
+        ``versus``, ``black_hole_diff`` (policy minus baseline: negative when
+        the policy leaves fewer leads in the black hole), ``black_hole_diff_low``,
+        ``black_hole_diff_high``, ``followups_diff`` (policy minus baseline),
+        ``followups_diff_low``, ``followups_diff_high`` (intervals at
+        ``level`` from paired draws), ``prob_better`` (probability that the
+        policy follows up more leads than the baseline), ``naive_followups_diff``
+        (the difference at the estimates), ``method`` (``paired draws``, or
+        ``bootstrap bias correction`` for the optimal policy) and, on simulated
+        data, ``true_black_hole_diff`` and ``true_followups_diff``.
+    level : float
+        Coverage of the intervals of the gains and differences.
     """
 
     allocation: pd.DataFrame
@@ -270,9 +307,11 @@ class AllocationResult:
     hours_note: str
     n_draws: int
     seed: int
+    differences: pd.DataFrame = field(default_factory=pd.DataFrame)
+    level: float = 0.95
 
     def summary(self) -> str:
-        """A few lines for the console: assumptions and the black hole by policy."""
+        """A few lines for the console: assumptions, the black hole and the gains by policy."""
         lines = [
             f"lead budget: {self.budget} leads a month",
             f"hours per lead: {self.hours_per_lead.note}",
@@ -285,16 +324,30 @@ class AllocationResult:
                 f"[{r.black_hole_low:6.1%}, {r.black_hole_high:6.1%}]  "
                 f"follow-ups {r.followups:9.1f}"
             )
+        gains = self.policies[self.policies["policy"] == CHOSEN_ON_ESTIMATES]
+        if len(gains) and "honest_gain" in gains:
+            lines.append(
+                f"gain of the optimal allocation over the equal split, black-hole points "
+                f"({self.level:.0%} interval; naive = evaluated on the estimates it was chosen on):"
+            )
+            for r in gains.itertuples(index=False):
+                lines.append(
+                    f"  {r.scenario:16s} honest {100 * r.honest_gain:5.2f} "
+                    f"[{100 * r.honest_gain_low:5.2f}, {100 * r.honest_gain_high:5.2f}]  "
+                    f"naive {100 * r.naive_gain:5.2f}"
+                )
         return "\n".join(lines)
 
 
 def _check_request(
+    results: Any,
     frame: Any,
     observed: np.ndarray,
     budget: int,
     policies: Sequence[str],
     scenarios: Sequence[str],
     n_draws: Any,
+    level: Any,
     truth: Any,
     hours_per_lead: float | None,
     hours_per_week: float | None,
@@ -325,6 +378,9 @@ def _check_request(
             raise AllocationError(f"unknown scenario {s!r}; expected one of {SCENARIOS}")
     if not isinstance(n_draws, int | np.integer) or n_draws < 0:
         raise AllocationError(f"n_draws must be a whole number >= 0; received {n_draws!r}")
+    if not (isinstance(level, float | int) and 0.0 < float(level) < 1.0):
+        raise AllocationError(f"level must be a number between 0 and 1; received {level!r}")
+    check_marketing_model(results)
     for name, v in (("hours_per_lead", hours_per_lead), ("hours_per_week", hours_per_week)):
         if v is not None and not (np.isfinite(v) and v > 0):
             raise AllocationError(f"{name} must be a positive number; received {v!r}")
@@ -406,8 +462,13 @@ def _policy_row(
     budget: int,
     leads: np.ndarray,
     extra: dict[str, float],
+    gain: DifferenceEstimate,
 ) -> dict[str, Any]:
-    """A policy's row of the policies table: point values and the draws' 95% intervals."""
+    """A policy's row of the policies table: point values, the draws' 95% intervals, gains.
+
+    ``gain`` is the policy against the equal split (in follow-ups); its naive
+    and honest values are reported as fractions of the budget.
+    """
     drawn = len(tot) > 0
     return {
         "policy": policy,
@@ -421,6 +482,10 @@ def _policy_row(
         "leads": int(leads.sum()),
         "nonconcave_reps": extra.get("nonconcave_reps", np.nan),
         "optimality_gap_bound": extra.get("optimality_gap_bound", np.nan),
+        "naive_gain": gain.naive / budget,
+        "honest_gain": gain.estimate / budget,
+        "honest_gain_low": gain.low / budget,
+        "honest_gain_high": gain.high / budget,
     }
 
 
@@ -436,6 +501,7 @@ def allocate(
     hours_per_lead: float | None = None,
     hours_per_week: float | None = None,
     truth: Any = None,
+    level: float = 0.95,
 ) -> AllocationResult:
     """Compare lead-allocation policies under scenarios, with intervals.
 
@@ -470,6 +536,9 @@ def allocate(
     truth : Truth, optional
         The truth of a simulated survey: adds the ``oracle`` policy and the
         ``true_*`` columns.
+    level : float
+        Coverage of the intervals of the gains and of the policy differences
+        (strictly between 0 and 1; the black-hole intervals stay 95%).
 
     Returns
     -------
@@ -481,7 +550,8 @@ def allocate(
         Bad budget, unknown policy or scenario, ``oracle`` without truth or
         with a survey whose firms are not the design's,
         ``observed`` with another budget than the survey's,
-        non-positive assumptions, negative ``n_draws``.
+        non-positive assumptions, negative ``n_draws``, a ``level`` outside
+        (0, 1), a model whose link gives no ``marketing`` share.
 
     Notes
     -----
@@ -489,7 +559,12 @@ def allocate(
     then evaluated under each draw ``theta_d ~ N(theta_hat, V_hat)`` of the
     mean coefficients (``mean_coef``, ``mean_cov``) (and,
     when ``h`` is estimated, the ``d``-th bootstrap replicate of ``h``): the
-    interval says how well a decision taken now is likely to do. The optimal
+    interval says how well a decision taken now is likely to do. The
+    differences between policies use the same draws for both (paired). The
+    optimal allocation is also re-chosen under every draw, which measures how
+    much an allocation chosen on estimates flatters itself; its gains and
+    differences are corrected by that optimism
+    (:mod:`~leadblackhole.allocation.honest`). The optimal
     policy gives no rep more than ``max(largest observed lead volume,
     ceil(B / n))`` leads, so the model is not asked about lead volumes far
     outside the data.
@@ -507,64 +582,51 @@ def allocate(
     observed = np.rint(raw["lead_volume"].to_numpy(float)).astype(np.int64)
     budget = int(observed.sum()) if budget is None else check_budget(budget)
     policies, scenarios = _check_request(
-        frame, observed, budget, policies, scenarios, n_draws, truth, hours_per_lead, hours_per_week
+        results,
+        frame,
+        observed,
+        budget,
+        policies,
+        scenarios,
+        n_draws,
+        level,
+        truth,
+        hours_per_lead,
+        hours_per_week,
     )
     hpl = _hours_per_lead(raw, hours_per_lead, n_draws, seed, default.hours_per_lead)
     h_assumed = default.hours_mean if hours_per_week is None else float(hours_per_week)
     hours, hours_note = _weekly_hours(raw, h_assumed)
     per_share = hours * WEEKS_PER_MONTH  # monthly hours; capacity = per_share / h
 
-    cap = max(int(observed.max()), -(-budget // n))
-    order = np.argsort(raw["rep_id"].astype(str).to_numpy(), kind="stable")
-    score = performance_score(raw["experience"].to_numpy(float), raw["performance"].to_numpy(float))
-    draws = draw_params(results, n_draws, seed) if n_draws else np.empty((0, 0))
-    h_draws = (
-        hpl.replicates[np.arange(n_draws) % len(hpl.replicates)]
-        if hpl.source == "estimated"
-        else np.full(n_draws, hpl.value)
+    setting = _Setting(
+        results=results,
+        frame=frame,
+        observed=observed,
+        budget=budget,
+        cap=max(int(observed.max()), -(-budget // n)),
+        order=np.argsort(raw["rep_id"].astype(str).to_numpy(), kind="stable"),
+        score=performance_score(
+            raw["experience"].to_numpy(float), raw["performance"].to_numpy(float)
+        ),
+        per_share=per_share,
+        hpl=hpl,
+        draws=draw_params(results, n_draws, seed) if n_draws else np.empty((0, 0)),
+        h_draws=(
+            hpl.replicates[np.arange(n_draws) % len(hpl.replicates)]
+            if hpl.source == "estimated"
+            else np.full(n_draws, hpl.value)
+        ),
+        truth=truth,
+        level=float(level),
     )
-    true_cap = per_share / truth.design.hours_per_lead if truth is not None else None
-
-    alloc_rows, policy_rows = [], []
+    alloc_rows, policy_rows, diff_rows = [], [], []
     for scen in scenarios:
-        sraw = apply_scenario(raw, scen)
-        data = _centred(sraw, frame.means)
-        curves = share_curves(results, frame, data=data)
-        capacity = per_share / hpl.value
-        oracle = oracle_curves(truth, sraw) if truth is not None else None
-        plans, extra = {}, {}
-        for p in policies:
-            plans[p], extra[p] = _plan(
-                p, curves, capacity, budget, cap, observed, order, score, oracle, true_cap
-            )
-        totals = {p: np.empty(n_draws) for p in plans}
-        if n_draws:
-            for d, c_d in enumerate(share_curves(results, frame, data=data, params=draws)):
-                for p, leads in plans.items():
-                    totals[p][d] = expected_followups(c_d, per_share / h_draws[d], leads).sum()
-        for p, leads in plans.items():
-            share = curves.marketing(leads)
-            fu = np.minimum(leads, capacity * share)
-            alloc_rows.append(
-                pd.DataFrame(
-                    {
-                        "scenario": scen,
-                        "policy": p,
-                        "rep_id": raw["rep_id"].to_numpy(),
-                        "firm": raw["firm"].to_numpy(),
-                        "leads": leads,
-                        "marketing_share": share,
-                        "followups": fu,
-                    }
-                )
-            )
-            row = _policy_row(p, scen, fu, totals[p], budget, leads, extra[p])
-            if truth is not None:
-                tfu = float(expected_followups(oracle, true_cap, leads).sum())
-                row["true_black_hole_rate"] = 1.0 - tfu / budget
-                row["true_followups"] = tfu
-            row["description"] = POLICY_DESCRIPTIONS[p]
-            policy_rows.append(row)
+        a, p, d = _scenario_rows(setting, scen, policies)
+        alloc_rows += a
+        policy_rows += p
+        diff_rows += d
+    columns = DIFFERENCE_COLUMNS + (TRUE_DIFFERENCE_COLUMNS if truth is not None else ())
     return AllocationResult(
         allocation=pd.concat(alloc_rows, ignore_index=True),
         policies=pd.DataFrame(policy_rows),
@@ -573,4 +635,112 @@ def allocate(
         hours_note=hours_note,
         n_draws=int(n_draws),
         seed=int(seed),
+        differences=pd.DataFrame(diff_rows, columns=list(columns)),
+        level=float(level),
     )
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """What every scenario of one ``allocate`` call shares."""
+
+    results: Any
+    frame: Any
+    observed: np.ndarray
+    budget: int
+    cap: int
+    order: np.ndarray
+    score: np.ndarray
+    per_share: np.ndarray
+    hpl: HoursPerLead
+    draws: np.ndarray
+    h_draws: np.ndarray
+    truth: Any
+    level: float
+
+    @property
+    def true_cap(self) -> np.ndarray | None:
+        """Capacity with the design's true hours per lead (simulated data)."""
+        if self.truth is None:
+            return None
+        return self.per_share / self.truth.design.hours_per_lead
+
+    @property
+    def baselines(self) -> list[str]:
+        """The baselines of the differences: ``observed`` only with the survey's own budget."""
+        own = self.budget == int(self.observed.sum())
+        return [b for b in BASELINES if b != "observed" or own]
+
+
+def _scenario_rows(
+    st: _Setting, scen: str, policies: list[str]
+) -> tuple[list[pd.DataFrame], list[dict[str, Any]], list[dict[str, Any]]]:
+    """One scenario's allocation frames, policy rows and difference rows."""
+    raw, budget, true_cap = st.frame.raw, st.budget, st.true_cap
+    sraw = apply_scenario(raw, scen)
+    data = _centred(sraw, st.frame.means)
+    curves = share_curves(st.results, st.frame, data=data)
+    capacity = st.per_share / st.hpl.value
+    oracle = oracle_curves(st.truth, sraw) if st.truth is not None else None
+    plans, extra = {}, {}
+    for p in policies:
+        plans[p], extra[p] = _plan(
+            p, curves, capacity, budget, st.cap, st.observed, st.order, st.score, oracle, true_cap
+        )
+    # the baselines of the gains and differences, evaluated even when not listed
+    equal_plan = equal_split(len(raw), budget, st.order)
+    bases = st.baselines
+    evaluated = {
+        **{b: (st.observed if b == "observed" else equal_plan) for b in bases},
+        **plans,
+    }
+    draws_of = scenario_draws(
+        st.results,
+        st.frame,
+        data,
+        curves,
+        capacity,
+        st.per_share,
+        st.draws,
+        st.h_draws,
+        evaluated,
+        budget,
+        st.cap,
+        st.level,
+    )
+    true_fu = (
+        {p: float(expected_followups(oracle, true_cap, v).sum()) for p, v in evaluated.items()}
+        if st.truth is not None
+        else {}
+    )
+    alloc_rows, policy_rows, diff_rows = [], [], []
+    for p, leads in plans.items():
+        share = curves.marketing(leads)
+        fu = np.minimum(leads, capacity * share)
+        alloc_rows.append(
+            pd.DataFrame(
+                {
+                    "scenario": scen,
+                    "policy": p,
+                    "rep_id": raw["rep_id"].to_numpy(),
+                    "firm": raw["firm"].to_numpy(),
+                    "leads": leads,
+                    "marketing_share": share,
+                    "followups": fu,
+                }
+            )
+        )
+        gain = draws_of.difference(p, "equal")
+        row = _policy_row(p, scen, fu, draws_of.totals[p], budget, leads, extra[p], gain)
+        if true_fu:
+            row["true_black_hole_rate"] = 1.0 - true_fu[p] / budget
+            row["true_followups"] = true_fu[p]
+            row["true_gain"] = (true_fu[p] - true_fu["equal"]) / budget
+        row["description"] = POLICY_DESCRIPTIONS[p]
+        policy_rows.append(row)
+        diff_rows += [
+            difference_row(scen, p, b, draws_of.difference(p, b), budget, true_fu)
+            for b in bases
+            if b != p
+        ]
+    return alloc_rows, policy_rows, diff_rows

@@ -15,8 +15,9 @@ here, not in the command line nor in the reporting:
   adds on request;
 * :func:`hypotheses` (:mod:`~leadblackhole.pipeline.effects`): the registry
   effects of the main model beside the compared models;
-* :func:`allocate` and :func:`allocation_model`
-  (:mod:`~leadblackhole.pipeline.allocation`): the lead-allocation policies;
+* :func:`allocate`, :func:`allocation_model` and :func:`alternative_model`
+  (:mod:`~leadblackhole.pipeline.allocation`): the lead-allocation policies, on
+  the main model or any model of the fit;
 * :func:`diagnose` (:mod:`~leadblackhole.pipeline.diagnosis`): the design diagnosis;
 * :func:`execute_notebook` (:mod:`~leadblackhole.pipeline.notebooks`): a notebook
   run in a fresh kernel.
@@ -40,6 +41,7 @@ _MODULE_OF = {
     "AllocationModel": "allocation",
     "allocate": "allocation",
     "allocation_model": "allocation",
+    "alternative_model": "allocation",
     "lead_budget": "allocation",
     "diagnose": "diagnosis",
     "diagnosis_names": "diagnosis",

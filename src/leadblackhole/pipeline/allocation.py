@@ -1,4 +1,11 @@
-"""The allocate step: which fitted model the allocation reads, and the policies it compares."""
+"""The allocate step: which fitted model the allocation reads, and the policies it compares.
+
+The allocation reads the main model by default (:func:`~leadblackhole.pipeline.models.main_model`)
+or any model of the fit by name (``allocate --model NAME``). When the fit holds the main
+model's control-function version (``<main>_cf``: lead volume instrumented, see
+docs/endogeneity.md), :func:`alternative_model` names the other one of the pair, so the
+command can say what the allocation would give under it.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..allocation import SCENARIOS, AllocationResult, check_budget
+from ..allocation import SCENARIOS, AllocationResult, check_budget, check_marketing_model
 from ..allocation import allocate as allocate_leads
 from ..config import DEFAULT_SEED
 from ..data import AnalysisFrame
-from ..models import ShareResults, fit_share_model
+from ..exceptions import AllocationError
+from ..models import ShareResults, fit_share_model, registered_models
 from ..simulation import StudyDesign
 from ..simulation import simulate as simulate_design
 from .models import main_model
 
-__all__ = ["AllocationModel", "allocate", "allocation_model", "lead_budget"]
+__all__ = [
+    "CONTROL_FUNCTION_SUFFIX",
+    "AllocationModel",
+    "allocate",
+    "allocation_model",
+    "alternative_model",
+    "lead_budget",
+]
+
+#: The name of a model's control-function version is the model's name with this suffix.
+CONTROL_FUNCTION_SUFFIX = "_cf"
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,27 +67,83 @@ def lead_budget(leads: Any) -> int | None:
 
 
 def allocation_model(
-    frame: AnalysisFrame, saved_fits: Mapping[str, Any] | None = None
+    frame: AnalysisFrame,
+    saved_fits: Mapping[str, Any] | None = None,
+    name: str | None = None,
 ) -> AllocationModel:
-    """The main model of the allocation: the saved fit when there is one, else fitted now.
+    """The model of the allocation: the saved fit when there is one, else fitted now.
 
     Parameters
     ----------
     frame : AnalysisFrame
         The analysis frame.
     saved_fits : mapping of str to ShareResults, optional
-        The fits ``fit`` saved for this survey; without them the main model
-        ``fit --rounding auto`` would choose is fitted.
+        The fits ``fit`` saved for this survey; without them the model is
+        fitted now.
+    name : str, optional
+        The model to read (``allocate --model``): a model of ``saved_fits``,
+        or without them a registered share model fitted now with its default
+        options. Default the main model (:func:`main_model`: the one
+        ``fit --rounding auto`` would choose).
 
     Returns
     -------
     AllocationModel
+
+    Raises
+    ------
+    AllocationError
+        ``name`` is not a model of the saved fit (or, without one, not a
+        registered share model), or the model's mean gives no marketing share
+        (the probit of any marketing-lead time).
+
+    Examples
+    --------
+    >>> allocation_model(frame, fits, "fmlogit").name               # doctest: +SKIP
+    'fmlogit'
     """
-    if saved_fits is not None:
+    if name is None:
         name = main_model(frame, saved_fits)
-        return AllocationModel(name=name, results=saved_fits[name], saved=True)
-    name = main_model(frame)
-    return AllocationModel(name=name, results=fit_share_model(frame, name), saved=False)
+    known = tuple(saved_fits) if saved_fits is not None else registered_models()
+    if name not in known:
+        where = "the saved fit holds" if saved_fits is not None else "expected one of"
+        raise AllocationError(f"unknown model {name!r} for the allocation; {where} {list(known)}")
+    if saved_fits is not None:
+        results, saved = saved_fits[name], True
+    else:
+        results, saved = fit_share_model(frame, name), False
+    check_marketing_model(results)
+    return AllocationModel(name=name, results=results, saved=saved)
+
+
+def alternative_model(
+    frame: AnalysisFrame, saved_fits: Mapping[str, Any] | None, used: str
+) -> AllocationModel | None:
+    """The other model of the main model's pair with its control-function version.
+
+    Parameters
+    ----------
+    frame : AnalysisFrame
+        The analysis frame.
+    saved_fits : mapping of str to ShareResults, optional
+        The fits ``fit`` saved.
+    used : str
+        The model the allocation used.
+
+    Returns
+    -------
+    AllocationModel or None
+        ``<main>_cf`` when the allocation used the main model and the fit
+        holds it; the main model when the allocation used ``<main>_cf``; else
+        None (no saved fit, no control-function model, or another model used).
+    """
+    if saved_fits is None:
+        return None
+    main = main_model(frame, saved_fits)
+    cf = main + CONTROL_FUNCTION_SUFFIX
+    if cf not in saved_fits or used not in (main, cf):
+        return None
+    return allocation_model(frame, saved_fits, cf if used == main else main)
 
 
 def allocate(
