@@ -317,10 +317,8 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     fits = FitArtifact.load(args.fits, args.path).fits if saved else None
     model = pipeline.allocation_model(frame, fits, args.model)
     role = "the main model" if model.name == pipeline.main_model(frame, fits) else "--model"
-    if saved:
-        note = f"model: the {model.name} fit saved in {args.fits} ({role})"
-    else:
-        note = f"model: {model.name}, fitted now ({role}; no --fits given)"
+    where = f"the {model.name} fit saved in {args.fits}" if saved else None
+    note = f"model: {where or model.name + ', fitted now (no --fits given)'} ({role})"
     run = partial(
         pipeline.allocate,
         frame,
