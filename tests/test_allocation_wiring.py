@@ -135,7 +135,7 @@ def test_bad_model_exits_2_and_writes_nothing(fitted_csv, tmp_path, capsys, mode
 
 def test_model_without_a_saved_fit(fitted_csv, tmp_path, capsys):
     path, frame, fits = fitted_csv
-    args = ["allocate", str(path), "--fits", str(tmp_path / "none"), "--out", str(tmp_path / "a")]
+    args = ["allocate", str(path), "--out", str(tmp_path / "a")]  # no --fits: no saved fit
     assert cli.main([*args, "--model", "not_a_model"]) == 2
     assert "expected one of" in capsys.readouterr().err
     with pytest.raises(AllocationError, match="unknown model 'x' for the allocation; expected"):
