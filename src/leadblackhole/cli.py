@@ -99,9 +99,7 @@ def _data_source(args: argparse.Namespace):
     return data_source(args.path)
 
 
-# ----------------------------------------------------------------------------
 # the commands: load, call the pipeline, hand the results to reporting, commit
-# ----------------------------------------------------------------------------
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .config import SIMULATED_SURVEY
     from .data.source import marker_path, simulation_marker
