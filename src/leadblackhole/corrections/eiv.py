@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..config import DEFAULT_SEED
 from ..effects import EffectOptions
 from ..exceptions import ReliabilityError
 from ..measurement import (
@@ -123,7 +124,7 @@ def fit_eiv(
     method: str = "calibration",
     reliability: str | Mapping[str, float] = "omega",
     n_boot: int = N_BOOT,
-    seed: int = 20130101,
+    seed: int = DEFAULT_SEED,
     alpha: float = 0.05,
 ) -> CorrectedResults:
     """Fit the main model corrected for measurement error in the scale scores.

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..config import DEFAULT_SEED
 from ..effects import EffectOptions
 from ..exceptions import MarkerError
 from ..measurement import MarkerCFA, check_marker  # noqa: F401 - MarkerCFA in saved
@@ -100,7 +101,7 @@ def fit_marker(
     model: str = "dirichlet",
     *,
     n_boot: int = N_BOOT,
-    seed: int = 20130101,
+    seed: int = DEFAULT_SEED,
     alpha: float = 0.05,
 ) -> CorrectedResults:
     """Fit the main model controlling for the method factor measured by a marker scale.
