@@ -152,7 +152,7 @@ $(FIGURES): $(MODELS) $(SETTINGS)
 
 figures: $(FIGURES) ## Every figure, PNG and PDF (figures/)
 
-$(REPORT): $(MEASURE) $(MODELS) $(FIGURES) $(SETTINGS)
+$(REPORT): $(MEASURE) $(MODELS) $(FIGURES) $(ALLOCATION) $(SETTINGS)
 	$(CLI) report --results results --figures figures
 
 report: $(REPORT) ## Replication report (results/report.md, results/report.html)

@@ -25,6 +25,7 @@ import pandas as pd
 from ..models import main_model_name
 from ..registry import HYPOTHESES
 from .figures import FIGURE_CAPTIONS, figure_names
+from .report_allocation import allocation_section
 from .report_format import (
     format_level,
     format_number,
@@ -636,5 +637,6 @@ SECTIONS: tuple[Callable[[ReportInputs, list[str]], list[str]], ...] = (
     models_section,
     hypotheses_section,
     sensitivity_section,
+    allocation_section,
     figures_section,
 )
