@@ -147,7 +147,7 @@ models: $(MODELS) ## Dirichlet and robustness models, hypotheses (results/models
 tables: $(MEASURE) $(MODELS) ## Every table (measure + models)
 
 $(FIGURES): $(MODELS) $(SETTINGS)
-	@echo "figures: 15 figures as PNG and PDF (about 10 s)"
+	@echo "figures: 16 figures as PNG and PDF (about 10 s)"
 	$(CLI) figures "$(DATA)" $(CB_ARG) --fits $(FITS) --out figures
 
 figures: $(FIGURES) ## Every figure, PNG and PDF (figures/)
