@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
@@ -205,3 +206,27 @@ def test_contour_multiples_must_be_positive(frame, table):
     for bad in ((), (1.0, 0.0), (-2.0,), (float("nan"),)):
         with pytest.raises(EstimationError, match="multiples must be positive numbers"):
             sensitivity_contour(frame, "H4", table=table, multiples=bad)
+
+
+def test_report_sentence_never_prints_scientific_notation(tmp_path):
+    from leadblackhole.reporting.report_sections import read_report_inputs, sensitivity_section
+
+    models = tmp_path / "models"
+    models.mkdir()
+    pd.DataFrame(
+        [
+            {
+                "id": "H8",
+                "term": "prequal:volume",
+                "outcome": "marketing",
+                "rv_q": 0.012,
+                "rv_qa": 0.0,
+                "benchmark": "experience",
+                "adjusted_estimate": 1.506e-05,
+                "adjusted_t": 0.41,
+            }
+        ]  # fmt: skip
+    ).to_csv(models / "sensitivity.csv", index=False)
+    text = "\n".join(sensitivity_section(read_report_inputs(tmp_path, tmp_path), []))
+    assert "would leave 0.00001506 (t = 0.41)" in text
+    assert "e-05" not in text

@@ -623,6 +623,12 @@ def figures_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     return parts
 
 
+def _significant(v: float, digits: int = 4) -> str:
+    """``digits`` significant digits in positional notation (never ``1.5e-05``)."""
+    text = np.format_float_positional(float(v), precision=digits, unique=False, fractional=False)
+    return text.rstrip(".").replace("-", "\u2212")
+
+
 def sensitivity_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     """One sentence per hypothesis on how strong a hidden confounder would have to be.
 
@@ -647,7 +653,7 @@ def sensitivity_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     for hid, rows in sens.groupby("id", sort=False):
         first = rows.iloc[0]
         bounds = [
-            f"one as strong as {r.benchmark} would leave {r.adjusted_estimate:.4g} "
+            f"one as strong as {r.benchmark} would leave {_significant(r.adjusted_estimate)} "
             f"(t = {r.adjusted_t:.2f})"
             for r in rows.itertuples()
             if pd.notna(r.adjusted_estimate)
