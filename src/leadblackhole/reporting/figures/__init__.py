@@ -24,12 +24,15 @@ from .drawing import (
     COMPONENT_LABELS,
     FIGURE_FORMATS,
     FIGURE_RC,
+    SCALE_LABELS,
     SHORT_LABELS,
     VARIABLE_LABELS,
     add_footer,
     figure_bytes,
     frame_tables,
     new_figure,
+    scale_ranges_of,
+    variable_label,
 )
 from .effects_plot import plot_effects
 from .figure_set import FIGURE_CAPTIONS, figure_names, make_figures
@@ -41,6 +44,7 @@ __all__ = [
     "FIGURE_CAPTIONS",
     "FIGURE_FORMATS",
     "FIGURE_RC",
+    "SCALE_LABELS",
     "SHORT_LABELS",
     "VARIABLE_LABELS",
     "add_footer",
@@ -54,4 +58,6 @@ __all__ = [
     "plot_moderation",
     "plot_shares_by_firm",
     "plot_ternary",
+    "scale_ranges_of",
+    "variable_label",
 ]
