@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import REVERSED_MARK
 from ..models import main_model_name
 from ..registry import HYPOTHESES
 from .figures import FIGURE_CAPTIONS, SENSITIVITY_STEM, figure_names
@@ -411,7 +412,21 @@ def measurement_section(inp: ReportInputs, missing: list[str]) -> list[str]:
         if table is None:
             missing.append(f"measurement/{stem}")
         parts += _table_block(caption, table)
+        if stem == "loadings" and table is not None:
+            parts += _reversed_note(table)
     return parts
+
+
+def _reversed_note(loadings: pd.DataFrame) -> list[str]:
+    """What the ``(R)`` after an item's name means, when a loading table has one."""
+    if not loadings["item"].astype(str).str.endswith(REVERSED_MARK).any():
+        return []
+    return [
+        f"Items carry the survey file's column names;{REVERSED_MARK} marks a reverse-coded item, "
+        "recoded as lowest + highest answer − x before the analysis, so its loading is that "
+        "of the recoded item.",
+        "",
+    ]
 
 
 def models_section(inp: ReportInputs, missing: list[str]) -> list[str]:

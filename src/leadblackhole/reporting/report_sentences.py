@@ -258,7 +258,8 @@ def jn_sentences(jn: pd.DataFrame) -> list[str]:
     lines = []
     normal = jn[jn["method"] == "normal"] if "method" in jn else jn
     for hid, g in normal.groupby("id", sort=False):
-        sig = g[g["sign"] != 0] if "sign" in g else g
+        # a moderation without a region has one row with an empty sign (NaN read from the CSV)
+        sig = g[g["sign"].notna() & (g["sign"] != 0)] if "sign" in g else g
         if sig.empty:
             lines.append(f"- {hid}: the effect is significant nowhere in the observed range.")
             continue

@@ -27,12 +27,15 @@ from .drawing import (
     COMPONENT_LABELS,
     FIGURE_FORMATS,
     FIGURE_RC,
+    SCALE_LABELS,
     SHORT_LABELS,
     VARIABLE_LABELS,
     add_footer,
     figure_bytes,
     frame_tables,
     new_figure,
+    scale_ranges_of,
+    variable_label,
 )
 from .effects_plot import plot_effects
 from .figure_set import FIGURE_CAPTIONS, SENSITIVITY_STEM, figure_names, make_figures
@@ -45,6 +48,7 @@ __all__ = [
     "FIGURE_CAPTIONS",
     "FIGURE_FORMATS",
     "FIGURE_RC",
+    "SCALE_LABELS",
     "SENSITIVITY_STEM",
     "SHORT_LABELS",
     "VARIABLE_LABELS",
@@ -60,4 +64,6 @@ __all__ = [
     "plot_sensitivity_contour",
     "plot_shares_by_firm",
     "plot_ternary",
+    "scale_ranges_of",
+    "variable_label",
 ]

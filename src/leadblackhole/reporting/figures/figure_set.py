@@ -20,7 +20,14 @@ from matplotlib.figure import Figure
 from ...models.sensitivity import CONTOUR_HYPOTHESIS
 from ...outputs import OutputSet
 from ...registry import HYPOTHESES, Hypothesis
-from .drawing import FIGURE_FORMATS, SHORT_LABELS, add_footer, figure_bytes, frame_tables
+from .drawing import (
+    FIGURE_FORMATS,
+    SHORT_LABELS,
+    add_footer,
+    figure_bytes,
+    frame_tables,
+    scale_ranges_of,
+)
 from .effects_plot import plot_effects
 from .moderation import plot_johnson_neyman, plot_moderation
 from .sensitivity import plot_sensitivity_contour
@@ -89,7 +96,7 @@ def make_figures(
     Parameters
     ----------
     frame : AnalysisFrame
-        The analysis frame.
+        The analysis frame (its ``scale_ranges`` label the axes of scale scores).
     results : ShareResults
         The fitted main model (Dirichlet regression).
     outdir : path-like
@@ -132,7 +139,9 @@ def make_figures(
         figs.append(
             (
                 f"johnson_neyman_{h.id}",
-                plot_johnson_neyman(jn, fdr, hypothesis_id=h.id, observed=obs),
+                plot_johnson_neyman(
+                    jn, fdr, hypothesis_id=h.id, observed=obs, scale_ranges=scale_ranges_of(frame)
+                ),
             )
         )
     figs.append(("ternary_shares", plot_ternary(frame)))
