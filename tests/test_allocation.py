@@ -484,7 +484,14 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_allocate_writes_the_outputs(tmp_path, survey_csv, capsys, monkeypatch):
+    from leadblackhole.data.source import marker_path, simulation_marker
+
+    from .conftest import FIXTURE_SEED
+
     monkeypatch.chdir(tmp_path)  # no results/models/fits.pickle here: the model is fitted
+    # the survey is the default design's draw (conftest): its marker lets --oracle read it
+    text = survey_csv.read_text()
+    marker_path(survey_csv).write_text(simulation_marker(text, FIXTURE_SEED, "simulate"))
     out = tmp_path / "alloc"
     args = ["allocate", str(survey_csv), "--draws", "20", "--seed", "3", "--out", str(out)]
     assert cli.main(args + ["--oracle"]) == 0

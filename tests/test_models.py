@@ -602,9 +602,13 @@ def test_run_models_rounding_options(frames):
     none = run_models(frame, leave_one_out=False, rounding="none")
     assert none.dirichlet_rounded is None and none.main_name == "dirichlet"
     assert "dirichlet_rounded" in none.skipped
-    ten = run_models(frame, leave_one_out=False, rounding=10)
-    assert ten.rounding_step == 10.0 and ten.main.step == 10.0
-    assert "multiples of 10" in ten.summary()
+    # a step finer than the answers' (multiples of 5) is taken as given
+    fine = run_models(frame, leave_one_out=False, rounding=2.5)
+    assert fine.rounding_step == 2.5 and fine.main.step == 2.5
+    assert "multiples of 2.5" in fine.summary()
+    # a coarser one is not: some answers are not multiples of it
+    with pytest.raises(EstimationError, match="not a multiple of 10 percentage points"):
+        run_models(frame, leave_one_out=False, rounding=10)
 
 
 @pytest.mark.parametrize(

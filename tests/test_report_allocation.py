@@ -132,3 +132,16 @@ def test_no_allocation_no_section(tmp_path):
     missing: list[str] = []
     assert allocation_section(inp, missing) == [] and missing == []
     assert allocation_section in SECTIONS
+
+
+def test_a_garbled_allocation_table_is_a_user_error(tmp_path):
+    from leadblackhole.exceptions import ReportError
+
+    bad = _policies(0.0, 0.02).drop(columns=["honest_gain_low"])
+    inp = _results(tmp_path, bad, _diffs())
+    with pytest.raises(ReportError, match="allocation/policies.csv"):
+        allocation_section(inp, [])
+    diffs = _diffs().assign(prob_better="often")
+    inp = _results(tmp_path / "b", _policies(0.0, 0.02), diffs)
+    with pytest.raises(ReportError, match="policy_differences.csv"):
+        allocation_section(inp, [])

@@ -308,9 +308,9 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     from .reporting.allocation import stage_allocation
     from .reporting.artifacts import FitArtifact
 
-    budget = pipeline.lead_budget(args.leads)
     out = _output_set(args, args.out, "allocate")
     _, frame = _load_frame(args)
+    budget = pipeline.allocation_request(args.leads, frame, args.oracle, _data_source(args))
     saved = args.fits is not None  # only the artifact named: refused if missing or foreign
     fits = FitArtifact.load(args.fits, args.path).fits if saved else None
     model = pipeline.allocation_model(frame, fits, args.model)

@@ -11,6 +11,7 @@ line). Each command's ``--help`` shows its description and an example.
 from __future__ import annotations
 
 import argparse
+import math
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from .config import (
 )
 from .exceptions import LeadBlackHoleUserError
 from .formulas import checked_formula
+from .outputs import check_output_file
 from .specification import MODEL_VARIABLES
 
 __all__ = [
@@ -47,7 +49,9 @@ __all__ = [
     "number_list",
     "positive_int",
     "precision_formula",
+    "provenance_folder",
     "rounding",
+    "seconds",
     "split_names",
 ]
 
@@ -87,6 +91,26 @@ def at_least_30(text: str) -> int:
     if v < 30:
         raise argparse.ArgumentTypeError(f"expected at least 30 reps, got {v}")
     return v
+
+
+def seconds(text: str) -> float:
+    """A number of seconds: finite and above 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return v
+
+
+def provenance_folder(text: str) -> str:
+    """A folder whose ``provenance/`` can be written (checked now, before any command runs)."""
+    try:
+        check_output_file(Path(text) / "provenance" / "step.json")
+    except LeadBlackHoleUserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def rounding(text: str) -> str | float:
@@ -194,8 +218,10 @@ GLOBAL_OPTIONS: tuple[Option, ...] = (
     opt(
         "--provenance",
         metavar="DIR",
+        type=provenance_folder,
         default=None,
-        help="record what each command reads and writes in DIR/provenance/",
+        help="record what each command reads and writes in DIR/provenance/ (a folder that "
+        "can be written)",
     ),
 )
 
@@ -276,7 +302,8 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 "--n-reps",
                 type=at_least_30,
                 default=461,
-                help="analysable reps, at least 30 (default 461)",
+                help="analysable reps, at least 30 and at least 6 in every firm (37 with "
+                "four firms; default 461)",
             ),
             opt(
                 "--n-zero-marketing",
@@ -284,7 +311,12 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 default=0,
                 help="extra reps with no marketing-lead time (default 0)",
             ),
-            opt("--firms", type=positive_int, default=4, help="number of firms (default 4)"),
+            opt(
+                "--firms",
+                type=positive_int,
+                default=4,
+                help="number of firms, each with at least 6 analysable reps (default 4)",
+            ),
             opt(
                 "--no-heaping",
                 action="store_true",
@@ -453,7 +485,11 @@ COMMAND_TABLE: tuple[Command, ...] = (
         "compare lead-allocation policies for a monthly budget",
         (
             *DATA_OPTIONS,
-            opt("--leads", metavar="N", help="monthly lead budget (default the survey's total)"),
+            opt(
+                "--leads",
+                metavar="N",
+                help="monthly lead budget (default the survey's total; at most 10 times it)",
+            ),
             opt(
                 "--policy",
                 default="all",
@@ -476,7 +512,12 @@ COMMAND_TABLE: tuple[Command, ...] = (
             _seed(f"seed (default {DEFAULT_SEED})"),
             opt("--hours-per-lead", type=float, metavar="H", help="default: from the survey"),
             opt("--hours-per-week", type=float, metavar="H", help="for reps without an answer"),
-            opt("--oracle", action="store_true", help="add the oracle (default simulated design)"),
+            opt(
+                "--oracle",
+                action="store_true",
+                help="add the oracle (default simulated design); only on a survey written by "
+                "`simulate`, with its marker",
+            ),
             opt(
                 "--fits",
                 default=None,
@@ -548,7 +589,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
             ),
             opt(
                 "--connect-timeout",
-                type=float,
+                type=seconds,
                 default=10.0,
                 metavar="SECONDS",
                 help="seconds to wait for --scheduler (default 10)",

@@ -25,10 +25,12 @@ __all__ = [
     "LeadBlackHoleWarning",
     "ManifestError",
     "MarkerError",
+    "NotebookError",
     "OutputError",
     "OutputLockedError",
     "Problem",
     "ReliabilityError",
+    "ReportError",
     "SurveyValidationError",
     "WeakInstrumentWarning",
     "ZeroShareWarning",
@@ -167,6 +169,18 @@ class DiagnosisError(DesignError):
 
 class ManifestError(LeadBlackHoleUserError):
     """The provenance records do not describe one complete run."""
+
+
+class ReportError(LeadBlackHoleUserError):
+    """An output the report is assembled from is not as the package writes it (not UTF-8,
+    not a table, a table without its columns, text where numbers belong, JSON that is not
+    an object)."""
+
+
+class NotebookError(LeadBlackHoleUserError):
+    """A notebook cannot be executed: not a notebook file (not UTF-8, not JSON, not the
+    notebook format), a cell that raises or runs past the timeout, or a kernel that dies
+    or cannot start."""
 
 
 class WeakInstrumentWarning(LeadBlackHoleWarning):

@@ -10,7 +10,9 @@ experience:volume, performance:prequal, performance:tracking,
 performance:volume``
 
 Firm enters as treatment-coded dummies whose reference is the first label in
-sorted order.
+sorted order. A firm with fewer analysable reps than :data:`FIRM_CHECK_MIN_REPS`
+keeps its dummy in every model but is left out of the checks that give each
+firm parameters of its own (:func:`small_firms`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import pandas as pd
 
 __all__ = [
     "COMPONENTS",
+    "FIRM_CHECK_MIN_REPS",
     "FOCAL",
     "INTERACTIONS",
     "MODEL_VARIABLES",
     "design_array",
     "design_matrix",
     "firm_levels",
+    "small_firms",
     "term_names",
 ]
 
@@ -62,6 +66,38 @@ def firm_levels(firm: pd.Series | Sequence[str]) -> list[str]:
     """
     distinct = pd.unique(pd.Series(firm, dtype=object))  # hashing in C: O(n), few labels
     return sorted({str(f) for f in distinct})
+
+
+#: Fewest analysable reps a firm needs to enter the firm-specific checks (the test of
+#: firm-specific slopes, the per-firm effects, leave-one-firm-out): the columns a firm
+#: has of its own in the firm-slopes design, its intercept and the five focal slopes.
+FIRM_CHECK_MIN_REPS: int = 1 + len(FOCAL)
+
+
+def small_firms(
+    firm: pd.Series | Sequence[str], minimum: int = FIRM_CHECK_MIN_REPS
+) -> dict[str, int]:
+    """The firms with fewer than ``minimum`` reps, and their number of reps.
+
+    Parameters
+    ----------
+    firm : Series or sequence of str
+        Firm label of each analysable rep.
+    minimum : int, default :data:`FIRM_CHECK_MIN_REPS`
+        Fewest reps a firm needs.
+
+    Returns
+    -------
+    dict of str to int
+        Label -> reps, in sorted order of the labels (empty when every firm has enough).
+
+    Examples
+    --------
+    >>> small_firms(["A"] * 6 + ["B"] * 2 + ["C"])
+    {'B': 2, 'C': 1}
+    """
+    counts = pd.Series(firm, dtype=object).astype(str).value_counts()
+    return {label: int(counts[label]) for label in sorted(counts.index) if counts[label] < minimum}
 
 
 def term_names(levels: Sequence[str], variable_pay: bool = False) -> list[str]:

@@ -47,6 +47,7 @@ from .allocate import (
 )
 from .honest import DifferenceEstimate, bias_corrected_difference, paired_difference
 from .policies import (
+    MAX_BUDGET_FACTOR,
     GreedyResult,
     check_budget,
     dual_bound,
@@ -54,6 +55,7 @@ from .policies import (
     expected_followups,
     greedy_allocation,
     largest_remainder,
+    max_budget,
     performance_score,
     score_split,
 )
@@ -61,6 +63,7 @@ from .threshold import threshold_allocation
 
 __all__ = [
     "BASELINES",
+    "MAX_BUDGET_FACTOR",
     "POLICIES",
     "POLICY_DESCRIPTIONS",
     "SCENARIOS",
@@ -83,6 +86,7 @@ __all__ = [
     "expected_followups",
     "greedy_allocation",
     "largest_remainder",
+    "max_budget",
     "oracle_curves",
     "paired_difference",
     "performance_score",

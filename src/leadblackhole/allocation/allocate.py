@@ -48,6 +48,7 @@ from .policies import (
     equal_split,
     expected_followups,
     greedy_allocation,
+    max_budget,
     performance_score,
     score_split,
 )
@@ -558,7 +559,8 @@ def allocate(
     Raises
     ------
     AllocationError
-        Bad budget, unknown policy or scenario, ``oracle`` without truth or
+        Bad budget (or one above :func:`~leadblackhole.allocation.max_budget`),
+        unknown policy or scenario, ``oracle`` without truth or
         with a survey whose firms are not the design's,
         ``observed`` with another budget than the survey's,
         non-positive assumptions, negative ``n_draws``, a ``level`` outside
@@ -591,7 +593,7 @@ def allocate(
     raw = frame.raw
     n = len(raw)
     observed = np.rint(raw["lead_volume"].to_numpy(float)).astype(np.int64)
-    budget = int(observed.sum()) if budget is None else check_budget(budget)
+    budget = int(observed.sum()) if budget is None else check_budget(budget, max_budget(observed))
     policies, scenarios = _check_request(
         results,
         frame,

@@ -29,6 +29,7 @@ from ..exceptions import AllocationError
 from ._model import ShareCurves
 
 __all__ = [
+    "MAX_BUDGET_FACTOR",
     "GreedyResult",
     "check_budget",
     "dual_bound",
@@ -36,18 +37,58 @@ __all__ = [
     "expected_followups",
     "greedy_allocation",
     "largest_remainder",
+    "max_budget",
     "performance_score",
     "score_split",
 ]
 
 
-def check_budget(budget: object) -> int:
-    """Check that a lead budget is a whole number of leads, at least 1.
+#: The largest lead budget an allocation takes, as a multiple of the survey's monthly leads
+#: (:func:`max_budget`).
+MAX_BUDGET_FACTOR: int = 10
+
+
+def max_budget(lead_volume: object) -> int:
+    """The largest monthly lead budget an allocation over these reps takes.
+
+    Parameters
+    ----------
+    lead_volume : array-like
+        The monthly marketing leads each analysable rep reported.
+
+    Returns
+    -------
+    int
+        :data:`MAX_BUDGET_FACTOR` times the larger of the reps' total leads
+        (rounded to whole leads) and the number of reps (one lead each).
+
+    Notes
+    -----
+    The work of an allocation grows with the budget per rep: no rep gets more
+    than ``max(largest reported volume, ceil(B / n))`` leads, and the optimal
+    policy is re-chosen over that many leads per rep under every draw of the
+    estimates. Ten times the surveyed volume already asks the model about
+    lead volumes far outside the data it was fitted on; a larger budget would
+    only extrapolate further, at a cost that grows without bound.
+
+    Examples
+    --------
+    >>> max_budget([10, 20, 30])
+    600
+    """
+    leads = np.rint(np.asarray(lead_volume, dtype=float))
+    return MAX_BUDGET_FACTOR * max(int(leads.sum()), leads.size)
+
+
+def check_budget(budget: object, maximum: int | None = None) -> int:
+    """Check that a lead budget is a whole number of leads, at least 1 (and at most ``maximum``).
 
     Parameters
     ----------
     budget : object
         The budget (an int, or a float or text holding a whole number).
+    maximum : int, optional
+        The largest budget allowed (:func:`max_budget` of the survey); default no limit.
 
     Returns
     -------
@@ -56,7 +97,7 @@ def check_budget(budget: object) -> int:
     Raises
     ------
     AllocationError
-        When the budget is not a whole number or is below 1.
+        When the budget is not a whole number, is below 1 or above ``maximum``.
 
     Examples
     --------
@@ -76,6 +117,13 @@ def check_budget(budget: object) -> int:
         )
     if value < 1:
         raise AllocationError(f"the lead budget must be at least 1 lead; received {budget!r}")
+    if maximum is not None and value > maximum:
+        raise AllocationError(
+            f"the lead budget {text} is above the largest this survey allows, {maximum} leads "
+            f"({MAX_BUDGET_FACTOR} times the reps' monthly leads, or {MAX_BUDGET_FACTOR} per "
+            "rep when that is more): the model knows nothing of volumes that far beyond the "
+            "survey's; give a budget of at most that"
+        )
     return int(value)
 
 

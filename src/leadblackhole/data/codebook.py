@@ -251,6 +251,11 @@ def load_codebook(path: str | Path) -> Codebook:
         ) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CodebookError(f"codebook {path.name}: not a valid TOML file ({exc})") from None
+    except RecursionError:
+        raise CodebookError(
+            f"codebook {path.name}: arrays or tables nested too deeply for the TOML reader; a "
+            "codebook needs at most two levels ([section] name = value or [scales.NAME])"
+        ) from None
     return parse_codebook(raw, source=path.name)
 
 

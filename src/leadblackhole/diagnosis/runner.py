@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
 import zlib
 from collections.abc import Sequence
@@ -82,6 +83,25 @@ PARTS_DIR = "replications.parts"
 _RUN_FILE = "diagnosis.json"
 
 
+def _check_scheduler(scheduler: str | None, timeout: float) -> None:
+    """A Dask scheduler address with a host and a port, and a finite timeout above 0."""
+    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+        raise DiagnosisError(
+            f"the connect timeout must be a number of seconds above 0; got {timeout!r}"
+        )
+    if scheduler is None:
+        return
+    from distributed.comm.addressing import get_address_host_port
+
+    try:
+        get_address_host_port(scheduler)
+    except ValueError as exc:
+        raise DiagnosisError(
+            f"--scheduler {scheduler!r} is not the address of a Dask scheduler ({exc}); give "
+            "one like tcp://HOST:PORT (the address the scheduler prints when it starts)"
+        ) from None
+
+
 def _check_options(sims, n_reps, effect_scales, scenarios, estimators, chunk_size, workers):
     if sims < 1:
         raise DiagnosisError(f"--sims must be at least 1, got {sims}")
@@ -106,11 +126,75 @@ def _cell_key(scenario: str, n: int, scale: float) -> str:
     return f"{scenario}-n{n}-s{scale:g}"
 
 
+#: Columns a part file must hold for a resumed run to tell which fits it already has.
+_PART_COLUMNS: tuple[str, ...] = (*CELL_COLUMNS, "rep", "estimator", "id")
+
+
+def _read_part(path: Path) -> pd.DataFrame:
+    """One part file, or :class:`DiagnosisError` saying it is damaged and what to do."""
+    advice = (
+        f"delete it and rerun the same command: the replications it held are computed again "
+        f"(the others in {path.parent.name}/ are kept)"
+    )
+    try:
+        df = pd.read_parquet(path)
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise DiagnosisError(f"{path} cannot be read ({exc}); {advice}") from None
+    missing = [c for c in _PART_COLUMNS if c not in df.columns]
+    if missing:
+        raise DiagnosisError(
+            f"{path} is not a part of a diagnosis (it lacks the columns {missing}); {advice}"
+        )
+    return df
+
+
 def _read_parts(parts: Path) -> pd.DataFrame:
     files = sorted(parts.glob("*.parquet"))
     if not files:
         return pd.DataFrame()
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return pd.concat([_read_part(f) for f in files], ignore_index=True)
+
+
+def _check_run_record(out: Path, seed: int) -> None:
+    """Check the folder's record of its seed (``diagnosis.json``), or write it for a new run.
+
+    Raises :class:`DiagnosisError` when the record is not JSON holding a whole-number
+    seed, names another seed, or is missing while the folder holds replications
+    (their seed is then unknown: continuing them under any seed could mislabel them).
+    """
+    run_file = out / _RUN_FILE
+    afresh = f"to start afresh, delete the folder {out} or give another --out"
+    if run_file.exists():
+        try:
+            previous = json.loads(run_file.read_text(encoding="utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
+            raise DiagnosisError(
+                f"{run_file} is not the record of a diagnosis (not JSON: {exc}); the seed of "
+                f"the replications in {out} is unknown; {afresh}"
+            ) from None
+        recorded = previous.get("seed") if isinstance(previous, dict) else None
+        if isinstance(recorded, bool) or not isinstance(recorded, int):
+            raise DiagnosisError(
+                f"{run_file} records no seed (a whole number under 'seed'); the seed of the "
+                f"replications in {out} is unknown; {afresh}"
+            )
+        if recorded != seed:
+            raise DiagnosisError(
+                f"{out} holds a diagnosis with seed {recorded}; use another folder for seed {seed}"
+            )
+        return
+    parts = out / PARTS_DIR
+    earlier = [f"{PARTS_DIR}/{p.name}" for p in parts.glob("*.parquet")] if parts.is_dir() else []
+    earlier = sorted(earlier)[:1] + [f"{len(earlier) - 1} more parts"] * (len(earlier) > 1)
+    if (out / "replications.parquet").exists():
+        earlier.append("replications.parquet")
+    if earlier:
+        raise DiagnosisError(
+            f"{out} holds replications of an earlier diagnosis ({', '.join(earlier)}) but "
+            f"not its record {_RUN_FILE}, so the seed they were drawn with is unknown and they "
+            f"cannot be continued with seed {seed}; {afresh}"
+        )
+    atomic_write_text(run_file, json.dumps({"seed": seed}) + "\n")
 
 
 def _part_name(scenario, n, scale, reps, estimators) -> str:
@@ -289,7 +373,7 @@ def run_diagnosis(
     progress : bool
         Show a progress bar (tqdm).
     connect_timeout : float
-        Seconds to wait for ``scheduler``.
+        Seconds to wait for ``scheduler`` (finite, above 0).
 
     Returns
     -------
@@ -298,8 +382,9 @@ def run_diagnosis(
     Raises
     ------
     DiagnosisError
-        Bad options, a folder holding a run with another seed, or an
-        unreachable scheduler.
+        Bad options, a folder holding a run with another seed (or replications
+        without the record of their seed, or a record that cannot be read), a
+        damaged part file, or an unreachable scheduler.
 
     Notes
     -----
@@ -317,18 +402,10 @@ def run_diagnosis(
     effect_scales = [float(s) for s in effect_scales]
     scenarios, estimators = list(scenarios), list(estimators)
     _check_options(sims, n_reps, effect_scales, scenarios, estimators, chunk_size, workers)
+    _check_scheduler(scheduler, connect_timeout)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    run_file = out / _RUN_FILE
-    if run_file.exists():
-        previous = json.loads(run_file.read_text())
-        if previous.get("seed") != seed:
-            raise DiagnosisError(
-                f"{out} holds a diagnosis with seed {previous.get('seed')}; "
-                f"use another folder for seed {seed}"
-            )
-    else:
-        atomic_write_text(run_file, json.dumps({"seed": seed}) + "\n")
+    _check_run_record(out, seed)
     parts = out / PARTS_DIR
     parts.mkdir(exist_ok=True)
     done = _read_parts(parts)

@@ -34,6 +34,12 @@ much the conclusions lean on slopes being common to the firms:
     sensitivity check, not a replacement for the main analysis.
 
 :func:`firm_tests` gathers both in the layout of ``firm_tests.csv``.
+
+A firm with fewer analysable reps than
+:data:`~leadblackhole.specification.FIRM_CHECK_MIN_REPS` (six: the intercept
+and the five focal slopes it has of its own in the firm-slopes design) cannot
+carry parameters of its own: both checks leave it out (it keeps its dummy in
+the main model), and :math:`F` counts the firms that enter.
 """
 
 from __future__ import annotations
@@ -48,13 +54,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import ConvergenceWarning, EffectsError, EstimationError, ZeroShareWarning
+from ..exceptions import (
+    ConvergenceWarning,
+    DataWarning,
+    EffectsError,
+    EstimationError,
+    ZeroShareWarning,
+)
 from ..models.dirichlet import DirichletRegression, LikelihoodRatioTest
 from ..models.dirichlet.rounded import RoundedDirichletRegression
 from ..models.main_rounded import FLOOR_COMPONENT, analysis_percents
 from ..models.results import fit_share_model
 from ..registry import HYPOTHESES, Hypothesis
-from ..specification import COMPONENTS, FOCAL, design_matrix, firm_levels
+from ..specification import (
+    COMPONENTS,
+    FOCAL,
+    design_matrix,
+    firm_levels,
+    small_firms,
+)
 from .estimates import model_effects
 from .spec import EffectOptions, data_of
 
@@ -243,7 +261,9 @@ def per_firm_effects(
         ``std_error`` is the unconditional delta-method standard error within
         the firm. A firm whose model cannot be fitted (a singular design, for
         example a control that does not vary within the firm, or no
-        convergence) gets missing estimates and the reason in ``note``.
+        convergence) gets missing estimates and the reason in ``note``. A firm
+        with fewer than :data:`~leadblackhole.specification.FIRM_CHECK_MIN_REPS`
+        reps has no row.
 
     Raises
     ------
@@ -262,8 +282,9 @@ def per_firm_effects(
     firms = firm_levels(data["firm"])
     if len(firms) < 2:
         raise EffectsError(f"per-firm effects need at least 2 firms; got {len(firms)}")
+    small = small_firms(data["firm"])
     rows = []
-    for firm in firms:
+    for firm in (f for f in firms if f not in small):
         sub = data[data["firm"].astype(str) == firm].reset_index(drop=True)
         try:
             with warnings.catch_warnings():
@@ -329,9 +350,16 @@ def firm_slopes_lr_test(
     Raises
     ------
     EffectsError
-        Fewer than two firms, an unknown focal predictor.
+        Fewer than two firms with at least ``1 + len(focal)`` reps, an unknown
+        focal predictor.
     EstimationError
         When either model cannot be fitted (singular design, no convergence).
+
+    Notes
+    -----
+    Both models are fitted on the reps of the firms with at least
+    ``1 + len(focal)`` reps (the columns a firm has of its own in the larger
+    model); a smaller firm cannot carry slopes of its own and is left out.
 
     Examples
     --------
@@ -342,10 +370,15 @@ def firm_slopes_lr_test(
     unknown = [x for x in focal if x not in data.columns]
     if unknown:
         raise EffectsError(f"unknown focal predictor(s) {unknown}")
+    minimum = 1 + len(focal)
+    small = small_firms(data["firm"], minimum)
+    if small:
+        data = data[~data["firm"].astype(str).isin(small)]
     firms = firm_levels(data["firm"])
     if len(firms) < 2:
         raise EffectsError(
-            f"a test of firm-specific slopes needs at least 2 firms; got {len(firms)}"
+            f"a test of firm-specific slopes needs at least 2 firms with {minimum} or more "
+            f"reps; got {len(firms)}"
         )
     endog = data[list(COMPONENTS)] if step is None else analysis_percents(data)
     try:
@@ -389,9 +422,18 @@ def firm_tests(
     -------
     DataFrame
         Columns :data:`FIRM_TEST_COLUMNS`. First row ``test =
-        "firm_slopes_lr"`` (``id`` empty; ``estimate``/``std_error`` missing),
-        then ``test = "ibragimov_mueller"`` per hypothesis over the firms with
-        an estimate (missing when fewer than two).
+        "firm_slopes_lr"`` (``id`` empty; ``estimate``/``std_error`` missing;
+        ``n_firms`` the firms with at least
+        :data:`~leadblackhole.specification.FIRM_CHECK_MIN_REPS` reps, the
+        statistic missing when fewer than two or when the test cannot be
+        estimated), then ``test = "ibragimov_mueller"`` per hypothesis over the
+        firms with an estimate (missing when fewer than two).
+
+    Warns
+    -----
+    DataWarning
+        When the test of firm-specific slopes cannot be estimated on two or
+        more firms (a singular design or no convergence): its row is left empty.
     """
     data = data_of(frame)
     if per_firm is None:
@@ -399,17 +441,29 @@ def firm_tests(
             data, hypotheses=hypotheses, model=model, model_options=model_options
         )
     step = (model_options or {}).get("step") if model == "dirichlet_rounded" else None
-    lr = firm_slopes_lr_test(data, step=step)
+    n_firms = len(firm_levels(data["firm"])) - len(small_firms(data["firm"]))
+    stat = df = pval = np.nan
+    if n_firms >= 2:
+        try:
+            lr = firm_slopes_lr_test(data, step=step)
+            stat, df, pval = lr.stat, lr.df, lr.pval
+        except EstimationError as exc:
+            warnings.warn(
+                f"the test of firm-specific slopes cannot be estimated ({exc}); its row of "
+                "firm_tests.csv is left empty",
+                DataWarning,
+                stacklevel=2,
+            )
     rows = [
         {
             "test": "firm_slopes_lr",
             "id": "",
-            "n_firms": len(firm_levels(data["firm"])),
+            "n_firms": n_firms,
             "estimate": np.nan,
             "std_error": np.nan,
-            "statistic": lr.stat,
-            "df": lr.df,
-            "p_value": lr.pval,
+            "statistic": stat,
+            "df": df,
+            "p_value": pval,
         }
     ]
     for h in hypotheses:

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FLOOR_COMPONENT",
+    "ROUNDING_TOLERANCE",
     "analysis_percents",
+    "check_rounding_step",
     "fit_rounded_main_model",
     "main_model_name",
     "rounding_step_of",
@@ -91,6 +93,61 @@ def rounding_step_of(frame: AnalysisFrame | pd.DataFrame) -> int | None:
     """
     pct = analysis_percents(frame)
     return detect_rounding_step(pct["marketing"], pct["self"])
+
+
+#: How far (percentage points) a reported percent may lie from a multiple of the rounding
+#: step and still count as one: float error, not a different answer.
+ROUNDING_TOLERANCE: float = 1e-7
+
+
+def check_rounding_step(frame: AnalysisFrame | pd.DataFrame, step: float, shown: int = 5) -> None:
+    """Check that every analysable rep's marketing and self percents are multiples of ``step``.
+
+    Parameters
+    ----------
+    frame : AnalysisFrame or DataFrame
+        Output of :func:`leadblackhole.data.build_analysis_frame`, or its ``data``.
+    step : float
+        The rounding step, in percentage points (the scale the percents are
+        reported in).
+    shown : int, default 5
+        How many offending reps the message names.
+
+    Raises
+    ------
+    EstimationError
+        Naming the first reps (by ``rep_id``, else by position in the
+        analysis sample) whose ``pct_marketing`` or ``pct_self`` is not within
+        :data:`ROUNDING_TOLERANCE` of a multiple of ``step``: the
+        rounding-aware model would read each of those answers as a cell it
+        does not lie in.
+
+    Examples
+    --------
+    >>> check_rounding_step(frame, 5)                        # doctest: +SKIP
+    """
+    pct = analysis_percents(frame)[["marketing", "self"]]
+    data = analysis_data(frame, "the rounding check")
+    ids = data["rep_id"].astype(str) if "rep_id" in data.columns else None
+    values = pct.to_numpy(dtype=float)
+    off = np.abs(values - step * np.round(values / step)) > ROUNDING_TOLERANCE
+    bad = np.flatnonzero(off.any(axis=1))
+    if not bad.size:
+        return
+    names = []
+    for i in bad[:shown]:
+        who = f"rep {ids.iloc[i]!r}" if ids is not None else f"analysable rep {i + 1}"
+        cols = ", ".join(
+            f"pct_{c} {values[i, j]:g}" for j, c in enumerate(pct.columns) if off[i, j]
+        )
+        names.append(f"{who} ({cols})")
+    more = f" and {bad.size - shown} more" if bad.size > shown else ""
+    raise EstimationError(
+        f"--rounding {step:g}: {bad.size} of {len(values)} analysable reps report a "
+        f"pct_marketing or pct_self that is not a multiple of {step:g} percentage points: "
+        f"{'; '.join(names)}{more}. Give the step the answers were rounded to (--rounding "
+        "auto finds the coarsest of 10, 5 and 1 that fits them) or --rounding none"
+    )
 
 
 #: The component every analysable rep reports as at least one step (the sample rule).

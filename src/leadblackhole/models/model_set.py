@@ -38,7 +38,7 @@ from tqdm import tqdm
 from ..exceptions import EstimationError
 from ..specification import firm_levels, term_names
 from ..tables_text import REGRESSION_COLUMNS, ROUNDED_COLUMNS, regression_table
-from .main_rounded import main_model_name, rounding_step_of
+from .main_rounded import check_rounding_step, main_model_name, rounding_step_of
 from .results import ESTIMATE_COLUMNS, FIT_STAT_COLUMNS, ShareResults, WaldTest, fit_share_model
 from .robustness import leave_one_firm_out, probit_skip_reason, sur_prequal_wald
 
@@ -216,7 +216,8 @@ def parse_rounding(rounding: Any, frame: Any = None) -> float | None:
         (a rounding grid that does not reach 100 exactly is not a rounding of
         percents).
     frame : AnalysisFrame, optional
-        Needed for ``"auto"``.
+        Needed for ``"auto"``; with a number, the reported percents are
+        checked against it (:func:`~leadblackhole.models.main_rounded.check_rounding_step`).
 
     Returns
     -------
@@ -226,7 +227,8 @@ def parse_rounding(rounding: Any, frame: Any = None) -> float | None:
     Raises
     ------
     EstimationError
-        Any other value.
+        Any other value, or (with ``frame``) a step that some reported
+        percents are not multiples of.
 
     Examples
     --------
@@ -259,6 +261,8 @@ def parse_rounding(rounding: Any, frame: Any = None) -> float | None:
             f"the rounding step must divide 100 (for example 1, 2, 2.5, 5, 10 or 25); "
             f"received {rounding!r}"
         )
+    if frame is not None:
+        check_rounding_step(frame, step)
     return step
 
 
@@ -328,7 +332,10 @@ def run_models(
         ``fit_stats`` are ``dirichlet, ols, fractional_logit, sur``, then
         ``probit`` (when the selection sample holds reps without
         marketing-lead time; otherwise it is listed in ``skipped``) and
-        ``loo_<firm>`` for each firm.
+        ``loo_<firm>`` for each firm with at least
+        :data:`~leadblackhole.specification.FIRM_CHECK_MIN_REPS` analysable
+        reps (a smaller firm, or one whose reduced design cannot be fitted, is
+        listed in ``skipped`` as ``loo_<firm>`` with the reason).
 
     Raises
     ------
@@ -534,7 +541,7 @@ def _fit_set(
     probit = _fit_probit(frame, fit, skipped)
     bar.n = 7  # the probit step is done, fitted or not
     bar.set_postfix_str("leave one firm out")
-    loo = leave_one_firm_out(frame, parametrization=parametrization) if leave_one_out else {}
+    loo = leave_one_firm_out(frame, parametrization, skipped) if leave_one_out else {}
     bar.update()
     if not leave_one_out:
         skipped["leave_one_firm_out"] = "not requested"

@@ -39,7 +39,7 @@ import statsmodels.api as sm
 from statsmodels.tools import sm_exceptions
 
 from ..exceptions import ConvergenceWarning, EstimationError
-from ..specification import COMPONENTS, firm_levels
+from ..specification import COMPONENTS, FIRM_CHECK_MIN_REPS, firm_levels, small_firms
 from .dirichlet import DirichletRegressionResults
 from .main import analysis_data, analysis_exog, fit_main_model, main_model_exog
 from .results import (
@@ -562,7 +562,9 @@ def fit_probit(frame: AnalysisFrame) -> AdaptedResults | None:
 
 
 def leave_one_firm_out(
-    frame: AnalysisFrame | pd.DataFrame, parametrization: str = "alternative"
+    frame: AnalysisFrame | pd.DataFrame,
+    parametrization: str = "alternative",
+    skipped: dict[str, str] | None = None,
 ) -> dict[str, DirichletRegressionResults]:
     """Re-estimate the main model once per firm, leaving that firm's reps out.
 
@@ -573,6 +575,12 @@ def leave_one_firm_out(
         ``data``.
     parametrization : {"alternative", "common"}
         Passed to :func:`~leadblackhole.models.main.fit_main_model`.
+    skipped : dict, optional
+        Where to record, as ``loo_<firm>: reason``, each firm not left out in
+        turn: a firm with fewer than
+        :data:`~leadblackhole.specification.FIRM_CHECK_MIN_REPS` reps, and,
+        when ``skipped`` is given, a firm whose reduced design cannot be
+        fitted (without it that raises).
 
     Returns
     -------
@@ -582,13 +590,16 @@ def leave_one_firm_out(
         firm is dropped, the next label in sorted order becomes the reference
         (so the remaining firm coefficients change meaning). The predictors
         keep the centring of the full analysis sample, so the main-effect
-        coefficients remain effects at the full-sample means.
+        coefficients remain effects at the full-sample means. A firm with
+        fewer than :data:`~leadblackhole.specification.FIRM_CHECK_MIN_REPS`
+        reps is not left out in turn (it stays, with its dummy, in the other
+        fits): leaving out a handful of reps says nothing about the firms.
 
     Raises
     ------
     EstimationError
-        When the sample holds fewer than 2 firms or a reduced design is
-        singular.
+        When the sample holds fewer than 2 firms, or (without ``skipped``) a
+        reduced design is singular.
     """
     data = analysis_data(frame)
     main_model_exog(data)  # fail early, with the full-sample message
@@ -597,12 +608,22 @@ def leave_one_firm_out(
         raise EstimationError(
             f"leave-one-firm-out needs at least 2 firms; the analysis sample holds {len(firms)}"
         )
+    small = small_firms(data["firm"])
     fits: dict[str, DirichletRegressionResults] = {}
     for firm in firms:
+        if firm in small:
+            if skipped is not None:
+                skipped[f"loo_{firm}"] = (
+                    f"firm {firm!r} has {small[firm]} analysable reps, fewer than the "
+                    f"{FIRM_CHECK_MIN_REPS} of a firm-specific check"
+                )
+            continue
         keep = data["firm"].astype(str) != firm
         sub = data.loc[keep]
         try:
             fits[firm] = fit_main_model(sub, parametrization=parametrization)
         except EstimationError as exc:
-            raise EstimationError(f"leaving out firm {firm!r}: {exc}") from exc
+            if skipped is None:
+                raise EstimationError(f"leaving out firm {firm!r}: {exc}") from exc
+            skipped[f"loo_{firm}"] = f"not estimable: {exc}"
     return fits

@@ -41,6 +41,7 @@ _MODULE_OF = {
     "AllocationModel": "allocation",
     "allocate": "allocation",
     "allocation_model": "allocation",
+    "allocation_request": "allocation",
     "alternative_model": "allocation",
     "lead_budget": "allocation",
     "diagnose": "diagnosis",
@@ -59,6 +60,7 @@ _MODULE_OF = {
     "main_model": "models",
     "rounding_option": "models",
     "SimulatedStudy": "simulation",
+    "check_firm_sizes": "simulation",
     "simulate": "simulation",
 }
 

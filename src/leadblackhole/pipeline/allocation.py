@@ -13,10 +13,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..allocation import SCENARIOS, AllocationResult, check_budget, check_marketing_model
+from ..allocation import (
+    SCENARIOS,
+    AllocationResult,
+    check_budget,
+    check_marketing_model,
+    max_budget,
+)
 from ..allocation import allocate as allocate_leads
 from ..config import DEFAULT_SEED
 from ..data import AnalysisFrame
+from ..data.source import MARKER_SUFFIX, DataSource
 from ..exceptions import AllocationError
 from ..models import ShareResults, fit_share_model, registered_models
 from ..simulation import StudyDesign
@@ -28,6 +35,7 @@ __all__ = [
     "AllocationModel",
     "allocate",
     "allocation_model",
+    "allocation_request",
     "alternative_model",
     "lead_budget",
 ]
@@ -64,6 +72,48 @@ def lead_budget(leads: Any) -> int | None:
         Not a whole number of leads, at least 1.
     """
     return None if leads is None else check_budget(leads)
+
+
+def allocation_request(
+    leads: Any, frame: AnalysisFrame, oracle: bool = False, source: DataSource | None = None
+) -> int | None:
+    """Check an ``allocate`` request against the survey before any computing; return the budget.
+
+    Parameters
+    ----------
+    leads : object
+        The ``--leads`` option (None: the survey's total).
+    frame : AnalysisFrame
+        The analysis frame.
+    oracle : bool, default False
+        Whether the oracle (``--oracle``) is asked for.
+    source : DataSource, optional
+        Where the survey comes from (:func:`~leadblackhole.data.source.data_source`);
+        needed with ``oracle``.
+
+    Returns
+    -------
+    int or None
+        The budget, or None for the survey's total.
+
+    Raises
+    ------
+    AllocationError
+        A budget that is not a whole number of leads, below 1 or above
+        :func:`~leadblackhole.allocation.max_budget` of the survey's lead
+        volumes; the oracle asked for on a survey without a simulation marker
+        (the oracle's true parameters are those of the simulated design: on
+        any other survey they would be made up).
+    """
+    if oracle and (source is None or not source.simulated):
+        raise AllocationError(
+            f"--oracle needs a survey simulated by `leadblackhole simulate`: {frame.source} has "
+            f"no simulation marker ({frame.source}{MARKER_SUFFIX}) beside it, so there is no "
+            "true model to allocate under; leave out --oracle"
+        )
+    if leads is None:
+        return None
+    return check_budget(leads, max_budget(frame.raw["lead_volume"]))
 
 
 def allocation_model(

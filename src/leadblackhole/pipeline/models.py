@@ -30,6 +30,7 @@ draws: it computes nothing itself).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,13 @@ import pandas as pd
 
 from ..config import DEFAULT_SEED
 from ..data import AnalysisFrame, Survey
-from ..exceptions import EstimationError, InstrumentError, MarkerError, ReliabilityError
+from ..exceptions import (
+    DataWarning,
+    EstimationError,
+    InstrumentError,
+    MarkerError,
+    ReliabilityError,
+)
 from ..models import (
     ModelReport,
     ShareResults,
@@ -49,6 +56,7 @@ from ..models import (
 )
 from ..models.model_set import with_models
 from ..models.sensitivity import contour_table, sensitivity_table
+from ..specification import FIRM_CHECK_MIN_REPS, small_firms
 
 __all__ = [
     "MODEL_ROLES",
@@ -437,9 +445,15 @@ def fit(
     -----
     WeakInstrumentWarning
         A control function's first-stage partial F below 10.
+    DataWarning
+        For each firm with fewer than
+        :data:`~leadblackhole.specification.FIRM_CHECK_MIN_REPS` analysable
+        reps: it keeps its firm effect in every model but is left out of the
+        firm-specific checks.
     """
     remedies = remedies or Remedies()
     step = parse_rounding(rounding, frame)
+    warn_small_firms(frame)
     main_name = "dirichlet_rounded" if step is not None else "dirichlet"
     extra, effects, tables = fit_remedies(frame, survey, remedies, main_name, step)
     models = run_models(
@@ -476,6 +490,38 @@ def fit(
         remedy_effects=effects,
         tables=tables,
     )
+
+
+def warn_small_firms(frame: AnalysisFrame) -> dict[str, int]:
+    """Warn about each firm too small for the firm-specific checks; return them.
+
+    Parameters
+    ----------
+    frame : AnalysisFrame
+        The analysis frame.
+
+    Returns
+    -------
+    dict of str to int
+        :func:`~leadblackhole.specification.small_firms` of the analysis sample.
+
+    Warns
+    -----
+    DataWarning
+        One per firm with fewer than
+        :data:`~leadblackhole.specification.FIRM_CHECK_MIN_REPS` analysable reps.
+    """
+    small = small_firms(frame.data["firm"])
+    for firm, n in small.items():
+        warnings.warn(
+            f"firm {firm!r} has {n} analysable rep{'s' if n != 1 else ''}, fewer than the "
+            f"{FIRM_CHECK_MIN_REPS} a firm-specific check needs (its own intercept and five "
+            "focal slopes): it keeps its firm effect in every model but is left out of the "
+            "test of firm-specific slopes, the per-firm effects and leave-one-firm-out",
+            DataWarning,
+            stacklevel=3,
+        )
+    return small
 
 
 def _header(name: str) -> str:

@@ -10,7 +10,6 @@ report's order.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -27,6 +26,7 @@ from ..models import main_model_name
 from ..registry import HYPOTHESES
 from .figures import FIGURE_CAPTIONS, SENSITIVITY_STEM, figure_names
 from .report_allocation import allocation_section
+from .report_files import read_json, read_table, read_text
 from .report_format import (
     format_level,
     format_number,
@@ -71,18 +71,16 @@ _MAIN_LABELS = {
 _COEF_COLUMNS = ["term", "estimate", "std_error", "p_value", "conf_low", "conf_high"]
 
 
-def _csv(path: Path) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    return pd.read_csv(path, keep_default_na=True)
+def _csv(path: Path, results: Path) -> pd.DataFrame | None:
+    return read_table(path, results)
 
 
-def _json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+def _json(path: Path, results: Path) -> dict[str, Any]:
+    return read_json(path, results)
 
 
 def _text(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+    return read_text(path)
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,7 +151,7 @@ class ReportInputs:
 
     def csv(self, name: str) -> pd.DataFrame | None:
         """A CSV table of the results folder (``models/sur_wald.csv``, say), or None."""
-        return _csv(self.results / name)
+        return _csv(self.results / name, self.results)
 
     def text(self, name: str) -> str | None:
         """A text file of the results folder, stripped, or None."""
@@ -178,21 +176,21 @@ def read_report_inputs(
     """
     res = Path(results_dir)
     mdir, sdir = res / "models", res / "measurement"
-    skipped = _csv(mdir / "skipped_models.csv")
+    skipped = _csv(mdir / "skipped_models.csv", res)
     return ReportInputs(
         results=res,
         figures=Path(figures_dir),
-        source=_json(mdir / "data_source.json"),
-        sample=_json(mdir / "sample.json"),
+        source=_json(mdir / "data_source.json", res),
+        sample=_json(mdir / "sample.json", res),
         skipped=(
             {}
             if skipped is None
             else dict(zip(skipped["model"].astype(str), skipped["reason"].astype(str), strict=True))
         ),
-        hypotheses=_csv(mdir / "hypotheses.csv"),
-        descriptives=_csv(sdir / "descriptives.csv"),
-        estimates=_csv(mdir / "estimates.csv"),
-        fit_stats=_csv(mdir / "fit_stats.csv"),
+        hypotheses=_csv(mdir / "hypotheses.csv", res),
+        descriptives=_csv(sdir / "descriptives.csv", res),
+        estimates=_csv(mdir / "estimates.csv", res),
+        fit_stats=_csv(mdir / "fit_stats.csv", res),
     )
 
 
@@ -572,6 +570,7 @@ def _effects_by_model(hyps: pd.DataFrame) -> pd.DataFrame:
     """One row per hypothesis, one column per model: the effect with its p-value."""
     wide = hyps.pivot_table(index="id", columns="model", values="estimate", sort=False)
     sup = hyps.pivot_table(index="id", columns="model", values="p_value", sort=False)
+    sup = sup.reindex(index=wide.index, columns=wide.columns)  # p-values may all be missing
     order = [h.id for h in HYPOTHESES if h.id in wide.index]
     models = [m for m in MODEL_NAMES if m in wide.columns]
     table = pd.DataFrame({"id": order})
