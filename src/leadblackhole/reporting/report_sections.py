@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..models import main_model_name
 from ..registry import HYPOTHESES
+from ..tables_text import DATA_SOURCE_COLUMN
 from .figures import FIGURE_CAPTIONS, figure_names
 from .report_format import (
     format_level,
@@ -68,9 +69,11 @@ _COEF_COLUMNS = ["term", "estimate", "std_error", "p_value", "conf_low", "conf_h
 
 
 def _csv(path: Path) -> pd.DataFrame | None:
+    """A CSV table of the results, without its ``data_source`` column (the introduction
+    says where the data come from), or None."""
     if not path.is_file():
         return None
-    return pd.read_csv(path, keep_default_na=True)
+    return pd.read_csv(path, keep_default_na=True).drop(columns=DATA_SOURCE_COLUMN, errors="ignore")
 
 
 def _json(path: Path) -> dict[str, Any]:
