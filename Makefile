@@ -147,12 +147,12 @@ models: $(MODELS) ## Dirichlet and robustness models, hypotheses (results/models
 tables: $(MEASURE) $(MODELS) ## Every table (measure + models)
 
 $(FIGURES): $(MODELS) $(SETTINGS)
-	@echo "figures: 15 figures as PNG and PDF (about 10 s)"
+	@echo "figures: 16 figures as PNG and PDF (about 10 s)"
 	$(CLI) figures "$(DATA)" $(CB_ARG) --fits $(FITS) --out figures
 
 figures: $(FIGURES) ## Every figure, PNG and PDF (figures/)
 
-$(REPORT): $(MEASURE) $(MODELS) $(FIGURES) $(SETTINGS)
+$(REPORT): $(MEASURE) $(MODELS) $(FIGURES) $(ALLOCATION) $(SETTINGS)
 	$(CLI) report --results results --figures figures
 
 report: $(REPORT) ## Replication report (results/report.md, results/report.html)

@@ -217,7 +217,7 @@ def test_every_output_of_simulated_data_says_so(pipeline_dir):
     for rel in ("models/hypotheses_vs_published.md", "models/hypotheses_vs_published.tex"):
         assert "not contradicted" in (res / rel).read_text(), rel
     figures = sorted((pipeline_dir / "figures").glob("*.p[nd][gf]"))
-    assert len(figures) == 30
+    assert len(figures) == 32
     for fig in figures:  # in the file's metadata, and drawn under the figure
         assert b"Simulated data" in fig.read_bytes(), fig.name
 
@@ -313,6 +313,32 @@ def test_report_reads_like_a_results_section(pipeline_dir):
     ):
         assert piece in md, piece
     assert "e-0" not in md.split("## Figures")[0]  # no scientific notation in the tables
+
+
+def test_sensitivity_contour_is_saved_by_fit_drawn_by_figures_shown_by_report(pipeline_dir):
+    import numpy as np
+
+    models = pipeline_dir / "results" / "models"
+    contour = pd.read_csv(models / "sensitivity_contour.csv")
+    h4 = pd.read_csv(models / "sensitivity.csv").query("id == 'H4'").iloc[0]
+    grid = contour[contour["kind"] == "grid"]
+    r2dz, r2yz = sorted(grid["r2dz_x"].unique())[10], sorted(grid["r2yz_dx"].unique())[20]
+    cell = grid[(grid["r2dz_x"] == r2dz) & (grid["r2yz_dx"] == r2yz)]
+    assert len(cell) == 1
+    # Cinelli & Hazlett (2020): a confounder with these partial R2 moves the estimate towards
+    # zero by sqrt(R2yz.dx R2dz.x / (1 - R2dz.x)) se sqrt(df)
+    bias = np.sqrt(r2yz * r2dz / (1 - r2dz)) * h4["std_error"] * np.sqrt(h4["dof"])
+    expected = np.sign(h4["estimate"]) * (abs(h4["estimate"]) - bias)
+    assert cell["adjusted_estimate"].iloc[0] == pytest.approx(expected, rel=1e-9)
+    bench = contour[contour["kind"] == "benchmark"]
+    assert sorted(bench["multiple"].unique()) == [1.0, 2.0, 3.0]
+    figures = pipeline_dir / "figures"
+    for fmt in ("png", "pdf"):
+        assert (figures / f"sensitivity_h4.{fmt}").stat().st_size > 5_000, fmt
+    md = (pipeline_dir / "results" / "report.md").read_text()
+    section = md.split("## Sensitivity to an unobserved confounder")[1].split("\n## ")[0]
+    assert "](../figures/sensitivity_h4.png)" in section
+    assert md.count("](../figures/sensitivity_h4.png)") == 1  # not repeated under Figures
 
 
 def test_report_and_manifest(pipeline_dir):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
+import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
@@ -12,16 +15,19 @@ from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.effects import EffectsError, run_hypotheses
 from leadblackhole.models.main import fit_main_model
 from leadblackhole.models.robustness import fit_fractional_logit, fit_ols
+from leadblackhole.models.sensitivity import contour_table
 from leadblackhole.registry import HYPOTHESES
 from leadblackhole.reporting.figures import (
     FIGURE_CAPTIONS,
     FIGURE_FORMATS,
+    SENSITIVITY_STEM,
     figure_bytes,
     figure_names,
     make_figures,
     plot_effects,
     plot_johnson_neyman,
     plot_moderation,
+    plot_sensitivity_contour,
     plot_ternary,
 )
 from leadblackhole.simulation import StudyDesign, simulate
@@ -34,7 +40,8 @@ def fitted():
     frame = build_analysis_frame(validate_survey(simulate(StudyDesign(), seed=FIXTURE_SEED).survey))
     res = fit_main_model(frame)
     robust = {"robustness": [fit_fractional_logit(frame), fit_ols(frame)]}
-    report = run_hypotheses(frame, res, **robust)
+    # the contour's data as `fit` attaches it (pipeline.hypotheses)
+    report = replace(run_hypotheses(frame, res, **robust), sensitivity_contour=contour_table(frame))
     return frame, res, report, robust
 
 
@@ -43,13 +50,19 @@ def test_every_figure_is_written_and_reproducible(fitted, tmp_path):
     frame, res, report, robust = fitted
     # the figures draw the report they are handed: one computed afresh and the
     # fixture's, made separately, must give the same bytes
-    first = make_figures(frame, res, tmp_path / "a", report=run_hypotheses(frame, res, **robust))
+    afresh = replace(run_hypotheses(frame, res, **robust), sensitivity_contour=contour_table(frame))
+    first = make_figures(frame, res, tmp_path / "a", report=afresh)
     second = make_figures(frame, res, tmp_path / "b", report=report)
     expected = [f"{n}.{fmt}" for n in figure_names() for fmt in FIGURE_FORMATS]
-    # 1 forest plot + 6 moderation + 6 Johnson-Neyman + ternary + shares by firm
-    assert len(figure_names()) == 15
+    # 1 forest plot + 6 moderation + 6 Johnson-Neyman + ternary + shares by firm + sensitivity
+    assert len(figure_names()) == 16 and figure_names()[-1] == "sensitivity_h4"
     assert [p.name for p in first] == expected
     assert [p.name for p in second] == expected
+    # a report without the contour's data (an older fit artifact): that figure is left out
+    older = make_figures(
+        frame, res, tmp_path / "c", report=replace(report, sensitivity_contour=None)
+    )
+    assert [p.name for p in older] == [n for n in expected if not n.startswith(SENSITIVITY_STEM)]
     for a, b in zip(first, second, strict=True):
         data = a.read_bytes()
         # the smallest figure (box plots, PDF) is about 16 kB; an empty canvas
@@ -123,3 +136,34 @@ def test_simulated_label_is_drawn_and_stored_reproducibly(layout):
     assert label in texts
     assert Image.open(io.BytesIO(first["png"])).info["Description"] == label
     assert b"Simulated data" in first["pdf"]
+
+
+def test_sensitivity_contour_figure_draws_what_it_is_given(fitted):
+    frame, _, report, _ = fitted
+    table = report.sensitivity_contour
+    fig = plot_sensitivity_contour(table)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    # one label per benchmark point: its strength and the estimate it would leave (pp)
+    points = table[table["kind"] == "benchmark"]
+    for r in points.itertuples(index=False):
+        label = f"{r.multiple:g}× {r.benchmark} → {100 * r.adjusted_estimate:.3g}"
+        assert label in labels, label
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert f"unadjusted: {100 * table['estimate'].iloc[0]:.3g}" in legend
+    assert "estimate = 0" in legend
+    grid = table[table["kind"] == "grid"]
+    assert ax.get_xlim() == (0.0, grid["r2dz_x"].max())
+    assert figure_bytes(fig, "png").startswith(b"\x89PNG")
+
+
+def test_sensitivity_contour_figure_errors(fitted):
+    _, _, report, _ = fitted
+    table = report.sensitivity_contour
+    two = pd.concat([table, table.assign(id="H1")], ignore_index=True)
+    with pytest.raises(EffectsError, match="draws one hypothesis; the table has 2"):
+        plot_sensitivity_contour(two)
+    holed = table.copy()
+    holed.loc[holed.index[holed["kind"] == "grid"][5], "adjusted_estimate"] = np.nan
+    with pytest.raises(EffectsError, match="complete grid"):
+        plot_sensitivity_contour(holed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
@@ -11,8 +12,10 @@ from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.exceptions import EstimationError
 from leadblackhole.models import main_model_exog
 from leadblackhole.models.sensitivity import (
+    CONTOUR_COLUMNS,
     SENSITIVITY_COLUMNS,
     _adjusted,
+    contour_table,
     ovb_bounds,
     robustness_value,
     sensitivity_contour,
@@ -139,3 +142,91 @@ def test_errors(frame, table):
 def test_rv_is_zero_when_insignificant():
     assert robustness_value(0.5, 400, alpha=0.05) == 0.0
     assert 0 < robustness_value(0.5, 400) < 0.03
+
+
+@pytest.fixture(scope="module")
+def h4_ols(frame):
+    """The classical OLS fit of the marketing share that H4 is read on (statsmodels)."""
+    return sm.OLS(frame.data["marketing"], main_model_exog(frame)).fit()
+
+
+def test_contour_grid_point_is_the_cinelli_hazlett_bias_bound(frame, table, h4_ols):
+    """A grid value of ``sensitivity_contour.csv`` equals the bias bound computed by hand."""
+    contour = contour_table(frame, table=table)
+    assert tuple(contour.columns) == CONTOUR_COLUMNS
+    grid = contour[contour["kind"] == "grid"]
+    assert len(grid) == 41 * 41
+    axis = np.unique(grid["r2dz_x"])
+    r2dz, r2yz = axis[7], axis[29]  # an interior point, the two axes different
+    cell = grid[(grid["r2dz_x"] == r2dz) & (grid["r2yz_dx"] == r2yz)].iloc[0]
+    b, se, dof = h4_ols.params["volume"], h4_ols.bse["volume"], h4_ols.df_resid
+    assert b > 0  # H4 is positive here: the confounder works towards zero
+    # Cinelli & Hazlett (2020), eq. 11: |bias| = sqrt(R2yz.dx R2dz.x / (1 - R2dz.x)) se sqrt(df)
+    bias = np.sqrt(r2yz * r2dz / (1 - r2dz)) * se * np.sqrt(dof)
+    assert cell["adjusted_estimate"] == pytest.approx(b - bias, rel=1e-9)
+    se_adj = np.sqrt((1 - r2yz) / (1 - r2dz)) * se * np.sqrt(dof / (dof - 1))
+    assert cell["adjusted_t"] == pytest.approx((b - bias) / se_adj, rel=1e-9)
+    assert np.allclose(contour["estimate"], b, rtol=1e-10, atol=0)
+    assert set(contour["id"]) == {"H4"} and set(contour["term"]) == {"volume"}
+    # the grid reaches past the robustness value, so the line where the estimate is zero shows
+    rv = table.loc[table["id"] == "H4", "rv_q"].iloc[0]
+    assert axis.max() >= 1.5 * rv - 1e-12
+    assert grid["adjusted_estimate"].min() < 0 < grid["adjusted_estimate"].max()
+
+
+def test_contour_benchmark_points_at_two_and_three_times(frame, table, h4_ols):
+    """The 1x, 2x and 3x points of experience from the partial R2 of experience, by hand."""
+    exog = main_model_exog(frame)
+    treat = sm.OLS(exog["volume"], exog.drop(columns="volume")).fit()
+    t_y, t_d = h4_ols.tvalues["experience"], treat.tvalues["experience"]
+    r2yxj = t_y**2 / (t_y**2 + h4_ols.df_resid)
+    r2dxj = t_d**2 / (t_d**2 + treat.df_resid)
+    contour = contour_table(frame, table=table)
+    points = contour[contour["kind"] == "benchmark"]
+    assert list(zip(points["benchmark"], points["multiple"], strict=True)) == [
+        ("experience", 1.0),
+        ("experience", 2.0),
+        ("experience", 3.0),
+        ("performance", 1.0),
+        ("performance", 2.0),
+        ("performance", 3.0),
+    ]
+    for k in (1.0, 2.0, 3.0):
+        r2dz = k * r2dxj / (1 - r2dxj)
+        eta = k * r2dxj**2 / ((1 - k * r2dxj) * (1 - r2dxj))
+        r2yz = ((np.sqrt(k) + np.sqrt(eta)) / np.sqrt(1 - eta)) ** 2 * r2yxj / (1 - r2yxj)
+        row = points[(points["benchmark"] == "experience") & (points["multiple"] == k)].iloc[0]
+        assert row["r2dz_x"] == pytest.approx(r2dz, rel=1e-8)
+        assert row["r2yz_dx"] == pytest.approx(r2yz, rel=1e-8)
+        bias = np.sqrt(r2yz * r2dz / (1 - r2dz)) * h4_ols.bse["volume"] * np.sqrt(h4_ols.df_resid)
+        assert row["adjusted_estimate"] == pytest.approx(h4_ols.params["volume"] - bias, rel=1e-8)
+
+
+def test_contour_multiples_must_be_positive(frame, table):
+    for bad in ((), (1.0, 0.0), (-2.0,), (float("nan"),)):
+        with pytest.raises(EstimationError, match="multiples must be positive numbers"):
+            sensitivity_contour(frame, "H4", table=table, multiples=bad)
+
+
+def test_report_sentence_never_prints_scientific_notation(tmp_path):
+    from leadblackhole.reporting.report_sections import read_report_inputs, sensitivity_section
+
+    models = tmp_path / "models"
+    models.mkdir()
+    pd.DataFrame(
+        [
+            {
+                "id": "H8",
+                "term": "prequal:volume",
+                "outcome": "marketing",
+                "rv_q": 0.012,
+                "rv_qa": 0.0,
+                "benchmark": "experience",
+                "adjusted_estimate": 1.506e-05,
+                "adjusted_t": 0.41,
+            }
+        ]  # fmt: skip
+    ).to_csv(models / "sensitivity.csv", index=False)
+    text = "\n".join(sensitivity_section(read_report_inputs(tmp_path, tmp_path), []))
+    assert "would leave 0.00001506 (t = 0.41)" in text
+    assert "e-05" not in text

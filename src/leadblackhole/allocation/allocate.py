@@ -16,13 +16,14 @@ estimates; see ``docs/allocation.md``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..data import DEFAULT_RANGE
 from ..exceptions import AllocationError
 from ..models.results import SoftmaxLink
 from ..specification import COMPONENTS
@@ -79,8 +80,6 @@ POLICY_DESCRIPTIONS: dict[str, str] = {
 SCENARIOS: tuple[str, ...] = ("baseline", "prequal_up", "no_tracking_top")
 #: Weeks per month.
 WEEKS_PER_MONTH: float = 52.0 / 12.0
-#: Lowest answer of the 1-7 scales (tracking "removed").
-SCALE_MIN, SCALE_MAX = 1.0, 7.0
 #: Bootstrap replicates behind the interval of an estimated hours per lead.
 N_BOOT_HOURS: int = 999
 #: Baselines of the policy differences, in the order of ``AllocationResult.differences``.
@@ -181,7 +180,11 @@ def estimate_hours_per_lead(
     return HoursPerLead(float(value), float(low), float(high), "estimated", note, len(t), reps)
 
 
-def apply_scenario(raw: pd.DataFrame, scenario: str) -> pd.DataFrame:
+def apply_scenario(
+    raw: pd.DataFrame,
+    scenario: str,
+    scale_ranges: Mapping[str, tuple[int, int]] | None = None,
+) -> pd.DataFrame:
     """The reps' analysis variables (uncentred) under a scenario.
 
     Parameters
@@ -191,9 +194,14 @@ def apply_scenario(raw: pd.DataFrame, scenario: str) -> pd.DataFrame:
     scenario : {"baseline", "prequal_up", "no_tracking_top"}
         ``baseline``: unchanged. ``prequal_up``: prequalification quality up
         by one analysis-sample standard deviation, capped at the scale's top
-        (7). ``no_tracking_top``: tracking removed, i.e. set to the scale's
-        minimum (1, "never tracked"), for the reps in the top quartile of past
-        performance (at or above its 75th percentile).
+        answer. ``no_tracking_top``: tracking removed, i.e. set to the scale's
+        lowest answer ("never tracked"), for the reps in the top quartile of
+        past performance (at or above its 75th percentile).
+    scale_ranges : Mapping[str, tuple of int], optional
+        Scale name -> (lowest, highest) answer (``AnalysisFrame.scale_ranges``);
+        a scale missing from it is 1-7 (:data:`~leadblackhole.data.DEFAULT_RANGE`),
+        so the cap is 7 and "never tracked" is 1 on the study's scales, 5 and 0
+        on a 1-5 prequalification and a 0-10 tracking scale.
 
     Returns
     -------
@@ -206,13 +214,15 @@ def apply_scenario(raw: pd.DataFrame, scenario: str) -> pd.DataFrame:
     """
     if scenario not in SCENARIOS:
         raise AllocationError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
+    ranges = dict(scale_ranges or {})
     out = raw.copy()
     if scenario == "prequal_up":
         sd = float(raw["prequal"].std(ddof=1))
-        out["prequal"] = np.minimum(raw["prequal"] + sd, SCALE_MAX)
+        top_answer = float(ranges.get("prequal", DEFAULT_RANGE)[1])
+        out["prequal"] = np.minimum(raw["prequal"] + sd, top_answer)
     elif scenario == "no_tracking_top":
         top = raw["performance"] >= raw["performance"].quantile(0.75)
-        out.loc[top, "tracking"] = SCALE_MIN
+        out.loc[top, "tracking"] = float(ranges.get("tracking", DEFAULT_RANGE)[0])
     return out
 
 
@@ -512,7 +522,8 @@ def allocate(
         the Dirichlet fit saved by ``leadblackhole fit``); any share model
         whose link gives the ``marketing`` share works.
     frame : AnalysisFrame
-        The analysis frame it was fitted on.
+        The analysis frame it was fitted on (its ``scale_ranges`` bound the
+        scenarios: :func:`apply_scenario`).
     budget : int, optional
         Monthly leads to allocate; default the analysis sample's total
         ``lead_volume``.
@@ -677,7 +688,7 @@ def _scenario_rows(
 ) -> tuple[list[pd.DataFrame], list[dict[str, Any]], list[dict[str, Any]]]:
     """One scenario's allocation frames, policy rows and difference rows."""
     raw, budget, true_cap = st.frame.raw, st.budget, st.true_cap
-    sraw = apply_scenario(raw, scen)
+    sraw = apply_scenario(raw, scen, getattr(st.frame, "scale_ranges", None))
     data = _centred(sraw, st.frame.means)
     curves = share_curves(st.results, st.frame, data=data)
     capacity = st.per_share / st.hpl.value

@@ -3,7 +3,7 @@
 from .codebook import DEFAULT_RANGE, Codebook, ScaleSpec, load_codebook
 from .extra import attach_extra_columns
 from .frame import AnalysisFrame, assemble_frame, build_analysis_frame, compress_shares
-from .loader import Survey, load_survey, validate_survey
+from .loader import REVERSED_MARK, Survey, load_survey, validate_survey
 from .reader import read_table
 from .sample import (
     check_analysis_sample,
@@ -26,6 +26,7 @@ from .variables import (
 __all__ = [
     "ANALYSIS_VARIABLES",
     "DEFAULT_RANGE",
+    "REVERSED_MARK",
     "AnalysisFrame",
     "Codebook",
     "DataSource",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -23,6 +23,7 @@ import pandas as pd
 from ..compositions import compress_shares
 from ..exceptions import DataWarning
 from ..specification import COMPONENTS, design_matrix
+from .codebook import DEFAULT_RANGE
 from .loader import Survey
 from .sample import check_analysis_sample, exclusion_reasons, exclusion_table, has_marketing_time
 from .schema import PERCENT_COLUMNS
@@ -76,6 +77,16 @@ class AnalysisFrame:
     notes : tuple of str
         Warnings about the data (firm labels that differ only in case or spacing, firms
         with a single rep), also issued as :class:`~leadblackhole.exceptions.DataWarning`.
+    scale_ranges : Mapping[str, tuple of int]
+        Scale name -> (lowest, highest) answer of its items, from the survey
+        (:attr:`~leadblackhole.data.loader.Survey.scale_ranges`); a scale score is
+        the mean of its items, so it lies on the same range. Labels, axes and the
+        allocation scenarios read it through :meth:`scale_range`.
+    intake : tuple
+        What loading the survey changed, as (line, ((detail, count), ...)) pairs
+        (:meth:`~leadblackhole.data.loader.Survey.summary_items`: the scale ranges
+        other than 1-7, the cells a missing-value code turned missing); shown by
+        :meth:`summary_items` after the rows read.
     """
 
     data: pd.DataFrame
@@ -88,11 +99,33 @@ class AnalysisFrame:
     scales: dict
     source: str = "<data>"
     notes: tuple[str, ...] = ()
+    scale_ranges: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    intake: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
 
     @property
     def n(self) -> int:
         """Number of analysable reps."""
         return len(self.data)
+
+    def scale_range(self, name: str) -> tuple[int, int]:
+        """(lowest, highest) answer of scale ``name``: the survey's range, 1-7 when none declared.
+
+        Parameters
+        ----------
+        name : str
+            Scale name (``prequal``, ``tracking`` or a codebook scale).
+
+        Returns
+        -------
+        tuple of int
+
+        Examples
+        --------
+        >>> frame.scale_range("prequal")                        # doctest: +SKIP
+        (1, 5)
+        """
+        low, high = self.scale_ranges.get(name, DEFAULT_RANGE)
+        return int(low), int(high)
 
     @cached_property
     def firms(self) -> list[str]:
@@ -160,12 +193,16 @@ class AnalysisFrame:
         return table.head(top).reset_index(drop=True), len(flagged)
 
     def summary_items(self) -> list[tuple[str, list[tuple[str, int]]]]:
-        """The summary as (line, [(exclusion reason, count), ...]) pairs."""
+        """The summary as (line, [(detail, count), ...]) pairs.
+
+        Rows read, what loading changed (:attr:`intake`: missing-value codes
+        per column and code, scale ranges other than 1-7), exclusions by
+        reason, reps and firms analysed.
+        """
         reasons = list(self.exclusions["reason"].value_counts(sort=False).items())
-        items = [
-            (f"rows read: {self.n_read}", []),
-            (f"excluded reps: {len(self.exclusions)}", reasons),
-        ]
+        items = [(f"rows read: {self.n_read}", [])]
+        items += [(line, list(details)) for line, details in self.intake]
+        items += [(f"excluded reps: {len(self.exclusions)}", reasons)]
         items += [(f"analysable reps: {self.n}", [])]
         items += [(f"firms: {len(self.firms)} ({', '.join(self.firms)})", [])]
         if self.n_compressed:
@@ -174,7 +211,7 @@ class AnalysisFrame:
         return items
 
     def summary(self) -> str:
-        """Short text report: rows read, exclusions by reason, reps and firms analysed."""
+        """Short text report: rows read, what loading changed, exclusions, reps and firms."""
         lines = []
         for line, reasons in self.summary_items():
             lines += [line] + [f"  {k:5d}  {reason}" for reason, k in reasons]
@@ -225,6 +262,8 @@ def assemble_frame(
     scales: dict,
     source: str,
     notes: tuple[str, ...] = (),
+    scale_ranges: Mapping[str, tuple[int, int]] | None = None,
+    intake: Sequence[tuple[str, Sequence[tuple[str, int]]]] = (),
 ) -> AnalysisFrame:
     """Assemble the analysis frame from the columns of every rep read (both builders' last step).
 
@@ -257,6 +296,10 @@ def assemble_frame(
         Name of the survey's file.
     notes : tuple of str
         Warnings about the data (already issued).
+    scale_ranges : Mapping, optional
+        Scale name -> (lowest, highest) answer; default 1-7 for every scale of ``scales``.
+    intake : sequence of (str, sequence of (str, int)), optional
+        What loading changed (:meth:`~leadblackhole.data.loader.Survey.summary_items`).
 
     Returns
     -------
@@ -318,6 +361,10 @@ def assemble_frame(
         scales=scales,
         source=source,
         notes=notes,
+        scale_ranges={
+            k: tuple(int(v) for v in (scale_ranges or {}).get(k, DEFAULT_RANGE)) for k in scales
+        },
+        intake=tuple((line, tuple(details)) for line, details in intake),
     )
 
 
@@ -379,6 +426,8 @@ def build_analysis_frame(survey: Survey) -> AnalysisFrame:
         scales={k: list(v) for k, v in survey.scales.items()},
         source=survey.source,
         notes=notes,
+        scale_ranges=survey.scale_ranges,
+        intake=survey.summary_items(),
     )
 
 

@@ -43,10 +43,13 @@ from .schema import (
     item_columns,
 )
 
-__all__ = ["MISSING_CODE_COLUMNS", "Survey", "load_survey", "validate_survey"]
+__all__ = ["MISSING_CODE_COLUMNS", "REVERSED_MARK", "Survey", "load_survey", "validate_survey"]
 
 #: Columns of :attr:`Survey.missing_codes`.
 MISSING_CODE_COLUMNS: tuple[str, ...] = ("column", "file_column", "code", "count")
+
+#: Mark after a reverse-coded item's name in tables (:meth:`Survey.item_labels`).
+REVERSED_MARK: str = " (R)"
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,32 @@ class Survey:
             if column in items:
                 return self.scale_range(name)
         raise KeyError(f"'{column}' is not an item of any scale ({', '.join(self.scales)})")
+
+    def item_labels(self) -> dict[str, str]:
+        """Item column -> its name in tables: the file's own name, ``(R)`` after a reversed item.
+
+        Returns
+        -------
+        dict
+            For every item of every scale: the file's column name (the
+            canonical name when no codebook renamed it), followed by
+            :data:`REVERSED_MARK` when the item was reverse-coded
+            (``{"pq_3": "Q5_3 (R)"}``). On a survey that uses the canonical
+            names and reverses nothing (the simulated one) every item keeps
+            its name.
+
+        Examples
+        --------
+        >>> survey.item_labels()["pq_3"]                        # doctest: +SKIP
+        'Q5_3 (R)'
+        """
+        reversed_items = set(self.reversed_items)
+        labels = {}
+        for items in self.scales.values():
+            for item in items:
+                name = self.columns.get(item, item)
+                labels[item] = name + REVERSED_MARK if item in reversed_items else name
+        return labels
 
     def summary_items(self) -> list[tuple[str, list[tuple[str, int]]]]:
         """What the codebook changed, as (line, [(detail, count), ...]) pairs.

@@ -69,6 +69,11 @@ class HypothesisReport:
         of the main model, when run.
     per_firm : DataFrame or None
         The per-firm effects behind the Ibragimov-Müller tests.
+    sensitivity_contour : DataFrame or None
+        The data of the sensitivity contour figure of one hypothesis
+        (:func:`~leadblackhole.models.sensitivity.contour_table`), attached by
+        the fit step so that ``figures`` draws it without computing; ``None``
+        when not computed.
     """
 
     hypotheses: pd.DataFrame
@@ -84,6 +89,7 @@ class HypothesisReport:
     )
     firm_tests: pd.DataFrame | None = None
     per_firm: pd.DataFrame | None = None
+    sensitivity_contour: pd.DataFrame | None = None
 
     def summary(self) -> str:
         """A few lines of text: how many directional hypotheses each model supports.

@@ -77,6 +77,33 @@ class MeasurementReport:
             return dict(self._tables)[name].copy()
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
+    def with_item_labels(self, labels: Mapping[str, str]) -> MeasurementReport:
+        """The same report with the items of its tables named by ``labels``.
+
+        Parameters
+        ----------
+        labels : mapping of str to str
+            Item column -> the name the tables show (an item not in it keeps
+            its name); e.g. the survey file's own column names
+            (:meth:`leadblackhole.data.Survey.item_labels`).
+
+        Returns
+        -------
+        MeasurementReport
+            A new report: every ``item`` column of its tables (the loadings)
+            relabelled; ``cfa`` unchanged (it keeps the names it was fitted on).
+
+        Examples
+        --------
+        >>> rep.with_item_labels({"pq_3": "Q5_3 (R)"}).loadings      # doctest: +SKIP
+        """
+        tables = []
+        for name, df in self._tables:
+            if "item" in df.columns:
+                df = df.assign(item=[labels.get(c, c) for c in df["item"]])
+            tables.append((name, df))
+        return MeasurementReport(cfa=self.cfa, _tables=tuple(tables))
+
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables, ``{name: DataFrame}`` (copies), in :data:`TABLE_NAMES` order."""

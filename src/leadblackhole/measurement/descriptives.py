@@ -180,8 +180,9 @@ def scale_scores(items: pd.DataFrame, scales: Mapping[str, Sequence[str]]) -> pd
 
     Notes
     -----
-    :math:`\\text{score}_j = \\frac{1}{k_j}\\sum_{i \\in j} x_i`, on the item
-    metric (1–7).
+    :math:`\\text{score}_j = \\frac{1}{k_j}\\sum_{i \\in j} x_i`, on the items'
+    own metric: a score lies in its scale's range (1–7 in the study, a codebook's
+    ``range`` otherwise; ``AnalysisFrame.scale_ranges``).
 
     Examples
     --------

@@ -57,6 +57,10 @@ from leadblackhole.registry import HYPOTHESES, Hypothesis
 
 __all__ = [
     "SENSITIVITY_COLUMNS",
+    "CONTOUR_COLUMNS",
+    "CONTOUR_HYPOTHESIS",
+    "CONTOUR_MULTIPLES",
+    "contour_table",
     "focal_term",
     "ovb_bounds",
     "robustness_value",
@@ -90,6 +94,30 @@ SENSITIVITY_COLUMNS: tuple[str, ...] = (
     "note",
 )
 _MODEL = "ols_classical"
+
+#: The hypothesis whose contour every fit saves (``sensitivity_contour.csv``) for the
+#: figure: lead volume, the effect the allocation tool reads as causal.
+CONTOUR_HYPOTHESIS = "H4"
+
+#: Columns of ``sensitivity_contour.csv`` (:func:`contour_table`), in order.
+CONTOUR_COLUMNS: tuple[str, ...] = (
+    "id",
+    "outcome",
+    "term",
+    "estimate",
+    "rv_q",
+    "kind",
+    "benchmark",
+    "multiple",
+    "r2dz_x",
+    "r2yz_dx",
+    "adjusted_estimate",
+    "adjusted_t",
+)
+
+#: Strengths of the benchmark confounders in the contour figure: once, twice and three
+#: times as strong as each benchmark, as in the contour plots of Cinelli & Hazlett (2020).
+CONTOUR_MULTIPLES: tuple[float, ...] = (1.0, 2.0, 3.0)
 
 
 def focal_term(h: Hypothesis) -> str:
@@ -318,8 +346,9 @@ def sensitivity_contour(
     grid: int = 41,
     limit: float | None = None,
     table: pd.DataFrame | None = None,
+    multiples: Sequence[float] = (1.0,),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The data of a sensitivity contour plot of one hypothesis (the figure is drawn elsewhere).
+    r"""The data of a sensitivity contour plot of one hypothesis (the figure is drawn elsewhere).
 
     Parameters
     ----------
@@ -331,23 +360,44 @@ def sensitivity_contour(
         Points per axis.
     limit : float, optional
         Largest partial R² on both axes (default: twice the largest benchmark
-        bound, at least 0.2, at most 0.95).
+        bound, and at least 1.5 times the robustness value so that the line
+        where the estimate reaches zero shows; at least 0.2, at most 0.95).
     table : DataFrame, optional
-        :func:`sensitivity_table` of ``frame`` (computed when not given).
+        :func:`sensitivity_table` of ``frame`` (computed when not given); its
+        bounds are those of a confounder once as strong as each benchmark.
+    multiples : sequence of float, default (1,)
+        Strengths of the benchmark confounders, relative to each benchmark
+        (``kd = ky``): ``(1, 2, 3)`` gives the points "as strong as, twice and
+        three times as strong as experience / performance".
 
     Returns
     -------
     surface : DataFrame
-        ``r2dz_x, r2yz_dx, adjusted_estimate, adjusted_t`` on the grid (long).
+        ``r2dz_x, r2yz_dx, adjusted_estimate, adjusted_t`` on the grid (long,
+        ``r2dz_x`` varying slowest).
     points : DataFrame
-        The benchmark bounds of the hypothesis (``benchmark, r2dz_x, r2yz_dx,
-        adjusted_estimate, adjusted_t``).
+        The benchmark bounds of the hypothesis (``benchmark, multiple, r2dz_x,
+        r2yz_dx, adjusted_estimate, adjusted_t``), benchmark by benchmark in
+        the order of the multiples; a multiple that is impossible, or a
+        benchmark that is the focal term, has NaN bounds.
 
     Raises
     ------
     EstimationError
-        An unknown hypothesis or a grid of fewer than 2 points.
+        An unknown hypothesis, a grid of fewer than 2 points, or a multiple
+        that is not positive.
+
+    Notes
+    -----
+    At a grid point :math:`(R^2_{D\sim Z|X}, R^2_{Y\sim Z|D,X})` the adjusted
+    estimate is :math:`\operatorname{sign}(\hat\beta)\,(|\hat\beta| - \mathrm{bias})`
+    with :math:`\mathrm{bias} = \sqrt{R^2_{Y\sim Z|D,X}R^2_{D\sim Z|X}/(1-R^2_{D\sim Z|X})}
+    \,\mathrm{se}\sqrt{\nu}`: the estimate a confounder of that strength would
+    leave when it works against the finding (the module documentation).
     """
+    mults = [float(k) for k in multiples]
+    if not mults or not all(np.isfinite(k) and k > 0 for k in mults):
+        raise EstimationError(f"multiples must be positive numbers; received {list(multiples)!r}")
     if table is None:
         table = sensitivity_table(frame)
     rows = table[table["id"] == hypothesis]
@@ -356,10 +406,22 @@ def sensitivity_contour(
     if not isinstance(grid, int) or grid < 2:
         raise EstimationError(f"grid must be an integer >= 2; received {grid!r}")
     first = rows.iloc[0]
-    points = rows[["benchmark", "r2dz_x", "r2yz_dx", "adjusted_estimate", "adjusted_t"]]
+    cols = ["benchmark", "r2dz_x", "r2yz_dx", "adjusted_estimate", "adjusted_t"]
+    by_multiple = {}
+    for k in mults:
+        if k == 1.0 and (rows["kd"] == 1.0).all() and (rows["ky"] == 1.0).all():
+            by_multiple[k] = rows[cols]
+        else:
+            h = next(h for h in HYPOTHESES if h.id == hypothesis)
+            benchmarks = list(rows["benchmark"])
+            by_multiple[k] = sensitivity_table(frame, [h], benchmarks, kd=k)[cols]
+    points = pd.concat(
+        [by_multiple[k].assign(multiple=k) for k in mults], ignore_index=True
+    ).sort_values("benchmark", kind="stable", key=lambda b: b.map(_order(rows["benchmark"])))
+    points = points[["benchmark", "multiple", *cols[1:]]].reset_index(drop=True)
     if limit is None:
         top = np.nanmax(points[["r2dz_x", "r2yz_dx"]].to_numpy(), initial=0.1)
-        limit = float(min(0.95, max(0.2, 2 * top)))
+        limit = float(min(0.95, max(0.2, 2 * top, 1.5 * float(first["rv_q"]))))
     axis = np.linspace(0.0, limit, grid)
     dz, yz = np.meshgrid(axis, axis, indexing="ij")
     est, se, dof = first["estimate"], first["std_error"], first["dof"]
@@ -372,4 +434,67 @@ def sensitivity_contour(
             "adjusted_t": adj[2].ravel(),
         }
     )
-    return surface, points.reset_index(drop=True)
+    return surface, points
+
+
+def _order(benchmarks: pd.Series) -> dict[str, int]:
+    """Position of each benchmark in the table (to keep the table's order)."""
+    return {b: i for i, b in enumerate(dict.fromkeys(benchmarks))}
+
+
+def contour_table(
+    frame: Any,
+    hypothesis: str = CONTOUR_HYPOTHESIS,
+    multiples: Sequence[float] = CONTOUR_MULTIPLES,
+    grid: int = 41,
+    table: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The data of a sensitivity contour figure as one table (``sensitivity_contour.csv``).
+
+    Parameters
+    ----------
+    frame : AnalysisFrame or DataFrame
+        The analysis sample.
+    hypothesis : str, default :data:`CONTOUR_HYPOTHESIS`
+        Registry id.
+    multiples : sequence of float, default (1, 2, 3)
+        Strengths of the benchmark confounders (:func:`sensitivity_contour`).
+    grid : int, default 41
+        Points per axis.
+    table : DataFrame, optional
+        :func:`sensitivity_table` of ``frame``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`CONTOUR_COLUMNS`: the grid (``kind = "grid"``, no
+        benchmark) then the benchmark points (``kind = "benchmark"``); the
+        outcome share, the focal term, the unadjusted OLS estimate and its
+        robustness value on every row. The figure of ``leadblackhole figures``
+        is drawn from it.
+
+    Raises
+    ------
+    EstimationError
+        As :func:`sensitivity_contour`.
+
+    Examples
+    --------
+    >>> contour_table(frame).query("kind == 'benchmark'")      # doctest: +SKIP
+    """
+    if table is None:
+        table = sensitivity_table(frame)
+    surface, points = sensitivity_contour(
+        frame, hypothesis, grid=grid, table=table, multiples=multiples
+    )
+    row = table[table["id"] == hypothesis].iloc[0]
+    grid_part = surface.assign(kind="grid", benchmark="", multiple=float("nan"))
+    out = pd.concat([grid_part, points.assign(kind="benchmark")], ignore_index=True)
+    out = out.assign(
+        id=hypothesis,
+        outcome=row["outcome"],
+        term=row["term"],
+        estimate=row["estimate"],
+        rv_q=row["rv_q"],
+    )
+    return out[list(CONTOUR_COLUMNS)]

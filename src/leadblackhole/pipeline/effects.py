@@ -48,7 +48,9 @@ def hypotheses(
     Returns
     -------
     HypothesisReport
-        With the firm checks, and the rounding step of the main model in its settings.
+        With the firm checks, the rounding step of the main model in its settings
+        and the data of the sensitivity contour figure the fit computed
+        (``fitted.tables["sensitivity_contour"]``), which ``figures`` draws.
     """
     report = run_hypotheses(
         frame,
@@ -61,7 +63,8 @@ def hypotheses(
         firm_checks=True,
         rounding_step=fitted.models.rounding_step,
     )
-    return with_remedy_effects(report, fitted)
+    contour = fitted.tables.get("sensitivity_contour")
+    return replace(with_remedy_effects(report, fitted), sensitivity_contour=contour)
 
 
 def with_remedy_effects(report: HypothesisReport, fitted: FitResult) -> HypothesisReport:

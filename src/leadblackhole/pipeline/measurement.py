@@ -26,9 +26,13 @@ def measure(survey: Survey, frame: AnalysisFrame) -> MeasurementReport:
     Returns
     -------
     MeasurementReport
+        Its tables name each item by the survey file's own column name, with
+        ``(R)`` after a reverse-coded item (:meth:`~leadblackhole.data.Survey.item_labels`;
+        the simulated survey's items keep their names ``pq_1 ...``).
     """
     items, scales, variables, groups = frame.measurement_inputs(survey)
-    return run_measurement(items, scales, variables=variables, groups=groups)
+    report = run_measurement(items, scales, variables=variables, groups=groups)
+    return report.with_item_labels(survey.item_labels())
 
 
 def marker_cmv(survey: Survey, frame: AnalysisFrame) -> dict[str, pd.DataFrame]:

@@ -23,7 +23,9 @@ main model (:class:`Remedies`, the options ``--errors-in-variables``,
 ``estimates.csv``, ``fit_stats.csv``, ``hypotheses.csv`` and the regression
 table right after the main model, never saved in ``fits.pickle`` and never
 main. :data:`REMEDY_HEADERS` names them in the regression table. Every fit also
-computes the sensitivity table of Cinelli & Hazlett (``sensitivity.csv``).
+computes the sensitivity table of Cinelli & Hazlett (``sensitivity.csv``) and the
+data of the contour figure of H4 (``sensitivity_contour.csv``, which ``figures``
+draws: it computes nothing itself).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from ..models import (
     run_models,
 )
 from ..models.model_set import with_models
-from ..models.sensitivity import sensitivity_table
+from ..models.sensitivity import contour_table, sensitivity_table
 
 __all__ = [
     "MODEL_ROLES",
@@ -323,8 +325,8 @@ class FitResult:
         two-step model (:class:`Remedies`), by model name; its fit is in
         ``models.extra``.
     tables : dict of str to DataFrame
-        Further tables of the step, each a ``<name>.csv``: ``sensitivity`` on
-        every fit; ``first_stage`` with a control function;
+        Further tables of the step, each a ``<name>.csv``: ``sensitivity`` and
+        ``sensitivity_contour`` on every fit; ``first_stage`` with a control function;
         ``endogeneity_tests`` with a two-step model.
     """
 
@@ -455,7 +457,9 @@ def fit(
         if name.removeprefix(main_name).removesuffix("_functional_form") == sfx
     )
     models = with_models(models, extra, {name: _header(name) for name in extra}, notes)
-    tables = {"sensitivity": sensitivity_table(frame)} | tables
+    sensitivity = sensitivity_table(frame)
+    contour = contour_table(frame, table=sensitivity)
+    tables = {"sensitivity": sensitivity, "sensitivity_contour": contour} | tables
     compared: list[Any] = []
     for role in MODEL_ROLES:
         res = models.fits.get(role.name)

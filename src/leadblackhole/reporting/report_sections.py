@@ -22,10 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import REVERSED_MARK
 from ..models import main_model_name
 from ..registry import HYPOTHESES
 from ..tables_text import DATA_SOURCE_COLUMN
-from .figures import FIGURE_CAPTIONS, figure_names
+from .figures import FIGURE_CAPTIONS, SENSITIVITY_STEM, figure_names
+from .report_allocation import allocation_section
 from .report_format import (
     format_level,
     format_number,
@@ -37,6 +39,8 @@ from .report_format import (
 from .report_sentences import (
     MODEL_NAMES,
     agreement_sentences,
+    corrected_models,
+    correction_sentences,
     hypothesis_sentences,
     jn_sentences,
     truth_sentences,
@@ -256,9 +260,31 @@ def results_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     parts += ["### Agreement with the published findings", ""]
     models = [m for m in MODEL_NAMES if (hyps["model"] == m).any()]
     parts += [" ".join(agreement_sentences(hyps, models, main)), ""]
+    parts += _correction_block(hyps, main, sd, level)
     if inp.simulated:
         parts += _truth_blocks(inp, hyps, main, level)
     return parts
+
+
+def _correction_block(
+    hyps: pd.DataFrame, main: str, sd: dict[str, float], level: float
+) -> list[str]:
+    """When ``fit`` added corrected or two-step models: where they disagree with the main model."""
+    if not corrected_models(hyps, main):
+        return []
+    alpha = 1 - level
+    parts = [
+        "### Corrected estimates beside the main model",
+        "",
+        "A corrected estimate *disagrees* with the main model's when its sign differs, when "
+        f"one is significant at the {format_level(alpha)} level and the other is not, or when "
+        "the two differ by more than the corrected estimate's standard error (per SD, in "
+        "percentage points of working time, as above).",
+        "",
+    ]
+    for sentence in correction_sentences(hyps, main, sd=sd, alpha=alpha):
+        parts += [f"- {sentence}"]
+    return parts + [""]
 
 
 def _truth_blocks(inp: ReportInputs, hyps: pd.DataFrame, main: str, level: float) -> list[str]:
@@ -389,7 +415,21 @@ def measurement_section(inp: ReportInputs, missing: list[str]) -> list[str]:
         if table is None:
             missing.append(f"measurement/{stem}")
         parts += _table_block(caption, table)
+        if stem == "loadings" and table is not None:
+            parts += _reversed_note(table)
     return parts
+
+
+def _reversed_note(loadings: pd.DataFrame) -> list[str]:
+    """What the ``(R)`` after an item's name means, when a loading table has one."""
+    if not loadings["item"].astype(str).str.endswith(REVERSED_MARK).any():
+        return []
+    return [
+        f"Items carry the survey file's column names;{REVERSED_MARK} marks a reverse-coded item, "
+        "recoded as lowest + highest answer − x before the analysis, so its loading is that "
+        "of the recoded item.",
+        "",
+    ]
 
 
 def models_section(inp: ReportInputs, missing: list[str]) -> list[str]:
@@ -577,10 +617,16 @@ def _figure_caption(stem: str) -> str:
 
 
 def figures_section(inp: ReportInputs, missing: list[str]) -> list[str]:
-    """Every PNG figure of the figures folder, in the figure set's order, with its caption."""
+    """Every PNG figure of the figures folder, in the figure set's order, with its caption.
+
+    The sensitivity contour is shown in the sensitivity section instead (when
+    ``models/sensitivity.csv`` is there to introduce it).
+    """
     known = {stem: i for i, stem in enumerate(figure_names())}
+    shown_elsewhere = {SENSITIVITY_STEM} if inp.csv("models/sensitivity.csv") is not None else set()
     figures = sorted(
-        inp.figures.glob("*.png"), key=lambda p: (known.get(p.stem, len(known)), p.name)
+        (p for p in inp.figures.glob("*.png") if p.stem not in shown_elsewhere),
+        key=lambda p: (known.get(p.stem, len(known)), p.name),
     )
     parts = ["## Figures", ""]
     if inp.simulated:
@@ -595,11 +641,19 @@ def figures_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     return parts
 
 
+def _significant(v: float, digits: int = 4) -> str:
+    """``digits`` significant digits in positional notation (never ``1.5e-05``)."""
+    text = np.format_float_positional(float(v), precision=digits, unique=False, fractional=False)
+    return text.rstrip(".").replace("-", "\u2212")
+
+
 def sensitivity_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     """One sentence per hypothesis on how strong a hidden confounder would have to be.
 
     Reads ``models/sensitivity.csv`` (Cinelli & Hazlett on the OLS share model); nothing
-    when it is absent (an output folder of an older ``fit``).
+    when it is absent (an output folder of an older ``fit``). Shows the contour figure of
+    H4 (``figures/sensitivity_h4.png``, drawn by ``figures`` from
+    ``models/sensitivity_contour.csv``) when it was drawn.
     """
     sens = inp.csv("models/sensitivity.csv")
     if sens is None:
@@ -613,10 +667,11 @@ def sensitivity_section(inp: ReportInputs, missing: list[str]) -> list[str]:
         "confounder as strong as experience or performance would leave of it.",
         "",
     ]
+
     for hid, rows in sens.groupby("id", sort=False):
         first = rows.iloc[0]
         bounds = [
-            f"one as strong as {r.benchmark} would leave {r.adjusted_estimate:.4g} "
+            f"one as strong as {r.benchmark} would leave {_significant(r.adjusted_estimate)} "
             f"(t = {r.adjusted_t:.2f})"
             for r in rows.itertuples()
             if pd.notna(r.adjusted_estimate)
@@ -625,7 +680,24 @@ def sensitivity_section(inp: ReportInputs, missing: list[str]) -> list[str]:
             f"- {hid} ({first['term']}, {first['outcome']} share): RV = {first['rv_q']:.1%}, "
             f"RV at 5% = {first['rv_qa']:.1%}" + (f"; {'; '.join(bounds)}." if bounds else ".")
         )
-    return parts + [""]
+    parts.append("")
+    figure = inp.figures / f"{SENSITIVITY_STEM}.png"
+    if figure.is_file():
+        cap = md_escape(_figure_caption(SENSITIVITY_STEM))
+        rel = Path(os.path.relpath(inp.figures, inp.results), figure.name).as_posix()
+        parts += [
+            "The figure draws the same algebra for H4 over every strength of a confounder "
+            "(`models/sensitivity_contour.csv`): each contour line is the estimate a confounder "
+            "of that strength would leave, the red dashed line where it reaches zero, and the "
+            "points the confounders once, twice and three times as strong as experience and as "
+            "performance.",
+            "",
+            f"![{cap}]({rel})",
+            "",
+            f"*{cap}*",
+            "",
+        ]
+    return parts
 
 
 #: The sections in the report's order: each takes the inputs and the list of missing
@@ -639,5 +711,6 @@ SECTIONS: tuple[Callable[[ReportInputs, list[str]], list[str]], ...] = (
     models_section,
     hypotheses_section,
     sensitivity_section,
+    allocation_section,
     figures_section,
 )

@@ -5,8 +5,10 @@ The sentences read the tables the pipeline wrote (``hypotheses.csv``,
 effect per standard deviation with its interval and verdict
 (:func:`hypothesis_sentences`), how many hypotheses each model supports
 (:func:`agreement_sentences`), where each moderation is significant
-(:func:`jn_sentences`) and, on simulated data, how the estimates compare with
-the population values the simulator knows (:func:`truth_table`,
+(:func:`jn_sentences`), whether the corrected and two-step versions of the
+main model that ``fit`` added disagree with it (:func:`correction_disagreements`,
+:func:`correction_sentences`) and, on simulated data, how the estimates compare
+with the population values the simulator knows (:func:`truth_table`,
 :func:`truth_sentences`).
 """
 
@@ -14,19 +16,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..registry import HYPOTHESES
-from .report_format import format_level, format_number, format_p_phrase, interval_level
+from .report_format import (
+    format_level,
+    format_number,
+    format_p_phrase,
+    interval_level,
+)
 
 __all__ = [
+    "CORRECTION_NAMES",
+    "DISAGREEMENT_COLUMNS",
     "MODEL_NAMES",
     "OUTCOME_NAMES",
     "VARIABLE_NAMES",
     "VARIABLE_UNITS",
     "agreement_sentences",
+    "corrected_models",
+    "correction_disagreements",
+    "correction_sentences",
     "hypothesis_sentences",
     "jn_sentences",
     "truth_sentences",
@@ -69,6 +82,34 @@ MODEL_NAMES: dict[str, str] = {
     "sur": "SUR",
     "probit": "Probit (any marketing time)",
 }
+
+
+#: The corrected and two-step versions of the main model, by the suffix ``fit`` gives their
+#: names (``<main><suffix>``), as the report names them.
+CORRECTION_NAMES: dict[str, str] = {
+    "_eiv": "errors-in-variables correction",
+    "_marker": "common-method correction with the marker scale",
+    "_cf": "control function",
+    "_heckman": "selection correction",
+    "_heckman_functional_form": "selection correction identified by functional form only",
+}
+
+#: Columns of :func:`correction_disagreements`.
+DISAGREEMENT_COLUMNS: tuple[str, ...] = (
+    "model",
+    "id",
+    "main_estimate",
+    "main_std_error",
+    "main_p_value",
+    "estimate",
+    "std_error",
+    "p_value",
+    "difference",
+    "sign_differs",
+    "significance_differs",
+    "exceeds_se",
+    "disagrees",
+)
 
 
 def _verdict(row: Mapping[str, object], expected: int, alpha: float) -> str:
@@ -216,7 +257,8 @@ def jn_sentences(jn: pd.DataFrame) -> list[str]:
     lines = []
     normal = jn[jn["method"] == "normal"] if "method" in jn else jn
     for hid, g in normal.groupby("id", sort=False):
-        sig = g[g["sign"] != 0] if "sign" in g else g
+        # a moderation without a region has one row with an empty sign (NaN read from the CSV)
+        sig = g[g["sign"].notna() & (g["sign"] != 0)] if "sign" in g else g
         if sig.empty:
             lines.append(f"- {hid}: the effect is significant nowhere in the observed range.")
             continue
@@ -345,3 +387,195 @@ def truth_sentences(table: pd.DataFrame, level: float = 0.95) -> list[str]:
         "by a design diagnosis, Blair, Cooper, Coppock & Humphreys 2019)."
     )
     return lines
+
+
+def corrected_models(hypotheses: pd.DataFrame, main_model: str) -> list[str]:
+    """The corrected and two-step versions of ``main_model`` in ``hypotheses.csv``, in its order.
+
+    Parameters
+    ----------
+    hypotheses : DataFrame
+        ``hypotheses.csv``.
+    main_model : str
+        The main model (``dirichlet`` or ``dirichlet_rounded``).
+
+    Returns
+    -------
+    list of str
+        The models named ``<main_model><suffix>`` for a suffix of :data:`CORRECTION_NAMES`.
+    """
+    names = {f"{main_model}{suffix}" for suffix in CORRECTION_NAMES}
+    return [m for m in dict.fromkeys(hypotheses["model"].astype(str)) if m in names]
+
+
+def correction_disagreements(
+    hypotheses: pd.DataFrame, main_model: str, alpha: float | None = None
+) -> pd.DataFrame:
+    r"""Where each corrected or two-step model disagrees with the main model, effect by effect.
+
+    Parameters
+    ----------
+    hypotheses : DataFrame
+        ``hypotheses.csv``.
+    main_model : str
+        The main model.
+    alpha : float, optional
+        Significance level (default: one minus the level of the main model's
+        intervals, 0.05 for 95% intervals).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`DISAGREEMENT_COLUMNS`, one row per corrected model and
+        hypothesis both models estimate (the models of :func:`corrected_models`
+        in order, registry order within each).
+
+    Notes
+    -----
+    With :math:`b_m, p_m` the main model's estimate and p-value and
+    :math:`b_c, s_c, p_c` the corrected model's estimate, standard error and
+    p-value of one registry effect, the corrected estimate *disagrees* with
+    the main model's when at least one of these holds:
+
+    * the signs differ, :math:`\operatorname{sign} b_c \ne \operatorname{sign} b_m`
+      (``sign_differs``);
+    * one is significant at level :math:`\alpha` and the other is not,
+      :math:`[p_c < \alpha] \ne [p_m < \alpha]` (``significance_differs``);
+    * the difference exceeds the corrected estimate's standard error,
+      :math:`|b_c - b_m| > s_c` (``exceeds_se``).
+
+    The standard error of the difference itself would need the covariance of
+    the two estimates, which ``hypotheses.csv`` does not hold; both come from
+    the same reps and are strongly correlated, so that standard error is
+    smaller than :math:`s_c`, and a difference larger than :math:`s_c` is one
+    the correction makes, not noise between two samples. :math:`s_c` includes
+    the uncertainty of the correction's first step.
+
+    Examples
+    --------
+    >>> hyps = pd.read_csv("results/models/hypotheses.csv")                # doctest: +SKIP
+    >>> correction_disagreements(hyps, "dirichlet_rounded")                # doctest: +SKIP
+    """
+    main = hypotheses[hypotheses["model"].astype(str) == main_model].set_index("id")
+    if alpha is None:
+        alpha = 1 - (interval_level(main) if len(main) else 0.95)
+    rows = []
+    for model in corrected_models(hypotheses, main_model):
+        other = hypotheses[hypotheses["model"].astype(str) == model].set_index("id")
+        for h in HYPOTHESES:
+            if h.id not in main.index or h.id not in other.index:
+                continue
+            bm, sm, pm = (float(main.loc[h.id, k]) for k in ("estimate", "std_error", "p_value"))
+            bc, sc, pc = (float(other.loc[h.id, k]) for k in ("estimate", "std_error", "p_value"))
+            sign = bool(np.sign(bc) != np.sign(bm))
+            significance = bool((pc < alpha) != (pm < alpha))
+            exceeds = bool(abs(bc - bm) > sc)
+            rows.append(
+                {
+                    "model": model,
+                    "id": h.id,
+                    "main_estimate": bm,
+                    "main_std_error": sm,
+                    "main_p_value": pm,
+                    "estimate": bc,
+                    "std_error": sc,
+                    "p_value": pc,
+                    "difference": bc - bm,
+                    "sign_differs": sign,
+                    "significance_differs": significance,
+                    "exceeds_se": exceeds,
+                    "disagrees": sign or significance or exceeds,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS))
+
+
+def correction_sentences(
+    hypotheses: pd.DataFrame,
+    main_model: str,
+    sd: Mapping[str, float] | None = None,
+    alpha: float | None = None,
+) -> list[str]:
+    """Whether each corrected or two-step model agrees with the main model, in words.
+
+    Parameters
+    ----------
+    hypotheses : DataFrame
+        ``hypotheses.csv``.
+    main_model : str
+        The main model.
+    sd : mapping, optional
+        Standard deviations of the analysis variables: the estimates are then
+        shown per SD in percentage points, as in :func:`hypothesis_sentences`
+        (``100 * value * sd_x``, times ``sd_m`` for a moderation); else per unit.
+    alpha : float, optional
+        Significance level (as :func:`correction_disagreements`).
+
+    Returns
+    -------
+    list of str
+        Per corrected model: one sentence that it agrees with the main model on
+        every effect, or one sentence per effect on which it disagrees
+        (:func:`correction_disagreements` defines disagreeing), naming what
+        differs. Empty when ``fit`` added no corrected model.
+    """
+    main = hypotheses[hypotheses["model"].astype(str) == main_model]
+    if alpha is None:
+        alpha = 1 - (interval_level(main) if len(main) else 0.95)
+    table = correction_disagreements(hypotheses, main_model, alpha)
+    level = f"{100 * alpha:g}%"
+    by_id = {h.id: h for h in HYPOTHESES}
+    out = []
+    for model, rows in table.groupby("model", sort=False):
+        name = CORRECTION_NAMES[model[len(main_model) :]]
+        against = rows[rows["disagrees"]]
+        if against.empty:
+            out.append(
+                f"The {name} (`{model}`) agrees with the main model on all {len(rows)} effects: "
+                f"the same sign, the same verdict at the {level} level, and differences within "
+                "the corrected estimate's standard error."
+            )
+            continue
+        for r in against.itertuples(index=False):
+            scale, unit = _display_scale(by_id[r.id], sd)
+            digits = 2 if unit else 4
+            est, se, main_est, main_se, diff = (
+                format_number(scale * v, digits)
+                for v in (
+                    r.estimate,
+                    r.std_error,
+                    r.main_estimate,
+                    r.main_std_error,
+                    abs(r.difference),
+                )
+            )
+            what = []
+            if r.sign_differs:
+                what.append("has the opposite sign")
+            if r.significance_differs:
+                what.append(
+                    f"is significant at the {level} level where the main model's is not"
+                    if r.p_value < alpha
+                    else f"is not significant at the {level} level where the main model's is"
+                )
+            if r.exceeds_se:
+                what.append(f"differs from it by {diff}, more than its standard error")
+            out.append(
+                f"**{r.id}**, {name} (`{model}`): {est}{unit} "
+                f"(SE {se}, p {format_p_phrase(r.p_value)}) against the main model's {main_est} (SE {main_se}, "
+                f"p {format_p_phrase(r.main_p_value)}); the corrected estimate " + _join(what) + "."
+            )
+    return out
+
+
+def _display_scale(h: Any, sd: Mapping[str, float] | None) -> tuple[float, str]:
+    """Factor and unit that show an effect per SD in percentage points (``1, ""``: per unit)."""
+    if sd is None or h.predictor not in sd or (h.moderator is not None and h.moderator not in sd):
+        return 1.0, ""
+    scale = 100 * sd[h.predictor] * (1.0 if h.moderator is None else sd[h.moderator])
+    return scale, " percentage points per SD"
+
+
+def _join(parts: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

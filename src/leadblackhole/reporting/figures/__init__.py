@@ -13,6 +13,9 @@ figures or none:
     (:mod:`~leadblackhole.reporting.figures.moderation`).
 ``ternary_shares``, ``shares_by_firm``
     The time shares themselves (:mod:`~leadblackhole.reporting.figures.shares`).
+``sensitivity_h4``
+    How strong a hidden confounder would have to be to overturn H4, drawn from
+    the data ``fit`` saved (:mod:`~leadblackhole.reporting.figures.sensitivity`).
 
 The common drawing (labels, style, private figures, reproducible bytes) is
 :mod:`~leadblackhole.reporting.figures.drawing`; the set of figures, their
@@ -24,16 +27,20 @@ from .drawing import (
     COMPONENT_LABELS,
     FIGURE_FORMATS,
     FIGURE_RC,
+    SCALE_LABELS,
     SHORT_LABELS,
     VARIABLE_LABELS,
     add_footer,
     figure_bytes,
     frame_tables,
     new_figure,
+    scale_ranges_of,
+    variable_label,
 )
 from .effects_plot import plot_effects
-from .figure_set import FIGURE_CAPTIONS, figure_names, make_figures
+from .figure_set import FIGURE_CAPTIONS, SENSITIVITY_STEM, figure_names, make_figures
 from .moderation import plot_johnson_neyman, plot_moderation
+from .sensitivity import plot_sensitivity_contour
 from .shares import plot_shares_by_firm, plot_ternary
 
 __all__ = [
@@ -41,6 +48,8 @@ __all__ = [
     "FIGURE_CAPTIONS",
     "FIGURE_FORMATS",
     "FIGURE_RC",
+    "SCALE_LABELS",
+    "SENSITIVITY_STEM",
     "SHORT_LABELS",
     "VARIABLE_LABELS",
     "add_footer",
@@ -52,6 +61,9 @@ __all__ = [
     "plot_effects",
     "plot_johnson_neyman",
     "plot_moderation",
+    "plot_sensitivity_contour",
     "plot_shares_by_firm",
     "plot_ternary",
+    "scale_ranges_of",
+    "variable_label",
 ]

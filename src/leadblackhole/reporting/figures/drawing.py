@@ -20,27 +20,36 @@ import matplotlib as mpl  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ...data import DEFAULT_RANGE  # noqa: E402
 from ...effects import EffectsError  # noqa: E402
 
 __all__ = [
     "COMPONENT_LABELS",
     "FIGURE_FORMATS",
     "FIGURE_RC",
+    "SCALE_LABELS",
     "SHORT_LABELS",
     "VARIABLE_LABELS",
     "add_footer",
     "figure_bytes",
     "frame_tables",
     "new_figure",
+    "scale_ranges_of",
+    "variable_label",
 ]
 
 #: Formats written for every figure.
 FIGURE_FORMATS: tuple[str, ...] = ("png", "pdf")
 
-#: Axis labels of the analysis variables, with their units (raw scale).
+#: Axis labels of the scale scores, without their range (:func:`variable_label` adds the
+#: survey's range: "scale mean, 1–5").
+SCALE_LABELS: dict[str, str] = {
+    "prequal": "Lead prequalification quality",
+    "tracking": "Managerial tracking of follow-up",
+}
+
+#: Axis labels of the other analysis variables, with their units (raw scale).
 VARIABLE_LABELS: dict[str, str] = {
-    "prequal": "Lead prequalification quality (scale mean, 1–7)",
-    "tracking": "Managerial tracking of follow-up (scale mean, 1–7)",
     "volume": "Marketing lead volume, ln(1 + leads per month)",
     "experience": "Sales experience (years)",
     "performance": "Past performance (quota achieved; 1.0 = 100%)",
@@ -79,6 +88,41 @@ FIGURE_RC = {
     "pdf.fonttype": 42,
     "savefig.dpi": 200,
 }
+
+
+def scale_ranges_of(frame: Any) -> dict[str, tuple[int, int]]:
+    """The scale ranges a frame carries (``AnalysisFrame.scale_ranges``; none for another object)."""
+    return dict(getattr(frame, "scale_ranges", None) or {})
+
+
+def variable_label(name: str, scale_ranges: Any = None) -> str:
+    """Axis label of an analysis variable; a scale score's label names its range.
+
+    Parameters
+    ----------
+    name : str
+        Analysis variable (``prequal``, ``tracking``, ``volume``, ...).
+    scale_ranges : Mapping[str, tuple of int], optional
+        Scale name -> (lowest, highest) answer (``AnalysisFrame.scale_ranges``);
+        a scale missing from it is 1–7 (:data:`~leadblackhole.data.DEFAULT_RANGE`).
+
+    Returns
+    -------
+    str
+        ``"Lead prequalification quality (scale mean, 1–5)"`` for a scale,
+        :data:`VARIABLE_LABELS` for the others, the name itself otherwise.
+
+    Examples
+    --------
+    >>> variable_label("prequal", {"prequal": (1, 5)})
+    'Lead prequalification quality (scale mean, 1–5)'
+    >>> variable_label("tracking")
+    'Managerial tracking of follow-up (scale mean, 1–7)'
+    """
+    if name in SCALE_LABELS:
+        low, high = (scale_ranges or {}).get(name, DEFAULT_RANGE)
+        return f"{SCALE_LABELS[name]} (scale mean, {low:g}–{high:g})"
+    return VARIABLE_LABELS.get(name, name)
 
 
 def new_figure(width: float, height: float, layout: str | None = "constrained") -> Figure:

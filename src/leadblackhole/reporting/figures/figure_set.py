@@ -4,7 +4,8 @@
 hypothesis report and stages it through an
 :class:`~leadblackhole.outputs.OutputSet`, so the folder receives all figures
 or none. It draws what it is given: the effects and Johnson–Neyman analyses
-come from the report (``leadblackhole fit`` computes it once).
+come from the report (``leadblackhole fit`` computes it once), and so does the
+data of the sensitivity contour (``sensitivity_contour.csv``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,26 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from ...models.sensitivity import CONTOUR_HYPOTHESIS
 from ...outputs import OutputSet
 from ...registry import HYPOTHESES, Hypothesis
-from .drawing import FIGURE_FORMATS, SHORT_LABELS, add_footer, figure_bytes, frame_tables
+from .drawing import (
+    FIGURE_FORMATS,
+    SHORT_LABELS,
+    add_footer,
+    figure_bytes,
+    frame_tables,
+    scale_ranges_of,
+)
 from .effects_plot import plot_effects
 from .moderation import plot_johnson_neyman, plot_moderation
+from .sensitivity import plot_sensitivity_contour
 from .shares import plot_shares_by_firm, plot_ternary
 
-__all__ = ["FIGURE_CAPTIONS", "figure_names", "make_figures"]
+__all__ = ["FIGURE_CAPTIONS", "SENSITIVITY_STEM", "figure_names", "make_figures"]
+
+#: Stem of the sensitivity contour figure (``sensitivity_h4``).
+SENSITIVITY_STEM = f"sensitivity_{CONTOUR_HYPOTHESIS.lower()}"
 
 #: Figure stem -> caption (for reports that show the figures).
 FIGURE_CAPTIONS: dict[str, str] = {
@@ -31,6 +44,10 @@ FIGURE_CAPTIONS: dict[str, str] = {
     "and moderator, percentage points of working time).",
     "ternary_shares": "Time shares of each rep, coloured by experience.",
     "shares_by_firm": "Distribution of the three time shares by firm.",
+    SENSITIVITY_STEM: f"{CONTOUR_HYPOTHESIS}: the OLS estimate a hidden confounder would leave, "
+    "over its partial R² with lead volume and with the marketing share (Cinelli & Hazlett "
+    "2020); red dashed: zero; points: confounders once, twice and three times as strong as "
+    "experience and as performance.",
 }
 for _h in HYPOTHESES:
     if _h.moderator is not None:
@@ -55,12 +72,13 @@ def figure_names() -> list[str]:
     -------
     list of str
         ``effects``, ``moderation_<id>`` and ``johnson_neyman_<id>`` for each
-        moderation, ``ternary_shares``, ``shares_by_firm``.
+        moderation, ``ternary_shares``, ``shares_by_firm``, ``sensitivity_h4``
+        (the last only when the report carries the contour's data).
     """
     names = ["effects"]
     names += [f"moderation_{h.id}" for h in _moderations()]
     names += [f"johnson_neyman_{h.id}" for h in _moderations()]
-    names += ["ternary_shares", "shares_by_firm"]
+    names += ["ternary_shares", "shares_by_firm", SENSITIVITY_STEM]
     return names
 
 
@@ -78,7 +96,7 @@ def make_figures(
     Parameters
     ----------
     frame : AnalysisFrame
-        The analysis frame.
+        The analysis frame (its ``scale_ranges`` label the axes of scale scores).
     results : ShareResults
         The fitted main model (Dirichlet regression).
     outdir : path-like
@@ -86,7 +104,9 @@ def make_figures(
     report : HypothesisReport
         Output of :func:`~leadblackhole.effects.run_hypotheses` for these data
         and model (the registry effects of every model it compared and the
-        Johnson–Neyman analyses of the main model).
+        Johnson–Neyman analyses of the main model); the sensitivity contour
+        figure is drawn when its ``sensitivity_contour`` holds the data
+        (``leadblackhole fit`` attaches it), and left out otherwise.
     formats : sequence of str
         File formats (default PNG and PDF).
     data_note : str, optional
@@ -119,11 +139,16 @@ def make_figures(
         figs.append(
             (
                 f"johnson_neyman_{h.id}",
-                plot_johnson_neyman(jn, fdr, hypothesis_id=h.id, observed=obs),
+                plot_johnson_neyman(
+                    jn, fdr, hypothesis_id=h.id, observed=obs, scale_ranges=scale_ranges_of(frame)
+                ),
             )
         )
     figs.append(("ternary_shares", plot_ternary(frame)))
     figs.append(("shares_by_firm", plot_shares_by_firm(frame)))
+    contour = getattr(report, "sensitivity_contour", None)
+    if contour is not None:
+        figs.append((SENSITIVITY_STEM, plot_sensitivity_contour(contour)))
     out = outdir if isinstance(outdir, OutputSet) else OutputSet(outdir)
     for name, fig in figs:
         if data_note:

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -23,7 +23,14 @@ from matplotlib.lines import Line2D
 
 from ...effects import EffectOptions, EffectsError, JohnsonNeyman, predictive_margins
 from ...registry import Hypothesis
-from .drawing import FIGURE_RC, SHORT_LABELS, VARIABLE_LABELS, frame_tables, new_figure
+from .drawing import (
+    FIGURE_RC,
+    SHORT_LABELS,
+    frame_tables,
+    new_figure,
+    scale_ranges_of,
+    variable_label,
+)
 
 __all__ = ["plot_johnson_neyman", "plot_moderation"]
 
@@ -68,7 +75,9 @@ def plot_moderation(
     Figure
         The average predicted share (percent of working time) with the
         moderator at its mean − 1 SD, mean and mean + 1 SD, with bands of
-        level ``1 - options.alpha``.
+        level ``1 - options.alpha``; under it the distribution of the
+        predictor, labelled with the scale's range when it is a scale score
+        (``frame.scale_ranges``, :func:`~leadblackhole.reporting.figures.variable_label`).
 
     Raises
     ------
@@ -117,7 +126,7 @@ def plot_moderation(
         ax.grid(True, color="0.9")
         title = f"Moderator (shaded: {100 * (1 - options.alpha):g}% CI)"
         ax.legend(title=title, loc="best", frameon=False)
-        _histogram(hx, xr, VARIABLE_LABELS[x])
+        _histogram(hx, xr, variable_label(x, scale_ranges_of(frame)))
         hx.set_xlim(xr.min(), xr.max())
     return fig
 
@@ -147,6 +156,7 @@ def plot_johnson_neyman(
     fdr: JohnsonNeyman | None = None,
     hypothesis_id: str | None = None,
     observed: Sequence[float] | None = None,
+    scale_ranges: Mapping[str, tuple[int, int]] | None = None,
 ) -> Figure:
     """Conditional average effect across the moderator with its Johnson–Neyman region.
 
@@ -161,6 +171,9 @@ def plot_johnson_neyman(
         Registry id for the title.
     observed : sequence of float, optional
         Observed moderator values (raw scale), drawn as a rug.
+    scale_ranges : Mapping[str, tuple of int], optional
+        Scale name -> (lowest, highest) answer (``AnalysisFrame.scale_ranges``),
+        for the axis label of a moderator that is a scale score (1–7 when absent).
 
     Returns
     -------
@@ -228,9 +241,9 @@ def plot_johnson_neyman(
         ax.set_title(f"{hypothesis_id}: {title}" if hypothesis_id else title)
         ax.grid(True, color="0.9")
         if hx is not None:
-            _histogram(hx, np.asarray(observed, dtype=float), VARIABLE_LABELS.get(m, m))
+            _histogram(hx, np.asarray(observed, dtype=float), variable_label(m, scale_ranges))
             hx.set_xlim(mv.min(), mv.max())
         else:
-            ax.set_xlabel(VARIABLE_LABELS.get(m, m))
+            ax.set_xlabel(variable_label(m, scale_ranges))
         fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return fig
