@@ -70,7 +70,8 @@ def test_every_run_writes_the_differences_and_both_gains(fitted_csv, tmp_path, c
         seed=4,
     )
     diff = pd.read_csv(out / "policy_differences.csv")
-    assert tuple(diff.columns) == DIFFERENCE_COLUMNS
+    assert tuple(diff.columns) == (*DIFFERENCE_COLUMNS, "data_source")
+    diff = diff.drop(columns="data_source")
     pd.testing.assert_frame_equal(diff, expected.differences, rtol=1e-8, check_dtype=False)
     pol = pd.read_csv(out / "policies.csv")
     for col in ("naive_gain", "honest_gain", "honest_gain_low", "honest_gain_high"):

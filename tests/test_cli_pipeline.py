@@ -107,6 +107,7 @@ def test_measure_outputs(pipeline_dir):
         "alpha_ci_high",
         "composite_reliability",
         "ave",
+        "data_source",
     ]
     fit = pd.read_csv(m / "cfa_fit.csv")
     assert list(fit["index"]) == ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
@@ -127,6 +128,7 @@ def test_fit_outputs(pipeline_dir):
         "p_value",
         "conf_low",
         "conf_high",
+        "data_source",
     ]
     models = {"dirichlet_rounded", "dirichlet", "fmlogit", "ols", "fractional_logit", "sur"}
     assert models | {"probit"} <= set(est["model"])
@@ -157,6 +159,7 @@ def test_fit_outputs(pipeline_dir):
         "conf_low",
         "conf_high",
         "supported",
+        "data_source",
     ]
     for model in ("dirichlet_rounded", "dirichlet", "fmlogit"):
         assert len(hyp[hyp["model"] == model]) == 12, model
@@ -171,7 +174,7 @@ def test_fit_outputs(pipeline_dir):
     assert (directional["p_holm"] >= directional["p_value"] - 1e-15).all()
     assert (directional["p_bh"] <= directional["p_holm"] + 1e-15).all()
     joint = pd.read_csv(d / "joint_tests.csv")
-    assert list(joint.columns) == ["model", "test", "statistic", "df", "p_value"]
+    assert list(joint.columns) == ["model", "test", "statistic", "df", "p_value", "data_source"]
     assert set(joint["model"]) == set(hyp["model"]) and (joint["df"] == 6).all()
     firm = pd.read_csv(d / "firm_tests.csv")
     assert firm["test"].tolist()[0] == "firm_slopes_lr" and firm["df"].iloc[0] == 30
@@ -217,6 +220,63 @@ def test_every_output_of_simulated_data_says_so(pipeline_dir):
     assert len(figures) == 32
     for fig in figures:  # in the file's metadata, and drawn under the figure
         assert b"Simulated data" in fig.read_bytes(), fig.name
+
+
+def test_every_csv_of_simulated_data_names_its_seed(pipeline_dir, monkeypatch):
+    """Each CSV table of every command ends with data_source = "simulated (seed 11)"."""
+    monkeypatch.chdir(pipeline_dir)
+    args = ["allocate", "data/reps.csv", "--fits", "results/models/fits.pickle"]
+    assert cli.main([*args, "--policy", "equal", "--draws", "5", "--out", "alloc_csv"]) == 0
+    tables = sorted((pipeline_dir / "results").rglob("*.csv"))
+    tables += sorted((pipeline_dir / "alloc_csv").glob("*.csv"))
+    names = {p.name for p in tables}
+    assert {"exclusions.csv", "measurement.csv", "estimates.csv", "hypotheses.csv"} <= names
+    assert {"skipped_models.csv", "sensitivity.csv", "policies.csv", "allocation.csv"} <= names
+    for path in tables:
+        table = pd.read_csv(path)
+        assert table.columns[-1] == "data_source", path.name
+        assert set(table["data_source"]) <= {"simulated (seed 11)"}, path.name
+    # the report reads the tables without the column: it names the data once, in its text
+    md = (pipeline_dir / "results" / "report.md").read_text()
+    assert "data source" not in md and "simulated (seed 11)" not in md
+
+
+def test_no_p_value_of_any_table_or_sentence_reads_zero(pipeline_dir):
+    """Every Markdown, LaTeX and HTML output, the report included: p < 0.001 is "< 0.001"."""
+    from .table_cells import p_value_cells, tables_of, zero_p_values
+
+    files = sorted(
+        p for p in (pipeline_dir / "results").rglob("*") if p.suffix in (".md", ".tex", ".html")
+    )
+    assert len(files) >= 25
+    checked = []
+    for path in files:
+        kind = path.suffix[1:]
+        text = path.read_text()
+        assert zero_p_values(text, kind) == [], path.name
+        checked += [c for t in tables_of(text, kind) for c in p_value_cells(t)]
+    # the scan saw the p-values: the loadings' (all far below 0.001) among them
+    assert sum("< 0.001" in c for c in checked) >= 16
+
+
+def test_every_citation_of_the_report_is_in_its_reference_list(pipeline_dir):
+    """Author-year citations of the text (Ai & Norton 2003, Cinelli & Hazlett 2020, ...)
+    each have their entry, with the same year; the methods named in the tables too."""
+    import re
+
+    from .table_cells import citations
+
+    body, refs = (pipeline_dir / "results" / "report.md").read_text().split("## References", 1)
+    listed = {
+        (line[2:].split(",")[0], re.search(r"\((\d{4})\)", line).group(1))
+        for line in refs.strip().splitlines()
+    }
+    cited = set(citations(body))
+    assert {("Sabnis", "2013"), ("Ai", "2003"), ("Cinelli", "2020"), ("Blair", "2019")} <= cited
+    assert cited <= listed
+    # HC3 and HC0 (regression table), systemfit, Cook's distance (validation summary)
+    assert {("MacKinnon", "1985"), ("White", "1980"), ("Henningsen", "2007")} <= listed
+    assert ("Cook", "1977") in listed
 
 
 def test_allocation_figure_of_simulated_data_says_so(pipeline_dir, monkeypatch):

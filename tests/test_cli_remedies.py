@@ -323,3 +323,37 @@ def test_report_says_how_strong_a_confounder_would_have_to_be(tmp_path, remedy_f
     assert f"RV = {h4['rv_q']:.1%}" in line and f"RV at 5% = {h4['rv_qa']:.1%}" in line
     assert "as strong as experience" in line
     assert sum(ln.startswith("- ") and " share): RV = " in ln for ln in text.splitlines()) == 12
+
+
+def test_report_cites_the_works_of_the_corrected_models(tmp_path, remedy_fit):
+    """Each corrected and two-step model's method is in the reference list; every
+    author-year citation of the text has its entry, and every entry is cited."""
+    import re
+    import shutil
+
+    from leadblackhole.reporting.report_references import REFERENCES
+
+    from .table_cells import citations
+
+    results = tmp_path / "results"
+    shutil.copytree(remedy_fit, results / "models")
+    assert cli.main(["report", "--results", str(results), "--figures", str(tmp_path / "f")]) == 0
+    body, refs = (results / "report.md").read_text().split("## References", 1)
+    listed = [line[2:] for line in refs.strip().splitlines()]
+    firsts = {(ref.split(",")[0], re.search(r"\((\d{4})\)", ref).group(1)) for ref in listed}
+    # regression calibration, the marker scale and its method factor, the selection
+    # correction, the control function, the two-step sandwich, the bootstrap of both steps
+    for work in (
+        ("Carroll", "2006"),
+        ("Lindell", "2001"),
+        ("Williams", "2010"),
+        ("Heckman", "1979"),
+        ("Wooldridge", "2015"),
+        ("Newey", "1994"),
+        ("Efron", "1993"),
+        ("Cinelli", "2020"),
+    ):
+        assert work in firsts, work
+    assert set(citations(body)) <= firsts
+    for pattern, ref in REFERENCES:
+        assert (re.search(pattern, body) is not None) == (ref in listed), ref

@@ -379,6 +379,9 @@ def test_cli_diagnose_runs(tmp_path, capsys):
     assert code == 0
     table = pd.read_csv(out / "diagnosands.csv")
     assert set(table["estimator"]) == {"ols"} and (table["n_sims"] == 2).all()
+    for name in ("diagnosands.csv", "mde.csv"):  # simulated data, from the run's master seed
+        source = pd.read_csv(out / name).iloc[:, -1]
+        assert source.name == "data_source" and set(source) == {"simulated (seed 3)"}, name
     assert (out / "figures" / "diagnosis_power.png").is_file()
     assert "fits computed" in capsys.readouterr().out
 

@@ -38,6 +38,7 @@ from .cli_runner import (
     EXIT_SIGINT,
     EXIT_SIGTERM,
     EXIT_USER,
+    open_output_set,
     run_command_line,
 )
 from .exceptions import OutputError
@@ -59,16 +60,6 @@ def _record(args: argparse.Namespace, step: str, inputs, outputs, seed=None) -> 
             seed=seed,
             data=getattr(args, "path", None),
         )
-
-
-def _output_set(args: argparse.Namespace, outdir, name: str):
-    """The command's output set: location checked and locked now, before any computing."""
-    from .outputs import OutputSet
-
-    inputs = [getattr(args, k, None) for k in ("path", "codebook", "fits")]
-    out = OutputSet(outdir, name=name, inputs=inputs, log=args.log)
-    args.open_sets.append(out)
-    return out.prepare()
 
 
 def _load_frame(args: argparse.Namespace, extra: Sequence[str] = ()):
@@ -102,7 +93,7 @@ def _data_source(args: argparse.Namespace):
 # the commands: load, call the pipeline, hand the results to reporting, commit
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .config import SIMULATED_SURVEY
-    from .data.source import marker_path, simulation_marker
+    from .data.source import marker_path, simulated_column, simulation_marker
     from .outputs import FileGroup, check_output_file
     from .tables_text import table_to_csv
 
@@ -123,7 +114,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     )
     text = table_to_csv(study.survey)
     command = " ".join(["leadblackhole", *args.argv])
-    truth = study.truth.effects["value"].to_dict()
+    truth, label = study.truth.effects["value"].to_dict(), simulated_column(args.seed)
     group = FileGroup()  # the survey, its marker and the truth: all new or none
     args.open_sets.append(group)
     group.add_bytes(out, text.encode("utf-8"))
@@ -131,7 +122,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         marker, simulation_marker(text, args.seed, command, truth=truth).encode("utf-8")
     )
     if args.truth:
-        group.add_bytes(args.truth, table_to_csv(study.truth.effects.reset_index()).encode())
+        truth_csv = table_to_csv(study.truth.effects.reset_index(), data_source=label)
+        group.add_bytes(args.truth, truth_csv.encode())
     group.commit()
     n_firms = len(study.design.firms)
     print(f"wrote {out} ({len(study.survey)} reps in {n_firms} firms, seed {args.seed})")
@@ -142,7 +134,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    out = _output_set(args, args.out, "validate") if args.out else None
+    out = open_output_set(args, args.out, "validate") if args.out else None
     survey, frame = _load_frame(args)
     print(f"{survey.source}: the survey meets the input contract")
     print(frame.summary())
@@ -168,7 +160,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_measure(args: argparse.Namespace) -> int:
     from .reporting.tables import stage_measurement, stage_table_set, write_outputs
 
-    out = _output_set(args, args.out, "measure")
+    out = open_output_set(args, args.out, "measure")
     survey, frame = _load_frame(args)
     report, marker = pipeline.measure(survey, frame), pipeline.marker_cmv(survey, frame)
     notes = _data_notes(args)
@@ -193,7 +185,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     )
 
     remedies = pipeline.Remedies.from_options(**{k: vars(args)[k] for k in pipeline.REMEDY_OPTIONS})
-    out = _output_set(args, args.out, "fit")
+    out = open_output_set(args, args.out, "fit")
     survey, frame = _load_frame(args, remedies.extra_columns)
     progress = not args.no_progress and sys.stderr.isatty()
     fitted = pipeline.fit(
@@ -234,7 +226,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     from .reporting.artifacts import FitArtifact
     from .reporting.figures import make_figures
 
-    out = _output_set(args, args.out, "figures")
+    out = open_output_set(args, args.out, "figures")
     _, frame = _load_frame(args)
     fits = FitArtifact.load(args.fits, args.path)
     main = fits.fits[pipeline.main_model(frame, fits.fits)]
@@ -308,7 +300,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     from .reporting.allocation import stage_allocation
     from .reporting.artifacts import FitArtifact
 
-    out = _output_set(args, args.out, "allocate")
+    out = open_output_set(args, args.out, "allocate")
     _, frame = _load_frame(args)
     budget = pipeline.allocation_request(args.leads, frame, args.oracle, _data_source(args))
     saved = args.fits is not None  # only the artifact named: refused if missing or foreign

@@ -7,12 +7,16 @@ written) exits 2 with its message and no traceback, an internal error exits 1
 every ``finally`` block has run (saying which output sets were committed before
 the signal; the others are left as they were), Python
 warnings become plain ``warning:`` lines, and the BLAS library is limited to
-:func:`~leadblackhole.config.blas_threads` threads.
+:func:`~leadblackhole.config.blas_threads` threads. :func:`open_output_set` gives a
+command its output set, locked before any computing and labelled with the survey's
+source.
 """
 
 from __future__ import annotations
 
+import argparse
 import errno
+import os
 import signal
 import sys
 import traceback
@@ -29,6 +33,7 @@ __all__ = [
     "EXIT_SIGTERM",
     "EXIT_USER",
     "RunLog",
+    "open_output_set",
     "run_command_line",
 ]
 
@@ -94,6 +99,39 @@ def _blas_limit():
     except ValueError as exc:
         raise LeadBlackHoleUserError(str(exc)) from None
     return threadpool_limits(limits=threads, user_api="blas")
+
+
+def open_output_set(args: argparse.Namespace, outdir: str | os.PathLike[str], name: str):
+    """A command's output set: its location checked and locked now, before any computing.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: the survey (``path``), codebook and fit artifact
+        it names are the set's protected inputs, ``log`` its log; the set is
+        appended to ``open_sets`` (closed however the run ends).
+    outdir : path-like
+        The output folder.
+    name : str
+        The name of the set (``fit``, ``measure``, ...).
+
+    Returns
+    -------
+    OutputSet
+        Prepared. When the command reads a survey, the set's ``data_source`` is
+        :func:`leadblackhole.data.source.source_column` of it, so every CSV table
+        the command writes says which data it was computed from.
+    """
+    from .data.source import source_column
+    from .outputs import OutputSet
+
+    inputs = [getattr(args, k, None) for k in ("path", "codebook", "fits")]
+    path = getattr(args, "path", None)
+    # a survey that cannot be read gets no label: loading it fails before anything is written
+    source = source_column(path) if path is not None and os.path.isfile(path) else None
+    out = OutputSet(outdir, name=name, inputs=inputs, log=args.log, data_source=source)
+    args.open_sets.append(out)
+    return out.prepare()
 
 
 def run_command_line(argv: list[str], dispatch: Callable[[list[str], RunLog, list], int]) -> int:

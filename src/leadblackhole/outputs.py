@@ -482,6 +482,10 @@ class OutputSet:
     log : iterable of str, optional
         Lines of the run's log, read at commit: when there are any, they are
         written as ``<name>.log``.
+    data_source : str, optional
+        The data the set's tables were computed from
+        (:func:`leadblackhole.data.source.source_column`): every CSV table
+        (:meth:`add_table`) then ends with a ``data_source`` column holding it.
 
     Examples
     --------
@@ -497,11 +501,13 @@ class OutputSet:
         name: str = "outputs",
         inputs: Iterable = (),
         log: Iterable[str] | None = None,
+        data_source: str | None = None,
     ) -> None:
         self.outdir = Path(outdir)
         self.name = name
         self.inputs = [Path(p) for p in inputs if p is not None]
         self.log = log
+        self.data_source = data_source
         self._files: dict[str, bytes | Callable[[BinaryIO], object]] = {}
         self._locked = False
         #: True once :meth:`commit` has put the new set in place.
@@ -535,10 +541,11 @@ class OutputSet:
         formats: Iterable[str] = TABLE_FORMATS,
         caption: str | None = None,
     ) -> None:
-        """Stage ``df`` as ``name.csv`` (full precision), ``name.md`` and ``name.tex``."""
+        """Stage ``df`` as ``name.csv`` (full precision, the set's ``data_source`` column
+        last when it has one), ``name.md`` and ``name.tex``."""
         for fmt in formats:
             if fmt == "csv":
-                self.add_text(f"{name}.csv", table_to_csv(df))
+                self.add_text(f"{name}.csv", table_to_csv(df, data_source=self.data_source))
             elif fmt == "md":
                 self.add_text(f"{name}.md", table_to_markdown(df))
             elif fmt == "tex":

@@ -3,7 +3,10 @@
 The base layer's one place where a table becomes text:
 
 * :func:`table_to_csv`, :func:`table_to_markdown`, :func:`table_to_latex` render a
-  DataFrame (the output sets of :mod:`leadblackhole.outputs` stage them);
+  DataFrame (the output sets of :mod:`leadblackhole.outputs` stage them); a CSV table
+  can carry the data it was computed from in a last column, :data:`DATA_SOURCE_COLUMN`;
+* :func:`format_p_value` writes a p-value (``< 0.001`` below 0.001, never ``0.000``) and
+  :func:`is_p_value_column` says which columns hold p-values, for every table writer;
 * :func:`escape_markdown_cell`, :func:`html_escape`, :func:`tex_escape` make a user
   string (a firm label, a file name) inert in each format;
 * :func:`regression_table` lays out the side-by-side regression table as cells of
@@ -22,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "DATA_SOURCE_COLUMN",
     "REGRESSION_COLUMNS",
     "ROUNDED_COLUMNS",
     "STARS_LEGEND",
@@ -29,6 +33,7 @@ __all__ = [
     "escape_markdown_cell",
     "format_p_value",
     "html_escape",
+    "is_p_value_column",
     "regression_table",
     "stars",
     "table_to_csv",
@@ -65,8 +70,40 @@ def tex_escape(text: str) -> str:
     return "".join(_TEX_ESCAPE.get(ch, ch) for ch in text)
 
 
-def table_to_csv(df: pd.DataFrame, index: bool = False) -> str:
-    """Render a table as CSV text with full float precision and ``\\n`` line ends."""
+#: The last column of every CSV table a command writes: the data the table was computed from.
+DATA_SOURCE_COLUMN = "data_source"
+
+
+def table_to_csv(df: pd.DataFrame, index: bool = False, data_source: str | None = None) -> str:
+    """Render a table as CSV text with full float precision and ``\\n`` line ends.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table.
+    index : bool, default False
+        Write the index as the first column(s).
+    data_source : str, optional
+        The data the table was computed from (``simulated (seed 3)``, or a survey's
+        file name and hash: :func:`leadblackhole.data.source.source_column`). When
+        given, every row carries it in a last column :data:`DATA_SOURCE_COLUMN`
+        (replacing a column of that name), so a copy of the file still says where its
+        numbers come from.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(table_to_csv(pd.DataFrame({"id": ["H1"], "p_value": [0.02]}), data_source="simulated (seed 3)"))
+    id,p_value,data_source
+    H1,0.02,simulated (seed 3)
+    <BLANKLINE>
+    """
+    if data_source is not None:
+        df = df.drop(columns=DATA_SOURCE_COLUMN, errors="ignore")
+        df = df.assign(**{DATA_SOURCE_COLUMN: str(data_source)})
     buf = io.StringIO()
     df.to_csv(buf, index=index, lineterminator="\n", float_format="%.10g")
     return buf.getvalue()
@@ -118,9 +155,26 @@ def html_escape(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-#: Columns that hold p-values, and the row labels of a long table whose ``value`` is one.
+#: Column names that hold p-values (besides the adjusted ones, :func:`is_p_value_column`).
 P_VALUE_COLUMNS: tuple[str, ...] = ("p_value", "pvalue", "p")
-_P_VALUE_ROWS = ("p_value", "pvalue")
+
+
+def is_p_value_column(name: object) -> bool:
+    """Whether a column (or a long table's row label) holds p-values.
+
+    The names of :data:`P_VALUE_COLUMNS`, adjusted p-values (``p_holm``, ``p_bh``: a
+    ``p_`` prefix) and p-values of a named test (``partial_f_p_value``: a
+    ``_p_value`` or ``_pvalue`` suffix).
+
+    Examples
+    --------
+    >>> [is_p_value_column(c) for c in ("p", "p_holm", "partial_f_p_value", "prob_better")]
+    [True, True, True, False]
+    """
+    text = str(name)
+    return (
+        text in P_VALUE_COLUMNS or text.startswith("p_") or text.endswith(("_p_value", "_pvalue"))
+    )
 
 
 def format_p_value(p: object, less_than: str = "< 0.001") -> str:
@@ -141,15 +195,16 @@ def format_p_value(p: object, less_than: str = "< 0.001") -> str:
 
 
 def _p_value_cells(df: pd.DataFrame) -> dict[str, pd.Series]:
-    """The p-value cells of a table (as text), by column: whole p-value columns, and the
-    ``value`` cells of a long table's p-value rows (``index`` or ``quantity`` ``pvalue``)."""
+    """The p-value cells of a table, by column: whole p-value columns
+    (:func:`is_p_value_column`), and the ``value`` cells of a long table's p-value rows
+    (``index`` or ``quantity`` ``pvalue``)."""
     out: dict[str, pd.Series] = {}
     for col in df.columns:
-        if str(col) in P_VALUE_COLUMNS and pd.api.types.is_numeric_dtype(df[col]):
+        if is_p_value_column(col) and pd.api.types.is_numeric_dtype(df[col]):
             out[col] = df[col]
     label = next((c for c in ("index", "quantity") if c in df.columns), None)
     if label is not None and "value" in df.columns:
-        rows = df[label].astype(str).isin(_P_VALUE_ROWS)
+        rows = df[label].map(is_p_value_column).astype(bool)
         if rows.any():
             out["value"] = df["value"].where(rows)
     return out
@@ -159,7 +214,7 @@ def table_to_markdown(df: pd.DataFrame, index: bool = False, floatfmt: str = ".3
     """Render a table as GitHub-flavoured Markdown (missing values as empty cells).
 
     Text cells and headers go through :func:`escape_markdown_cell`, so a newline or
-    ``|`` in a label cannot break the table. p-values (:data:`P_VALUE_COLUMNS`, and
+    ``|`` in a label cannot break the table. p-values (:func:`is_p_value_column`, and
     the ``value`` of a long table's p-value rows) show as ``< 0.001`` below 0.001.
     """
     shown = df.map(lambda v: escape_markdown_cell(v) if isinstance(v, str) else v)

@@ -15,6 +15,11 @@ simulation (its SHA-256 differs from the marker's) is still labelled simulated,
 with the note that it was changed: a simulated survey must never pass for a
 real one. Deleting the marker, or copying the CSV without it, removes the
 label; the docs say so.
+
+The CSV tables made from a survey carry its source in a column of their own,
+``data_source`` (:func:`source_column`): ``simulated (seed S)`` for a simulated
+survey, ``<file name> (sha256 <first 12 hex digits>)`` for a researcher's own, so a
+table copied out of ``results/`` still says what it was computed from.
 """
 
 from __future__ import annotations
@@ -25,7 +30,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MARKER_SUFFIX", "DataSource", "data_source", "marker_path", "simulation_marker"]
+__all__ = [
+    "MARKER_SUFFIX",
+    "DataSource",
+    "data_source",
+    "marker_path",
+    "simulated_column",
+    "simulation_marker",
+    "source_column",
+]
 
 #: Suffix of the marker file ``simulate`` writes beside the survey.
 MARKER_SUFFIX = ".simulated.json"
@@ -167,3 +180,56 @@ def data_source(survey: str | os.PathLike[str]) -> DataSource:
         modified=modified,
         truth=None if modified else truth,
     )
+
+
+def simulated_column(seed: int | None, modified: bool = False) -> str:
+    """The ``data_source`` value of tables made from data the package simulated.
+
+    Parameters
+    ----------
+    seed : int or None
+        Seed of the simulation (``None``: not known, the marker could not be read).
+    modified : bool, default False
+        The survey changed after it was simulated.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> simulated_column(20130101), simulated_column(3, modified=True)
+    ('simulated (seed 20130101)', 'simulated (seed 3, changed after simulation)')
+    """
+    parts = ([f"seed {seed}"] if seed is not None else []) + (
+        ["changed after simulation"] if modified else []
+    )
+    return f"simulated ({', '.join(parts)})" if parts else "simulated"
+
+
+def source_column(survey: str | os.PathLike[str]) -> str:
+    """The ``data_source`` value of every CSV table made from ``survey``.
+
+    Parameters
+    ----------
+    survey : path-like
+        The survey file.
+
+    Returns
+    -------
+    str
+        For a survey with a simulation marker (:func:`data_source`),
+        :func:`simulated_column` of its seed; otherwise the file's name (without
+        its folder) and the first 12 hexadecimal digits of its SHA-256, which
+        identify the file's content wherever it is copied.
+
+    Examples
+    --------
+    >>> source_column("data/raw/field_survey_2025.dta")     # doctest: +SKIP
+    'field_survey_2025.dta (sha256 3f1c9a0b27de)'
+    """
+    src = data_source(survey)
+    if src.simulated:
+        return simulated_column(src.seed, src.modified)
+    path = Path(survey)
+    return f"{path.name} (sha256 {_sha256(path)[:12]})"

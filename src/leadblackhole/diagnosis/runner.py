@@ -18,6 +18,9 @@ Outputs of :func:`run_diagnosis` (in ``out``)
     See :func:`~leadblackhole.diagnosis.diagnosands.diagnosands`.
 ``mde.csv``
     See :func:`~leadblackhole.diagnosis.diagnosands.minimum_detectable_scale`.
+
+Both CSV files end with a ``data_source`` column, ``simulated (seed S)`` with the
+run's master seed (:func:`leadblackhole.data.source.simulated_column`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.source import simulated_column
 from ..exceptions import DiagnosisError
 from ..outputs import atomic_write_bytes, atomic_write_text, table_to_csv
 from ..registry import HYPOTHESES
@@ -423,10 +427,11 @@ def run_diagnosis(
     paths = {
         "replications.parquet": atomic_write_bytes(
             out / "replications.parquet", _parquet_bytes(reps)
-        ),
-        "diagnosands.csv": atomic_write_text(out / "diagnosands.csv", table_to_csv(table)),
-        "mde.csv": atomic_write_text(out / "mde.csv", table_to_csv(mde)),
+        )
     }
+    for name, df in (("diagnosands.csv", table), ("mde.csv", mde)):  # labelled as simulated
+        csv = table_to_csv(df, data_source=simulated_column(seed))
+        paths[name] = atomic_write_text(out / name, csv)
     return DiagnosisResult(
         replications=reps,
         diagnosands=table,
@@ -465,7 +470,10 @@ def _select(reps, scenarios, n_reps, scales, estimators, sims) -> pd.DataFrame:
 
 def _execute(tasks, estimators, seed, parts, workers, scheduler, progress, timeout) -> int:
     """Run the tasks (on Dask unless ``workers == 0``), writing a part file per finished task."""
-    from tqdm.auto import tqdm
+    # the text bar of the other steps, not tqdm.auto: in a notebook without ipywidgets,
+    # importing tqdm.auto warns with the path of the installed tqdm (the executed copy
+    # would then depend on where the package is installed)
+    from tqdm import tqdm
 
     total = sum(len(t[3]) * len(t[4]) for t in tasks)
     bar = tqdm(total=total, desc="design diagnosis", unit="fit", disable=not progress)

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..tables_text import format_p_value, is_p_value_column
+
 __all__ = [
     "HEADERS",
     "format_level",
@@ -92,11 +94,10 @@ HEADERS: dict[str, str] = {
 
 #: Columns that hold counts or degrees of freedom (shown as integers).
 _INTEGER_COLUMNS = {"n", "n_items", "df", "region", "df_model", "df_diff", "df_one_factor"}
+_INTEGER_COLUMNS |= {"n_boot", "n_failed"}
 #: Quantities (rows of long tables) that are counts or degrees of freedom.
 _INTEGER_QUANTITIES = {"df", "n_eigenvalues_gt_1", "n_items", "df_one_factor", "df_model"}
 _INTEGER_QUANTITIES |= {"df_diff"}
-_P_COLUMNS = {"p_value", "pvalue", "p"}
-_P_QUANTITIES = {"pvalue", "p_value"}
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
 
@@ -157,10 +158,12 @@ def format_number(v: float, digits: int = 3) -> str:
 
 
 def format_p(v: float) -> str:
-    """A p-value with three decimals, ``< 0.001`` below 0.001 (empty when not finite)."""
-    if v is None or not math.isfinite(float(v)):
-        return ""
-    return "< 0.001" if float(v) < 0.001 else f"{float(v):.3f}"
+    """A p-value with three decimals, ``< 0.001`` below 0.001 (empty when not finite).
+
+    The report's name for :func:`leadblackhole.tables_text.format_p_value`, which every
+    table writer uses.
+    """
+    return format_p_value(v)
 
 
 def format_p_phrase(v: float) -> str:
@@ -176,7 +179,7 @@ def _cell(col: str, v: object, row: Mapping[str, object]) -> str:
         return "yes" if v else "no"
     if isinstance(v, (int, float, np.integer, np.floating)):
         quantity = str(row.get("quantity", row.get("index", "")))
-        if col in _P_COLUMNS or (col == "value" and quantity in _P_QUANTITIES):
+        if is_p_value_column(col) or (col == "value" and is_p_value_column(quantity)):
             return format_p(float(v))
         if col in _INTEGER_COLUMNS or (col == "value" and quantity in _INTEGER_QUANTITIES):
             return f"{round(float(v)):d}"

@@ -24,6 +24,7 @@ import pandas as pd
 from ..data import REVERSED_MARK
 from ..models import main_model_name
 from ..registry import HYPOTHESES
+from ..tables_text import DATA_SOURCE_COLUMN
 from .figures import FIGURE_CAPTIONS, SENSITIVITY_STEM, figure_names
 from .report_allocation import allocation_section
 from .report_files import read_json, read_table, read_text
@@ -72,7 +73,10 @@ _COEF_COLUMNS = ["term", "estimate", "std_error", "p_value", "conf_low", "conf_h
 
 
 def _csv(path: Path, results: Path) -> pd.DataFrame | None:
-    return read_table(path, results)
+    """A CSV table of the results (checked), without its ``data_source`` column (the
+    introduction says where the data come from), or None."""
+    table = read_table(path, results)
+    return None if table is None else table.drop(columns=DATA_SOURCE_COLUMN, errors="ignore")
 
 
 def _json(path: Path, results: Path) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from ..registry import HYPOTHESES
 from .report_format import (
     format_level,
     format_number,
-    format_p,
     format_p_phrase,
     interval_level,
 )
@@ -116,12 +115,12 @@ DISAGREEMENT_COLUMNS: tuple[str, ...] = (
 def _verdict(row: Mapping[str, object], expected: int, alpha: float) -> str:
     p = float(row["p_value"])
     if expected == 0:
-        return f"exploratory, p = {format_p(p)}" if p >= 0.001 else "exploratory, p < 0.001"
+        return f"exploratory, p {format_p_phrase(p)}"
     if str(row.get("supported")) == "True":
         return "supported"
     if np.sign(float(row["estimate"])) != expected and p < alpha:
         return "not supported: significant in the opposite direction"
-    return f"not supported, p = {format_p(p)}"
+    return f"not supported, p {format_p_phrase(p)}"
 
 
 def hypothesis_sentences(
@@ -384,7 +383,8 @@ def truth_sentences(table: pd.DataFrame, level: float = 0.95) -> list[str]:
         + " is a true effect this sample did not detect, not a contradiction of the published "
         "finding: the power to detect an effect is below one (in the default design's 461 "
         "reps close to 1 for prequalification, lead volume and performance and 0.2–0.6 for "
-        "the moderations, `docs/simulation.md`; `make diagnose` estimates it for any design)."
+        "the moderations, `docs/simulation.md`; `make diagnose` estimates it for any design "
+        "by a design diagnosis, Blair, Cooper, Coppock & Humphreys 2019)."
     )
     return lines
 

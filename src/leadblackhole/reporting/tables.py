@@ -14,6 +14,10 @@ text and stages them in an :class:`~leadblackhole.outputs.OutputSet`:
   :class:`~leadblackhole.effects.HypothesisReport`;
 * :func:`write_outputs` -- stage any of these and write them, all or nothing.
 
+Every CSV table is staged with :meth:`~leadblackhole.outputs.OutputSet.add_table`, so
+it ends with the output set's ``data_source`` column when the set has one (the
+command line gives every set the survey's source).
+
 Labels that depend on the test level (``95% CI``, ``below 0.05``) are
 derived from ``alpha``. Every text cell that can hold a user string (firm
 labels, file names) is escaped: Markdown cells with
@@ -37,8 +41,8 @@ from ..outputs import OutputSet
 from ..tables_text import (
     STARS_LEGEND,
     escape_markdown_cell,
+    format_p_value,
     html_escape,
-    table_to_csv,
     table_to_latex,
     table_to_markdown,
     tex_escape,
@@ -59,6 +63,9 @@ __all__ = [
     "validation_markdown",
     "write_outputs",
 ]
+
+#: Table formats of a CSV-only table (full precision, the set's ``data_source`` column last).
+_CSV = ("csv",)
 
 _SE_NOTE = (
     "Standard errors in parentheses: Dirichlet, inverse observed information; OLS, HC3; "
@@ -213,12 +220,6 @@ def _fmt_num(v: float, digits: int = 4) -> str:
     return f"{v:.{digits}f}".replace("-", "−")
 
 
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def _level(alpha: float) -> str:
     return f"{100 * (1 - alpha):g}%"
 
@@ -264,7 +265,7 @@ def comparison_markdown(
         ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
         cells = [escape_markdown_cell(c) for c in (r.id, r.published_finding, r.expected_sign)]
         # the numbers are this function's own text ("< 0.001" is not HTML): not escaped
-        cells += [ci, _fmt_p(r.p_value)]
+        cells += [ci, format_p_value(r.p_value)]
         cells += [escape_markdown_cell(c) for c in (r.result, r.agrees)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
@@ -325,7 +326,7 @@ def comparison_latex(
     ]
     for r in comparison.itertuples(index=False):
         ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
-        cells = [r.id, r.expected_sign, r.published_finding, ci, _fmt_p(r.p_value)]
+        cells = [r.id, r.expected_sign, r.published_finding, ci, format_p_value(r.p_value)]
         cells += [r.result, r.agrees]
         lines.append(" & ".join(tex_escape(str(c)) for c in cells) + r" \\")
     lines.append(r"\bottomrule")
@@ -426,7 +427,7 @@ def stage_table_set(
         if not note:
             outset.add_table(name, df)
             continue
-        outset.add_table(name, df, formats=("csv",))
+        outset.add_table(name, df, formats=_CSV)
         outset.add_text(f"{name}.md", table_to_markdown(df).rstrip("\n") + f"\n\n_{note}_\n")
         outset.add_text(f"{name}.tex", table_to_latex(df, caption=note))
     return outset
@@ -462,11 +463,11 @@ def stage_models(report: Any, outset: OutputSet, data_notes: Sequence[str] = ())
         ),
         *report.extra_notes,
     ]
-    outset.add_text("estimates.csv", table_to_csv(report.estimates))
-    outset.add_text("fit_stats.csv", table_to_csv(report.fit_stats))
-    outset.add_text("sur_wald.csv", table_to_csv(report.sur_wald_table))
+    outset.add_table("estimates", report.estimates, formats=_CSV)
+    outset.add_table("fit_stats", report.fit_stats, formats=_CSV)
+    outset.add_table("sur_wald", report.sur_wald_table, formats=_CSV)
     if len(report.precision_tests):
-        outset.add_text("precision_tests.csv", table_to_csv(report.precision_tests))
+        outset.add_table("precision_tests", report.precision_tests, formats=_CSV)
     outset.add_text("regression_table.md", regression_markdown(report.regression_table, notes))
     outset.add_text("regression_table.tex", regression_latex(report.regression_table, notes))
     outset.add_text("regression_table.html", regression_html(report.regression_table, notes))
@@ -474,7 +475,7 @@ def stage_models(report: Any, outset: OutputSet, data_notes: Sequence[str] = ())
         {"model": list(report.skipped), "reason": list(report.skipped.values())},
         columns=["model", "reason"],
     )
-    outset.add_text("skipped_models.csv", table_to_csv(skipped))
+    outset.add_table("skipped_models", skipped, formats=_CSV)
     sample = {
         "firms": [str(f) for f in report.firms],
         "n_firms": len(report.firms),
@@ -508,21 +509,21 @@ def stage_hypotheses(report: Any, outset: OutputSet, data_notes: Sequence[str] =
     alpha = report.options.alpha
     main = report.settings.get("main_model", "dirichlet")
     step = report.settings.get("rounding_step")
-    outset.add_text("hypotheses.csv", table_to_csv(report.hypotheses))
+    outset.add_table("hypotheses", report.hypotheses, formats=_CSV)
     notes = tuple(data_notes)
     outset.add_text(
         "hypotheses_vs_published.md",
         comparison_markdown(report.published, alpha, main_model=main, step=step, data_notes=notes),
     )
     outset.add_text("hypotheses_vs_published.tex", comparison_latex(report.published, alpha, notes))
-    outset.add_text("joint_tests.csv", table_to_csv(report.joint_tests))
+    outset.add_table("joint_tests", report.joint_tests, formats=_CSV)
     if report.firm_tests is not None:
-        outset.add_text("firm_tests.csv", table_to_csv(report.firm_tests))
-        outset.add_text("firm_effects.csv", table_to_csv(report.per_firm))
-    outset.add_text("simple_slopes.csv", table_to_csv(report.simple_slopes))
-    outset.add_text("johnson_neyman.csv", table_to_csv(report.johnson_neyman))
+        outset.add_table("firm_tests", report.firm_tests, formats=_CSV)
+        outset.add_table("firm_effects", report.per_firm, formats=_CSV)
+    outset.add_table("simple_slopes", report.simple_slopes, formats=_CSV)
+    outset.add_table("johnson_neyman", report.johnson_neyman, formats=_CSV)
     if report.bootstrap is not None:
-        outset.add_text("hypotheses_bootstrap.csv", table_to_csv(report.bootstrap.table))
+        outset.add_table("hypotheses_bootstrap", report.bootstrap.table, formats=_CSV)
     return outset
 
 
@@ -538,7 +539,8 @@ def stage_fit_tables(
         when a two-step model was fitted (:attr:`leadblackhole.pipeline.FitResult.tables`).
     outset : OutputSet
     data_notes : sequence of str
-        Unused (a CSV file carries no note); accepted like the other stage functions.
+        Unused (a CSV file carries no note: the output set's ``data_source`` column says
+        where its numbers come from); accepted like the other stage functions.
 
     Returns
     -------
@@ -546,7 +548,7 @@ def stage_fit_tables(
         ``outset`` with one CSV file per table.
     """
     for name, table in tables.items():
-        outset.add_text(f"{name}.csv", table_to_csv(table))
+        outset.add_table(name, table, formats=_CSV)
     return outset
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from leadblackhole.exceptions import EstimationError
+from leadblackhole.tables_text import format_p_value
 
 from ..design import check_option
 from ..results import ShareResults, SoftmaxLink, WaldTest
@@ -551,7 +552,7 @@ class DirichletRegressionResults(ShareResults):
                 name = str(term) if len(str(term)) < tw else str(term)[: tw - 4] + "..."
                 lines.append(
                     f"{name:<{tw}}{_fmt(row['coef']):>11}{_fmt(row['std_err']):>11}"
-                    f"{row['z']:>9.3f}{row['pvalue']:>8.3f}{_fmt(row['lower']):>11}"
+                    f"{row['z']:>9.3f}{format_p_value(row['pvalue']):>8}{_fmt(row['lower']):>11}"
                     f"{_fmt(row['upper']):>11}"
                 )
             lines.append("")
