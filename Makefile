@@ -40,7 +40,7 @@ SRC        := $(shell find $(HERE)/src -name '*.py')
 # tests/test_architecture.py checks that it imports nothing else), the command line and
 # the pipeline's simulate step.
 BASE_LAYER := $(addprefix $(HERE)/src/leadblackhole/,__init__.py config.py exceptions.py \
-              specification.py compositions.py registry.py shares.py tables_text.py outputs.py \
+              specification.py compositions.py registry.py shares.py tables_text.py outputs.py arrays.py \
               cli.py cli_options.py cli_runner.py pipeline/__init__.py pipeline/simulation.py)
 SIM_SRC    := $(wildcard $(HERE)/src/leadblackhole/simulation/*.py) $(BASE_LAYER)
 NOTEBOOKS  := $(sort $(wildcard $(HERE)/notebooks/*.ipynb))
@@ -53,7 +53,7 @@ NB_OUT     := $(if $(filter $(SIMULATED),$(DATA)),$(patsubst $(HERE)/notebooks/%
 VALIDATION := results/validation.md
 MEASURE    := results/measurement/measurement.csv
 MODELS     := results/models/estimates.csv
-FITS       := results/models/fits.pickle
+FITS       := results/models/fits.json
 FIGURES    := figures/effects.png
 REPORT     := results/report.html
 MANIFEST   := results/manifest.json

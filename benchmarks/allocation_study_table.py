@@ -7,7 +7,7 @@ commands themselves, in a temporary folder:
 
     leadblackhole simulate --seed SEED --n-zero-marketing N_ZERO --out reps.csv
     leadblackhole fit reps.csv --out models --bootstrap 0 --seed SEED
-    leadblackhole allocate reps.csv --fits models/fits.pickle --out allocation --seed SEED --oracle
+    leadblackhole allocate reps.csv --fits models/fits.json --out allocation --seed SEED --oracle
 
 with ``SEED`` (20130101) and ``N_ZERO`` read from the Makefile, and prints two Markdown
 tables from the command's ``policies.csv`` and ``policy_differences.csv``: the black hole by
@@ -61,7 +61,7 @@ def run(seed: int, n_zero: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         reps = t / "reps.csv"
         _cli("simulate", "--seed", str(seed), "--n-zero-marketing", str(n_zero), "--out", str(reps))
         _cli("fit", str(reps), "--out", str(t / "models"), "--bootstrap", "0", "--seed", str(seed))
-        fits_path = t / "models" / "fits.pickle"
+        fits_path = t / "models" / "fits.json"
         _cli(
             "allocate", str(reps), "--fits", str(fits_path), "--out", str(t / "allocation"),
             "--seed", str(seed), "--oracle",
@@ -71,7 +71,7 @@ def run(seed: int, n_zero: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         # the fit artifact is read as the command reads it (reporting layer: a script may)
         from leadblackhole.reporting.artifacts import FitArtifact
 
-        fits = FitArtifact.load(fits_path, reps).fits
+        fits = FitArtifact.load(fits_path, reps, frame).fits
     name = main_model_name(fits)
     truth = simulate(StudyDesign(), seed=0).truth
     out = allocate(

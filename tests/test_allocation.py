@@ -11,7 +11,6 @@ Where each asserted number comes from:
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 import sys
 
@@ -44,7 +43,7 @@ from leadblackhole.allocation._model import draw_params
 from leadblackhole.data import build_analysis_frame, validate_survey
 from leadblackhole.exceptions import AllocationError, EstimationError, LeadBlackHoleUserError
 from leadblackhole.models import LogitLink, SoftmaxLink, fit_share_model
-from leadblackhole.reporting.artifacts import FitArtifact, file_sha256
+from leadblackhole.reporting.artifacts import FitArtifact
 from leadblackhole.shares import mean_shares
 from leadblackhole.simulation import StudyDesign, simulate
 from leadblackhole.specification import design_matrix
@@ -488,7 +487,7 @@ def test_cli_allocate_writes_the_outputs(tmp_path, survey_csv, capsys, monkeypat
 
     from .conftest import FIXTURE_SEED
 
-    monkeypatch.chdir(tmp_path)  # no results/models/fits.pickle here: the model is fitted
+    monkeypatch.chdir(tmp_path)  # no --fits: the model is fitted
     # the survey is the default design's draw (conftest): its marker lets --oracle read it
     text = survey_csv.read_text()
     marker_path(survey_csv).write_text(simulation_marker(text, FIXTURE_SEED, "simulate"))
@@ -527,8 +526,8 @@ def test_cli_allocate_uses_the_saved_fit_and_refuses_a_foreign_one(
     # the main model `fit --rounding auto` would save: rounding-aware when the answers are rounded
     name = "dirichlet_rounded" if rounding_step_of(frame) is not None else "dirichlet"
     res = fit_share_model(frame, name)
-    fits = tmp_path / "fits.pickle"
-    fits.write_bytes(pickle.dumps(FitArtifact({name: res}, None, file_sha256(survey_csv))))
+    artifact = FitArtifact.from_fit({name: res}, None, survey_csv, frame)
+    fits = artifact.save(tmp_path / "models")
     args = ["allocate", str(survey_csv), "--draws", "5", "--policy", "equal"]
     args += ["--scenario", "baseline", "--out", str(tmp_path / "a")]
     assert cli.main(args + ["--fits", str(fits)]) == 0
@@ -542,8 +541,8 @@ def test_cli_allocate_uses_the_saved_fit_and_refuses_a_foreign_one(
     a, b = (pd.read_csv(tmp_path / d / "policies.csv") for d in "ab")
     pd.testing.assert_frame_equal(a, b, rtol=1e-6)
     # an artifact of another survey file: exit 2
-    fits.write_bytes(pickle.dumps(FitArtifact({name: res}, None, "0" * 64)))
-    assert cli.main(args + ["--fits", str(fits)]) == 2
+    foreign = FitArtifact({name: res}, None, "0" * 64, artifact.frame_sha256)
+    assert cli.main(args + ["--fits", str(foreign.save(tmp_path / "foreign"))]) == 2
     assert "made from another survey file" in capsys.readouterr().err
 
 

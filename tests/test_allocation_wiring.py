@@ -7,8 +7,6 @@ computation in Python, and the choice of model against the fits it reads.
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +19,7 @@ from leadblackhole.exceptions import AllocationError
 from leadblackhole.models import fit_share_model, registered_models
 from leadblackhole.pipeline import allocation_model, alternative_model, main_model
 from leadblackhole.reporting.allocation import plot_black_hole
-from leadblackhole.reporting.artifacts import FitArtifact, file_sha256
+from leadblackhole.reporting.artifacts import FitArtifact
 from leadblackhole.simulation import StudyDesign, simulate
 
 from .conftest import write_csv
@@ -45,16 +43,16 @@ def fitted_csv(tmp_path_factory):
     return path, frame, fits
 
 
-def _save(tmp_path, path, fits):
-    out = tmp_path / "fits.pickle"
-    out.write_bytes(pickle.dumps(FitArtifact(fits, None, file_sha256(path))))
-    return out
+def _save(tmp_path, path, frame, fits):
+    """The fit artifact of ``fits`` (share models an artifact holds) for the survey ``path``."""
+    kept = {name: res for name, res in fits.items() if name != "probit"}
+    return FitArtifact.from_fit(kept, None, path, frame).save(tmp_path / "models")
 
 
 def test_every_run_writes_the_differences_and_both_gains(fitted_csv, tmp_path, capsys):
     path, frame, fits = fitted_csv
     main = main_model(frame, fits)
-    saved = _save(tmp_path, path, {main: fits[main]})
+    saved = _save(tmp_path, path, frame, {main: fits[main]})
     out = tmp_path / "a"
     args = ["allocate", str(path), "--fits", str(saved), "--out", str(out), *ARGS]
     assert cli.main(args) == 0
@@ -92,7 +90,7 @@ def test_every_run_writes_the_differences_and_both_gains(fitted_csv, tmp_path, c
 
 def test_model_option_reads_that_model(fitted_csv, tmp_path, capsys):
     path, frame, fits = fitted_csv
-    saved = _save(tmp_path, path, fits)
+    saved = _save(tmp_path, path, frame, fits)
     out = tmp_path / "a"
     args = ["allocate", str(path), "--fits", str(saved), "--out", str(out), *ARGS]
     assert cli.main([*args, "--policy", "equal", "--model", "fmlogit"]) == 0
@@ -117,17 +115,19 @@ def test_model_option_reads_that_model(fitted_csv, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "model, message",
+    "model, saved, message",
     [
-        ("nope", "unknown model 'nope' for the allocation; the saved fit holds"),
-        ("probit", "the probit model has no mean-share link"),
+        ("nope", True, "unknown model 'nope' for the allocation; the saved fit holds"),
+        ("probit", True, "unknown model 'probit' for the allocation; the saved fit holds"),
+        ("probit", False, "the probit model has no mean-share link"),  # fitted now
     ],
 )
-def test_bad_model_exits_2_and_writes_nothing(fitted_csv, tmp_path, capsys, model, message):
-    path, _, fits = fitted_csv
-    saved = _save(tmp_path, path, fits)
+def test_bad_model_exits_2_and_writes_nothing(fitted_csv, tmp_path, capsys, model, saved, message):
+    path, frame, fits = fitted_csv
     out = tmp_path / "a"
-    args = ["allocate", str(path), "--fits", str(saved), "--out", str(out), "--model", model]
+    args = ["allocate", str(path), "--out", str(out), "--model", model]
+    if saved:  # a fit artifact holds share models only (no probit)
+        args += ["--fits", str(_save(tmp_path, path, frame, fits))]
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
@@ -179,7 +179,7 @@ def test_pipeline_names_the_other_model_of_the_pair(iv_fits, fitted_csv):
 @pytest.mark.parametrize("use_cf", [False, True])
 def test_report_says_what_the_other_model_gives(iv_fits, tmp_path, capsys, use_cf):
     path, frame, main, fits = iv_fits
-    saved = _save(tmp_path, path, fits)
+    saved = _save(tmp_path, path, frame, fits)
     used, other = (main + "_cf", main) if use_cf else (main, main + "_cf")
     out = tmp_path / "a"
     args = ["allocate", str(path), "--fits", str(saved), "--out", str(out), "--draws", "8"]

@@ -4,7 +4,7 @@ Every import statement of ``src/leadblackhole`` (lazy imports inside functions
 included) is read with :mod:`ast` and mapped to the unit it comes from and the
 unit it reaches: a base-layer module (``config``, ``exceptions``,
 ``specification``, ``compositions``, ``registry``, ``shares``, ``tables_text``,
-``outputs``, ``formulas``) or a
+``outputs``, ``formulas``, ``arrays``) or a
 subpackage / top-level module. The layers, lowest first, are those of
 ``docs/architecture.md``.
 """
@@ -28,6 +28,7 @@ BASE = (
     "tables_text",
     "outputs",
     "formulas",
+    "arrays",
 )
 #: unit -> layer (0 = base; ``exceptions`` is the floor below it, importing nothing, so that
 #: every module, the base ones included, raises the package's own error classes;

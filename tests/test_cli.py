@@ -168,19 +168,19 @@ def test_notebook_command_without_its_extras_says_what_to_install(tmp_path, monk
 
 def test_figures_need_the_fits_of_the_same_survey(tmp_path, survey_csv, capsys):
     out = tmp_path / "fig"
-    assert cli.main(["figures", str(survey_csv), "--fits", str(tmp_path / "no.pickle")]) == 2
+    assert cli.main(["figures", str(survey_csv), "--fits", str(tmp_path / "no.json")]) == 2
     assert "run `leadblackhole fit` first" in capsys.readouterr().err
     models = tmp_path / "models"
     assert cli.main(["fit", str(survey_csv), "--out", str(models)]) == 0
     other = tmp_path / "other.csv"
     other.write_bytes(survey_csv.read_bytes() + b"\n")
-    fits = str(models / "fits.pickle")
+    fits = str(models / "fits.json")
     assert cli.main(["figures", str(other), "--fits", fits, "--out", str(out)]) == 2
     assert "made from another survey file" in capsys.readouterr().err
-    bad = tmp_path / "bad.pickle"
-    bad.write_bytes(b"not a pickle")
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b"not json")
     assert cli.main(["figures", str(survey_csv), "--fits", str(bad), "--out", str(out)]) == 2
-    assert "cannot be read" in capsys.readouterr().err
+    assert "is not a fit artifact (not JSON" in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -281,7 +281,7 @@ def test_every_citation_of_the_report_is_in_its_reference_list(pipeline_dir):
 
 def test_allocation_figure_of_simulated_data_says_so(pipeline_dir, monkeypatch):
     monkeypatch.chdir(pipeline_dir)
-    args = ["allocate", "data/reps.csv", "--fits", "results/models/fits.pickle"]
+    args = ["allocate", "data/reps.csv", "--fits", "results/models/fits.json"]
     args += ["--policy", "equal", "--draws", "5", "--out", "alloc"]
     assert cli.main(args) == 0
     for fmt in ("png", "pdf"):

@@ -156,6 +156,41 @@ def test_first_stage_f_is_the_hc1_wald_statistic(remedy_fit, remedy_survey):
     ]
 
 
+def test_allocate_after_a_fit_with_an_instrument_reports_both_models(
+    remedy_fit, remedy_survey, tmp_path, capsys
+):
+    """The control-function model is saved with the kept ones; allocate reads and compares it."""
+    import json
+
+    from leadblackhole.allocation import allocate
+    from leadblackhole.reporting.artifacts import FitArtifact
+
+    path, cb = remedy_survey
+    fits = remedy_fit / "fits.json"
+    saved = [m["name"] for m in json.loads(fits.read_text())["models"]]
+    # the kept models and the control function; the other remedies are in the tables only
+    kept = ["dirichlet_rounded", "dirichlet", "fmlogit", "ols", "fractional_logit"]
+    assert sorted(saved) == sorted([*kept, "dirichlet_rounded_cf"])
+    args = ["allocate", str(path), "--codebook", str(cb), "--fits", str(fits), "--draws", "6"]
+    args += ["--scenario", "baseline", "--policy", "optimal", "--seed", "2"]
+    for model, other in (("dirichlet_rounded", "dirichlet_rounded_cf"), (None, None)):
+        out = tmp_path / (model or "cf")
+        extra = [] if model else ["--model", "dirichlet_rounded_cf"]
+        assert cli.main([*args, "--out", str(out), *extra]) == 0
+        capsys.readouterr()
+        report = (out / "assumptions.txt").read_text()
+        used, other = (model, other) if model else ("dirichlet_rounded_cf", "dirichlet_rounded")
+        assert report.startswith(f"model: the {used} fit saved in {fits}")
+        assert f"with {other} instead" in report
+    # the comparison is the allocation under the saved control-function fit itself
+    _, frame = _frame(path, cb)
+    cf = FitArtifact.load(fits, path, frame).fits["dirichlet_rounded_cf"]
+    alt = allocate(cf, frame, policies=["optimal"], scenarios=["baseline"], n_draws=6, seed=2)
+    lines = (tmp_path / "dirichlet_rounded" / "assumptions.txt").read_text().splitlines()
+    at = next(k for k, x in enumerate(lines) if x.startswith("with dirichlet_rounded_cf instead"))
+    assert f"black hole {alt.policies.iloc[0].black_hole_rate:6.1%}" in lines[at + 1]
+
+
 def test_sensitivity_rv_from_the_ols_t_statistic(remedy_fit, remedy_survey):
     """RV (q = 1) of H1 by hand from statsmodels' classical OLS t statistic of prequal."""
     path, cb = remedy_survey

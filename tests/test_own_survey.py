@@ -50,7 +50,7 @@ def own_run(tmp_path_factory):
     mp.chdir(root)
     try:
         survey = [str(data), "--codebook", str(codebook)]
-        fits = ["--fits", "results/models/fits.pickle"]
+        fits = ["--fits", "results/models/fits.json"]
         prov = ["--provenance", "results"]
         steps = [
             ["validate", *survey, "--out", "results"],

@@ -83,7 +83,8 @@ def test_simulated_data_depend_on_every_module_the_simulator_imports():
     text = (ROOT / "Makefile").read_text()
     assert "$(SIMULATED): $(STAMP) $(SIM_SRC)" in text
     assert "simulation/*.py" in text
-    for module in ("config", "exceptions", "specification", "registry", "shares", "outputs"):
+    modules = ("config", "exceptions", "specification", "registry", "shares", "outputs", "arrays")
+    for module in modules:
         assert f"{module}.py" in text, module
 
 

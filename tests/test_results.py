@@ -87,7 +87,7 @@ def test_every_model_offers_the_interface(frame, name):
     assert tuple(res.fit_stats()) == FIT_STAT_COLUMNS
     assert res.nobs == frame.n
     assert name.split("_")[0] in res.summary().lower()
-    # the results survive a pickle (the fit artifact of the command line)
+    # the results survive a pickle (a user's own store, a Dask worker)
     back = pickle.loads(pickle.dumps(res))
     pd.testing.assert_series_equal(back.params, res.params)
 

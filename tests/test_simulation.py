@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -438,7 +440,7 @@ def test_truth_cache_hit_gives_the_identical_truth(truth_cache, monkeypatch):
     folder, sim = truth_cache
     monkeypatch.setattr(sim, "POPULATION_SIZE", 20_000)
     computed = sim._population(_CACHE_DESIGN)
-    files = list(folder.glob("truth-*.pickle"))
+    files = list(folder.glob("truth-*.npz"))
     assert len(files) == 1  # written once, atomically: no temporary file left behind
     assert not list(folder.glob(".tmp-*"))
     sim._population.cache_clear()
@@ -457,33 +459,67 @@ def test_truth_cache_hit_gives_the_identical_truth(truth_cache, monkeypatch):
     _assert_same_truth(sim._population(_CACHE_DESIGN), computed)
 
 
-@pytest.mark.parametrize(
-    "damage",
-    [b"", b"not a pickle", None],  # empty, garbage, a pickle of something else
-)
+class _Touch:
+    """Unpickles as ``os.system("touch pwned")``: a crafted cache file."""
+
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def _crafted_npz(good: dict, change: str) -> bytes:
+    """An archive of the cache's names with one array replaced (an object array, another shape)."""
+    import io
+
+    arrays = dict(good)
+    if change == "object":
+        arrays["effects"] = np.array([_Touch()], dtype=object)
+    else:
+        arrays["params"] = np.zeros(10**3)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # allow_pickle is numpy's default when writing
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("damage", ["empty", "garbage", "pickle", "object", "shape"])
 def test_corrupt_truth_cache_is_ignored_and_rebuilt(truth_cache, monkeypatch, damage):
     import pickle
 
+    from leadblackhole.arrays import read_npz
+
     folder, sim = truth_cache
     monkeypatch.setattr(sim, "POPULATION_SIZE", 20_000)
+    monkeypatch.chdir(folder.parent)
     computed = sim._population(_CACHE_DESIGN)
-    (path,) = folder.glob("truth-*.pickle")
-    path.write_bytes(pickle.dumps({"not": "a truth"}) if damage is None else damage)
+    (path,) = folder.glob("truth-*.npz")
+    expected = sim._truth_shapes(_CACHE_DESIGN)
+    good = read_npz(path, expected)
+    path.write_bytes(
+        {
+            "empty": b"",
+            "garbage": b"not an archive",
+            "pickle": pickle.dumps(_Touch()),  # a pickle is never loaded: no file appears
+        }.get(damage)
+        or _crafted_npz(good, damage)
+    )
     sim._population.cache_clear()
     rebuilt = sim._population(_CACHE_DESIGN)
     _assert_same_truth(rebuilt, computed)
+    assert not (folder.parent / "pwned").exists()
     # the damaged file was replaced by a good one
-    assert isinstance(pickle.loads(path.read_bytes()), sim.Truth)
+    back = read_npz(path, expected)
+    assert all(np.array_equal(back[k], good[k]) for k in good)
 
 
 def test_truth_cache_keys_differ_by_design_and_unset_cache_writes_nothing(truth_cache, monkeypatch):
     from leadblackhole.config import TRUTH_CACHE_ENV
 
     folder, sim = truth_cache
-    a = sim._cache_file(folder, _CACHE_DESIGN)
-    b = sim._cache_file(folder, _CACHE_DESIGN.replace(effect_scale=0.5))
+    from leadblackhole.simulation.truth_cache import cache_file
+
+    a = cache_file(folder, _CACHE_DESIGN)
+    b = cache_file(folder, _CACHE_DESIGN.replace(effect_scale=0.5))
     assert a != b
-    assert a == sim._cache_file(folder, StudyDesign(precision=30.0))
+    assert a == cache_file(folder, StudyDesign(precision=30.0))
     monkeypatch.delenv(TRUTH_CACHE_ENV)
     monkeypatch.setattr(sim, "POPULATION_SIZE", 20_000)
     sim._population(_CACHE_DESIGN)

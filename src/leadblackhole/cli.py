@@ -5,8 +5,8 @@ Each command is one small function: it loads the survey
 hands the results to :mod:`leadblackhole.reporting` to stage and commits the
 output set. The subcommands and their options are the table of
 :mod:`leadblackhole.cli_options`; the process around a command is
-:mod:`leadblackhole.cli_runner`. ``fit`` saves the fitted models
-(``fits.pickle``) and ``figures`` draws from them, so no model is fitted twice.
+:mod:`leadblackhole.cli_runner`. ``fit`` saves the fitted models (``fits.json``,
+data only) and ``figures`` draws from them, so no model is fitted twice.
 Default paths come from :mod:`leadblackhole.config`; every option also accepts
 ``--option=value``.
 
@@ -175,7 +175,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from .reporting.artifacts import FitArtifact, file_sha256
+    from .reporting.artifacts import FitArtifact
     from .reporting.tables import (
         stage_data_source,
         stage_fit_tables,
@@ -205,7 +205,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         scheme=args.bootstrap_scheme,
         progress=progress,
     )
-    artifact = FitArtifact(fitted.kept, hyps, file_sha256(args.path))
+    artifact = FitArtifact.from_fit(fitted.kept, hyps, args.path, frame)
     notes = _data_notes(args, agreement=True)
     paths = write_outputs(
         out,
@@ -228,10 +228,10 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
     out = open_output_set(args, args.out, "figures")
     _, frame = _load_frame(args)
-    fits = FitArtifact.load(args.fits, args.path)
+    fits = FitArtifact.load(args.fits, args.path, frame)  # the survey's hash checked first
     main = fits.fits[pipeline.main_model(frame, fits.fits)]
-    paths = make_figures(frame, main, out, report=fits.hypotheses, data_note=_data_note(args))
-    print(f"wrote {len(paths)} figure files to {args.out}")
+    paths = make_figures(frame, main, out, report=fits.report, data_note=_data_note(args))
+    print(f"wrote {len(paths)} figure files to {args.out} (from the fits in {args.fits})")
     _record(args, "figures", [args.path, args.codebook, args.fits], paths)
     return EXIT_OK
 
@@ -304,7 +304,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     _, frame = _load_frame(args)
     budget = pipeline.allocation_request(args.leads, frame, args.oracle, _data_source(args))
     saved = args.fits is not None  # only the artifact named: refused if missing or foreign
-    fits = FitArtifact.load(args.fits, args.path).fits if saved else None
+    fits = FitArtifact.load(args.fits, args.path, frame).fits if saved else None
     model = pipeline.allocation_model(frame, fits, args.model)
     role = "the main model" if model.name == pipeline.main_model(frame, fits) else "--model"
     where = f"the {model.name} fit saved in {args.fits}" if saved else None

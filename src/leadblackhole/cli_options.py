@@ -368,8 +368,8 @@ COMMAND_TABLE: tuple[Command, ...] = (
             *DATA_OPTIONS,
             _out(
                 MODELS_DIR,
-                "output folder, with the fitted models in fits.pickle "
-                f"(default {_rel(MODELS_DIR)})",
+                "output folder, with the fitted models in fits.json and fits.npz (data "
+                f"only) (default {_rel(MODELS_DIR)})",
             ),
             opt(
                 "--bootstrap",
@@ -434,14 +434,15 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 "--fits",
                 default=_FITS,
                 metavar="FILE",
-                help=f"the models `fit` saved for this survey (default {_FITS})",
+                help=f"the models `fit` saved for this survey (default {_FITS}; refused "
+                "unless made from this survey file)",
             ),
             _out(FIGURES_DIR, "output folder (default figures)"),
         ),
         description=(
-            "Draw every figure from the fits that `fit` saved (no model is fitted again)."
+            "Draw every figure from the fits that `fit` saved (no model is fitted again). The fit artifact (fits.json with its arrays in fits.npz) holds data only; it is checked against the survey's SHA-256 before anything else in it is read."
         ),
-        example="leadblackhole figures data/simulated/reps.csv --fits results/models/fits.pickle --out figures",
+        example="leadblackhole figures data/simulated/reps.csv --fits results/models/fits.json --out figures",
     ),
     Command(
         "report",
@@ -535,7 +536,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         description=(
             "Compare policies for sharing a monthly budget of marketing leads among the reps, read from the main model `fit` saved: leads followed up, leads lost to the black hole, hours."
         ),
-        example="leadblackhole allocate data/simulated/reps.csv --fits results/models/fits.pickle --leads 2000",
+        example="leadblackhole allocate data/simulated/reps.csv --fits results/models/fits.json --leads 2000",
     ),
     # bad scenario or estimator names are reported by the diagnosis (exit 2)
     Command(

@@ -48,8 +48,9 @@ FIGURES_DIR: Path = PROJECT_ROOT / "figures"
 RESULTS_DIR: Path = PROJECT_ROOT / "results"
 MEASUREMENT_DIR: Path = RESULTS_DIR / "measurement"
 MODELS_DIR: Path = RESULTS_DIR / "models"
-#: The fitted models and effects that ``fit`` saves for ``figures`` (see docs/architecture.md).
-FITS_FILE: Path = MODELS_DIR / "fits.pickle"
+#: The fitted models and effects that ``fit`` saves for ``figures`` and ``allocate``, with its
+#: arrays in ``fits.npz`` beside it (data only; see docs/architecture.md).
+FITS_FILE: Path = MODELS_DIR / "fits.json"
 #: Outputs of ``allocate`` (lead-allocation policies; see docs/allocation.md).
 ALLOCATION_DIR: Path = RESULTS_DIR / "allocation"
 #: Outputs of the design diagnosis (``leadblackhole diagnose``).

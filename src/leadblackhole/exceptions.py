@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AllocationError",
+    "ArtifactError",
     "CodebookError",
     "ConvergenceWarning",
     "DataWarning",
@@ -134,6 +135,12 @@ class MarkerError(EstimationError):
 
 class AllocationError(LeadBlackHoleUserError, ValueError):
     """A bad lead budget, policy, scenario or follow-up assumption of the lead allocation."""
+
+
+class ArtifactError(LeadBlackHoleUserError):
+    """A fit artifact cannot be used: missing, not the JSON and arrays ``fit`` writes (a pickle
+    of an earlier version, say), outside its schema, or made from another survey file or
+    analysis frame. Nothing in it is run or built before it is checked."""
 
 
 class OutputError(LeadBlackHoleUserError):

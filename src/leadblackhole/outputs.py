@@ -521,7 +521,7 @@ class OutputSet:
     def add_writer(self, name: str, write: Callable[[BinaryIO], object]) -> None:
         """Stage a file called ``name`` whose bytes ``write(fh)`` writes at commit.
 
-        For a large file (the pickled fits of a large survey): its bytes go to
+        For a large file (one made from a large survey): its bytes go to
         the staging folder as they are made, instead of being held in memory
         until the commit. ``write`` runs inside the commit, so an exception it
         raises leaves the previous outputs as they were.

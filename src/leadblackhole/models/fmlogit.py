@@ -62,6 +62,7 @@ __all__ = [
     "FractionalMultinomialLogit",
     "FractionalMultinomialLogitResults",
     "fit_fmlogit",
+    "fmlogit_model",
 ]
 
 #: Below this half squared Newton decrement full Newton steps are taken without a line search.
@@ -411,6 +412,10 @@ class FractionalMultinomialLogitResults(ShareResults):
         Maximized quasi-log-likelihood.
     converged : bool
     iterations : int
+    stored : tuple of ndarray, optional
+        The Hessian, the per-observation scores, the model-based and the HC0
+        covariance at ``params``, as a fit artifact stores them; default
+        computed from the model.
 
     Attributes
     ----------
@@ -453,17 +458,22 @@ class FractionalMultinomialLogitResults(ShareResults):
         llf: float,
         converged: bool,
         iterations: int,
+        *,
+        stored: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         params = np.array(params, dtype=float)
-        hessian = model.hessian(params)
-        s = model.score_obs(params)
-        try:
-            a_inv = inverse_information(hessian)
-        except np.linalg.LinAlgError as exc:
-            raise EstimationError(
-                f"the fractional multinomial logit's Hessian is singular at the estimate: {exc}"
-            ) from exc
-        cov = sandwich(a_inv, s)
+        if stored is not None:  # a fit artifact's arrays (leadblackhole.models.stored)
+            hessian, s, a_inv, cov = (np.array(a, dtype=float) for a in stored)
+        else:
+            hessian = model.hessian(params)
+            s = model.score_obs(params)
+            try:
+                a_inv = inverse_information(hessian)
+            except np.linalg.LinAlgError as exc:
+                raise EstimationError(
+                    f"the fractional multinomial logit's Hessian is singular at the estimate: {exc}"
+                ) from exc
+            cov = sandwich(a_inv, s)
         for arr in (params, hessian, s, a_inv, cov):
             arr.setflags(write=False)
         set_ = object.__setattr__
@@ -620,10 +630,32 @@ def fit_fmlogit(frame: AnalysisFrame | pd.DataFrame) -> FractionalMultinomialLog
     >>> res.params.index.get_level_values("equation").unique().tolist()
     ['marketing', 'self']
     """
+    return fmlogit_model(frame).fit()
+
+
+def fmlogit_model(frame: AnalysisFrame | pd.DataFrame) -> FractionalMultinomialLogit:
+    """The fractional multinomial logit of the analysis sample's shares, not fitted.
+
+    Parameters
+    ----------
+    frame : AnalysisFrame or DataFrame
+        As :func:`fit_fmlogit`.
+
+    Returns
+    -------
+    FractionalMultinomialLogit
+        What :func:`fit_fmlogit` fits; the fit artifact rebuilds its results on
+        it (:mod:`leadblackhole.models.stored`).
+
+    Raises
+    ------
+    EstimationError
+        When the data lack the shares, or as :class:`FractionalMultinomialLogit`.
+    """
     data = analysis_data(frame)
     exog = main_model_exog(data)
     missing = [c for c in COMPONENTS if c not in data.columns]
     if missing:
         raise EstimationError(f"the analysis data lack the share column(s) {missing}")
     endog = data[list(COMPONENTS)].set_axis(exog.index)
-    return FractionalMultinomialLogit(endog, exog, base=BASE_COMPONENT).fit()
+    return FractionalMultinomialLogit(endog, exog, base=BASE_COMPONENT)

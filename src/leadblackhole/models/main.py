@@ -35,6 +35,7 @@ __all__ = [
     "analysis_data",
     "analysis_exog",
     "fit_main_model",
+    "main_dirichlet_model",
     "main_model_exog",
     "precision_exog",
 ]
@@ -279,6 +280,39 @@ def fit_main_model(
     >>> res.params.index.get_level_values("equation").unique().tolist()
     ['marketing', 'self', 'precision']
     """
+    model = main_dirichlet_model(frame, parametrization, precision)
+    if start_params is not None:
+        start_params = [start_params.get(k, 0.0) for k in model.param_names]
+    return model.fit(cov_type=cov_type, start_params=start_params)
+
+
+def main_dirichlet_model(
+    frame: AnalysisFrame | pd.DataFrame,
+    parametrization: str = "alternative",
+    precision: str | None = None,
+) -> DirichletRegression:
+    """The main model's Dirichlet regression on the analysis sample, not fitted.
+
+    Parameters
+    ----------
+    frame : AnalysisFrame or DataFrame
+        The analysis sample (:func:`analysis_data`).
+    parametrization : {"alternative", "common"}
+        As :func:`fit_main_model`.
+    precision : str, optional
+        Formula of the precision model (:func:`precision_exog`).
+
+    Returns
+    -------
+    DirichletRegression
+        What :func:`fit_main_model` fits; the fit artifact rebuilds its results
+        on it (:mod:`leadblackhole.models.stored`).
+
+    Raises
+    ------
+    EstimationError
+        As :func:`fit_main_model`.
+    """
     check_option("parametrization", parametrization, ("alternative", "common"))
     data = analysis_data(frame)
     exog = main_model_exog(data)
@@ -287,9 +321,7 @@ def fit_main_model(
     model = _dirichlet_model(endog, exog, parametrization, z)
     if z is not None:
         model.precision_formula = precision.strip()
-    if start_params is not None:
-        start_params = [start_params.get(k, 0.0) for k in model.param_names]
-    return model.fit(cov_type=cov_type, start_params=start_params)
+    return model
 
 
 def _dirichlet_model(

@@ -32,6 +32,7 @@ __all__ = [
     "check_rounding_step",
     "fit_rounded_main_model",
     "main_model_name",
+    "rounded_main_model",
     "rounding_step_of",
 ]
 
@@ -211,6 +212,37 @@ def fit_rounded_main_model(
     >>> res.step
     5.0
     """
+    model = rounded_main_model(frame, step, precision)
+    if start_params is not None:
+        start_params = [start_params.get(k, 0.0) for k in model.param_names]
+    return model.fit(start_params=start_params, cov_type=cov_type)
+
+
+def rounded_main_model(
+    frame: AnalysisFrame | pd.DataFrame, step: Any = "auto", precision: str | None = None
+) -> RoundedDirichletRegression:
+    """The rounding-aware main model on the analysis sample, not fitted.
+
+    Parameters
+    ----------
+    frame : AnalysisFrame or DataFrame
+        The analysis sample.
+    step : "auto" or float
+        As :func:`fit_rounded_main_model`.
+    precision : str, optional
+        Formula of the precision model.
+
+    Returns
+    -------
+    RoundedDirichletRegression
+        What :func:`fit_rounded_main_model` fits; the fit artifact rebuilds its
+        results on it (:mod:`leadblackhole.models.stored`).
+
+    Raises
+    ------
+    EstimationError
+        As :func:`fit_rounded_main_model`.
+    """
     auto = isinstance(step, str) and step == "auto"
     # an input that is no analysis frame is named after the first step that reads it
     data = analysis_data(frame, "the rounding-aware model" if auto else "the share models")
@@ -229,9 +261,7 @@ def fit_rounded_main_model(
     )
     if z is not None:
         model.precision_formula = precision.strip()
-    if start_params is not None:
-        start_params = [start_params.get(k, 0.0) for k in model.param_names]
-    return model.fit(start_params=start_params, cov_type=cov_type)
+    return model
 
 
 def main_model_name(fits: Mapping[str, Any] | pd.DataFrame) -> str:

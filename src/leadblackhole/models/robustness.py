@@ -129,7 +129,8 @@ class AdaptedResults(ShareResults):
     Parameters
     ----------
     raw : object
-        The wrapped results (kept as :attr:`raw`).
+        The wrapped results (kept as :attr:`raw`); None for results rebuilt from a
+        fit artifact (:mod:`leadblackhole.models.stored`).
     model_name : str
         Label of the model in every table.
     params : Series
@@ -202,7 +203,8 @@ class AdaptedResults(ShareResults):
         return self._k_llf
 
     def __repr__(self) -> str:
-        return f"<AdaptedResults: {self.model_name}, nobs={self.nobs}, {type(self.raw).__name__}>"
+        raw = "rebuilt from a fit artifact" if self.raw is None else type(self.raw).__name__
+        return f"<AdaptedResults: {self.model_name}, nobs={self.nobs}, {raw}>"
 
 
 def _single(raw: Any, name: str, equation: str, link: Link | None, **kw: Any) -> AdaptedResults:

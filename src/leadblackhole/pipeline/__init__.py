@@ -50,6 +50,7 @@ _MODULE_OF = {
     "measure": "measurement",
     "marker_cmv": "measurement",
     "execute_notebook": "notebooks",
+    "KEPT_REMEDIES": "models",
     "MODEL_ROLES": "models",
     "FitResult": "models",
     "ModelRole": "models",

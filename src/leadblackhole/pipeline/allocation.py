@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: The name of a model's control-function version is the model's name with this suffix.
-CONTROL_FUNCTION_SUFFIX = "_cf"
+CONTROL_FUNCTION_SUFFIX = "_cf"  # one of models.KEPT_REMEDIES: fit saves it
 
 
 @dataclass(frozen=True, eq=False)

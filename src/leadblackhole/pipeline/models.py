@@ -6,9 +6,9 @@ fractional multinomial logit, OLS, the fractional logit, SUR, the probit, the
 two-part model and the leave-one-firm-out fits). What happens to each fit
 afterwards is declared here, in :data:`MODEL_ROLES`: whether its registry
 effects join ``hypotheses.csv`` beside the main model's, whether it is saved in
-``fits.pickle`` for the later commands, and whether its effects are read over
-every rep (the two-part model, paired with the selection frame) rather than the
-analysis sample. :func:`main_model` is the one place that decides the main
+the fit artifact (``fits.json``) for the later commands, and whether its effects
+are read over every rep (the two-part model, paired with the selection frame)
+rather than the analysis sample. :func:`main_model` is the one place that decides the main
 model, for ``fit``, ``figures`` and ``allocate`` alike.
 
 A new share model that should be compared in the hypotheses is one row of
@@ -21,11 +21,12 @@ main model (:class:`Remedies`, the options ``--errors-in-variables``,
 ``<main>_eiv``, ``<main>_marker``, ``<main>_cf`` and ``<main>_heckman``
 (``<main>_heckman_functional_form`` without an exclusion variable), each in
 ``estimates.csv``, ``fit_stats.csv``, ``hypotheses.csv`` and the regression
-table right after the main model, never saved in ``fits.pickle`` and never
-main. :data:`REMEDY_HEADERS` names them in the regression table. Every fit also
-computes the sensitivity table of Cinelli & Hazlett (``sensitivity.csv``) and the
-data of the contour figure of H4 (``sensitivity_contour.csv``, which ``figures``
-draws: it computes nothing itself).
+table right after the main model, never main; of them only the control function
+is saved in the fit artifact (:data:`KEPT_REMEDIES`: ``allocate`` compares the
+allocation under it with the main model's). :data:`REMEDY_HEADERS` names them in
+the regression table. Every fit also computes the sensitivity table of Cinelli &
+Hazlett (``sensitivity.csv``) and the data of the contour figure of H4
+(``sensitivity_contour.csv``, which ``figures`` draws: it computes nothing itself).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from ..models.sensitivity import contour_table, sensitivity_table
 from ..specification import FIRM_CHECK_MIN_REPS, small_firms
 
 __all__ = [
+    "KEPT_REMEDIES",
     "MODEL_ROLES",
     "REMEDY_HEADERS",
     "REMEDY_OPTIONS",
@@ -82,7 +84,7 @@ class ModelRole:
     hypotheses : bool
         Its registry effects join ``hypotheses.csv`` beside the main model's.
     kept : bool
-        Saved in ``fits.pickle`` for the later commands (``figures``, ``allocate``).
+        Saved in the fit artifact for the later commands (``figures``, ``allocate``).
     every_rep : bool
         Its effects are read over every rep (the selection frame: reps who give
         marketing leads no time included), not over the analysis sample.
@@ -96,8 +98,8 @@ class ModelRole:
 
 #: Every model of the fitted set and its role, in the order the hypotheses compare them
 #: (the leave-one-firm-out fits are in the tables only). SUR and the probit are in the
-#: tables only; linearmodels stamps its results with the time of the fit, so a saved SUR
-#: would make ``fits.pickle`` differ between runs.
+#: tables only: nothing downstream reads their objects (and the fit artifact stores only the
+#: models of :data:`leadblackhole.models.stored.STORED_MODELS`).
 MODEL_ROLES: tuple[ModelRole, ...] = (
     ModelRole("dirichlet_rounded", hypotheses=True, kept=True),
     ModelRole("dirichlet", hypotheses=True, kept=True),
@@ -109,6 +111,11 @@ MODEL_ROLES: tuple[ModelRole, ...] = (
     ModelRole("two_part", hypotheses=True, every_rep=True),
 )
 
+
+#: The corrected and two-step models saved in the fit artifact beside the kept ones, by the
+#: suffix of their name: the control function (``allocate --model <main>_cf``, and the
+#: allocation's comparison of the causal volume effect with the main model's).
+KEPT_REMEDIES: tuple[str, ...] = ("_cf",)
 
 #: Header of each corrected or two-step model in the regression table, by the suffix of its
 #: name (``<main><suffix>``); the rounding-aware main model's are prefixed "Rounded".
@@ -327,7 +334,9 @@ class FitResult:
         :data:`MODEL_ROLES` order: a :class:`~leadblackhole.models.ShareResults`,
         or a ``(results, frame.selection)`` pair for a model read over every rep.
     kept : dict of str to ShareResults
-        The fits saved for the later commands, in the order they were fitted.
+        The fits saved for the later commands, in the order they were fitted: the
+        models marked ``kept`` in :data:`MODEL_ROLES` and those of
+        :data:`KEPT_REMEDIES`.
     remedy_effects : dict of str to DataFrame
         The registry effects (``hypotheses.csv`` layout) of each corrected or
         two-step model (:class:`Remedies`), by model name; its fit is in
@@ -482,6 +491,7 @@ def fit(
         compared.append((res, frame.selection) if role.every_rep else res)
     kept_names = {role.name for role in MODEL_ROLES if role.kept}
     kept = {name: res for name, res in models.fits.items() if name in kept_names}
+    kept |= {main_name + s: extra[main_name + s] for s in KEPT_REMEDIES if main_name + s in extra}
     return FitResult(
         models=models,
         main_name=main_name,

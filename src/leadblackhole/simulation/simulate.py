@@ -12,14 +12,8 @@ Without that variable the simulator does no file I/O.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import pickle
-import sys
-import tempfile
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +30,7 @@ from ..shares import (
 from ..specification import COMPONENTS, design_array, firm_levels, term_names
 from .answers import child_rng, draw_reps
 from .design import StudyDesign
+from .truth_cache import cache_file, read_cached, write_cached
 
 __all__ = [
     "POPULATION_SIZE",
@@ -114,6 +109,12 @@ def _variables(design: StudyDesign, draw: dict[str, np.ndarray]) -> dict[str, np
     if design.include_variable_pay:
         out["variable_pay"] = draw["variable_pay_pct"] / 100.0
     return out
+
+
+def _variable_names(design: StudyDesign) -> list[str]:
+    """The analysis variables of :func:`_variables` (without ``firm``), in its order."""
+    names = ["prequal", "tracking", "volume", "experience", "performance"]
+    return names + (["variable_pay"] if design.include_variable_pay else [])
 
 
 def _drivers(design: StudyDesign, variables: dict, draw: dict) -> dict[str, np.ndarray]:
@@ -271,91 +272,29 @@ def _average_effect(X, dx, B, base, dm=None, dxm=None) -> np.ndarray:
     return softmax_effect(2, X @ B, dx @ B, dm @ B, dxm @ B, base=base)
 
 
-#: Modules whose code determines the population truth; their bytes are part of the cache key.
-_TRUTH_SOURCES = (
-    "simulation/simulate.py",
-    "simulation/answers.py",
-    "simulation/design.py",
-    "shares.py",
-    "specification.py",
-    "registry.py",
-    "compositions.py",
-)
-
-
-@lru_cache(maxsize=1)
-def _code_fingerprint() -> bytes:
-    """Hash of the code and library versions the population truth depends on."""
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parents[1]
-    for name in _TRUTH_SOURCES:
-        h.update(name.encode())
-        h.update((package / name).read_bytes())
-    for part in (sys.version, np.__version__, pd.__version__, str(pickle.HIGHEST_PROTOCOL)):
-        h.update(part.encode())
-    return h.digest()
-
-
-def _cache_file(folder: Path, design: StudyDesign) -> Path:
-    """The cache file of ``design``: a hash of its fields and of :func:`_code_fingerprint`."""
-    h = hashlib.sha256(_code_fingerprint())
-    h.update(repr(design).encode())
-    return folder / f"truth-{h.hexdigest()[:32]}.pickle"
-
-
-def _read_cached(path: Path, design: StudyDesign) -> Truth | None:
-    """The cached truth of ``design`` in ``path``, or None if absent, unreadable or not it."""
-    try:
-        truth = pickle.loads(path.read_bytes())
-    except Exception:  # absent, truncated or corrupt: recompute and rewrite
-        return None
-    if not isinstance(truth, Truth) or truth.design != design:
-        return None
-    return truth
-
-
-def _write_cached(path: Path, truth: Truth) -> None:
-    """Write ``truth`` to ``path`` atomically (a temporary file renamed over it).
-
-    A cache is an optimisation: when the folder cannot be written, nothing is
-    cached and nothing fails.
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pickle.dumps(truth, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass
-
-
 @lru_cache(maxsize=32)
 def _population(design: StudyDesign) -> Truth:
     """The population truth of ``design``, from the on-disk cache when there is one."""
     folder = truth_cache_dir()
     if folder is None:
-        return _compute_population(design)
-    path = _cache_file(folder, design)
-    truth = _read_cached(path, design)
-    if truth is None:
-        truth = _compute_population(design)
-        _write_cached(path, truth)
-    return truth
+        return _truth_of(design, _compute_population(design))
+    path = cache_file(folder, design)
+    arrays = read_cached(path, _truth_shapes(design))
+    if arrays is None:
+        arrays = _compute_population(design)
+        write_cached(path, arrays)
+    return _truth_of(design, arrays)
 
 
-def _compute_population(design: StudyDesign) -> Truth:
+def _compute_population(design: StudyDesign) -> dict[str, np.ndarray]:
+    """The arrays of ``design``'s truth (:func:`_truth_of` makes the :class:`Truth`)."""
     rng = np.random.default_rng(_POPULATION_SEED)
     n = POPULATION_SIZE
     extra = child_rng(rng) if design.instrument_strength else None
     draw = draw_reps(design, rng, n, extra)
     variables = _variables(design, draw)
     drivers = _drivers(design, variables, draw)
-    var_cols = [c for c in variables if c != "firm"]
+    var_cols = _variable_names(design)
     means = pd.DataFrame({c: drivers[c] for c in var_cols}).mean()
     sds = pd.DataFrame({c: variables[c] for c in var_cols}).std()
     terms, B = _coefficients(design)
@@ -407,33 +346,64 @@ def _compute_population(design: StudyDesign) -> Truth:
                 None if dxm is None else dxm[idx],
             )[:, k].sum()
         val = total / n
-        rows.append(
+        rows.append((float(val), float(100 * val * per_sd)))
+    arrays = {
+        "params": np.r_[B[:, 0], B[:, 1], np.log(design.precision)],
+        "effects": np.array(rows, dtype=float).reshape(len(HYPOTHESES), 2),
+        "population_means": means.to_numpy(dtype=float),
+        "population_sd": sds.to_numpy(dtype=float),
+        "black_hole_rate": np.array([black_hole], dtype=float),
+        "mean_shares": mu.mean(axis=0),
+    }
+    return {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+
+
+def _truth_shapes(design: StudyDesign) -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+    """The arrays of a design's truth (:func:`_compute_population`): type and shape of each."""
+    p, v = len(_coefficients(design)[0]), len(_variable_names(design))
+    shapes = {
+        "params": (2 * p + 1,),
+        "effects": (len(HYPOTHESES), 2),
+        "population_means": (v,),
+        "population_sd": (v,),
+        "black_hole_rate": (1,),
+        "mean_shares": (len(COMPONENTS),),
+    }
+    return {k: (np.dtype(np.float64), shape) for k, shape in shapes.items()}
+
+
+def _truth_of(design: StudyDesign, arrays: dict[str, np.ndarray]) -> Truth:
+    """The :class:`Truth` of ``design`` from its arrays (computed, or read from the cache)."""
+    terms, _ = _coefficients(design)
+    names = _variable_names(design)
+    effects = pd.DataFrame(
+        [
             {
                 "id": h.id,
                 "outcome": h.outcome,
                 "predictor": h.predictor,
                 "moderator": h.moderator,
                 "expected_sign": h.expected_sign,
-                "value": float(val),
-                "per_sd_pp": float(100 * val * per_sd),
+                "value": float(value),
+                "per_sd_pp": float(per_sd_pp),
             }
-        )
-    effects = pd.DataFrame(rows).set_index("id")
+            for h, (value, per_sd_pp) in zip(HYPOTHESES, arrays["effects"], strict=True)
+        ]
+    ).set_index("id")
     index = pd.MultiIndex.from_tuples(
         [("marketing", t) for t in terms]
         + [("self", t) for t in terms]
         + [("precision", "Intercept")],
         names=["equation", "term"],
     )
-    params = pd.Series(np.r_[B[:, 0], B[:, 1], np.log(design.precision)], index=index, name="truth")
     return Truth(
-        params=params,
+        params=pd.Series(np.array(arrays["params"]), index=index, name="truth"),
         effects=effects,
-        population_means=means,
-        black_hole_rate=float(black_hole),
-        mean_shares=pd.Series(mu.mean(axis=0), index=list(COMPONENTS)),
+        population_means=pd.Series(np.array(arrays["population_means"]), index=names),
+        black_hole_rate=float(arrays["black_hole_rate"][0]),
+        mean_shares=pd.Series(np.array(arrays["mean_shares"]), index=list(COMPONENTS)),
         design=design,
-        population_sd=sds,
+        population_sd=pd.Series(np.array(arrays["population_sd"]), index=names),
     )
 
 

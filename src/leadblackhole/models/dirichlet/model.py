@@ -593,8 +593,7 @@ class DirichletRegression:
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        return self._results_class(
-            model=self,
+        return self.results_from_estimates(
             params=params,
             cov_params=cov,
             hessian=hessian,
@@ -604,10 +603,34 @@ class DirichletRegression:
             iterations=iterations,
             gradient_norm=gradient_norm,
             cov_type=cov_type,
+        )
+
+    def results_from_estimates(self, *, cov_type: str = "oim", **estimates: Any):
+        """The results of this model at given estimates: those of :meth:`fit`, or stored ones.
+
+        Parameters
+        ----------
+        cov_type : {"oim", "robust"}
+            Which covariance ``cov_params`` is.
+        **estimates
+            ``params, cov_params, hessian, score, llf, converged, iterations,
+            gradient_norm``, as :class:`DirichletRegressionResults` takes them.
+
+        Returns
+        -------
+        DirichletRegressionResults
+            (:class:`RoundedDirichletResults` for the rounding-aware model) on this
+            model's designs and shares; nothing is estimated. A fit artifact's
+            models are rebuilt this way (:mod:`leadblackhole.models.stored`).
+        """
+        return self._results_class(
+            model=self,
+            cov_type=cov_type,
             designs=(self._xs, self._z),
             shares=self._y,
             index=self._index,
             base_index=self._base_index,
+            **estimates,
         )
 
     # ------------------------------------------------------------------

@@ -40,6 +40,8 @@ __all__ = [
     "WEAK_INSTRUMENT_F",
     "ControlFunctionResults",
     "FirstStage",
+    "exogenous_terms",
+    "first_stage_design",
     "first_stage_table",
     "fit_dirichlet_cf",
     "fit_dirichlet_rounded_cf",
@@ -258,6 +260,32 @@ class ControlFunctionResults(TwoStepResults):
 # ----------------------------------------------------------------------------
 # the fits
 # ----------------------------------------------------------------------------
+def exogenous_terms(exog: pd.DataFrame, endogenous: Sequence[str]) -> list[str]:
+    """The terms of the design that hold no endogenous variable (the first stage's own)."""
+    return [t for t in exog.columns if not set(t.split(":")) & set(endogenous)]
+
+
+def first_stage_design(
+    exog: pd.DataFrame, exogenous: Sequence[str], instruments: np.ndarray
+) -> np.ndarray:
+    """The first stages' regressors: the exogenous terms of ``exog``, then the instruments.
+
+    Parameters
+    ----------
+    exog : DataFrame
+        The main model's design (:func:`~leadblackhole.models.main_model_exog`).
+    exogenous : sequence of str
+        Its terms without an endogenous variable (:func:`exogenous_terms`).
+    instruments : ndarray (n, m)
+        The instruments' values on the same reps.
+
+    Returns
+    -------
+    ndarray (n, len(exogenous) + m)
+    """
+    return np.column_stack([exog[list(exogenous)].to_numpy(dtype=float), instruments])
+
+
 def _fit_cf(frame, instruments, endogenous, rounded, step, cov_type, start_params, name):
     cov_type = check_cov_type(cov_type)
     data = analysis_data(frame, "the control-function model")
@@ -280,11 +308,9 @@ def _fit_cf(frame, instruments, endogenous, rounded, step, cov_type, start_param
     if overlap:
         raise InstrumentError(f"{overlap} cannot be both endogenous and an instrument")
     exog = main_model_exog(data)
-    exogenous = [t for t in exog.columns if not set(t.split(":")) & set(endogenous)]
+    exogenous = exogenous_terms(exog, endogenous)
     check_extra_columns(data, instruments, "instrument", exog[exogenous])
-    w = np.column_stack(
-        [exog[exogenous].to_numpy(dtype=float), data[list(instruments)].to_numpy(dtype=float)]
-    )
+    w = first_stage_design(exog, exogenous, data[list(instruments)].to_numpy(dtype=float))
     fs_terms = [*exogenous, *instruments]
     stages = []
     for v in endogenous:

@@ -4,7 +4,8 @@ r"""The shared core of the two-step share models: their covariance, results and 
 uses a first-step one (the module notes of :mod:`leadblackhole.models.two_step`
 give the formulas); :class:`TwoStepResults` the results interface of both
 corrections; :func:`fit_dirichlet_second_step` fits the exact-share or
-rounding-aware Dirichlet regression with the first step's regressor, and
+rounding-aware Dirichlet regression with the first step's regressor
+(:func:`second_step_model`), and
 :func:`score_by_control` gives the derivative of its scores by that regressor;
 :func:`check_extra_columns` checks instruments and exclusion variables;
 :func:`control_test_table` tests that the controls are 0.
@@ -40,6 +41,7 @@ __all__ = [
     "control_test_table",
     "fit_dirichlet_second_step",
     "score_by_control",
+    "second_step_model",
     "two_step_covariance",
 ]
 
@@ -181,6 +183,36 @@ def fit_dirichlet_second_step(
     data: pd.DataFrame, exog: pd.DataFrame, rounded: bool, step: Any, start
 ):
     """Fit the Dirichlet (or rounding-aware Dirichlet) model on ``exog``."""
+    model, step = second_step_model(data, exog, rounded, step)
+    if start is not None:
+        start = [start.get(k, 0.0) for k in model.param_names]
+    return model.fit(start_params=start), step
+
+
+def second_step_model(data: pd.DataFrame, exog: pd.DataFrame, rounded: bool, step: Any):
+    """The second step's Dirichlet (or rounding-aware) model on ``exog``, not fitted, and its step.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The analysis sample (its shares, or its reported percents).
+    exog : DataFrame
+        The mean design with the first step's regressor.
+    rounded : bool
+        The rounding-aware model.
+    step : "auto", float or None
+        Its rounding step (``"auto"``: detected).
+
+    Returns
+    -------
+    model : DirichletRegression or RoundedDirichletRegression
+    step : float or None
+
+    Raises
+    ------
+    EstimationError
+        ``step="auto"`` on percents that are not whole numbers, or as the models.
+    """
     if rounded:
         if isinstance(step, str) and step == "auto":
             pct = _percents(data)
@@ -197,9 +229,7 @@ def fit_dirichlet_second_step(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ZeroShareWarning)
             model = DirichletRegression(data[list(COMPONENTS)], exog, base=_BASE)
-    if start is not None:
-        start = [start.get(k, 0.0) for k in model.param_names]
-    return model.fit(start_params=start), step
+    return model, step
 
 
 def score_by_control(res: Any, controls: Sequence[str]) -> list[np.ndarray]:
@@ -293,6 +323,16 @@ class TwoStepResults(ShareResults):
         """Two-step covariance (Murphy-Topel, or the stacked sandwich with ``cov_type="robust"``)."""
         names = self.params.index
         return pd.DataFrame(self._cov, index=names, columns=names)
+
+    @property
+    def cov_pi(self) -> np.ndarray:
+        """Covariance of the first step's estimates (every first stage, stacked)."""
+        return self._cov_pi.copy()
+
+    @property
+    def cov_theta_pi(self) -> np.ndarray:
+        """Covariance of the second step's and the first step's estimates."""
+        return self._cov_theta_pi.copy()
 
     def naive_cov_params(self) -> pd.DataFrame:
         """The second step's own covariance, as if the first step's estimate were known."""
