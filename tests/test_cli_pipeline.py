@@ -225,7 +225,7 @@ def test_every_output_of_simulated_data_says_so(pipeline_dir):
 def test_every_csv_of_simulated_data_names_its_seed(pipeline_dir, monkeypatch):
     """Each CSV table of every command ends with data_source = "simulated (seed 11)"."""
     monkeypatch.chdir(pipeline_dir)
-    args = ["allocate", "data/reps.csv", "--fits", "results/models/fits.pickle"]
+    args = ["allocate", "data/reps.csv", "--fits", "results/models/fits.json"]
     assert cli.main([*args, "--policy", "equal", "--draws", "5", "--out", "alloc_csv"]) == 0
     tables = sorted((pipeline_dir / "results").rglob("*.csv"))
     tables += sorted((pipeline_dir / "alloc_csv").glob("*.csv"))
