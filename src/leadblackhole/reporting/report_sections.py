@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import pandas as pd
 
 from ..models import main_model_name
 from ..registry import HYPOTHESES
+from ..tables_text import md_escape
 from .figures import FIGURE_CAPTIONS, figure_names
 from .report_format import (
     format_level,
@@ -31,7 +33,6 @@ from .report_format import (
     format_p_phrase,
     format_table,
     interval_level,
-    md_escape,
 )
 from .report_sentences import (
     MODEL_NAMES,
@@ -68,9 +69,10 @@ _COEF_COLUMNS = ["term", "estimate", "std_error", "p_value", "conf_low", "conf_h
 
 
 def _csv(path: Path) -> pd.DataFrame | None:
+    """A table the pipeline wrote: an empty cell is missing, any text (a firm "NA") is text."""
     if not path.is_file():
         return None
-    return pd.read_csv(path, keep_default_na=True)
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -493,9 +495,11 @@ def hypotheses_section(inp: ReportInputs, missing: list[str]) -> list[str]:
         parts += [f"**Share-scale effects of the {label} beside the published findings.**", ""]
         parts += [comp, ""]
     if inp.hypotheses is not None:
+        effects = _effects_by_model(inp.hypotheses)
         parts += _table_block(
             "The effects in every model (per unit; p-value in brackets).",
-            _effects_by_model(inp.hypotheses),
+            effects,
+            own_text=[c for c in effects.columns if c != "id"],
         )
     boot = inp.csv("models/hypotheses_bootstrap.csv")
     if boot is not None:
@@ -588,7 +592,9 @@ def figures_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     rel = os.path.relpath(inp.figures, inp.results)
     for fig in figures:
         cap = md_escape(_figure_caption(fig.stem))
-        parts += [f"![{cap}]({Path(rel, fig.name).as_posix()})", "", f"*{cap}*", ""]
+        # the folder is the user's: percent-encoded, no character of it can end the link
+        link = urllib.parse.quote(Path(rel, fig.name).as_posix())
+        parts += [f"![{cap}]({link})", "", f"*{cap}*", ""]
     return parts
 
 
