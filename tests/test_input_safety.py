@@ -194,7 +194,7 @@ def test_near_duplicate_labels_and_single_rep_firms_warn(default_survey):
 
 def test_labels_with_markup_or_newlines_are_escaped_in_tables():
     from leadblackhole.reporting.tables import regression_html, regression_markdown
-    from leadblackhole.tables_text import escape_markdown_cell, html_escape, table_to_markdown
+    from leadblackhole.tables_text import html_escape, md_escape, table_to_markdown
 
     labels = ["<script>alert(1)</script>", "__import__('os')", "two\nlines | pipe"]
     md = table_to_markdown(pd.DataFrame({"firm": labels, "n": [1, 2, 3]}))
@@ -202,7 +202,7 @@ def test_labels_with_markup_or_newlines_are_escaped_in_tables():
     assert len(rows) == 2 + len(labels)  # a newline does not break the table
     assert all(r.count(" | ") == 1 for r in rows[2:])  # nor does a pipe add a column
     assert "<script>" not in md and "__import__" not in md
-    assert escape_markdown_cell("__import__") == "\\_\\_import\\_\\_"
+    assert md_escape("__import__") == "\\_\\_import\\_\\_"
     assert html_escape(labels[0]) == "&lt;script&gt;alert(1)&lt;/script&gt;"
     table = pd.DataFrame({"term": [labels[0], labels[2]], "dirichlet": ["0.1***", "(0.2)"]})
     md = regression_markdown(table, notes=[f"reference firm {labels[1]}"])

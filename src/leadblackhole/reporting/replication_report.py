@@ -11,10 +11,13 @@ the text cites (:mod:`~leadblackhole.reporting.report_references`). The HTML ver
 figures (one self-contained file) and carries a stylesheet for the screen and
 for print (:mod:`~leadblackhole.reporting.report_html`).
 
-Every string that comes from the data (firm labels, scale and column names) is
-escaped: in Markdown by :func:`~leadblackhole.reporting.report_format.md_escape`,
-and the whole Markdown text is made inert as HTML before it is converted, so a
-label such as ``<script>`` shows as text.
+Every string that comes from the data (firm labels, rep ids, scale and column
+names, the survey's file name) is escaped once, in Markdown by
+:func:`~leadblackhole.tables_text.md_escape` (``<``, ``>`` and ``&`` as character
+references, so a label such as ``<script>`` shows as text in any viewer); the
+HTML conversion then escapes only the package's own ``<``, ``>`` and bare ``&``
+(:func:`~leadblackhole.reporting.report_html.inert_html`), so ``Smith & Sons``
+shows as written, not as ``Smith &amp; Sons``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import os
 
 from ..outputs import OutputSet
-from .report_format import md_escape
+from ..tables_text import md_escape
 from .report_html import report_html
 from .report_references import references_section
 from .report_sections import SECTIONS, read_report_inputs

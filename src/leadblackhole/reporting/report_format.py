@@ -1,7 +1,8 @@
 """How the report writes numbers and tables: fixed-notation numbers, p-values, Markdown tables.
 
 Every string that comes from the data (firm labels, scale and column names) is
-escaped for Markdown by :func:`md_escape`; :func:`format_table` renders a
+escaped for Markdown by :func:`leadblackhole.tables_text.md_escape` (the package's one
+Markdown escaping); :func:`format_table` renders a
 results table with readable headers, p-values as ``< 0.001``, counts and
 degrees of freedom as integers.
 """
@@ -9,14 +10,13 @@ degrees of freedom as integers.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..tables_text import format_p_value, is_p_value_column
+from ..tables_text import format_p_value, is_p_value_column, md_escape
 
 __all__ = [
     "HEADERS",
@@ -26,7 +26,6 @@ __all__ = [
     "format_p_phrase",
     "format_table",
     "interval_level",
-    "md_escape",
 ]
 
 #: Human-readable column headers of the tables the report renders.
@@ -99,33 +98,6 @@ _INTEGER_COLUMNS |= {"n_boot", "n_failed"}
 _INTEGER_QUANTITIES = {"df", "n_eigenvalues_gt_1", "n_items", "df_one_factor", "df_model"}
 _INTEGER_QUANTITIES |= {"df_diff"}
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
-
-
-def md_escape(text: object) -> str:
-    r"""Escape a string for a Markdown table cell or running text.
-
-    Backslash-escapes the characters Markdown gives a meaning to
-    (``\ ` * _ [ ] | #``) and replaces line breaks by spaces. ``<``, ``>`` and
-    ``&`` are made inert when the report is converted to HTML (the HTML
-    conversion escapes them everywhere).
-
-    Parameters
-    ----------
-    text : object
-        Any value; converted with ``str``.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> md_escape("A|B_c")
-    'A\\|B\\_c'
-    """
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
-
 
 def format_number(v: float, digits: int = 3) -> str:
     """A number in fixed notation (never scientific), minus sign as U+2212.
@@ -184,16 +156,14 @@ def _cell(col: str, v: object, row: Mapping[str, object]) -> str:
         if col in _INTEGER_COLUMNS or (col == "value" and quantity in _INTEGER_QUANTITIES):
             return f"{round(float(v)):d}"
         return format_number(float(v))
-    text = str(v)
-    if text in ("True", "False"):
-        return "yes" if text == "True" else "no"
-    return md_escape(text)
+    return md_escape(v)  # text, shown as written (a firm called "True" stays "True")
 
 
 def format_table(
     df: pd.DataFrame,
     columns: Sequence[str] | None = None,
     headers: Mapping[str, str] | None = None,
+    own_text: Sequence[str] = (),
 ) -> str:
     """Render a results table as Markdown: readable headers, p-values, integer df.
 
@@ -205,13 +175,18 @@ def format_table(
         Columns to show, in order (default: all).
     headers : mapping, optional
         Header overrides (default :data:`HEADERS`, else the column name).
+    own_text : sequence of str
+        Columns whose text cells the report composed itself from numbers (such as
+        ``0.026 (p < 0.001)``): shown as they are. Text in any other column may come
+        from the user's files and is escaped.
 
     Returns
     -------
     str
         A Markdown pipe table. p-values show as ``< 0.001`` below 0.001,
         counts and degrees of freedom as integers, other numbers with three
-        decimals in fixed notation; every text cell is escaped.
+        decimals in fixed notation; every text cell (but those of ``own_text``)
+        is escaped with :func:`~leadblackhole.tables_text.md_escape`.
 
     Examples
     --------
@@ -227,8 +202,14 @@ def format_table(
         "| " + " | ".join(md_escape(names.get(c, c.replace("_", " "))) for c in columns) + " |",
         "|" + "|".join("---:" if num else ":---" for num in numeric) + "|",
     ]
+    own = set(own_text)
+
+    def cell(c: str, rec: dict) -> str:
+        v = rec[c]
+        return v if c in own and isinstance(v, str) else _cell(c, v, rec)
+
     for rec in df.to_dict("records"):
-        lines.append("| " + " | ".join(_cell(c, rec[c], rec) for c in columns) + " |")
+        lines.append("| " + " | ".join(cell(c, rec) for c in columns) + " |")
     return "\n".join(lines)
 
 

@@ -1,9 +1,12 @@
 """The HTML rendering of the report: one self-contained page with its stylesheet.
 
 The Markdown report is made inert as HTML (``<``, ``>`` and every ``&`` that
-does not already begin an entity, as entities) before it is converted, so a
-label such as ``<script>`` shows as text and a cell the pipeline already wrote
-as ``&lt; 0.001`` shows as ``< 0.001`` (not escaped twice). Nested list items
+does not already begin an entity, as entities) before it is converted. Labels
+from the data arrive escaped by :func:`~leadblackhole.tables_text.md_escape`
+(``&lt;``, ``&amp;``), which this step leaves alone, so a label is escaped exactly
+once (``Smith & Sons`` shows as written); the package's own ``p < 0.05`` is
+escaped here, and a cell the pipeline already wrote as ``&lt; 0.001`` shows as
+``< 0.001``. The figures' links are percent-encoded paths. Nested list items
 (indented by two spaces in the pipeline's Markdown) are re-indented to the four
 spaces Python-Markdown needs; the figures are embedded, and :data:`REPORT_CSS`
 styles the page for the screen and for print (print it to PDF from a browser).
@@ -16,6 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import urllib.parse
 from pathlib import Path
 
 import markdown
@@ -99,7 +103,7 @@ def report_html(md_text: str, results_dir: Path, title: str) -> str:
 
     def embed(match: re.Match) -> str:
         alt, src = match.group(1), match.group(2)
-        data = (results_dir / src).read_bytes()
+        data = (results_dir / urllib.parse.unquote(src)).read_bytes()
         images.append(f"data:image/png;base64,{base64.b64encode(data).decode('ascii')}")
         return f"![{alt}](@@IMAGE{len(images) - 1}@@)"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import pandas as pd
 from ..data import REVERSED_MARK
 from ..models import main_model_name
 from ..registry import HYPOTHESES
-from ..tables_text import DATA_SOURCE_COLUMN
+from ..tables_text import DATA_SOURCE_COLUMN, md_escape
 from .figures import FIGURE_CAPTIONS, SENSITIVITY_STEM, figure_names
 from .report_allocation import allocation_section
 from .report_files import read_json, read_table, read_text
@@ -34,7 +35,6 @@ from .report_format import (
     format_p_phrase,
     format_table,
     interval_level,
-    md_escape,
 )
 from .report_sentences import (
     MODEL_NAMES,
@@ -535,9 +535,11 @@ def hypotheses_section(inp: ReportInputs, missing: list[str]) -> list[str]:
         parts += [f"**Share-scale effects of the {label} beside the published findings.**", ""]
         parts += [comp, ""]
     if inp.hypotheses is not None:
+        effects = _effects_by_model(inp.hypotheses)
         parts += _table_block(
             "The effects in every model (per unit; p-value in brackets).",
-            _effects_by_model(inp.hypotheses),
+            effects,
+            own_text=[c for c in effects.columns if c != "id"],
         )
     boot = inp.csv("models/hypotheses_bootstrap.csv")
     if boot is not None:
@@ -637,7 +639,9 @@ def figures_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     rel = os.path.relpath(inp.figures, inp.results)
     for fig in figures:
         cap = md_escape(_figure_caption(fig.stem))
-        parts += [f"![{cap}]({Path(rel, fig.name).as_posix()})", "", f"*{cap}*", ""]
+        # the folder is the user's: percent-encoded, no character of it can end the link
+        link = urllib.parse.quote(Path(rel, fig.name).as_posix())
+        parts += [f"![{cap}]({link})", "", f"*{cap}*", ""]
     return parts
 
 

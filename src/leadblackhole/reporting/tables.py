@@ -20,8 +20,8 @@ command line gives every set the survey's source).
 
 Labels that depend on the test level (``95% CI``, ``below 0.05``) are
 derived from ``alpha``. Every text cell that can hold a user string (firm
-labels, file names) is escaped: Markdown cells with
-:func:`~leadblackhole.tables_text.escape_markdown_cell` (newlines, ``|``, emphasis
+labels, file names) is escaped: Markdown with
+:func:`~leadblackhole.tables_text.md_escape` (newlines, ``|``, emphasis
 and HTML characters), HTML with :func:`~leadblackhole.tables_text.html_escape`,
 LaTeX with :func:`~leadblackhole.tables_text.tex_escape`.
 """
@@ -40,9 +40,9 @@ import pandas as pd
 from ..outputs import OutputSet
 from ..tables_text import (
     STARS_LEGEND,
-    escape_markdown_cell,
     format_p_value,
     html_escape,
+    md_escape,
     table_to_latex,
     table_to_markdown,
     tex_escape,
@@ -123,11 +123,11 @@ def _md_cell(value: Any) -> str:
     num = text.rstrip("*")
     if num and num.lstrip("-−(").replace(".", "", 1).rstrip(")").isdigit():
         return text  # "0.37***": trailing stars open no emphasis
-    return escape_markdown_cell(text)
+    return md_escape(text)
 
 
 def regression_markdown(table: pd.DataFrame, notes: list[str]) -> str:
-    headers = [escape_markdown_cell("Term" if c == "term" else c) for c in table.columns]
+    headers = [md_escape("Term" if c == "term" else c) for c in table.columns]
     lines = [
         "| " + " | ".join(headers) + " |",
         "|" + "|".join([":---"] + [":---:"] * (len(headers) - 1)) + "|",
@@ -137,7 +137,7 @@ def regression_markdown(table: pd.DataFrame, notes: list[str]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"Note: {STARS_LEGEND}.", ""]  # the package's own text
-    lines += [escape_markdown_cell(n) for n in notes]  # may name a firm
+    lines += [md_escape(n) for n in notes]  # may name a firm
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -148,6 +148,7 @@ def _tex_cell(cell: str) -> str:
         return tex_escape(cell)
     num = cell.rstrip("*")
     star = cell[len(num) :]
+    num = tex_escape(num)  # a number is left as it is; any other text is escaped
     num = num.replace("-", "$-$", 1) if num.startswith("-") else num
     return num + (f"$^{{{star}}}$" if star else "")
 
@@ -255,7 +256,7 @@ def comparison_markdown(
     """
     lines = []
     if data_notes:
-        lines += ["**" + " ".join(data_notes) + "**", ""]
+        lines += ["**" + md_escape(" ".join(data_notes)) + "**", ""]
     lines += [
         f"| id | published finding | expected | estimate [{_level(alpha)} CI] | p | result "
         "| agrees |",
@@ -263,10 +264,10 @@ def comparison_markdown(
     ]
     for r in comparison.itertuples(index=False):
         ci = f"{_fmt_num(r.estimate)} [{_fmt_num(r.conf_low)}, {_fmt_num(r.conf_high)}]"
-        cells = [escape_markdown_cell(c) for c in (r.id, r.published_finding, r.expected_sign)]
+        cells = [md_escape(c) for c in (r.id, r.published_finding, r.expected_sign)]
         # the numbers are this function's own text ("< 0.001" is not HTML): not escaped
         cells += [ci, format_p_value(r.p_value)]
-        cells += [escape_markdown_cell(c) for c in (r.result, r.agrees)]
+        cells += [md_escape(c) for c in (r.result, r.agrees)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -279,7 +280,7 @@ def comparison_markdown(
         _main_model_sentence(main_model, step),
     ]
     if data_notes:
-        lines += ["", " ".join(data_notes)]
+        lines += ["", md_escape(" ".join(data_notes))]
     return "\n".join(lines) + "\n"
 
 
@@ -358,7 +359,7 @@ def validation_markdown(source: Any, frame: Any, data_note: str | None = None) -
         warnings (``frame.notes``) and the influential reps
         (:meth:`~leadblackhole.data.AnalysisFrame.influential_reps`), user strings escaped.
     """
-    esc = escape_markdown_cell
+    esc = md_escape
     lines = [f"Survey file: {esc(source)}.", ""]
     if data_note:
         lines += [f"**{esc(data_note)}**", ""]
@@ -428,7 +429,9 @@ def stage_table_set(
             outset.add_table(name, df)
             continue
         outset.add_table(name, df, formats=_CSV)
-        outset.add_text(f"{name}.md", table_to_markdown(df).rstrip("\n") + f"\n\n_{note}_\n")
+        outset.add_text(
+            f"{name}.md", table_to_markdown(df).rstrip("\n") + f"\n\n_{md_escape(note)}_\n"
+        )
         outset.add_text(f"{name}.tex", table_to_latex(df, caption=note))
     return outset
 

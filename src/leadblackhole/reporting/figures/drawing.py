@@ -22,6 +22,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from ...data import DEFAULT_RANGE  # noqa: E402
 from ...effects import EffectsError  # noqa: E402
+from ...tables_text import mpl_escape  # noqa: E402
 
 __all__ = [
     "COMPONENT_LABELS",
@@ -73,9 +74,12 @@ COMPONENT_LABELS: dict[str, str] = {
     "other": "Other work",
 }
 
-#: Matplotlib settings of every figure (fonts, sizes, a fixed SVG hash salt).
+#: Matplotlib settings of every figure (fonts, sizes, a fixed SVG hash salt; text never
+#: set by LaTeX, whatever a matplotlibrc says, so a ``$`` escaped by
+#: :func:`~leadblackhole.tables_text.mpl_escape` is the only special character of a label).
 FIGURE_RC = {
     "svg.hashsalt": "leadblackhole",
+    "text.usetex": False,
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.titlesize": 11,
@@ -194,7 +198,8 @@ def add_footer(fig: Figure, text: str) -> None:
     ----------
     fig : Figure
     text : str
-        For example the label of simulated data.
+        For example the label of simulated data (shown as written: a ``$`` in it
+        starts no math text).
 
     Notes
     -----
@@ -203,6 +208,7 @@ def add_footer(fig: Figure, text: str) -> None:
     figure placed by hand is laid out once to find the extent of what it
     draws, and the label goes 0.1 inch under it, centred.
     """
+    text = mpl_escape(text)
     with mpl.rc_context(FIGURE_RC):
         if fig.legends:
             # a figure legend below the axes: the label heads it (the layout keeps room for it)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ...specification import COMPONENTS
+from ...tables_text import mpl_escape
 from .drawing import COMPONENT_LABELS, FIGURE_RC, frame_tables, new_figure
 
 __all__ = ["plot_shares_by_firm", "plot_ternary"]
@@ -110,6 +111,9 @@ def plot_ternary(frame: Any) -> Figure:
 def plot_shares_by_firm(frame: Any) -> Figure:
     """Box plots of the three time shares by firm.
 
+    The firm labels are shown as written (:func:`~leadblackhole.tables_text.mpl_escape`:
+    a ``$`` in a label starts no math text).
+
     Parameters
     ----------
     frame : AnalysisFrame
@@ -130,7 +134,10 @@ def plot_shares_by_firm(frame: Any) -> Figure:
             ]
             ax.boxplot(
                 vals,
-                tick_labels=[f"{f}\n(n={len(v)})" for f, v in zip(firms, vals, strict=True)],
+                # a firm label is the user's text: never math text
+                tick_labels=[
+                    f"{mpl_escape(f)}\n(n={len(v)})" for f, v in zip(firms, vals, strict=True)
+                ],
                 widths=0.6,
                 showmeans=True,
                 medianprops={"color": "#D55E00"},
