@@ -213,20 +213,14 @@ def test_report_sentence_never_prints_scientific_notation(tmp_path):
 
     models = tmp_path / "models"
     models.mkdir()
-    pd.DataFrame(
-        [
-            {
-                "id": "H8",
-                "term": "prequal:volume",
-                "outcome": "marketing",
-                "rv_q": 0.012,
-                "rv_qa": 0.0,
-                "benchmark": "experience",
-                "adjusted_estimate": 1.506e-05,
-                "adjusted_t": 0.41,
-            }
-        ]  # fmt: skip
-    ).to_csv(models / "sensitivity.csv", index=False)
+    from leadblackhole.models.sensitivity import SENSITIVITY_COLUMNS
+
+    row = dict.fromkeys(SENSITIVITY_COLUMNS, 0.5) | {
+        "id": "H8", "term": "prequal:volume", "outcome": "marketing", "model": "ols",
+        "rv_q": 0.012, "rv_qa": 0.0, "benchmark": "experience", "note": "",
+        "adjusted_estimate": 1.506e-05, "adjusted_t": 0.41,
+    }  # fmt: skip
+    pd.DataFrame([row]).to_csv(models / "sensitivity.csv", index=False)
     text = "\n".join(sensitivity_section(read_report_inputs(tmp_path, tmp_path), []))
     assert "would leave 0.00001506 (t = 0.41)" in text
     assert "e-05" not in text

@@ -595,18 +595,9 @@ def allocate(
     observed = np.rint(raw["lead_volume"].to_numpy(float)).astype(np.int64)
     budget = int(observed.sum()) if budget is None else check_budget(budget, max_budget(observed))
     policies, scenarios = _check_request(
-        results,
-        frame,
-        observed,
-        budget,
-        policies,
-        scenarios,
-        n_draws,
-        level,
-        truth,
-        hours_per_lead,
-        hours_per_week,
-    )
+        results, frame, observed, budget, policies, scenarios, n_draws, level, truth,
+        hours_per_lead, hours_per_week,
+    )  # fmt: skip
     hpl = _hours_per_lead(raw, hours_per_lead, n_draws, seed, default.hours_per_lead)
     h_assumed = default.hours_mean if hours_per_week is None else float(hours_per_week)
     hours, hours_note = _weekly_hours(raw, h_assumed)

@@ -256,7 +256,7 @@ def read_table(path: Path, results: Path | None = None) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     try:
-        table = pd.read_csv(io.StringIO(_decoded(path)), keep_default_na=True)
+        table = pd.read_csv(io.StringIO(_decoded(path)), keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise ReportError(f"{path} is not a CSV table ({exc}): {_REDO}") from None
     spec = TABLE_COLUMNS.get(_name(path, results) if results is not None else "")

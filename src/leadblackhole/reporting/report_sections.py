@@ -613,9 +613,11 @@ def _jn_blocks(jn: pd.DataFrame) -> list[str]:
 
 
 def _figure_caption(stem: str) -> str:
+    """The caption of a figure as Markdown: the package's own caption as written (its
+    citations stay citations), a file name of another figure escaped."""
     if stem in FIGURE_CAPTIONS:
         return FIGURE_CAPTIONS[stem]
-    return stem.replace("_", " ").capitalize() + "."
+    return md_escape(stem.replace("_", " ").capitalize() + ".")
 
 
 def figures_section(inp: ReportInputs, missing: list[str]) -> list[str]:
@@ -638,7 +640,7 @@ def figures_section(inp: ReportInputs, missing: list[str]) -> list[str]:
         parts += ["_No figures were produced._", ""]
     rel = os.path.relpath(inp.figures, inp.results)
     for fig in figures:
-        cap = md_escape(_figure_caption(fig.stem))
+        cap = _figure_caption(fig.stem)
         # the folder is the user's: percent-encoded, no character of it can end the link
         link = urllib.parse.quote(Path(rel, fig.name).as_posix())
         parts += [f"![{cap}]({link})", "", f"*{cap}*", ""]
@@ -687,7 +689,7 @@ def sensitivity_section(inp: ReportInputs, missing: list[str]) -> list[str]:
     parts.append("")
     figure = inp.figures / f"{SENSITIVITY_STEM}.png"
     if figure.is_file():
-        cap = md_escape(_figure_caption(SENSITIVITY_STEM))
+        cap = _figure_caption(SENSITIVITY_STEM)
         rel = Path(os.path.relpath(inp.figures, inp.results), figure.name).as_posix()
         parts += [
             "The figure draws the same algebra for H4 over every strength of a confounder "
