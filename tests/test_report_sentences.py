@@ -102,11 +102,14 @@ def test_simulated_report_sets_each_estimate_beside_its_population_value(tmp_pat
     assert "| Population value | Interval covers it | Agrees with the published sign |" in table
     covered = re.search(r"Of the (\d+) 95% intervals, (\d+) cover the population value", md)
     assert covered is not None and int(covered.group(1)) == 12
-    rows = re.findall(r"^\| (H\d+|E1) \|.*\| (yes|no) \|[^|]*\|$", table, re.MULTILINE)
+    rows = re.findall(r"^\| (H\d+|E1) \|.*\| (yes|no) \|[^|]*\|[^|]*\|$", table, re.MULTILINE)
     assert len(rows) == 12
     assert sum(c == "yes" for _, c in rows) == int(covered.group(2))
     # a non-agreement reads as low power, not as a contradiction
     assert "did not detect, not a contradiction of the published finding" in md
+    # ... with the power of the design at the nearest diagnosed size (200 reps -> 150)
+    assert "| Agrees with the published sign | Power of the design |" in table
+    assert "from the default design with 150 analysable reps" in table
     for rel in ("models/hypotheses_vs_published.md", "models/hypotheses_vs_published.tex"):
         text = (tmp_path / "results" / rel).read_text()
         assert "by construction" not in text and "not contradicted" in text

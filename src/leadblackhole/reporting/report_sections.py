@@ -26,6 +26,7 @@ from ..data import REVERSED_MARK
 from ..models import main_model_name
 from ..registry import HYPOTHESES
 from ..tables_text import DATA_SOURCE_COLUMN, md_escape
+from .design_power import design_power
 from .figures import FIGURE_CAPTIONS, SENSITIVITY_STEM, figure_names
 from .report_allocation import allocation_section
 from .report_files import read_json, read_table, read_text
@@ -300,6 +301,8 @@ def _truth_blocks(inp: ReportInputs, hyps: pd.DataFrame, main: str, level: float
         ]
     parts = ["### Estimates beside the population values", ""]
     parts += [" ".join(truth_sentences(table, level)), ""]
+    table, power_note = _with_power(table, main, inp.sample.get("n_reps"))
+    parts += [power_note, ""] if power_note else []
     return parts + _table_block(
         "Effects of the main model per SD (percentage points of working time, as in the "
         f"sentences above, with the {format_level(level)} interval) beside the population "
@@ -309,8 +312,33 @@ def _truth_blocks(inp: ReportInputs, hyps: pd.DataFrame, main: str, level: float
             "truth": "Population value",
             "covered": "Interval covers it",
             "agrees": "Agrees with the published sign",
+            "power": "Power of the design",
         },
     )
+
+
+def _with_power(table: pd.DataFrame, main: str, n_reps: Any) -> tuple[pd.DataFrame, str]:
+    """The truth table with the default design's power of each hypothesis, and its sentence."""
+    found = design_power(main, int(n_reps) if n_reps else None)
+    if found is None:
+        return table, ""
+    n, power = found
+    table = table.assign(power=table["id"].map(power))
+    missed = table[(table["agrees"] == "no") & table["power"].notna()]
+    text = (
+        f"*Power of the design* is the share of 200 studies simulated from the default design "
+        f"with {n} analysable reps in which the {main} model supports the hypothesis (the "
+        "design diagnosis of `make evidence`, docs/simulation.md)."
+    )
+    if not missed.empty:
+        lo, hi = float(missed["power"].min()), float(missed["power"].max())
+        span = f"{lo:.2f}" if lo == hi else f"{lo:.2f} to {hi:.2f}"
+        text += (
+            f" The hypotheses this sample does not support ({', '.join(missed['id'])}) are "
+            f"detected in only {span} of such studies: missing them is what the design "
+            "leads one to expect, not evidence against them."
+        )
+    return table, text
 
 
 def _rounding_caveat(inp: ReportInputs) -> str:

@@ -381,10 +381,9 @@ def truth_sentences(table: pd.DataFrame, level: float = 0.95) -> list[str]:
         + ", so a hypothesis that does not agree here"
         + (f" ({', '.join(not_agree)})" if not_agree else "")
         + " is a true effect this sample did not detect, not a contradiction of the published "
-        "finding: the power to detect an effect is below one (in the default design's 461 "
-        "reps close to 1 for prequalification, lead volume and performance and 0.2–0.6 for "
-        "the moderations, `docs/simulation.md`; `make diagnose` estimates it for any design "
-        "by a design diagnosis, Blair, Cooper, Coppock & Humphreys 2019)."
+        "finding: the power to detect an effect is below one (the default design's power "
+        "is in the table below; `make diagnose` estimates it for any design by a design "
+        "diagnosis, Blair, Cooper, Coppock & Humphreys 2019)."
     )
     return lines
 
