@@ -20,7 +20,10 @@ Prints
 5. (``--cpu-run SIMS``) the CPU a whole diagnosis costs per replication in one
    process and on a 2-worker local cluster, each in a fresh process: imports,
    the population truth, start-up and the outputs included, with the CPU time of
-   every process the run started (the fork server and the workers).
+   every process the run started (the fork server and the workers);
+6. (``--throughput EST[,EST...]``) replications per CPU-second of the named
+   estimators in one process, each on the scenario whose departure it remedies
+   (:data:`REMEDY_SCENARIOS`; the population truth computed before the clock starts).
 """
 
 from __future__ import annotations
@@ -45,6 +48,18 @@ from leadblackhole.diagnosis import (
 from leadblackhole.simulation import StudyDesign, population_truth, simulate
 
 DESIGN = StudyDesign()
+
+#: The scenario each estimator of ``--throughput`` runs on (default: ``default``).
+REMEDY_SCENARIOS: dict[str, str] = {
+    "dirichlet_eiv": "latent_shares",
+    "dirichlet_rounded_eiv": "latent_shares",
+    "dirichlet_marker": "method_factor_marker",
+    "dirichlet_rounded_marker": "method_factor_marker",
+    "dirichlet_cf": "endogenous_volume_iv",
+    "dirichlet_rounded_cf": "endogenous_volume_iv",
+    "dirichlet_heckman": "selection_x",
+    "dirichlet_rounded_heckman": "selection_x",
+}
 
 
 def _median_ms(fn, repeats: int) -> float:
@@ -106,6 +121,35 @@ def per_core(repeats: int) -> None:
         print(
             f"   {label:17s} {repeats / cpu:6.1f} per CPU-second ({1e3 * cpu / repeats:.1f} ms); "
             f"wall {repeats / wall:6.1f}/s"
+        )
+
+
+def throughput(estimators: list[str], repeats: int) -> None:
+    """Replications per CPU-second of each estimator on its scenario (one process, 1 BLAS thread)."""
+    from threadpoolctl import threadpool_limits
+
+    from leadblackhole.diagnosis import scenario_design
+
+    print(
+        f"6. replications per CPU-second, one process, BLAS in one thread as in a Dask worker "
+        f"({repeats} replications of N = 461)"
+    )
+    for name in estimators:
+        scenario = REMEDY_SCENARIOS.get(name, "default")
+        truth = population_truth(scenario_design(scenario, 461, 1.0))
+        est = {name: ESTIMATORS[name]}
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+            warnings.simplefilter("ignore")
+            run_chunk(scenario, 461, 1.0, [0], est, 1, truth)  # warm-up
+            c0, t0 = time.process_time(), time.perf_counter()
+            rows = run_chunk(scenario, 461, 1.0, list(range(repeats)), est, 1, truth)
+            cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+        failed = int((~rows.drop_duplicates(["rep"])["converged"]).sum())
+        print(
+            f"   {name:26s} {scenario:21s} {repeats / cpu:6.1f} per CPU-second "
+            f"({1e3 * cpu / repeats:.1f} ms); wall {repeats / wall:6.1f}/s; {failed} failed "
+            f"(load {os.getloadavg()[0]:.1f})",
+            flush=True,
         )
 
 
@@ -232,6 +276,10 @@ def main() -> None:
     )  # fmt: skip
     p.add_argument("--repeats", type=int, default=3, help="runs per setting of --cpu-run")
     p.add_argument("--estimators", default="dirichlet", help="estimators of --cpu-run")
+    p.add_argument(
+        "--throughput", default=None, metavar="EST[,EST...]",
+        help="only the replications per CPU-second of these estimators (--reps replications)",
+    )  # fmt: skip
     p.add_argument("--whole-run", type=int, default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.whole_run is not None:
@@ -243,6 +291,9 @@ def main() -> None:
     assert replication_seed(1, 0).spawn_key == (0,)
     if a.cpu_run:
         cpu_run(a.cpu_run, a.tmp, a.repeats, a.estimators)
+        return
+    if a.throughput:
+        throughput(a.throughput.split(","), a.reps)
         return
     if a.dask_only:
         dask_speedup(max(a.reps, 100))

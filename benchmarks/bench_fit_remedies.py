@@ -1,4 +1,4 @@
-"""What each remedy option adds to ``leadblackhole fit``: wall time at a given number of reps.
+"""What each remedy option adds to ``leadblackhole fit``: wall and CPU time by number of reps.
 
 Run: ``.venv/bin/python benchmarks/bench_fit_remedies.py [N ...]`` (default 461). For each N
 it simulates one survey with a campaign budget (instrument), an exclusion variable, a
@@ -6,13 +6,15 @@ three-item marker scale and 10% of reps without marketing-lead time (``StudyDesi
 not timed), then runs ``leadblackhole fit`` in a child process, once plain and once per
 remedy option (``--errors-in-variables``, ``--marker marker``, ``--instrument
 campaign_budget``, ``--selection-instrument lead_access``; the corrections with their default
-200 bootstrap replicates), and prints each wall time and its excess over the plain fit, with
-the machine's load average (other processes sharing the cores inflate the times).
+two-step sandwich standard errors), and prints each wall time and CPU time (of the child) and
+their excess over the plain fit, with the machine's load average (other processes sharing the
+cores inflate the wall times more than the CPU times).
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,13 +49,17 @@ def survey(n: int, folder: Path) -> tuple[Path, Path]:
     return path, cb
 
 
-def wall(args: list[str]) -> float:
-    """Wall seconds of ``leadblackhole`` with ``args`` in a child process."""
+def wall(args: list[str]) -> tuple[float, float, float]:
+    """Wall and CPU seconds and peak resident MB of ``leadblackhole`` with ``args`` (a child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "leadblackhole.cli", *args], check=True, stdout=subprocess.DEVNULL
     )
-    return time.perf_counter() - t
+    seconds = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return seconds, cpu, after.ru_maxrss / 1024
 
 
 def main(sizes: tuple[int, ...] = (461,)) -> None:
@@ -65,11 +71,12 @@ def main(sizes: tuple[int, ...] = (461,)) -> None:
             for label, extra in OPTIONS.items():
                 out = Path(tmp) / f"out_{n}_{len(extra)}_{label.strip('-')}"
                 args = ["fit", str(path), "--codebook", str(cb), "--out", str(out)]
-                seconds = wall([*args, "--no-progress", *extra])
-                base = seconds if base is None else base
+                seconds, cpu, rss = wall([*args, "--no-progress", *extra])
+                base = (seconds, cpu) if base is None else base
                 print(
-                    f"{n:>7d} reps  {label:<24s} {seconds:7.1f} s  (+{seconds - base:6.1f} s over "
-                    f"the plain fit; load {os.getloadavg()[0]:.1f})",
+                    f"{n:>7d} reps  {label:<24s} {seconds:7.1f} s  (+{seconds - base[0]:6.1f} s over "
+                    f"the plain fit), CPU {cpu:6.1f} s (+{cpu - base[1]:6.1f} s); "
+                    f"largest child so far {rss:.0f} MB; load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
 

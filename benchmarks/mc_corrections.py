@@ -4,14 +4,19 @@ Simulates studies of the design diagnosis's scenarios and fits the main model
 (``dirichlet``) beside its corrections: ``dirichlet_eiv`` on ``latent_shares``
 (shares driven by the latent constructs) and ``default`` (what the correction
 costs when nothing is wrong), ``dirichlet_marker`` on ``method_factor`` with a
-three-item marker scale. Every study is drawn from
-``replication_seed(seed, rep)``, so the rows do not depend on how the run is
-split; finished studies are appended to their scenario's file and a rerun
-computes only the missing ones (resumable; one file per scenario, ``OUT/<scenario>.csv``, so
-scenarios can run in separate processes). ``--tables`` writes the tables of
+three-item marker scale. Each correction is fitted with its default two-step
+sandwich standard errors (``dirichlet_eiv``, ``dirichlet_marker``) and, with
+``--std-errors ... bootstrap``, with ``--boot`` bootstrap replicates of both steps
+(``dirichlet_eiv_bootstrap``, ``dirichlet_marker_bootstrap``; same estimates, other
+standard errors). Every study is drawn from ``replication_seed(seed, rep)``, so
+the rows do not depend on how the run is split; finished studies are appended to
+their scenario's file and a rerun computes only the missing (study, estimator)
+pairs (resumable; one file per scenario, ``OUT/<scenario>.csv``, so scenarios can
+run in separate processes). ``--tables`` writes the tables of
 ``docs/corrections_evidence.md`` from the replications.
 
-    python benchmarks/mc_corrections.py --sims 100 --boot 50 --out evidence/corrections
+    python benchmarks/mc_corrections.py --sims 200 --out evidence/corrections
+    python benchmarks/mc_corrections.py --sims 100 --std-errors bootstrap --boot 50
     python benchmarks/mc_corrections.py --out evidence/corrections --tables docs/corrections_evidence.md
 """
 
@@ -42,7 +47,10 @@ CELLS = {
 ORDER = ["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9", "H10", "H11", "E1"]
 
 
-def one_study(scenario: str, rep: int, seed: int, n_reps: int, boot: int) -> pd.DataFrame:
+def one_study(
+    scenario: str, rep: int, seed: int, n_reps: int, boot: int, wanted: set[str]
+) -> pd.DataFrame:
+    """The rows of the estimators in ``wanted`` on study ``rep`` of ``scenario``."""
     changes, corrected = CELLS[scenario]
     design = scenario_design(scenario, n_reps, 1.0).replace(**changes)
     ss = replication_seed(seed, rep)
@@ -50,46 +58,62 @@ def one_study(scenario: str, rep: int, seed: int, n_reps: int, boot: int) -> pd.
     study = draw_study(design, seed=replication_seed(seed, rep))
     items = study.items[study.percents[:, 0] > 0].reset_index(drop=True)
     rows = []
-    naive = model_effects(fit_share_model(frame, "dirichlet"), frame)
-    naive["estimator"] = "dirichlet"
-    rows.append(naive)
-    t0 = time.process_time()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        try:
-            if corrected == "dirichlet_eiv":
-                res = fit_eiv(frame, items, model="dirichlet", n_boot=boot, seed=rep)
-            else:
-                scales = dict(frame.scales) | {"marker": [f"mk_{j}" for j in (1, 2, 3)]}
-                res = fit_marker(frame, items, "marker", scales, n_boot=boot, seed=rep)
-            eff = res.effects.copy()
-            eff["n_failed"] = res.n_failed
-        except EstimationError as exc:
-            eff = naive[["id"]].copy()
-            eff["note"] = str(exc)[:100]
-    eff["cpu_s"] = time.process_time() - t0
-    eff["estimator"] = corrected
-    rows.append(eff)
+    if "dirichlet" in wanted:
+        naive = model_effects(fit_share_model(frame, "dirichlet"), frame)
+        naive["estimator"] = "dirichlet"
+        rows.append(naive)
+    for std_errors, label in (("sandwich", corrected), ("bootstrap", f"{corrected}_bootstrap")):
+        if label not in wanted:
+            continue
+        opts = {"std_errors": std_errors, "n_boot": boot, "seed": rep}
+        t0 = time.process_time()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            try:
+                if corrected == "dirichlet_eiv":
+                    res = fit_eiv(frame, items, model="dirichlet", **opts)
+                else:
+                    scales = dict(frame.scales) | {"marker": [f"mk_{j}" for j in (1, 2, 3)]}
+                    res = fit_marker(frame, items, "marker", scales, **opts)
+                eff = res.effects.copy()
+                eff["n_failed"] = res.n_failed
+            except EstimationError as exc:
+                eff = pd.DataFrame({"id": ORDER, "note": str(exc)[:100]})
+        eff["cpu_s"] = time.process_time() - t0
+        eff["estimator"] = label
+        rows.append(eff)
     out = pd.concat(rows, ignore_index=True)
     out["scenario"], out["rep"], out["n_reps"] = scenario, rep, n_reps
     out["truth"] = out["id"].map(truth.effects["value"])
     keep = ["scenario", "n_reps", "rep", "estimator", "id", "estimate", "std_error",
             "conf_low", "conf_high", "supported", "truth"]  # fmt: skip
-    extra = [c for c in ("n_failed", "cpu_s", "note") if c in out.columns]
-    return out[keep + extra]
+    for c in ("n_failed", "cpu_s"):  # a fixed layout: the rows are appended to one CSV
+        if c not in out.columns:
+            out[c] = np.nan
+    return out[[*keep, "n_failed", "cpu_s"]]
 
 
 def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for scenario in args.scenario:
+        corrected = CELLS[scenario][1]
+        labels = {"dirichlet"} | {
+            corrected if se == "sandwich" else f"{corrected}_bootstrap" for se in args.std_errors
+        }
         path = out / f"{scenario}.csv"
-        have = set(pd.read_csv(path)["rep"]) if path.exists() else set()
+        have: dict[int, set[str]] = {}
+        if path.exists():
+            for rep, est in (
+                pd.read_csv(path)[["rep", "estimator"]].drop_duplicates().itertuples(index=False)
+            ):
+                have.setdefault(int(rep), set()).add(est)
         for rep in range(args.sims):
-            if rep in have:
+            wanted = labels - have.get(rep, set())
+            if not wanted:
                 continue
             t0 = time.perf_counter()
-            rows = one_study(scenario, rep, args.seed, args.n_reps, args.boot)
+            rows = one_study(scenario, rep, args.seed, args.n_reps, args.boot, wanted)
             rows.to_csv(path, mode="a", header=not path.exists(), index=False)
             print(f"{scenario} rep {rep}: {time.perf_counter() - t0:.1f} s", flush=True)
 
@@ -173,8 +197,8 @@ def tables(reps: pd.DataFrame, dest: Path) -> None:
         f"{100 * mc['relative_bias_mcse'].min():.1f}–{100 * mc['relative_bias_mcse'].max():.1f} "
         "percentage points (per effect, H1–H11).",
         "",
-        "Median CPU seconds per study of the corrected fit (point estimate and bootstrap): "
-        + "; ".join(f"{sc} {est} {v:.1f} s" for (sc, est), v in cpu.items()),
+        "Median CPU seconds per study of the corrected fit (point estimate and standard errors): "
+        + "; ".join(f"{sc} {est} {v:.2f} s" for (sc, est), v in cpu.items()),
         "",
     ]
     # the hand-written sections after the tables (every heading below the title) are kept
@@ -191,6 +215,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sims", type=int, default=100)
     p.add_argument("--boot", type=int, default=50)
+    p.add_argument(
+        "--std-errors", nargs="+", choices=["sandwich", "bootstrap"], default=["sandwich"],
+        help="standard errors of the corrections to compute (each its own estimator label)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=2013)
     p.add_argument("--n-reps", type=int, default=461)
     p.add_argument("--scenario", nargs="+", default=list(CELLS))

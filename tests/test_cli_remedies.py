@@ -20,7 +20,7 @@ from leadblackhole import cli
 from leadblackhole.simulation import StudyDesign, simulate
 from leadblackhole.tables_text import table_to_csv
 
-BOOT = 30  # bootstrap replicates of the corrections in these tests (the default is 200)
+BOOT = 30  # bootstrap replicates of --correction-se bootstrap in these tests (default 200)
 MARKER_CODEBOOK = '[scales.marker]\nitems = ["mk_1", "mk_2", "mk_3"]\n'
 
 
@@ -51,7 +51,7 @@ def remedy_fit(remedy_survey):
     path, cb = remedy_survey
     out = path.parent / "out"
     argv = ["fit", str(path), "--codebook", str(cb), "--out", str(out), "--seed", "5"]
-    argv += ["--errors-in-variables", "--marker", "marker", "--correction-boot", str(BOOT)]
+    argv += ["--errors-in-variables", "--marker", "marker"]
     argv += ["--endogenous", "volume", "--instrument", "campaign_budget"]
     argv += ["--selection-instrument", "lead_access"]
     assert cli.main(argv) == 0
@@ -111,7 +111,8 @@ def test_remedies_sit_beside_the_main_model_in_every_table(remedy_fit):
     assert [header.index(h) for h in order] == sorted(header.index(h) for h in order)
     for term in ("| method |", r"| cf\_volume |", r"| inverse\_mills |"):
         assert term in table
-    assert "bootstrap of both steps" in table and "two-step sandwich" in table
+    assert "two-step sandwich standard errors (the first step's estimation error" in table
+    assert "two-step sandwich standard errors" in table.split("Dirichlet CF:")[1]
     # the cell of the EIV model's prequal coefficient is its estimate in estimates.csv
     row = est[(est["model"] == REMEDIES[0]) & (est["equation"] == "marketing")]
     coef = row.set_index("term").loc["prequal", "estimate"]
@@ -120,7 +121,7 @@ def test_remedies_sit_beside_the_main_model_in_every_table(remedy_fit):
 
 
 def test_corrections_are_those_of_the_computing_functions(remedy_fit, remedy_survey):
-    """The command passes the main model, the items, the seed and the replicates through."""
+    """The command passes the main model and the items through (sandwich standard errors)."""
     from leadblackhole.corrections import fit_eiv, fit_marker
 
     path, cb = remedy_survey
@@ -128,8 +129,8 @@ def test_corrections_are_those_of_the_computing_functions(remedy_fit, remedy_sur
     items, scales = frame.measurement_inputs(survey)[:2]
     model_scales = {s: v for s, v in scales.items() if s in ("prequal", "tracking")}
     hyp = pd.read_csv(remedy_fit / "hypotheses.csv").set_index(["model", "id"])
-    eiv = fit_eiv(frame, items, model_scales, model="dirichlet_rounded", n_boot=BOOT, seed=5)
-    mk = fit_marker(frame, items, "marker", scales, model="dirichlet_rounded", n_boot=BOOT, seed=5)
+    eiv = fit_eiv(frame, items, model_scales, model="dirichlet_rounded")
+    mk = fit_marker(frame, items, "marker", scales, model="dirichlet_rounded")
     for res in (eiv, mk):
         got = hyp.loc[res.model_name].loc[res.effects["id"]]
         np.testing.assert_allclose(got["estimate"], res.effects["estimate"], rtol=1e-9)
@@ -305,6 +306,7 @@ BAD = [
     ("ok", ["--eiv-method", "calibration"], "--errors-in-variables"),
     ("ok", ["--errors-in-variables", "--eiv-method", "simex"], "simex"),
     ("ok", ["--errors-in-variables", "--correction-boot", "5"], "at least 20"),
+    ("ok", ["--errors-in-variables", "--correction-se", "jackknife"], "invalid choice"),
     ("ok", ["--endogenous", "volume"], "--instrument"),
     ("ok", ["--instrument", "nosuchcolumn"], "nosuchcolumn"),
     ("ok", ["--instrument", "volume"], "volume"),
@@ -392,3 +394,27 @@ def test_report_cites_the_works_of_the_corrected_models(tmp_path, remedy_fit):
     assert set(citations(body)) <= firsts
     for pattern, ref in REFERENCES:
         assert (re.search(pattern, body) is not None) == (ref in listed), ref
+
+
+def test_bootstrap_standard_errors_on_request(remedy_survey):
+    """``--correction-se bootstrap``: the corrections' standard errors from the seeded replicates."""
+    from leadblackhole import pipeline
+    from leadblackhole.corrections import fit_eiv
+    from leadblackhole.exceptions import EstimationError
+    from leadblackhole.pipeline.models import fit_remedies
+
+    path, cb = remedy_survey
+    survey, frame = _frame(path, cb)
+    remedies = pipeline.Remedies.from_options(
+        errors_in_variables=True, correction_se="bootstrap", correction_boot=BOOT, seed=5
+    )
+    fits, effects, _ = fit_remedies(frame, survey, remedies, "dirichlet", None)
+    res = fits["dirichlet_eiv"]
+    assert (res.std_errors, res.n_boot, res.seed) == ("bootstrap", BOOT, 5)
+    assert res.std_errors_note.endswith(f"bootstrap of both steps ({BOOT} replicates)")
+    items, scales = frame.measurement_inputs(survey)[:2]
+    model_scales = {s: v for s, v in scales.items() if s in ("prequal", "tracking")}
+    ref = fit_eiv(frame, items, model_scales, std_errors="bootstrap", n_boot=BOOT, seed=5)
+    pd.testing.assert_frame_equal(effects["dirichlet_eiv"], ref.effects)
+    with pytest.raises(EstimationError, match="--correction-se: expected one of"):
+        pipeline.Remedies.from_options(correction_se="jackknife")

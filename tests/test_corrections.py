@@ -61,7 +61,7 @@ def marker_study():
 @pytest.fixture(scope="module")
 def eiv_fit(latent_study):
     frame, _, items = latent_study
-    return fit_eiv(frame, items, n_boot=30, seed=3)
+    return fit_eiv(frame, items, std_errors="bootstrap", n_boot=30, seed=3)
 
 
 # ---------------------------------------------------------------------------
@@ -263,9 +263,9 @@ def test_eiv_corrects_the_attenuation_of_prequal(latent_study, eiv_fit):
 
 def test_eiv_bootstrap_is_seeded(latent_study):
     frame, _, items = latent_study
-    a = fit_eiv(frame, items, n_boot=20, seed=9)
-    b = fit_eiv(frame, items, n_boot=20, seed=9)
-    c = fit_eiv(frame, items, n_boot=20, seed=10)
+    a = fit_eiv(frame, items, std_errors="bootstrap", n_boot=20, seed=9)
+    b = fit_eiv(frame, items, std_errors="bootstrap", n_boot=20, seed=9)
+    c = fit_eiv(frame, items, std_errors="bootstrap", n_boot=20, seed=10)
     pd.testing.assert_frame_equal(a.effects, b.effects)
     assert not np.allclose(a.effects["std_error"], c.effects["std_error"])
 
@@ -356,7 +356,9 @@ def test_eiv_errors(latent_study):
     with pytest.raises(EstimationError, match="a correction applies to the main model"):
         fit_eiv(frame, items, model="ols", n_boot=20)
     with pytest.raises(EstimationError, match="n_boot must be an integer of at least 20"):
-        fit_eiv(frame, items, n_boot=5)
+        fit_eiv(frame, items, std_errors="bootstrap", n_boot=5)
+    with pytest.raises(EstimationError, match="std_errors must be one of"):
+        fit_eiv(frame, items, std_errors="jackknife")
     with pytest.raises(EstimationError, match="items has 10 rows"):
         fit_eiv(frame, items.iloc[:10], n_boot=20)
     with pytest.raises(EstimationError, match="items must be a DataFrame"):
@@ -393,7 +395,7 @@ def test_bootstrap_that_fails_too_often(latent_study, monkeypatch):
 
     monkeypatch.setattr("leadblackhole.corrections.eiv.fit_second_step", flaky)
     with pytest.raises(EstimationError, match="too few remain"):
-        fit_eiv(frame, items, n_boot=20)
+        fit_eiv(frame, items, std_errors="bootstrap", n_boot=20)
 
 
 def test_bootstrap_warns_when_some_replicates_fail(latent_study, monkeypatch):
@@ -413,7 +415,7 @@ def test_bootstrap_warns_when_some_replicates_fail(latent_study, monkeypatch):
 
     monkeypatch.setattr(eiv, "fit_second_step", flaky)
     with pytest.warns(ConvergenceWarning, match="2 of 25 bootstrap replicates"):
-        res = fit_eiv(frame, items, n_boot=25)
+        res = fit_eiv(frame, items, std_errors="bootstrap", n_boot=25)
     assert res.n_failed == 2
 
 
@@ -436,6 +438,8 @@ def test_marker_errors(marker_study):
         fit_marker(frame, holes, "marker", scales, n_boot=20)
     with pytest.raises(EstimationError, match="a correction applies to the main model"):
         fit_marker(frame, items, "marker", scales, model="fmlogit", n_boot=20)
+    with pytest.raises(EstimationError, match="std_errors must be one of"):
+        fit_marker(frame, items, "marker", scales, std_errors="bootstrapped")
 
 
 def test_check_marker_and_marker_cfa_errors():

@@ -15,6 +15,7 @@ from leadblackhole.diagnosis import (
     ESTIMATE_COLUMNS,
     ESTIMATORS,
     SCENARIOS,
+    WORKER_CONFIG,
     WORKER_MALLOC_ENV,
     DiagnosisError,
     EffectsEstimator,
@@ -294,8 +295,31 @@ def test_one_and_two_workers_give_identical_bytes(tmp_path):
     assert _bytes(tmp_path / "w0", "diagnosands.csv") == _bytes(tmp_path / "w1", "diagnosands.csv")
 
 
+@pytest.mark.slow
+def test_corrected_estimators_give_identical_bytes_in_process_and_on_two_workers(tmp_path):
+    # the population truth computed in the client and handed over, the sandwich standard
+    # errors computed in the workers: the same bytes as in this process
+    opts = {**SMALL, "scenarios": ("latent_shares",), "estimators": ("dirichlet_eiv",)}
+    a = run_diagnosis(tmp_path / "w0", workers=0, **opts)
+    b = run_diagnosis(tmp_path / "w2", workers=2, **opts)
+    assert a.n_computed == b.n_computed == 4
+    assert a.replications["converged"].all()
+    for name in ("diagnosands.csv", "mde.csv", "replications.parquet"):
+        assert _bytes(tmp_path / "w0", name) == _bytes(tmp_path / "w2", name), name
+
+
 def _worker_env():
     return {k: os.environ.get(k) for k in (*WORKER_MALLOC_ENV, "OPENBLAS_NUM_THREADS")}
+
+
+def _worker_config(dask_worker):
+    import dask
+
+    return {k: dask.config.get(k) for k in WORKER_CONFIG}, list(dask_worker.periodic_callbacks)
+
+
+def _scheduler_ticks(dask_scheduler):
+    return dask_scheduler.periodic_callbacks["tick"].callback_time
 
 
 def test_local_cluster_workers_start_with_the_allocator_settings():
@@ -305,8 +329,14 @@ def test_local_cluster_workers_start_with_the_allocator_settings():
 
     with local_cluster(1) as cluster, Client(cluster) as client:
         (env,) = client.run(_worker_env).values()
+        ((config, callbacks),) = client.run(_worker_config).values()
+        tick_ms = client.run_on_scheduler(_scheduler_ticks)
     assert env == {**WORKER_MALLOC_ENV, "OPENBLAS_NUM_THREADS": "1"}
     assert int(env["MALLOC_TRIM_THRESHOLD_"]) > 65536
+    # the batch settings reach the workers and the scheduler: no profiler, slow bookkeeping
+    assert config == WORKER_CONFIG
+    assert "profile" not in callbacks
+    assert tick_ms == 1000
 
 
 def test_interrupted_run_resumes_to_the_same_output(tmp_path):

@@ -111,21 +111,29 @@ def test_a_two_step_estimator_without_its_column_is_recorded_as_not_converged():
 def test_corrected_estimators_fit_and_fail_as_recorded():
     for name in ("dirichlet_eiv", "dirichlet_rounded_eiv", "dirichlet_marker"):
         assert name in ESTIMATORS
+    from leadblackhole.corrections import fit_eiv
+
     frame, _ = simulate_frame(scenario_design("method_factor_marker", 200, 1.0), SEED)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        eiv = CorrectedEstimator("eiv", n_boot=20)(frame)
-        marker = CorrectedEstimator("marker", n_boot=20)(frame)
+        eiv = CorrectedEstimator("eiv")(frame)
+        marker = CorrectedEstimator("marker")(frame)
+        boot = CorrectedEstimator("eiv", n_boot=20, std_errors="bootstrap")(frame)
+        again = CorrectedEstimator("eiv", n_boot=20, std_errors="bootstrap")(frame)
     assert tuple(eiv.columns) == tuple(marker.columns) == ESTIMATE_COLUMNS
+    # by default the sandwich standard errors fit reports
+    ref = fit_eiv(frame, frame.items).effects
+    np.testing.assert_array_equal(eiv["std_error"], ref["std_error"])
     # the bootstrap's seed depends on the study only: the same study, the same result
-    again = CorrectedEstimator("eiv", n_boot=20)(frame)
-    pd.testing.assert_frame_equal(eiv, again)
+    pd.testing.assert_frame_equal(boot, again)
+    np.testing.assert_array_equal(boot["estimate"], eiv["estimate"])
+    assert not np.allclose(boot["std_error"], eiv["std_error"])
     plain, _ = simulate_frame(scenario_design("default", 200, 1.0), SEED)
     with pytest.raises(EstimationError, match="marker items"):
-        CorrectedEstimator("marker", n_boot=20)(plain)
+        CorrectedEstimator("marker")(plain)
     bare = frame.__class__(**{**frame.__dict__, "items": None})
     with pytest.raises(EstimationError, match="needs the item answers"):
-        CorrectedEstimator("eiv", n_boot=20)(bare)
+        CorrectedEstimator("eiv")(bare)
 
 
 def _diagnosands():

@@ -259,12 +259,19 @@ REMEDY_OPTIONS: tuple[Option, ...] = (
         "marker scale of the codebook ([scales.SCALE])",
     ),
     opt(
+        "--correction-se",
+        choices=("sandwich", "bootstrap"),
+        default="sandwich",
+        help="standard errors of the two corrections: the two-step sandwich (default) or a "
+        "bootstrap of both steps",
+    ),
+    opt(
         "--correction-boot",
         type=positive_int,
         default=200,
         metavar="N",
-        help="bootstrap replicates of the two corrections, both steps redone (default 200; "
-        "seeded by --seed)",
+        help="bootstrap replicates of --correction-se bootstrap, both steps redone (default "
+        "200; seeded by --seed)",
     ),
     opt(
         "--endogenous",

@@ -5,15 +5,16 @@
   measurement model;
 * :func:`fit_marker`: the main model controlling for the method factor that a
   marker scale measures (``<main>_marker``);
-* both return :class:`CorrectedResults`: the package's results interface with
-  a covariance from a bootstrap of both steps, and the registry effects with
-  bootstrap standard errors in ``effects``.
+* both return :class:`CorrectedResults`: the package's results interface with a
+  covariance that carries the first step's sampling error (the stacked two-step
+  sandwich of :mod:`~leadblackhole.corrections.sandwich` by default, or a bootstrap of
+  both steps), and the registry effects with their standard errors in ``effects``.
 
 This unit sits above ``effects`` (it computes the effects of every bootstrap
 replicate) and below ``diagnosis`` (docs/architecture.md). See docs/corrections.md.
 """
 
-from ._engine import ERROR_FREE, MAIN_MODELS, N_BOOT, stratified_draw
+from ._engine import ERROR_FREE, MAIN_MODELS, N_BOOT, STD_ERRORS, stratified_draw
 from .eiv import EIV_METHODS, calibrate_scores, fit_eiv
 from .marker import fit_marker, method_scores
 from .results import CorrectedResults
@@ -23,6 +24,7 @@ __all__ = [
     "ERROR_FREE",
     "MAIN_MODELS",
     "N_BOOT",
+    "STD_ERRORS",
     "CorrectedResults",
     "calibrate_scores",
     "fit_eiv",

@@ -21,6 +21,7 @@ from ..models import (
 )
 from ..specification import COMPONENTS, design_matrix, firm_levels
 from .results import CorrectedResults, bootstrap_inference
+from .sandwich import LinearFirstStep, sandwich_inference
 
 #: Main models a correction can be applied to.
 MAIN_MODELS: tuple[str, ...] = ("dirichlet", "dirichlet_rounded")
@@ -29,8 +30,25 @@ MainModel = Literal["dirichlet", "dirichlet_rounded"]
 #: Error-free covariates every first step conditions on (with the firm dummies).
 ERROR_FREE: tuple[str, ...] = ("volume", "experience", "performance", "variable_pay")
 
-#: Default number of bootstrap replicates.
+#: Default number of bootstrap replicates (``std_errors="bootstrap"``).
 N_BOOT: int = 200
+
+#: Standard errors of a correction: the stacked two-step sandwich (the default) or a
+#: bootstrap of both steps.
+STD_ERRORS: tuple[str, ...] = ("sandwich", "bootstrap")
+
+
+def check_std_errors(std_errors: str, n_boot: int) -> str:
+    """Return ``std_errors`` when known (and ``n_boot`` usable by a bootstrap), else raise."""
+    if std_errors not in STD_ERRORS:
+        raise EstimationError(
+            f"std_errors must be one of {list(STD_ERRORS)}; received {std_errors!r}"
+        )
+    if std_errors == "bootstrap" and (
+        not isinstance(n_boot, int | np.integer) or isinstance(n_boot, bool) or n_boot < 20
+    ):
+        raise EstimationError(f"n_boot must be an integer of at least 20; received {n_boot!r}")
+    return std_errors
 
 
 def check_main_model(model: str) -> str:
@@ -172,8 +190,7 @@ def bootstrap_fit(
     """
     from threadpoolctl import threadpool_limits
 
-    if not isinstance(n_boot, int | np.integer) or isinstance(n_boot, bool) or n_boot < 20:
-        raise EstimationError(f"n_boot must be an integer of at least 20; received {n_boot!r}")
+    check_std_errors("bootstrap", n_boot)
     data = data.reset_index(drop=True)
     with threadpool_limits(limits=1, user_api="blas"):
         item_values = items.to_numpy(dtype=float)
@@ -213,23 +230,11 @@ def bootstrap_fit(
     E = np.asarray(effects)
     cov = np.cov(P, rowvar=False)
     se = E.std(axis=0, ddof=1)
-    out = table.copy()
-    out["model"] = name
-    inf = bootstrap_inference(out["estimate"].to_numpy(dtype=float), se, alpha)
-    for c, v in inf.items():
-        out[c] = v
-    sign = out["expected_sign"].to_numpy(dtype=int)
-    supported = [
-        pd.NA if s == 0 else bool(np.sign(e) == s and p < alpha)
-        for s, e, p in zip(sign, out["estimate"], out["p_value"], strict=True)
-    ]
-    out["supported"] = pd.array(supported, dtype="boolean")
-    out = out[list(HYPOTHESIS_COLUMNS)]
     return CorrectedResults(
         name,
         point,
         cov,
-        out,
+        _effects_table(table, name, se, alpha),
         corrected,
         correction,
         first,
@@ -242,16 +247,90 @@ def bootstrap_fit(
     )
 
 
+def _effects_table(table: pd.DataFrame, name: str, se: np.ndarray, alpha: float) -> pd.DataFrame:
+    """The registry effects of the point fit with standard errors ``se`` (normal inference)."""
+    out = table.copy()
+    out["model"] = name
+    inf = bootstrap_inference(out["estimate"].to_numpy(dtype=float), se, alpha)
+    for c, v in inf.items():
+        out[c] = v
+    sign = out["expected_sign"].to_numpy(dtype=int)
+    supported = [
+        pd.NA if s == 0 else bool(np.sign(e) == s and p < alpha)
+        for s, e, p in zip(sign, out["estimate"], out["p_value"], strict=True)
+    ]
+    out["supported"] = pd.array(supported, dtype="boolean")
+    return out[list(HYPOTHESIS_COLUMNS)]
+
+
+#: A first step's influence: (analysis data, item answers as an array, what the step's
+#: full-sample call returned as first-step quantities) -> LinearFirstStep.
+Influence = Callable[[pd.DataFrame, np.ndarray, pd.Series], LinearFirstStep]
+
+
+def sandwich_fit(
+    name: str,
+    correction: str,
+    step: Step,
+    influence: Influence,
+    data: pd.DataFrame,
+    items: pd.DataFrame,
+    seed: int,
+    alpha: float,
+    fit_options: dict[str, Any],
+) -> CorrectedResults:
+    """Fit both steps once; standard errors from the stacked two-step sandwich.
+
+    ``step`` is called once, on the full sample; ``influence`` gives the first
+    step's corrected columns and their per-rep influence, and
+    :func:`~leadblackhole.corrections.sandwich.sandwich_inference` the covariance
+    of the second step and the effects' standard errors (reps centred within
+    firms, the bootstrap's sampling scheme).
+    """
+    from threadpoolctl import threadpool_limits
+
+    data = data.reset_index(drop=True)
+    with threadpool_limits(limits=1, user_api="blas"):
+        item_values = items.to_numpy(dtype=float)
+        point, corrected, first = step(data, item_values, None)
+        table = model_effects(point, corrected, design=point.mean_design)
+        inf = sandwich_inference(
+            point,
+            corrected,
+            influence(data, item_values, first),
+            data["firm"].astype(str).to_numpy(),
+        )
+    return CorrectedResults(
+        name,
+        point,
+        inf.cov,
+        _effects_table(table, name, inf.std_errors, alpha),
+        corrected,
+        correction,
+        first,
+        None,
+        None,
+        0,
+        0,
+        seed,
+        fit_options,
+        std_errors="sandwich",
+    )
+
+
 __all__ = [
     "ERROR_FREE",
     "MAIN_MODELS",
     "N_BOOT",
+    "STD_ERRORS",
     "EffectOptions",
     "aligned_items",
     "bootstrap_fit",
     "check_main_model",
+    "check_std_errors",
     "error_free",
     "fit_second_step",
     "main_options",
+    "sandwich_fit",
     "stratified_draw",
 ]

@@ -23,7 +23,12 @@ of :math:`W`. An interaction of a scale with an error-free moderator
 :math:`M` is corrected by the same substitution, because
 :math:`E[T M \mid V] = M\,E[T \mid V]` when :math:`M` is in :math:`V`. The
 coefficients and effects stay per point of the item mean (the true score has
-the item mean's scale). Standard errors come from a bootstrap of both steps.
+the item mean's scale). Standard errors account for the estimated
+reliabilities and calibration: by default the stacked two-step sandwich
+(:mod:`leadblackhole.corrections.sandwich`: :math:`\hat T = U\Phi` with
+:math:`U = [1, V]` and :math:`\Phi` a function of the mean and covariance of
+:math:`V` and of the reliabilities, each reliability a function of its scale's
+item covariances), or a bootstrap of both steps (``std_errors="bootstrap"``).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from ..exceptions import ReliabilityError
 from ..measurement import (
     RELIABILITY_METHODS,
     check_reliability,
+    reliability_gradient,
     score_reliabilities,
     score_reliability,
 )
@@ -51,13 +57,16 @@ from ._engine import (
     aligned_items,
     bootstrap_fit,
     check_main_model,
+    check_std_errors,
     error_free,
     fit_second_step,
     main_options,
+    sandwich_fit,
 )
 from .results import CorrectedResults
+from .sandwich import LinearFirstStep, covariance_influence, linear_first_step
 
-__all__ = ["EIV_METHODS", "calibrate_scores", "fit_eiv"]
+__all__ = ["EIV_METHODS", "calibrate_scores", "calibration_coefficients", "fit_eiv"]
 
 #: Methods of :func:`fit_eiv` (``--eiv-method``); the first is the default.
 EIV_METHODS: tuple[str, ...] = ("calibration",)
@@ -103,6 +112,46 @@ def calibrate_scores(
     return mean[:k] + (V - mean) @ gamma
 
 
+def calibration_coefficients(
+    mean: np.ndarray, cov: np.ndarray, reliabilities: Sequence[float] | np.ndarray
+) -> np.ndarray:
+    r""":math:`\Phi` of :func:`calibrate_scores`: :math:`\hat T = [1, V]\,\Phi`.
+
+    Parameters
+    ----------
+    mean : ndarray (..., p)
+        Mean of :math:`V = (W_1, \dots, W_S, Z)`.
+    cov : ndarray (..., p, p)
+        Its covariance.
+    reliabilities : array-like (..., S)
+        Reliability of each of the ``S`` scores.
+
+    Returns
+    -------
+    ndarray (..., 1 + p, S)
+        First row :math:`\bar W - \bar V\Gamma`, then
+        :math:`\Gamma = \Sigma_{VV}^{-1}\Sigma_{VT}`; leading axes are a batch.
+
+    Examples
+    --------
+    >>> v = np.random.default_rng(2).standard_normal((400, 3))
+    >>> phi = calibration_coefficients(v.mean(axis=0), np.cov(v, rowvar=False), [0.8])
+    >>> that = calibrate_scores(v[:, :1], v[:, 1:], [0.8])
+    >>> bool(np.allclose(np.column_stack([np.ones(400), v]) @ phi, that))
+    True
+    """
+    mean = np.asarray(mean, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    rel = np.asarray(reliabilities, dtype=float)
+    k = rel.shape[-1]
+    idx = np.arange(k)
+    c = np.array(cov[..., :k, :], copy=True)
+    c[..., idx, idx] -= (1.0 - rel) * cov[..., idx, idx]
+    gamma = np.linalg.solve(cov, np.swapaxes(c, -1, -2))  # (..., p, k)
+    first = mean[..., :k] - np.einsum("...p,...pk->...k", mean, gamma)
+    return np.concatenate([first[..., None, :], gamma], axis=-2)
+
+
 def _reliabilities(
     items: pd.DataFrame, scales: Mapping[str, Sequence[str]], reliability: Any
 ) -> pd.Series:
@@ -115,6 +164,76 @@ def _reliabilities(
     return pd.Series({s: check_reliability(s, given[s]) for s in scales}, name="reliability")
 
 
+class _CalibrationSteps:
+    """The two steps of :func:`fit_eiv` on a sample, and the first step's influence.
+
+    ``step`` fits them on the full sample (``start`` None) or on a bootstrap
+    resample (warm-started at the full-sample estimates); ``influence`` gives the
+    calibration's coefficients and their per-rep influence for the sandwich.
+    """
+
+    def __init__(self, model, options, levels, names, blocks, reliability, fixed) -> None:
+        self.model, self.options, self.levels = model, options, levels
+        self.names, self.blocks = list(names), blocks
+        self.reliability, self.fixed = reliability, fixed
+        self.saved: dict[str, Any] = {}  # the full sample's one-factor fits (warm starts)
+
+    def reliabilities(self, it: np.ndarray, first: bool) -> pd.Series:
+        if self.fixed is not None:
+            return self.fixed
+        out = {}
+        for s, cols in zip(self.names, self.blocks, strict=True):
+            block = it[:, cols]
+            block = block[np.isfinite(block).all(axis=1)]
+            if len(block) < 10:
+                raise ReliabilityError(
+                    f"scale '{s}': {len(block)} reps answer every item; at least 10 are needed"
+                )
+            cov = np.cov(block, rowvar=False)
+            if self.reliability == "alpha":
+                rel = score_reliability(block, s, "alpha")
+            else:
+                rel, x = omega_from_cov(cov, s, None if first else self.saved.get(s))
+                if first:
+                    self.saved[s] = x
+            out[s] = check_reliability(s, rel)
+        return pd.Series(out, name="reliability")
+
+    def step(self, d: pd.DataFrame, it: np.ndarray, start):
+        names = self.names
+        rel = self.reliabilities(it, start is None)
+        W = d[names].to_numpy(dtype=float)
+        that = calibrate_scores(W, error_free(d, self.levels), rel[names].to_numpy())
+        cal = d.copy()
+        for j, s in enumerate(names):
+            cal[s] = that[:, j]
+        opts = self.options if start is None else self.options | {"start_params": start}
+        res: ShareResults = fit_second_step(cal, self.model, opts)
+        return res, cal, rel.rename(lambda s: f"reliability[{s}]")
+
+    def influence(self, d: pd.DataFrame, it: np.ndarray, first: pd.Series) -> LinearFirstStep:
+        names = self.names
+        rel = np.array([first[f"reliability[{s}]"] for s in names])
+        psi = None
+        if self.fixed is None:  # estimated reliabilities: functions of the item covariances
+            method, saved = self.reliability, self.saved
+            psi = np.column_stack(
+                [
+                    covariance_influence(
+                        it[:, cols],
+                        gradient=lambda cov, s=s: reliability_gradient(
+                            cov, s, method, saved.get(s)
+                        ),
+                    )
+                    for s, cols in zip(names, self.blocks, strict=True)
+                ]
+            )
+        V = np.column_stack([d[names].to_numpy(dtype=float), error_free(d, self.levels)])
+        return linear_first_step(
+            names, V, lambda mean, cov, r: calibration_coefficients(mean, cov, r), rel, psi
+        )
+
+
 def fit_eiv(
     frame: Any,
     items: pd.DataFrame,
@@ -123,6 +242,7 @@ def fit_eiv(
     *,
     method: str = "calibration",
     reliability: str | Mapping[str, float] = "omega",
+    std_errors: str = "sandwich",
     n_boot: int = N_BOOT,
     seed: int = DEFAULT_SEED,
     alpha: float = 0.05,
@@ -148,9 +268,13 @@ def fit_eiv(
     reliability : {"omega", "alpha"} or mapping of str to float
         How the reliability of each item mean is estimated (see
         :func:`leadblackhole.measurement.score_reliability`), or known
-        reliabilities by scale (then held fixed in the bootstrap).
+        reliabilities by scale (then held fixed: no sampling error).
+    std_errors : {"sandwich", "bootstrap"}
+        The stacked two-step sandwich (module notes; one fit), or a bootstrap of
+        both steps (``n_boot`` refits).
     n_boot : int, default 200
-        Bootstrap replicates (reps resampled within firm; both steps redone).
+        Bootstrap replicates (reps resampled within firm; both steps redone);
+        read with ``std_errors="bootstrap"`` only.
     seed : int
         Seed of the bootstrap.
     alpha : float, default 0.05
@@ -160,16 +284,17 @@ def fit_eiv(
     -------
     CorrectedResults
         ``model_name`` ``dirichlet_eiv`` or ``dirichlet_rounded_eiv``; ``effects``
-        holds the registry effects with bootstrap standard errors;
-        ``first_step`` the reliabilities.
+        holds the registry effects with their standard errors; ``first_step`` the
+        reliabilities.
 
     Raises
     ------
     ReliabilityError
         A scale with a single item, or a reliability outside (0, 1).
     EstimationError
-        An unknown model or method, items not aligned with the data, a main
-        model that cannot be fitted, too few successful bootstrap replicates.
+        An unknown model, method or kind of standard errors, items not aligned
+        with the data, a main model that cannot be fitted, too few successful
+        bootstrap replicates.
 
     Warns
     -----
@@ -208,6 +333,7 @@ def fit_eiv(
             f"{list(RELIABILITY_METHODS)} or a mapping of scale to reliability"
         )
     EffectOptions(alpha=alpha)  # checks alpha
+    check_std_errors(std_errors, n_boot)
     items = aligned_items(frame, items, [c for v in scales.values() for c in v])
     levels = firm_levels(data["firm"])
     options = main_options(data, model)
@@ -216,47 +342,21 @@ def fit_eiv(
     position = {c: j for j, c in enumerate(items.columns)}
     blocks = [[position[c] for c in scales[s]] for s in names]
     fixed = None if isinstance(reliability, str) else _reliabilities(items, scales, reliability)
-    saved: dict[str, Any] = {}
-
-    def reliabilities(it: np.ndarray, first: bool) -> pd.Series:
-        if fixed is not None:
-            return fixed
-        out = {}
-        for s, cols in zip(names, blocks, strict=True):
-            block = it[:, cols]
-            block = block[np.isfinite(block).all(axis=1)]
-            if len(block) < 10:
-                raise ReliabilityError(
-                    f"scale '{s}': {len(block)} reps answer every item; at least 10 are needed"
-                )
-            cov = np.cov(block, rowvar=False)
-            if reliability == "alpha":
-                rel = score_reliability(block, s, "alpha")
-            else:
-                rel, x = omega_from_cov(cov, s, None if first else saved.get(s))
-                if first:
-                    saved[s] = x
-            out[s] = check_reliability(s, rel)
-        return pd.Series(out, name="reliability")
-
-    def step(d: pd.DataFrame, it: np.ndarray, start):
-        rel = reliabilities(it, start is None)
-        W = d[names].to_numpy(dtype=float)
-        that = calibrate_scores(W, error_free(d, levels), rel[names].to_numpy())
-        cal = d.copy()
-        for j, s in enumerate(names):
-            cal[s] = that[:, j]
-        opts = options if start is None else options | {"start_params": start}
-        res: ShareResults = fit_second_step(cal, model, opts)
-        return res, cal, rel.rename(lambda s: f"reliability[{s}]")
+    steps = _CalibrationSteps(model, options, levels, names, blocks, reliability, fixed)
 
     fit_options = {
         "model": model,
         "method": method,
         "reliability": reliability if isinstance(reliability, str) else dict(reliability),
+        "std_errors": std_errors,
         "n_boot": n_boot,
         "seed": seed,
     }
+    name = f"{model}_eiv"
+    if std_errors == "sandwich":
+        return sandwich_fit(
+            name, "calibration", steps.step, steps.influence, data, items, seed, alpha, fit_options
+        )
     return bootstrap_fit(
-        f"{model}_eiv", "calibration", step, data, items, n_boot, seed, alpha, fit_options
+        name, "calibration", steps.step, data, items, n_boot, seed, alpha, fit_options
     )

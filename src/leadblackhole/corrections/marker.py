@@ -27,7 +27,10 @@ design, so in the linear part of the model it acts like noise, not like an
 omitted confounder (the regression-calibration argument, Carroll et al. 2006,
 ch. 4). Controlling for the marker's item mean instead would leave the part of
 :math:`c` it misses in the error, correlated with the scale scores. Standard
-errors come from a bootstrap of both steps.
+errors account for the estimated prediction: by default the stacked two-step
+sandwich (:mod:`leadblackhole.corrections.sandwich`; the standardized
+prediction is :math:`[1, V]\,\Phi` with :math:`\Phi` a function of the mean and
+covariance of :math:`V`), or a bootstrap of both steps (``std_errors="bootstrap"``).
 """
 
 from __future__ import annotations
@@ -50,13 +53,16 @@ from ._engine import (
     aligned_items,
     bootstrap_fit,
     check_main_model,
+    check_std_errors,
     error_free,
     fit_second_step,
     main_options,
+    sandwich_fit,
 )
 from .results import CorrectedResults
+from .sandwich import LinearFirstStep, linear_first_step
 
-__all__ = ["fit_marker", "method_scores"]
+__all__ = ["fit_marker", "method_coefficients", "method_scores"]
 
 
 def method_scores(items: np.ndarray, covariates: np.ndarray, loading: float) -> np.ndarray:
@@ -93,6 +99,49 @@ def method_scores(items: np.ndarray, covariates: np.ndarray, loading: float) -> 
     return (V - mean) @ np.linalg.solve(S, cov_cv)
 
 
+def method_coefficients(mean: np.ndarray, cov: np.ndarray, n_items: int, n: int) -> np.ndarray:
+    r""":math:`\Phi` of the standardized method scores: :math:`\hat c / \operatorname{sd}(\hat c)
+    = [1, V]\,\Phi`.
+
+    Parameters
+    ----------
+    mean : ndarray (..., p)
+        Mean of :math:`V = (x, Z)`, the items first.
+    cov : ndarray (..., p, p)
+        Its covariance (divisor ``n - 1``).
+    n_items : int
+        Number of items in :math:`V`.
+    n : int
+        Number of reps (the standard deviation of the scores has divisor ``n``).
+
+    Returns
+    -------
+    ndarray (..., 1 + p, 1)
+        Leading axes are a batch.
+
+    Notes
+    -----
+    With :math:`g = \Sigma_{VV}^{-1}\mathbf 1_x` the scores are :math:`(V - \bar V)g`,
+    whose variance is :math:`g^\top\Sigma_{VV}\,g = \mathbf 1_x^\top g`.
+
+    Examples
+    --------
+    >>> v = np.random.default_rng(4).standard_normal((300, 5))
+    >>> phi = method_coefficients(v.mean(axis=0), np.cov(v, rowvar=False), 4, 300)
+    >>> c = method_scores(v[:, :4], v[:, 4:], 1.0)
+    >>> bool(np.allclose(np.column_stack([np.ones(300), v]) @ phi[:, 0], c / c.std()))
+    True
+    """
+    mean = np.asarray(mean, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    cov_cv = np.zeros(cov.shape[-1])
+    cov_cv[:n_items] = 1.0
+    g = np.linalg.solve(cov, np.broadcast_to(cov_cv[:, None], (*cov.shape[:-1], 1)))[..., 0]
+    sd = np.sqrt(g[..., :n_items].sum(axis=-1) * (n - 1) / n)
+    first = -np.einsum("...p,...p->...", mean, g)
+    return (np.concatenate([first[..., None], g], axis=-1) / sd[..., None])[..., None]
+
+
 def fit_marker(
     frame: Any,
     items: pd.DataFrame,
@@ -100,6 +149,7 @@ def fit_marker(
     scales: Mapping[str, Sequence[str]] | None = None,
     model: str = "dirichlet",
     *,
+    std_errors: str = "sandwich",
     n_boot: int = N_BOOT,
     seed: int = DEFAULT_SEED,
     alpha: float = 0.05,
@@ -119,8 +169,12 @@ def fit_marker(
         ``frame.scales``. The model's scales are ``prequal`` and ``tracking``.
     model : {"dirichlet", "dirichlet_rounded"}
         The main model to correct; the result is named ``<model>_marker``.
+    std_errors : {"sandwich", "bootstrap"}
+        The stacked two-step sandwich (module notes; one fit), or a bootstrap of
+        both steps (``n_boot`` refits).
     n_boot : int, default 200
-        Bootstrap replicates (reps resampled within firm; both steps redone).
+        Bootstrap replicates (reps resampled within firm; both steps redone);
+        read with ``std_errors="bootstrap"`` only.
     seed : int
         Seed of the bootstrap.
     alpha : float, default 0.05
@@ -140,8 +194,9 @@ def fit_marker(
         An unknown marker scale, a marker that is a variable of the model, a
         marker with a single item.
     EstimationError
-        An unknown model, items not aligned with the data, a main model that
-        cannot be fitted, too few successful bootstrap replicates.
+        An unknown model or kind of standard errors, items not aligned with the
+        data, a main model that cannot be fitted, too few successful bootstrap
+        replicates.
 
     Examples
     --------
@@ -158,6 +213,7 @@ def fit_marker(
     if not model_scales:
         raise MarkerError("no model scale (prequal, tracking) among the scales given")
     EffectOptions(alpha=alpha)
+    check_std_errors(std_errors, n_boot)
     columns = [c for v in model_scales.values() for c in v] + marker_items
     items = aligned_items(frame, items, columns)
     if items.isna().any().any():
@@ -192,7 +248,21 @@ def fit_marker(
         )
         return res, aug, first
 
-    fit_options = {"model": model, "marker": marker, "n_boot": n_boot, "seed": seed}
-    return bootstrap_fit(
-        f"{model}_marker", "marker", step, data, items, n_boot, seed, alpha, fit_options
-    )
+    def influence(d: pd.DataFrame, it: np.ndarray, first: pd.Series) -> LinearFirstStep:
+        V = np.column_stack([it, error_free(d, levels)])
+        n, k = V.shape[0], it.shape[1]
+        return linear_first_step(
+            ("method",), V, lambda mean, cov, _: method_coefficients(mean, cov, k, n)
+        )
+
+    fit_options = {
+        "model": model,
+        "marker": marker,
+        "std_errors": std_errors,
+        "n_boot": n_boot,
+        "seed": seed,
+    }
+    name = f"{model}_marker"
+    if std_errors == "sandwich":
+        return sandwich_fit(name, "marker", step, influence, data, items, seed, alpha, fit_options)
+    return bootstrap_fit(name, "marker", step, data, items, n_boot, seed, alpha, fit_options)

@@ -2,11 +2,12 @@
 
 A correction (for measurement error, :func:`~leadblackhole.corrections.fit_eiv`;
 for common-method variance, :func:`~leadblackhole.corrections.fit_marker`) fits
-the main model to corrected data and bootstraps both steps. Its results offer the
-package's results interface (:class:`~leadblackhole.models.ShareResults`: the
-estimates of the second step with the bootstrap covariance, so ``tidy()``,
-``fit_stats()``, Wald tests and the regression table work unchanged) and, in
-``effects``, the registry effects with bootstrap standard errors.
+the main model to corrected data; its standard errors carry the first step's
+sampling error, from the stacked two-step sandwich (the default) or a bootstrap of
+both steps. Its results offer the package's results interface
+(:class:`~leadblackhole.models.ShareResults`: the estimates of the second step with
+that covariance, so ``tidy()``, ``fit_stats()``, Wald tests and the regression table
+work unchanged) and, in ``effects``, the registry effects with their standard errors.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ __all__ = ["CorrectedResults"]
 
 
 class CorrectedResults(ShareResults):
-    """A main model fitted to corrected data, with standard errors from a bootstrap of both steps.
+    """A main model fitted to corrected data, with standard errors that account for both steps.
 
     Attributes
     ----------
@@ -34,8 +35,8 @@ class CorrectedResults(ShareResults):
         first step: ``point.cov_params()`` is kept for comparison).
     effects : DataFrame
         The registry effects in the layout of ``hypotheses.csv``
-        (:data:`leadblackhole.effects.HYPOTHESIS_COLUMNS`), standard errors from
-        the bootstrap, normal intervals and two-sided p-values.
+        (:data:`leadblackhole.effects.HYPOTHESIS_COLUMNS`), standard errors of
+        ``std_errors``, normal intervals and two-sided p-values.
     data : DataFrame
         The corrected analysis data the second step was fitted on (the
         calibrated scale scores, or the estimated method factor ``method``):
@@ -45,13 +46,17 @@ class CorrectedResults(ShareResults):
     first_step : Series
         What the first step estimated (the scales' reliabilities; the method
         loading and the CMV test of the marker model).
-    boot_params, boot_effects : DataFrame
+    boot_params, boot_effects : DataFrame or None
         One row per successful bootstrap replicate: the parameters, and the
-        registry effects by id.
+        registry effects by id (``None`` with sandwich standard errors).
     n_boot, n_failed : int
-        Replicates asked for and replicates whose fit failed (left out).
+        Replicates asked for and replicates whose fit failed (left out); 0 with
+        sandwich standard errors.
     seed : int
         Seed of the bootstrap.
+    std_errors : {"sandwich", "bootstrap"}
+        Where the standard errors come from: the stacked two-step sandwich
+        (:mod:`leadblackhole.corrections.sandwich`) or the bootstrap replicates.
     """
 
     def __init__(
@@ -63,12 +68,13 @@ class CorrectedResults(ShareResults):
         data: pd.DataFrame,
         correction: str,
         first_step: pd.Series,
-        boot_params: pd.DataFrame,
-        boot_effects: pd.DataFrame,
+        boot_params: pd.DataFrame | None,
+        boot_effects: pd.DataFrame | None,
         n_boot: int,
         n_failed: int,
         seed: int,
         fit_options: dict[str, Any],
+        std_errors: str = "bootstrap",
     ) -> None:
         set_ = object.__setattr__
         set_(self, "model_name", model_name)
@@ -84,6 +90,7 @@ class CorrectedResults(ShareResults):
         set_(self, "n_failed", int(n_failed))
         set_(self, "seed", int(seed))
         set_(self, "fit_options", dict(fit_options))
+        set_(self, "std_errors", str(std_errors))
         set_(self, "converged", bool(point.converged))
         set_(self, "llf", float(point.llf))
 
@@ -93,8 +100,21 @@ class CorrectedResults(ShareResults):
         return self.point.params
 
     def cov_params(self) -> pd.DataFrame:
-        """Covariance of the estimates over the bootstrap replicates of both steps."""
+        """Covariance of the estimates: the two-step sandwich, or over the bootstrap replicates."""
         return self._cov
+
+    @property
+    def std_errors_note(self) -> str:
+        """Where the standard errors come from, in words (the regression table's note).
+
+        Examples
+        --------
+        >>> res.std_errors_note                                  # doctest: +SKIP
+        'two-step sandwich standard errors (the first step's estimation error included)'
+        """
+        if self.std_errors == "sandwich":
+            return "two-step sandwich standard errors (the first step's estimation error included)"
+        return f"standard errors from a bootstrap of both steps ({self.n_boot} replicates)"
 
     @property
     def nobs(self) -> int:

@@ -182,8 +182,8 @@ class TwoStepEstimator:
         return {c: cols[c] for c in ESTIMATE_COLUMNS}
 
 
-#: Bootstrap replicates of the corrected estimators in a design diagnosis (the command's
-#: ``fit`` uses 200; see docs/simulation.md for the choice).
+#: Bootstrap replicates of a corrected estimator whose standard errors are the bootstrap's
+#: (``CorrectedEstimator(..., std_errors="bootstrap")``; the command's ``fit`` uses 200).
 DIAGNOSIS_N_BOOT: int = 50
 
 
@@ -200,7 +200,10 @@ class CorrectedEstimator:
     model : {"dirichlet", "dirichlet_rounded"}
         The main model corrected.
     n_boot : int
-        Bootstrap replicates of both steps (the standard errors).
+        Bootstrap replicates of both steps, with ``std_errors="bootstrap"``.
+    std_errors : {"sandwich", "bootstrap"}
+        The corrections' standard errors: the two-step sandwich (the default of
+        ``fit``, so the diagnosis measures what ``fit`` reports) or the bootstrap.
 
     Notes
     -----
@@ -221,6 +224,7 @@ class CorrectedEstimator:
     kind: str
     model: str = "dirichlet"
     n_boot: int = DIAGNOSIS_N_BOOT
+    std_errors: str = "sandwich"
 
     def __call__(self, frame) -> pd.DataFrame:
         """Fit the correction to ``frame`` and return its registry effects."""
@@ -236,17 +240,17 @@ class CorrectedEstimator:
             raise EstimationError(
                 f"the {self.kind} correction needs the item answers of the study (frame.items)"
             )
-        seed = _study_seed(frame)
+        opts = {"model": self.model, "std_errors": self.std_errors}
+        if self.std_errors == "bootstrap":
+            opts |= {"n_boot": self.n_boot, "seed": _study_seed(frame)}
         if self.kind == "eiv":
-            res = fit_eiv(frame, items, model=self.model, n_boot=self.n_boot, seed=seed)
+            res = fit_eiv(frame, items, **opts)
         else:
             marker = [c for c in items.columns if c.startswith("mk_")]
             if not marker:
                 raise EstimationError("the marker correction needs marker items (mk_*)")
             scales = dict(frame.scales) | {"marker": marker}
-            res = fit_marker(
-                frame, items, "marker", scales, model=self.model, n_boot=self.n_boot, seed=seed
-            )
+            res = fit_marker(frame, items, "marker", scales, **opts)
         eff = res.effects
         return {c: eff[c].to_numpy(dtype=object if c == "supported" else None)
                 for c in ESTIMATE_COLUMNS}  # fmt: skip
@@ -306,7 +310,7 @@ register_estimator("fractional_logit", EffectsEstimator("fractional_logit"))
 register_estimator("fmlogit", EffectsEstimator("fmlogit"))
 # the rounding step is detected on each simulated study ("auto")
 register_estimator("dirichlet_rounded", EffectsEstimator("dirichlet_rounded"))
-# the corrections (issue 19): bootstrap standard errors over both steps
+# the corrections (issue 19): two-step sandwich standard errors, as fit reports them
 register_estimator("dirichlet_eiv", CorrectedEstimator("eiv", "dirichlet"))
 register_estimator("dirichlet_rounded_eiv", CorrectedEstimator("eiv", "dirichlet_rounded"))
 register_estimator("dirichlet_marker", CorrectedEstimator("marker", "dirichlet"))

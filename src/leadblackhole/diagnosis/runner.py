@@ -245,12 +245,22 @@ WORKER_MALLOC_ENV: dict[str, str] = {
 }
 
 
-#: Dask settings of the local cluster's workers: no statistical profiler, no GIL monitor
-#: (see :func:`local_cluster`).
+#: Dask settings of the local cluster (its scheduler, nannies and workers): no statistical
+#: profiler, no GIL monitor, and the periodic bookkeeping of a long-lived interactive cluster
+#: slowed down to what a batch run needs (see :func:`local_cluster`).
 WORKER_CONFIG: dict[str, object] = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.gil.enabled": False,
     "distributed.worker.multiprocessing-method": "forkserver",
+    # the event-loop health check of every server: every 20 ms by default
+    "distributed.admin.tick.interval": "1s",
+    # psutil's CPU, memory and disk readings of every server: every 500 ms by default
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.system-monitor.disk": False,
+    # the nannies' check of the workers' memory: every 100 ms by default
+    "distributed.worker.memory.monitor-interval": "1s",
+    # the active memory manager moves replicas of results between workers: none here
+    "distributed.scheduler.active-memory-manager.start": False,
 }
 #: Modules the local cluster's fork server imports once, before it forks the workers.
 WORKER_PRELOAD: tuple[str, ...] = (
@@ -286,12 +296,18 @@ def local_cluster(n_workers: int):
 
     The workers are forked from a fork server that has imported
     :data:`WORKER_PRELOAD` (the estimators' modules included), so the imports
-    are paid once per cluster rather than once per worker, and they run with
-    :data:`WORKER_CONFIG`: no statistical profiler (Dask samples the running
+    are paid once per cluster rather than once per worker, and the cluster runs
+    with :data:`WORKER_CONFIG`: no statistical profiler (Dask samples the running
     task's stack every 10 ms) and no GIL monitor, which only cost CPU in a batch
-    run. With the population truth computed in the client (:func:`run_diagnosis`),
-    a 2-worker cluster spends about the CPU per replication of one process
-    (benchmarks/bench_diagnose.py ``--cpu-run``).
+    run, and Dask's periodic checks (the event-loop tick every 20 ms, psutil
+    readings every 500 ms, the nannies' memory checks every 100 ms, the active
+    memory manager) at intervals of a second or more. That work is per second of
+    wall time: on a 2-core machine at load average 9-12 it took about 2 ms of CPU
+    per replication of the main model in each worker and 1 CPU-second per 400
+    replications in the client (0.2-0.5 ms and 0.3-0.4 CPU-seconds with these
+    settings). With the population truth computed in the client
+    (:func:`run_diagnosis`), a 2-worker cluster spends about the CPU per
+    replication of one process (benchmarks/bench_diagnose.py ``--cpu-run``).
     """
     import logging
 

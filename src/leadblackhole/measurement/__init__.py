@@ -36,6 +36,8 @@ from leadblackhole.measurement.reliability import (
 from leadblackhole.measurement.score_reliability import (
     RELIABILITY_METHODS,
     check_reliability,
+    reliability_from_cov,
+    reliability_gradient,
     score_reliabilities,
     score_reliability,
 )
@@ -78,6 +80,8 @@ __all__ = [
     "run_measurement",
     "scale_alphas",
     "scale_scores",
+    "reliability_from_cov",
+    "reliability_gradient",
     "score_reliabilities",
     "score_reliability",
 ]

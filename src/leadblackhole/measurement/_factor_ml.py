@@ -19,7 +19,13 @@ from scipy import optimize
 
 from ..exceptions import ConvergenceWarning
 
-__all__ = ["FactorFit", "FactorStructure", "fit_factor_model", "warn_not_converged"]
+__all__ = [
+    "FactorFit",
+    "FactorStructure",
+    "discrepancy_gradient",
+    "fit_factor_model",
+    "warn_not_converged",
+]
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,16 @@ def _objective(x: np.ndarray, s: FactorStructure, S: np.ndarray, logdet_s: float
         grad[k + j] = 2 * d_phi[a, b]
     grad[k + len(s.correlations) :] = np.diag(g_sigma) * theta
     return f, grad
+
+
+def discrepancy_gradient(x: np.ndarray, structure: FactorStructure, S: np.ndarray) -> np.ndarray:
+    """Gradient of the ML discrepancy by the parameters ``x`` (linear in ``S``).
+
+    At the estimates it is 0; its derivatives by ``x`` and by ``S`` give the
+    derivative of the estimates by ``S`` (the implicit function theorem), which
+    :func:`~leadblackhole.measurement.score_reliability.reliability_gradient` uses.
+    """
+    return _objective(np.asarray(x, dtype=float), structure, np.asarray(S, dtype=float), 0.0)[1]
 
 
 def fit_factor_model(

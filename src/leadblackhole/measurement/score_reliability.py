@@ -17,9 +17,21 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ReliabilityError
-from ._factor_ml import FactorStructure, fit_factor_model, warn_not_converged
+from ._factor_ml import (
+    FactorStructure,
+    discrepancy_gradient,
+    fit_factor_model,
+    warn_not_converged,
+)
 
-__all__ = ["RELIABILITY_METHODS", "check_reliability", "score_reliabilities", "score_reliability"]
+__all__ = [
+    "RELIABILITY_METHODS",
+    "check_reliability",
+    "reliability_from_cov",
+    "reliability_gradient",
+    "score_reliabilities",
+    "score_reliability",
+]
 
 #: Reliability estimators of :func:`score_reliability`.
 RELIABILITY_METHODS: tuple[str, ...] = ("omega", "alpha")
@@ -65,6 +77,164 @@ def omega_from_cov(
         warn_not_converged(f"the one-factor model of scale '{name}'")
     total = fit.loadings[:, 0].sum() ** 2
     return float(total / (total + fit.theta.sum())), fit.x
+
+
+def reliability_from_cov(
+    cov: np.ndarray, name: str = "scale", method: str = "omega", start: np.ndarray | None = None
+) -> float:
+    """Reliability of the item mean from the item covariance matrix (no range check).
+
+    Parameters
+    ----------
+    cov : ndarray (k, k)
+        Covariance of the scale's items.
+    name : str
+        Scale name for messages.
+    method : {"omega", "alpha"}
+        See :func:`score_reliability`.
+    start : ndarray, optional
+        Parameters of an earlier one-factor fit that warm-start this one
+        (:func:`omega_from_cov`); ignored by alpha.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ReliabilityError
+        An unknown method.
+
+    Notes
+    -----
+    The influence of the sampling error of a reliability on a corrected fit
+    (:mod:`leadblackhole.corrections`) is its derivative by the item
+    covariances, taken as a difference of two evaluations of this function.
+
+    Examples
+    --------
+    >>> cov = np.array([[1.0, 0.5], [0.5, 1.0]])
+    >>> round(reliability_from_cov(cov, method="alpha"), 4)
+    0.6667
+    """
+    if method not in RELIABILITY_METHODS:
+        raise ReliabilityError(
+            f"unknown reliability method {method!r}; expected one of {list(RELIABILITY_METHODS)}"
+        )
+    if method == "alpha":
+        return _alpha(cov)
+    return omega_from_cov(cov, name, start)[0]
+
+
+#: Step of the central differences of :func:`reliability_gradient` (parameters of the
+#: one-factor model; alpha's covariances, relative to their scale).
+_GRADIENT_STEP = 1e-6
+
+
+def _omega_of(structure: FactorStructure, x: np.ndarray) -> float:
+    lam = x[: structure.n_items]
+    theta = np.exp(x[structure.n_items :])
+    total = lam.sum() ** 2
+    return float(total / (total + theta.sum()))
+
+
+def reliability_gradient(
+    cov: np.ndarray, name: str = "scale", method: str = "omega", start: np.ndarray | None = None
+) -> np.ndarray:
+    r"""Derivative of :func:`reliability_from_cov` by the item covariances.
+
+    Parameters
+    ----------
+    cov : ndarray (k, k)
+        Covariance of the scale's items.
+    name, method, start
+        As for :func:`reliability_from_cov`.
+
+    Returns
+    -------
+    ndarray (k (k + 1) / 2,)
+        By the entries of the upper triangle in row-major order
+        (``numpy.triu_indices``); an off-diagonal entry moves both of its
+        symmetric elements.
+
+    Raises
+    ------
+    ReliabilityError
+        An unknown method.
+
+    Notes
+    -----
+    Omega is a function of the one-factor model's estimates :math:`\hat x`,
+    which solve :math:`g(\hat x, S) = 0` for the gradient :math:`g` of the ML
+    discrepancy. By the implicit function theorem
+    :math:`\partial\hat x/\partial S = -(\partial g/\partial x)^{-1}\,\partial g/\partial S`;
+    :math:`g` is linear in :math:`S`, and :math:`\partial g/\partial x` and
+    :math:`\partial\omega/\partial x` are central differences. No model is
+    refitted, so the derivative does not carry the optimizer's tolerance.
+    Alpha (and omega of two items, which is alpha) is differentiated directly.
+
+    Examples
+    --------
+    >>> cov = np.array([[1.0, 0.5, 0.4], [0.5, 1.0, 0.3], [0.4, 0.3, 1.0]])
+    >>> g = reliability_gradient(cov)
+    >>> iu = np.triu_indices(3)
+    >>> up, down = cov.copy(), cov.copy()
+    >>> up[0, 1] = up[1, 0] = 0.5 + 1e-5
+    >>> down[0, 1] = down[1, 0] = 0.5 - 1e-5
+    >>> num = (reliability_from_cov(up) - reliability_from_cov(down)) / 2e-5
+    >>> bool(abs(g[1] - num) < 1e-5)
+    True
+    """
+    if method not in RELIABILITY_METHODS:
+        raise ReliabilityError(
+            f"unknown reliability method {method!r}; expected one of {list(RELIABILITY_METHODS)}"
+        )
+    cov = np.asarray(cov, dtype=float)
+    k = cov.shape[0]
+    iu = np.triu_indices(k)
+
+    def unit(j: int) -> np.ndarray:
+        e = np.zeros((k, k))
+        e[iu[0][j], iu[1][j]] = e[iu[1][j], iu[0][j]] = 1.0
+        return e
+
+    if method == "alpha" or k == 2:
+        h = _GRADIENT_STEP * float(np.mean(np.diag(cov)))
+        return np.array(
+            [
+                (_alpha(cov + h * unit(j)) - _alpha(cov - h * unit(j))) / (2 * h)
+                for j in range(len(iu[0]))
+            ]
+        )
+    structure = FactorStructure(k, 1, tuple((i, 0, i) for i in range(k)))
+    fit = fit_factor_model(cov, structure, start=start)
+    if not fit.converged:
+        warn_not_converged(f"the one-factor model of scale '{name}'")
+    x = np.asarray(fit.x, dtype=float)
+    m = x.size
+    eye = np.eye(m)
+    h = _GRADIENT_STEP
+    g_x = np.column_stack(
+        [
+            (
+                discrepancy_gradient(x + h * eye[i], structure, cov)
+                - discrepancy_gradient(x - h * eye[i], structure, cov)
+            )
+            / (2 * h)
+            for i in range(m)
+        ]
+    )
+    base = discrepancy_gradient(x, structure, np.zeros((k, k)))
+    g_s = np.column_stack(
+        [discrepancy_gradient(x, structure, unit(j)) - base for j in range(len(iu[0]))]
+    )
+    w_x = np.array(
+        [
+            (_omega_of(structure, x + h * eye[i]) - _omega_of(structure, x - h * eye[i])) / (2 * h)
+            for i in range(m)
+        ]
+    )
+    return -w_x @ np.linalg.solve(g_x, g_s)
 
 
 def _omega(cov: np.ndarray, name: str) -> float:

@@ -135,6 +135,7 @@ REMEDY_OPTIONS: tuple[str, ...] = (
     "endogenous",
     "instrument",
     "selection_instrument",
+    "correction_se",
     "correction_boot",
     "seed",
 )
@@ -142,11 +143,9 @@ REMEDY_OPTIONS: tuple[str, ...] = (
 #: Notes under the regression table on each further model's standard errors.
 _REMEDY_NOTES = {
     "_eiv": "errors in variables, the scale scores replaced by their regression-calibrated "
-    "true scores (reliabilities from a one-factor model of each scale's items); standard "
-    "errors from a bootstrap of both steps",
+    "true scores (reliabilities from a one-factor model of each scale's items)",
     "_marker": "common-method variance, controlling for the method factor predicted from the "
-    "marker scale, every item and the error-free covariates; standard errors from a "
-    "bootstrap of both steps",
+    "marker scale, every item and the error-free covariates",
     "_cf": "control function, the first-stage residual of each endogenous variable in both "
     "mean equations; two-step sandwich standard errors",
     "_heckman": "selection correction, the inverse Mills ratio of the selection probit in both "
@@ -183,8 +182,12 @@ class Remedies:
     selection_instrument : tuple of str or None
         Add ``<main>_heckman`` with these exclusion variables; ``()``: none
         (identified by functional form); ``None``: not requested.
+    std_errors : {"sandwich", "bootstrap"}
+        Standard errors of the two corrections: the two-step sandwich, or a
+        bootstrap of both steps.
     n_boot : int
-        Bootstrap replicates of the two corrections (both steps redone).
+        Bootstrap replicates of the two corrections (both steps redone), with
+        ``std_errors="bootstrap"``.
     seed : int
         Seed of that bootstrap.
     """
@@ -195,6 +198,7 @@ class Remedies:
     endogenous: tuple[str, ...] = ()
     instruments: tuple[str, ...] = ()
     selection_instrument: tuple[str, ...] | None = None
+    std_errors: str = "sandwich"
     n_boot: int = 200
     seed: int = DEFAULT_SEED
 
@@ -208,6 +212,7 @@ class Remedies:
         endogenous: str | Sequence[str] | None = None,
         instrument: str | Sequence[str] | None = None,
         selection_instrument: str | Sequence[str] | None = None,
+        correction_se: str = "sandwich",
         correction_boot: int = 200,
         seed: int = DEFAULT_SEED,
     ) -> Remedies:
@@ -227,6 +232,8 @@ class Remedies:
             endogenous variable is ``volume`` by default.
         selection_instrument : str or sequence of str, optional
             ``--selection-instrument COL[,COL...]`` or ``none``.
+        correction_se : {"sandwich", "bootstrap"}
+            ``--correction-se``: the corrections' standard errors.
         correction_boot : int
             ``--correction-boot``: bootstrap replicates of the corrections (at least 20).
         seed : int
@@ -246,14 +253,15 @@ class Remedies:
         MarkerError
             An empty marker name.
         EstimationError
-            Fewer than 20 bootstrap replicates with a correction.
+            Fewer than 20 bootstrap replicates with a correction; an unknown
+            ``--correction-se``.
 
         Examples
         --------
         >>> Remedies.from_options(instrument="budget").endogenous
         ('volume',)
         """
-        from ..corrections import EIV_METHODS
+        from ..corrections import EIV_METHODS, STD_ERRORS
 
         if eiv_method is not None and not errors_in_variables:
             raise ReliabilityError("--eiv-method needs --errors-in-variables")
@@ -288,6 +296,10 @@ class Remedies:
                 "leads at all, an instrument moves the leads: give each column one role"
             )
         corrections = errors_in_variables or marker is not None
+        if correction_se not in STD_ERRORS:
+            raise EstimationError(
+                f"--correction-se: expected one of {list(STD_ERRORS)}; received {correction_se!r}"
+            )
         if corrections and correction_boot < 20:
             raise EstimationError(
                 f"--correction-boot must be at least 20; received {correction_boot}"
@@ -299,6 +311,7 @@ class Remedies:
             endogenous=(endo or ("volume",)) if inst else (),
             instruments=inst,
             selection_instrument=selection,
+            std_errors=correction_se,
             n_boot=int(correction_boot),
             seed=int(seed),
         )
@@ -474,7 +487,8 @@ def fit(
     )
     main_name = main_model(frame, models.fits)
     notes = tuple(
-        f"{_header(name)}: {note}."
+        f"{_header(name)}: {note}"
+        + (f"; {extra[name].std_errors_note}." if sfx in ("_eiv", "_marker") else ".")
         for name in extra
         for sfx, note in _REMEDY_NOTES.items()
         if name.removeprefix(main_name).removesuffix("_functional_form") == sfx
@@ -589,7 +603,12 @@ def fit_remedies(
         if survey is None:
             raise EstimationError("the corrections need the survey's items (survey=...)")
         items, scales = frame.measurement_inputs(survey)[:2]
-        opts = {"model": main_name, "n_boot": remedies.n_boot, "seed": remedies.seed}
+        opts = {
+            "model": main_name,
+            "std_errors": remedies.std_errors,
+            "n_boot": remedies.n_boot,
+            "seed": remedies.seed,
+        }
         corrected = []
         if remedies.errors_in_variables:
             model_scales = {s: v for s, v in scales.items() if s in ("prequal", "tracking")}

@@ -407,19 +407,30 @@ class DirichletRegression:
         """
         return self._fn("score")(self._params_array(params), *self._kernel_args())
 
-    def score_obs(self, params: Any) -> np.ndarray:
+    def score_obs(self, params: Any, mean_design: np.ndarray | None = None) -> np.ndarray:
         """Per-observation analytic score at ``params``.
 
         Parameters
         ----------
         params : array-like or Series
             Parameter vector in the order of :attr:`param_names`.
+        mean_design : ndarray (nobs, p), optional
+            A mean design to evaluate the scores on instead of the model's
+            (same shape; alternative parametrization only): the derivative of
+            the scores by a regressor's values, which two-step covariances
+            need, is a difference of two such evaluations.
 
         Returns
         -------
         ndarray, shape (nobs, k_params)
             Gradient of each observation's log-likelihood; the rows sum to
             :meth:`score`.
+
+        Raises
+        ------
+        EstimationError
+            A ``mean_design`` of another shape, or given with the common
+            parametrization.
 
         Examples
         --------
@@ -430,7 +441,23 @@ class DirichletRegression:
         >>> bool(np.allclose(model.score_obs(np.zeros(3)).sum(axis=0), model.score(np.zeros(3))))
         True
         """
-        return self._fn("score_obs")(self._params_array(params), *self._kernel_args())
+        args = self._kernel_args()
+        if mean_design is not None:
+            args = (args[0], self._other_mean_design(mean_design), *args[2:])
+        return self._fn("score_obs")(self._params_array(params), *args)
+
+    def _other_mean_design(self, mean_design: Any) -> np.ndarray:
+        """``mean_design`` checked to replace the model's mean design (alternative only)."""
+        if self.parametrization != "alternative":
+            raise EstimationError(
+                "a replacement mean design applies to the alternative parametrization only"
+            )
+        x = np.asarray(mean_design, dtype=float)
+        if x.shape != self._xs[0].shape:
+            raise EstimationError(
+                f"the mean design given has shape {x.shape}; the model's is {self._xs[0].shape}"
+            )
+        return x
 
     def hessian(self, params: Any) -> np.ndarray:
         """Analytic Hessian of the log-likelihood at ``params``.

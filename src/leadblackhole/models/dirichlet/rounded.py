@@ -388,13 +388,16 @@ class RoundedDirichletRegression(DirichletRegression):
         """
         return float(self.loglike_obs(params).sum())
 
-    def score_obs(self, params: Any) -> np.ndarray:
+    def score_obs(self, params: Any, mean_design: np.ndarray | None = None) -> np.ndarray:
         """Per-rep gradients of the log cell probabilities.
 
         Parameters
         ----------
         params : array-like or Series
             Parameter vector in the order of :attr:`param_names`.
+        mean_design : ndarray (nobs, p), optional
+            A mean design to evaluate the scores on instead of the model's (see
+            :meth:`DirichletRegression.score_obs`).
 
         Returns
         -------
@@ -411,7 +414,8 @@ class RoundedDirichletRegression(DirichletRegression):
         (2, 3)
         """
         theta = self._params_array(params)
-        return cell_loglike(theta, self._pieces, self._xs[0], self._z, 1)[1]
+        x = self._xs[0] if mean_design is None else self._other_mean_design(mean_design)
+        return cell_loglike(theta, self._pieces, x, self._z, 1)[1]
 
     def score(self, params: Any) -> np.ndarray:
         """Gradient of the log-likelihood (exact for the quadrature).
