@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from .report_format import format_level, md_escape
+from .report_format import format_level, format_number, md_escape
 
 __all__ = ["allocation_section", "gain_sentence"]
 
@@ -27,11 +27,12 @@ _BASELINE = "baseline"
 
 def _points(v: float) -> str:
     """A rate difference in black-hole points, two decimals, minus sign as U+2212."""
-    return f"{100 * float(v):.2f}".replace("-", "\u2212")
+    return format_number(100 * float(v), digits=2)
 
 
 def _percent(v: float) -> str:
-    return f"{100 * float(v):.1f}%"
+    """A rate in percent, one decimal."""
+    return format_number(100 * float(v), digits=1) + "%"
 
 
 def gain_sentence(row: Any, level: float) -> str:
