@@ -220,7 +220,7 @@ EVIDENCE_OUT ?= results/evidence
 EVIDENCE_DOCS ?= $(HERE)/docs
 
 # Resumable: a rerun computes only the replications the folders lack.
-evidence: $(STAMP) ## Recompute the docs' evidence tables from a design diagnosis on Dask (SIMS=200)
+evidence: $(STAMP) ## Recompute the docs' evidence tables from a design diagnosis on Dask (SIMS=200; the scale corrections' blocks 5 x SIMS)
 	$(PY) $(HERE)/benchmarks/evidence.py --sims $(SIMS) --seed 2013 --out $(EVIDENCE_OUT) \
 	  --docs $(EVIDENCE_DOCS) $(WORKERS_ARG)
 

@@ -185,3 +185,34 @@ def test_every_generated_block_of_the_docs_has_a_writer():
         assert in_page == {name for name, _, _ in blocks}, page
     assert generated_names((root / "docs" / "rounding.md").read_text()) == ["floor_check"]
     assert written
+
+
+def test_diagnosand_table_studies_column_and_mcse_format():
+    t = _diagnosands().assign(relative_bias_mcse=0.0321)
+    t.loc[t["estimator"] == "ols", "n_sims"] = 1000
+    lines = diagnosand_table(t, "relative_bias_mcse", studies=True).splitlines()
+    assert lines[0].startswith("| scenario | estimator | studies | H1 | H2 |")
+    assert lines[1] == "|---|---|" + "---:|" * 13
+    assert lines[2].startswith("| default | dirichlet | 200 | 3.2% | – | 3.2% |")
+    assert lines[3].startswith("| default | ols | 1000 | 3.2% |")
+
+
+def test_generated_table_names_the_studies_of_each_row_when_they_differ():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("evidence", root / "benchmarks" / "evidence.py")
+    evidence = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(evidence)
+    same = evidence.generated_table(_diagnosands(), "coverage")
+    assert same.startswith("N = 461, effect scale 1, 200 studies per cell")
+    assert "| studies |" not in same
+    none = _diagnosands()
+    none.loc[none["estimator"] == "ols", "n_sims"] = 0  # an estimator the scenario lacks
+    assert evidence.generated_table(none, "coverage").startswith("N = 461, effect scale 1, 200 ")
+    mixed = _diagnosands()
+    mixed.loc[mixed["estimator"] == "ols", "n_sims"] = 1000
+    text = evidence.generated_table(mixed, "coverage")
+    assert text.startswith("N = 461, effect scale 1, studies per cell as shown")
+    assert "| default | ols | 1000 | 0.90 |" in text

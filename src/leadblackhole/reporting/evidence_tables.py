@@ -37,12 +37,17 @@ def _two(x: float) -> str:
     return f"{x:.2f}"
 
 
+def _points(x: float) -> str:
+    return f"{x:.1%}"
+
+
 #: diagnosand -> how a value is written (relative bias in signed percent, rates to 2 decimals).
 DIAGNOSAND_FORMATS = {
     "relative_bias": _percent,
     "coverage": _two,
     "power": _two,
     "se_ratio": _two,
+    "relative_bias_mcse": _points,
 }
 
 
@@ -54,6 +59,7 @@ def diagnosand_table(
     estimators: Sequence[str] | None = None,
     n_reps: int = 461,
     effect_scale: float = 1.0,
+    studies: bool = False,
 ) -> str:
     """A Markdown table of one diagnosand: a row per scenario and estimator, a column per effect.
 
@@ -61,13 +67,17 @@ def diagnosand_table(
     ----------
     table : DataFrame
         ``diagnosands.csv`` of :func:`leadblackhole.diagnosis.run_diagnosis`.
-    value : {"relative_bias", "coverage", "power", "se_ratio"}
-        The diagnosand (:data:`DIAGNOSAND_FORMATS`).
+    value : {"relative_bias", "coverage", "power", "se_ratio", "relative_bias_mcse"}
+        The diagnosand (:data:`DIAGNOSAND_FORMATS`; ``relative_bias_mcse`` is the
+        Monte Carlo standard error of the relative bias, in percentage points).
     scenarios, estimators : sequence of str, optional
         Rows, in this order (default: as they come in ``table``); a scenario x
         estimator pair the table lacks is left out.
     n_reps, effect_scale : int, float
         The cell of the grid.
+    studies : bool
+        Add a column ``studies`` (the row's simulated studies, ``n_sims``), for a
+        table whose rows rest on different numbers of studies.
 
     Returns
     -------
@@ -95,9 +105,10 @@ def diagnosand_table(
     cell = table[(table["n_reps"] == n_reps) & np.isclose(table["effect_scale"], effect_scale)]
     scenarios = list(dict.fromkeys(cell["scenario"])) if scenarios is None else list(scenarios)
     estimators = list(dict.fromkeys(cell["estimator"])) if estimators is None else estimators
+    extra = ["studies"] if studies else []
     lines = [
-        "| scenario | estimator | " + " | ".join(_IDS) + " |",
-        "|---|---|" + "---:|" * len(_IDS),
+        "| scenario | estimator | " + " | ".join(extra + _IDS) + " |",
+        "|---|---|" + "---:|" * (len(extra) + len(_IDS)),
     ]
     for sc in scenarios:
         for est in estimators:
@@ -109,6 +120,8 @@ def diagnosand_table(
                 fmt(float(values[i])) if i in values and np.isfinite(values[i]) else _DASH
                 for i in _IDS
             ]
+            if studies:
+                text.insert(0, str(int(rows["n_sims"].max())))
             lines.append(f"| {sc} | {est} | " + " | ".join(text) + " |")
     return "\n".join(lines) + "\n"
 
