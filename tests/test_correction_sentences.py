@@ -15,8 +15,11 @@ from scipy import stats
 from leadblackhole.registry import HYPOTHESES
 from leadblackhole.reporting.replication_report import build_report
 from leadblackhole.reporting.report_sentences import (
+    CORRECTION_ASSUMPTIONS,
+    CORRECTION_NAMES,
     DISAGREEMENT_COLUMNS,
     corrected_models,
+    correction_assumptions,
     correction_disagreements,
     correction_sentences,
 )
@@ -198,3 +201,17 @@ def test_the_report_says_where_the_corrections_disagree(tmp_path):
     plain = table()
     md = _results(tmp_path / "b", plain[plain["model"] == "dirichlet"])
     assert "Corrected estimates beside the main model" not in md
+
+
+def test_every_correction_states_its_assumption_in_the_report(tmp_path):
+    assert set(CORRECTION_ASSUMPTIONS) == set(CORRECTION_NAMES)
+    eiv, cf = table("dirichlet", "_eiv"), table("dirichlet", "_cf")
+    hyps = pd.concat([eiv, cf[cf["model"] == "dirichlet_cf"]], ignore_index=True)
+    sentences = correction_assumptions(hyps, "dirichlet")
+    assert [s.split("`")[1] for s in sentences] == ["dirichlet_eiv", "dirichlet_cf"]
+    assert sentences[0].startswith("The errors-in-variables correction (`dirichlet_eiv`) assumes")
+    assert "no survey can tell the two cases apart" in sentences[0]
+    assert correction_assumptions(table("dirichlet", "_ols"), "dirichlet") == []
+    md = _results(tmp_path, hyps)
+    section = md.split("### Corrected estimates beside the main model")[1].split("\n#")[0]
+    assert " ".join(sentences) in section

@@ -41,6 +41,7 @@ from .report_sentences import (
     MODEL_NAMES,
     agreement_sentences,
     corrected_models,
+    correction_assumptions,
     correction_sentences,
     hypothesis_sentences,
     jn_sentences,
@@ -280,6 +281,8 @@ def _correction_block(
         f"one is significant at the {format_level(alpha)} level and the other is not, or when "
         "the two differ by more than the corrected estimate's standard error (per SD, in "
         "percentage points of working time, as above).",
+        "",
+        " ".join(correction_assumptions(hyps, main)),
         "",
     ]
     for sentence in correction_sentences(hyps, main, sd=sd, alpha=alpha):

@@ -30,6 +30,7 @@ from .report_format import (
 )
 
 __all__ = [
+    "CORRECTION_ASSUMPTIONS",
     "CORRECTION_NAMES",
     "DISAGREEMENT_COLUMNS",
     "MODEL_NAMES",
@@ -38,6 +39,7 @@ __all__ = [
     "VARIABLE_UNITS",
     "agreement_sentences",
     "corrected_models",
+    "correction_assumptions",
     "correction_disagreements",
     "correction_sentences",
     "hypothesis_sentences",
@@ -92,6 +94,35 @@ CORRECTION_NAMES: dict[str, str] = {
     "_cf": "control function",
     "_heckman": "selection correction",
     "_heckman_functional_form": "selection correction identified by functional form only",
+}
+
+#: What each corrected or two-step model assumes, by suffix (a clause after "The <name> ...").
+#: The report states it beside the comparison, since a disagreement with the main model is
+#: the size of what the assumption decides (docs/corrections.md, docs/endogeneity.md).
+CORRECTION_ASSUMPTIONS: dict[str, str] = {
+    "_eiv": (
+        "assumes that the error of the scale answers does not drive the shares (reps react "
+        "to the constructs, not to their own answers); if the shares depend on the item "
+        "means themselves, it overstates the scale effects by about one over the scale's "
+        "reliability, and no survey can tell the two cases apart"
+    ),
+    "_marker": (
+        "assumes one response-style factor that loads equally on every Likert item, the "
+        "marker's included, and a marker unrelated to the constructs of the model"
+    ),
+    "_cf": (
+        "assumes that the instrument moves the endogenous variable and reaches the shares "
+        "only through it"
+    ),
+    "_heckman": (
+        "assumes a probit for reporting any marketing time, moved by the exclusion variable, "
+        "which does not reach the shares, and shares that depend on the selection error "
+        "through the inverse Mills ratio"
+    ),
+    "_heckman_functional_form": (
+        "has no exclusion variable: it is identified only by the normality of the selection "
+        "probit's errors"
+    ),
 }
 
 #: Columns of :func:`correction_disagreements`.
@@ -405,6 +436,34 @@ def corrected_models(hypotheses: pd.DataFrame, main_model: str) -> list[str]:
     """
     names = {f"{main_model}{suffix}" for suffix in CORRECTION_NAMES}
     return [m for m in dict.fromkeys(hypotheses["model"].astype(str)) if m in names]
+
+
+def correction_assumptions(hypotheses: pd.DataFrame, main_model: str) -> list[str]:
+    """One sentence per corrected or two-step model: what it assumes.
+
+    Parameters
+    ----------
+    hypotheses : DataFrame
+        ``hypotheses.csv``.
+    main_model : str
+        The main model.
+
+    Returns
+    -------
+    list of str
+        In the order of :func:`corrected_models`, from :data:`CORRECTION_ASSUMPTIONS`.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"model": ["dirichlet", "dirichlet_cf"]})
+    >>> correction_assumptions(h, "dirichlet")[0][:40]
+    'The control function (`dirichlet_cf`) as'
+    """
+    out = []
+    for model in corrected_models(hypotheses, main_model):
+        suffix = model[len(main_model) :]
+        out.append(f"The {CORRECTION_NAMES[suffix]} (`{model}`) {CORRECTION_ASSUMPTIONS[suffix]}.")
+    return out
 
 
 def correction_disagreements(
