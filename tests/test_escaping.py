@@ -573,3 +573,15 @@ def test_any_names_pass_through_the_pipeline_valid_and_inert(
     )
     run_commands(root, expected["path"])
     check_outputs(root, expected)
+
+
+def test_terminal_messages_escape_control_characters(tmp_path, capsys):
+    from leadblackhole import cli
+    from leadblackhole.cli_runner import terminal_text
+
+    assert terminal_text("a\x1b[2Jb\rc\u202eZ\nnext\tcol") == "a\\x1b[2Jb\\rc\\u202eZ\nnext\tcol"
+    assert terminal_text("Smith & Sons, Zürich 7–9") == "Smith & Sons, Zürich 7–9"
+    missing = tmp_path / "survey\x1b[31m.csv"
+    assert cli.main(["validate", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "survey\\x1b[31m.csv" in err

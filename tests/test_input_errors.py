@@ -616,3 +616,26 @@ def test_provenance_that_can_be_written_records_the_step(tmp_path):
     assert cli.main(["--provenance", str(tmp_path / "res"), "simulate", "--out", str(out)]) == 0
     record = json.loads((tmp_path / "res" / "provenance" / "data.json").read_text())
     assert record["step"] == "data"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (b"\xff\xfe not text", "not UTF-8 JSON"),
+        (b"{not json", "not UTF-8 JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"step": 3, "command": "x", "outputs": {}}', "'step' is not text"),
+        (b'{"step": "fit", "command": "x", "outputs": 7}', "'outputs' is neither"),
+        (b'{"step": "fit", "command": "x", "outputs": [1]}', "'outputs' is neither"),
+        (b'{"step": "fit", "command": "x", "outputs": {"a": 1}}', "a hash of 'outputs'"),
+        (b'{"step": "fit", "command": "x", "outputs": {}, "data": [1]}', "'data' is not"),
+        (b"[" * 5000 + b"]" * 5000, "not UTF-8 JSON"),
+    ],
+)
+def test_manifest_with_a_garbled_provenance_record_exits_2(tmp_path, capsys, text, said):
+    (tmp_path / "provenance").mkdir()
+    (tmp_path / "provenance" / "fit.json").write_bytes(text)
+    assert cli.main(["manifest", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "fit.json is not a provenance record" in err and said in err
+    assert "Traceback" not in err and not (tmp_path / "manifest.json").exists()

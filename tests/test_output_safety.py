@@ -22,6 +22,17 @@ from leadblackhole.outputs import OutputSet, atomic_write_text
 WAIT = 120
 
 
+def _default_signals() -> None:
+    """In the child before exec: SIGINT and SIGTERM back to their default dispositions.
+
+    A child inherits an ignored SIGINT, and Python then installs no KeyboardInterrupt
+    handler; the test process (a pytest-xdist worker that has run other tests) may
+    have one ignored, and the child must react to signals as from a terminal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _spawn(args, env_extra=None, cwd=None) -> subprocess.Popen:
     env = dict(os.environ, **(env_extra or {}))
     return subprocess.Popen(
@@ -31,6 +42,7 @@ def _spawn(args, env_extra=None, cwd=None) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_signals,
     )
 
 

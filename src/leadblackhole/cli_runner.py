@@ -6,7 +6,8 @@ written) exits 2 with its message and no traceback, an internal error exits 1
 (the traceback with ``--debug``), SIGINT and SIGTERM exit 130 and 143 after
 every ``finally`` block has run (saying which output sets were committed before
 the signal; the others are left as they were), Python
-warnings become plain ``warning:`` lines, and the BLAS library is limited to
+warnings become plain ``warning:`` lines (every message shown with its control
+characters escaped, :func:`terminal_text`), and the BLAS library is limited to
 :func:`~leadblackhole.config.blas_threads` threads. :func:`open_output_set` gives a
 command its output set, locked before any computing and labelled with the survey's
 source.
@@ -20,6 +21,7 @@ import os
 import signal
 import sys
 import traceback
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -32,6 +34,7 @@ __all__ = [
     "EXIT_SIGINT",
     "EXIT_SIGTERM",
     "EXIT_USER",
+    "terminal_text",
     "RunLog",
     "open_output_set",
     "run_command_line",
@@ -66,6 +69,31 @@ def _environment_message(exc: OSError) -> str:
     where = f" {exc.filename}" if exc.filename else ""
     reason = exc.strerror or str(exc)
     return f"cannot use{where}: {reason}; check the path and its permissions"
+
+
+#: Format characters that reorder text on a terminal (bidirectional overrides and isolates).
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` as the terminal should show it: control characters escaped, not obeyed.
+
+    A message may quote labels from the survey (a firm name, a column name), and a
+    label may carry an escape sequence or a bidirectional override that would recolour,
+    move or hide what the terminal shows. Every control character but the newline and
+    the tab, and every bidirectional control, is written as its Python escape.
+
+    Examples
+    --------
+    >>> print(terminal_text("firm \\x1b[31mred"))
+    firm \\x1b[31mred
+    """
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if ch not in "\n\t" and (unicodedata.category(ch) == "Cc" or ch in _BIDI)
+        else ch
+        for ch in text
+    )
 
 
 def _on_sigterm(signum, frame):  # noqa: ARG001 - the signal handler's signature
@@ -163,11 +191,11 @@ def run_command_line(argv: list[str], dispatch: Callable[[list[str], RunLog, lis
             warnings.simplefilter("always")
             return dispatch(argv, RunLog(caught), open_sets)
     except LeadBlackHoleUserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(terminal_text(f"error: {exc}"), file=sys.stderr)
         return EXIT_USER
     except OSError as exc:
         if exc.errno in _ENVIRONMENT_ERRNOS:
-            print(f"error: {_environment_message(exc)}", file=sys.stderr)
+            print(terminal_text(f"error: {_environment_message(exc)}"), file=sys.stderr)
             return EXIT_USER
         return _internal(exc, debug)
     except KeyboardInterrupt:
@@ -182,7 +210,7 @@ def run_command_line(argv: list[str], dispatch: Callable[[list[str], RunLog, lis
         for out in open_sets:
             out.close()
         for line in RunLog(caught):
-            print(f"warning: {line}", file=sys.stderr)
+            print(terminal_text(f"warning: {line}"), file=sys.stderr)
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
 
@@ -204,8 +232,8 @@ def _internal(exc: BaseException, debug: bool) -> int:
     if debug:
         traceback.print_exc()
     print(
-        f"internal error: {type(exc).__name__}: {exc}\n"
-        "This is a bug in leadblackhole; rerun with --debug for the traceback.",
+        terminal_text(f"internal error: {type(exc).__name__}: {exc}")
+        + "\nThis is a bug in leadblackhole; rerun with --debug for the traceback.",
         file=sys.stderr,
     )
     return EXIT_INTERNAL

@@ -71,8 +71,8 @@ __all__ = [
 TABLE_FORMATS = ("csv", "md", "tex")
 
 #: Environment variable of the test suite: ``stage:FILE`` or ``swap:FILE`` makes a commit
-#: create FILE and pause (until a signal, at most 300 s) after staging, or inside the swap, so
-#: that a test can signal the process at a known point. Unset in normal use.
+#: create FILE and pause (up to 60 s) after staging, or inside the swap, so that a test can
+#: signal the process at a known point. Unset in normal use.
 PAUSE_ENV = "LEADBLACKHOLE_TEST_COMMIT_PAUSE"
 
 
@@ -238,7 +238,7 @@ def _pause(point: str) -> None:
     if where != point or not marker:
         return
     Path(marker).write_text(str(os.getpid()))
-    end = time.monotonic() + 300
+    end = time.monotonic() + 60
     while time.monotonic() < end and not _DEFERRED:
         time.sleep(0.02)
 

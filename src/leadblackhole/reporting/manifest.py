@@ -159,6 +159,48 @@ def read_settings(results_dir: str | os.PathLike[str]) -> dict[str, str]:
     return out
 
 
+def _read_record(path: Path) -> dict:
+    """One provenance record, checked: what :func:`record_provenance` writes, or a clear error.
+
+    Raises
+    ------
+    ManifestError
+        The file is not UTF-8 JSON, or not an object with a text ``step`` and ``command``,
+        ``outputs`` mapping file names to hashes (or null) or listing them, and ``data``
+        (when present) mapping file names to hashes.
+    """
+
+    def bad(why: str) -> ManifestError:
+        return ManifestError(
+            f"{path} is not a provenance record ({why}); delete it and rerun the pipeline's "
+            "steps with `leadblackhole --provenance RESULTS ...` (make all does)"
+        )
+
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise bad(f"not UTF-8 JSON: {type(exc).__name__}") from None
+    if not isinstance(rec, dict):
+        raise bad("not a JSON object")
+    for key in ("step", "command"):
+        if not isinstance(rec.get(key), str):
+            raise bad(f"'{key}' is not text")
+    outputs = rec.get("outputs")
+    names = outputs if isinstance(outputs, list) else outputs if isinstance(outputs, dict) else None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise bad("'outputs' is neither a list of file names nor a mapping of them")
+    if isinstance(outputs, dict) and not all(
+        v is None or isinstance(v, str) for v in outputs.values()
+    ):
+        raise bad("a hash of 'outputs' is not text")
+    data = rec.get("data", {})
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise bad("'data' is not a mapping of file names to hashes")
+    return rec
+
+
 def _survey_sha(records: list[dict]) -> str | None:
     shas = {sha for rec in records for sha in rec.get("data", {}).values()}
     if len(shas) > 1:
@@ -205,9 +247,7 @@ def build_manifest(results_dir: str | os.PathLike[str]) -> Path:
     PosixPath('results/manifest.json')
     """
     results_dir = Path(results_dir)
-    records = [
-        json.loads(p.read_text()) for p in sorted((results_dir / "provenance").glob("*.json"))
-    ]
+    records = [_read_record(p) for p in sorted((results_dir / "provenance").glob("*.json"))]
     if not records:
         raise ManifestError(
             f"no provenance records in {results_dir / 'provenance'}: run the pipeline's steps "
