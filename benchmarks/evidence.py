@@ -64,7 +64,7 @@ BLOCKS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple
         (1.0,),
     ),  # fmt: skip
     "marker": (
-        ("method_factor_marker", "default_marker"),
+        ("method_factor_marker", "method_factor_unequal_marker", "default_marker"),
         (*MAIN, "dirichlet_marker", "dirichlet_rounded_marker"),
         (461,),
         (1.0,),

@@ -74,7 +74,8 @@ def one_study(
                     res = fit_eiv(frame, items, model="dirichlet", **opts)
                 else:
                     scales = dict(frame.scales) | {"marker": [f"mk_{j}" for j in (1, 2, 3)]}
-                    res = fit_marker(frame, items, "marker", scales, **opts)
+                    # the stored rows were computed with equal method loadings
+                    res = fit_marker(frame, items, "marker", scales, loadings="equal", **opts)
                 eff = res.effects.copy()
                 eff["n_failed"] = res.n_failed
             except EstimationError as exc:

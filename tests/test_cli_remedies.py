@@ -265,7 +265,12 @@ def test_measure_reports_the_marker_cmv_test(tmp_path, remedy_survey):
         "df",
         "pvalue",
         "n_obs",
+        "lr_statistic",
+        "df",
+        "pvalue",
     ]
+    assert list(table["check"])[-3:] == ["marker_cfa_equal_loadings"] * 3
+    assert table["value"].iloc[-2] == 4 + 4 + 3 - 1  # one method loading per item, less one
     assert (out / "marker_cmv.md").is_file() and (out / "marker_cmv.tex").is_file()
 
 

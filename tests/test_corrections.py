@@ -330,7 +330,10 @@ def test_marker_correction(marker_study):
     assert ("marketing", "method") in res.params.index
     assert res.data["method"].std(ddof=0) == pytest.approx(1.0)
     assert set(res.first_step.index) == {"method_loading", "method_share", "lr_statistic",
-                                         "p_value"}  # fmt: skip
+                                         "p_value", "equal_loadings_lr", "equal_loadings_p",
+                                         "free_loadings"}  # fmt: skip
+    # the simulator's method loadings are equal: the test does not reject them here
+    assert res.first_step["equal_loadings_p"] > 0.05 and res.first_step["free_loadings"] == 0
     assert list(res.effects["id"])[:3] == ["H1", "H2", "H3"]
 
 

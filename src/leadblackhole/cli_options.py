@@ -259,6 +259,13 @@ REMEDY_OPTIONS: tuple[Option, ...] = (
         "marker scale of the codebook ([scales.SCALE])",
     ),
     opt(
+        "--marker-loadings",
+        default=None,
+        metavar="auto|free|equal",
+        help="method loadings of --marker: one per item, one shared by every item, or auto "
+        "(default: free when the test of equal loadings rejects them at 1%%)",
+    ),
+    opt(
         "--correction-se",
         choices=("sandwich", "bootstrap"),
         default="sandwich",

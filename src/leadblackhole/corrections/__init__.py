@@ -16,13 +16,14 @@ replicate) and below ``diagnosis`` (docs/architecture.md). See docs/corrections.
 
 from ._engine import ERROR_FREE, MAIN_MODELS, N_BOOT, STD_ERRORS, stratified_draw
 from .eiv import EIV_METHODS, calibrate_scores, fit_eiv
-from .marker import fit_marker, method_scores
+from .marker import MARKER_LOADINGS, fit_marker, method_scores
 from .results import CorrectedResults
 
 __all__ = [
     "EIV_METHODS",
     "ERROR_FREE",
     "MAIN_MODELS",
+    "MARKER_LOADINGS",
     "N_BOOT",
     "STD_ERRORS",
     "CorrectedResults",

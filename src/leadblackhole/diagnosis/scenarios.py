@@ -97,6 +97,16 @@ SCENARIOS: dict[str, Scenario] = {
             {"method_factor": 0.4, "method_factor_shares": 0.3, "marker_items": 3},
         ),
         Scenario(
+            "method_factor_unequal_marker",
+            "method_factor_marker with unequal method loadings (0.2 to 0.6 by item, mean 0.4)",
+            {
+                "method_factor": 0.4,
+                "method_factor_shares": 0.3,
+                "marker_items": 3,
+                "method_factor_spread": 0.5,
+            },
+        ),
+        Scenario(
             "default_marker",
             "default design with a three-item marker scale (no method factor)",
             {"marker_items": 3},

@@ -87,7 +87,10 @@ class FactorFit:
 
 
 def _objective(x: np.ndarray, s: FactorStructure, S: np.ndarray, logdet_s: float):
-    lam, phi, theta = s.unpack(x)
+    with np.errstate(over="ignore"):  # a line search may try a huge log uniqueness
+        lam, phi, theta = s.unpack(x)
+    if not np.all(np.isfinite(theta)):
+        return np.inf, np.zeros_like(x)
     sigma = lam @ phi @ lam.T + np.diag(theta)
     try:
         c = np.linalg.cholesky(sigma)

@@ -20,6 +20,12 @@ items gives :math:`m^2`, its content loadings then follow from its own item
 covariances. The test of common-method variance is the likelihood-ratio test
 of :math:`m = 0`, whose null lies on the boundary (:math:`m^2 \\ge 0`): the
 p-value is half the upper tail of :math:`\\chi^2_1` (Self & Liang 1987).
+
+With ``free=True`` the model with one method loading per item (their "Method-U") is
+fitted too, from the equal-loadings estimates, and the likelihood-ratio test of equal
+loadings (:math:`\\chi^2` with one degree of freedom fewer than the items) is reported;
+:func:`method_loadings_gradient` gives the derivative of the free loadings by the item
+covariances for the two-step standard errors of the marker correction.
 """
 
 from __future__ import annotations
@@ -32,9 +38,21 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import MarkerError
-from ._factor_ml import FactorFit, FactorStructure, fit_factor_model, warn_not_converged
+from ._factor_ml import (
+    FactorFit,
+    FactorStructure,
+    discrepancy_gradient,
+    fit_factor_model,
+    warn_not_converged,
+)
 
-__all__ = ["MarkerCFA", "check_marker", "fit_marker_cfa", "marker_structure"]
+__all__ = [
+    "MarkerCFA",
+    "check_marker",
+    "fit_marker_cfa",
+    "marker_structure",
+    "method_loadings_gradient",
+]
 
 #: Model variables a marker scale must not be (it would not be unrelated to the model).
 MODEL_VARIABLES: tuple[str, ...] = (
@@ -104,7 +122,9 @@ def check_marker(
     return items
 
 
-def marker_structure(sizes: Sequence[int], n_marker: int, method: bool = True) -> FactorStructure:
+def marker_structure(
+    sizes: Sequence[int], n_marker: int, method: bool = True, free: bool = False
+) -> FactorStructure:
     """The :class:`FactorStructure` of the marker model.
 
     Parameters
@@ -115,6 +135,9 @@ def marker_structure(sizes: Sequence[int], n_marker: int, method: bool = True) -
         Items of the marker (last).
     method : bool
         Include the method factor (False: the null model of the CMV test).
+    free : bool
+        One method loading per item (Williams et al.'s "Method-U") instead of one shared
+        by every item ("Method-C").
 
     Returns
     -------
@@ -135,7 +158,7 @@ def marker_structure(sizes: Sequence[int], n_marker: int, method: bool = True) -
         i += 1
     n_factors = n_scales + 1
     if method:
-        loads += [(j, n_scales + 1, p) for j in range(p)]
+        loads += [(j, n_scales + 1, p + j if free else p) for j in range(p)]
         n_factors += 1
     corr = tuple((a, b) for a in range(n_scales) for b in range(a + 1, n_scales))
     return FactorStructure(p, n_factors, tuple(loads), corr)
@@ -161,6 +184,15 @@ class MarkerCFA:
         Complete rows used.
     fit, null_fit : FactorFit
         The fitted model and the model without a method factor.
+    free_fit : FactorFit or None
+        The model with one method loading per item ("Method-U"), when fitted.
+    method_loadings : ndarray or None
+        Its method loadings, one per item in ``items`` order (raw units; the sign
+        that makes their sum positive).
+    equal_lr_statistic, equal_p_value : float
+        Likelihood-ratio test of equal method loadings (``(n - 1)(F_C - F_U)``,
+        :math:`\\chi^2` with one degree of freedom fewer than the items); NaN
+        without the free model.
     """
 
     method_loading: float
@@ -171,6 +203,10 @@ class MarkerCFA:
     n_obs: int
     fit: FactorFit
     null_fit: FactorFit
+    free_fit: FactorFit | None = None
+    method_loadings: np.ndarray | None = None
+    equal_lr_statistic: float = float("nan")
+    equal_p_value: float = float("nan")
 
     def table(self) -> pd.DataFrame:
         """The CMV test as rows ``check, quantity, value`` (the layout of ``cmv_table``)."""
@@ -182,6 +218,12 @@ class MarkerCFA:
             ("marker_cfa", "pvalue", self.p_value),
             ("marker_cfa", "n_obs", float(self.n_obs)),
         ]
+        if self.method_loadings is not None:  # the test of equal method loadings
+            rows += [
+                ("marker_cfa_equal_loadings", "lr_statistic", self.equal_lr_statistic),
+                ("marker_cfa_equal_loadings", "df", float(len(self.method_loadings) - 1)),
+                ("marker_cfa_equal_loadings", "pvalue", self.equal_p_value),
+            ]
         return pd.DataFrame(rows, columns=["check", "quantity", "value"])
 
 
@@ -233,7 +275,7 @@ def fit_marker_cfa(
         raise MarkerError(f"{n} complete rows for {len(cols)} items: too few for the marker model")
     S = np.cov(values, rowvar=False)
     sizes = [len(v) for v in scales.values()]
-    return marker_cfa_from_cov(S, sizes, len(marker), n, tuple(cols))
+    return marker_cfa_from_cov(S, sizes, len(marker), n, tuple(cols), free=True)
 
 
 def marker_cfa_from_cov(
@@ -243,17 +285,23 @@ def marker_cfa_from_cov(
     n: int,
     items: tuple[str, ...] = (),
     start: MarkerCFA | None = None,
+    free: bool = False,
+    warn_free: bool = True,
 ) -> MarkerCFA:
     """:func:`fit_marker_cfa` from the item covariance matrix (the bootstrap's kernel).
 
     ``start``, an earlier fit of the same items (the full sample's for a
-    bootstrap resample), warm-starts both models.
+    bootstrap resample), warm-starts the models. With ``free`` the model with one
+    method loading per item is fitted too, from the equal-loadings estimates; when it
+    does not converge the test of equal loadings is NaN, with a ``ConvergenceWarning``
+    unless ``warn_free`` is false (a caller that falls back to equal loadings).
     """
     st = marker_structure(sizes, n_marker, method=True)
     if start is not None:
         null = fit_factor_model(S, marker_structure(sizes, n_marker, False), start.null_fit.x)
         full = fit_factor_model(S, st, start=start.fit.x)
-        return _marker_result(S, sizes, n, items, full, null)
+        u_start = start.free_fit.x if start.free_fit is not None else None
+        return _marker_result(S, sizes, n_marker, n, items, full, null, free, u_start, warn_free)
     null = fit_factor_model(S, marker_structure(sizes, n_marker, method=False))
     # start the full model from the null one, the method loading at 0.1 SD
     lam0 = [null.loadings[i, f] for i, f, _ in marker_structure(sizes, n_marker, False).loadings]
@@ -262,10 +310,28 @@ def marker_cfa_from_cov(
     m0 = 0.1 * float(np.sqrt(np.mean(np.diag(S))))
     theta0 = np.log(np.maximum(null.theta - m0**2, 0.05 * np.diag(S)))
     full = fit_factor_model(S, st, start=np.r_[lam0, m0, corr0, theta0])
-    return _marker_result(S, sizes, n, items, full, null)
+    return _marker_result(S, sizes, n_marker, n, items, full, null, free, None, warn_free)
 
 
-def _marker_result(S, sizes, n, items, full: FactorFit, null: FactorFit) -> MarkerCFA:
+def free_start(sizes: Sequence[int], n_marker: int, equal: FactorFit) -> np.ndarray:
+    """Start of the free-loadings model: the equal-loadings estimates, the loading repeated."""
+    p = int(sum(sizes)) + n_marker
+    x = np.asarray(equal.x, dtype=float)
+    return np.r_[x[:p], np.full(p, x[p]), x[p + 1 :]]
+
+
+def _marker_result(
+    S,
+    sizes,
+    n_marker,
+    n,
+    items,
+    full: FactorFit,
+    null: FactorFit,
+    free: bool,
+    u_start=None,
+    warn_free: bool = True,
+) -> MarkerCFA:
     if not (full.converged and null.converged):
         warn_not_converged("the marker model")
     m = float(abs(full.loadings[0, -1]))
@@ -273,4 +339,76 @@ def _marker_result(S, sizes, n, items, full: FactorFit, null: FactorFit) -> Mark
     share = float(np.mean(m**2 / np.diag(S)[:p_model]))
     lr = max((n - 1) * (null.fmin - full.fmin), 0.0)
     p = 0.5 * float(stats.chi2.sf(lr, 1)) if lr > 0 else 1.0
-    return MarkerCFA(m, share, float(lr), p, tuple(items), int(n), full, null)
+    if not free:
+        return MarkerCFA(m, share, float(lr), p, tuple(items), int(n), full, null)
+    st = marker_structure(sizes, n_marker, method=True, free=True)
+    start = free_start(sizes, n_marker, full) if u_start is None else u_start
+    u = fit_factor_model(S, st, start=start)
+    loadings = u.loadings[:, -1].copy()
+    loadings *= 1.0 if loadings.sum() >= 0 else -1.0
+    if not u.converged:  # no test of equal loadings from a model that did not converge
+        if warn_free:
+            warn_not_converged("the marker model with one method loading per item")
+        lr_eq = p_eq = float("nan")
+    else:
+        lr_eq = max((n - 1) * (full.fmin - u.fmin), 0.0)
+        p_eq = float(stats.chi2.sf(lr_eq, S.shape[0] - 1))
+    return MarkerCFA(
+        m, share, float(lr), p, tuple(items), int(n), full, null, u, loadings, float(lr_eq), p_eq
+    )
+
+
+def method_loadings_gradient(
+    S: np.ndarray, sizes: Sequence[int], n_marker: int, fit: FactorFit
+) -> np.ndarray:
+    r"""Derivative of the free method loadings by the item covariances.
+
+    Parameters
+    ----------
+    S : ndarray (p, p)
+        The item covariance the model was fitted to.
+    sizes, n_marker
+        As for :func:`marker_structure`.
+    fit : FactorFit
+        The free-loadings fit of ``S`` (:attr:`MarkerCFA.free_fit`).
+
+    Returns
+    -------
+    ndarray (p, p (p + 1) / 2)
+        Row ``j``: :math:`\partial \hat m_j / \partial S` by the entries of the upper
+        triangle in row-major order (``numpy.triu_indices``; an off-diagonal entry moves
+        both of its elements), for the loadings with the sign of ``fit``.
+
+    Notes
+    -----
+    The implicit function theorem on the ML discrepancy's gradient :math:`g(\hat x, S)
+    = 0`, as :func:`~leadblackhole.measurement.score_reliability.reliability_gradient`:
+    :math:`\partial\hat x/\partial S = -(\partial g/\partial x)^{-1}\partial g/\partial S`
+    with :math:`g` linear in :math:`S` and :math:`\partial g/\partial x` by central
+    differences of the analytic gradient. No model is refitted.
+    """
+    st = marker_structure(sizes, n_marker, method=True, free=True)
+    S = np.asarray(S, dtype=float)
+    p = S.shape[0]
+    x = np.asarray(fit.x, dtype=float)
+    eye = np.eye(x.size)
+    h = 1e-6
+    g_x = np.column_stack(
+        [
+            (
+                discrepancy_gradient(x + h * eye[i], st, S)
+                - discrepancy_gradient(x - h * eye[i], st, S)
+            )
+            / (2 * h)
+            for i in range(x.size)
+        ]
+    )
+    iu = np.triu_indices(p)
+    base = discrepancy_gradient(x, st, np.zeros((p, p)))
+    units = []
+    for a, b in zip(*iu, strict=True):
+        e = np.zeros((p, p))
+        e[a, b] = e[b, a] = 1.0
+        units.append(discrepancy_gradient(x, st, e) - base)
+    dx = -np.linalg.solve(g_x, np.column_stack(units))
+    return dx[p : 2 * p]

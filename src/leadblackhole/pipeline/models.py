@@ -132,6 +132,7 @@ REMEDY_OPTIONS: tuple[str, ...] = (
     "errors_in_variables",
     "eiv_method",
     "marker",
+    "marker_loadings",
     "endogenous",
     "instrument",
     "selection_instrument",
@@ -174,6 +175,8 @@ class Remedies:
     marker : str, optional
         Add ``<main>_marker`` controlling for the method factor of this marker
         scale (:func:`leadblackhole.corrections.fit_marker`).
+    marker_loadings : {"auto", "free", "equal"}
+        Its method loadings (``--marker-loadings``).
     endogenous : tuple of str
         Endogenous model variables of ``<main>_cf`` (``("volume",)`` when
         instruments are given without them).
@@ -195,6 +198,7 @@ class Remedies:
     errors_in_variables: bool = False
     eiv_method: str = "calibration"
     marker: str | None = None
+    marker_loadings: str = "auto"
     endogenous: tuple[str, ...] = ()
     instruments: tuple[str, ...] = ()
     selection_instrument: tuple[str, ...] | None = None
@@ -209,6 +213,7 @@ class Remedies:
         errors_in_variables: bool = False,
         eiv_method: str | None = None,
         marker: str | None = None,
+        marker_loadings: str | None = None,
         endogenous: str | Sequence[str] | None = None,
         instrument: str | Sequence[str] | None = None,
         selection_instrument: str | Sequence[str] | None = None,
@@ -226,6 +231,8 @@ class Remedies:
             ``--eiv-method`` (needs ``--errors-in-variables``).
         marker : str, optional
             ``--marker SCALE``.
+        marker_loadings : str, optional
+            ``--marker-loadings`` (needs ``--marker``).
         endogenous, instrument : str or sequence of str, optional
             ``--endogenous VAR[,VAR...]`` and ``--instrument COL[,COL...]``
             (comma-separated); ``--endogenous`` needs ``--instrument``, whose
@@ -251,7 +258,8 @@ class Remedies:
             ``--endogenous`` without ``--instrument``; a column both an instrument
             and an exclusion variable.
         MarkerError
-            An empty marker name.
+            An empty marker name; ``--marker-loadings`` without ``--marker`` or naming
+            unknown loadings.
         EstimationError
             Fewer than 20 bootstrap replicates with a correction; an unknown
             ``--correction-se``.
@@ -261,7 +269,7 @@ class Remedies:
         >>> Remedies.from_options(instrument="budget").endogenous
         ('volume',)
         """
-        from ..corrections import EIV_METHODS, STD_ERRORS
+        from ..corrections import EIV_METHODS, MARKER_LOADINGS, STD_ERRORS
 
         if eiv_method is not None and not errors_in_variables:
             raise ReliabilityError("--eiv-method needs --errors-in-variables")
@@ -272,6 +280,14 @@ class Remedies:
             )
         if marker is not None and not marker.strip():
             raise MarkerError("--marker needs the name of a marker scale of the codebook")
+        if marker_loadings is not None and marker is None:
+            raise MarkerError("--marker-loadings needs --marker")
+        loadings = MARKER_LOADINGS[0] if marker_loadings is None else marker_loadings.strip()
+        if loadings.lower() not in MARKER_LOADINGS:
+            raise MarkerError(
+                f"--marker-loadings: unknown loadings {marker_loadings!r}; expected one of "
+                f"{list(MARKER_LOADINGS)}"
+            )
         endo, inst = _split(endogenous), _split(instrument)
         if endo and not inst:
             raise InstrumentError(
@@ -308,6 +324,7 @@ class Remedies:
             errors_in_variables=bool(errors_in_variables),
             eiv_method=method,
             marker=None if marker is None else marker.strip(),
+            marker_loadings=loadings.lower(),
             endogenous=(endo or ("volume",)) if inst else (),
             instruments=inst,
             selection_instrument=selection,
@@ -616,7 +633,11 @@ def fit_remedies(
                 fit_eiv(frame, items, model_scales, method=remedies.eiv_method, **opts)
             )
         if remedies.marker is not None:
-            corrected.append(fit_marker(frame, items, remedies.marker, scales, **opts))
+            corrected.append(
+                fit_marker(
+                    frame, items, remedies.marker, scales, loadings=remedies.marker_loadings, **opts
+                )
+            )
         for res in corrected:
             fits[res.model_name] = res
             effects[res.model_name] = res.effects

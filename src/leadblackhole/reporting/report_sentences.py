@@ -107,8 +107,10 @@ CORRECTION_ASSUMPTIONS: dict[str, str] = {
         "reliability, and no survey can tell the two cases apart"
     ),
     "_marker": (
-        "assumes one response-style factor that loads equally on every Likert item, the "
-        "marker's included, and a marker unrelated to the constructs of the model"
+        "assumes one response-style factor on every Likert item, the marker's included, a "
+        "marker unrelated to the constructs of the model, and a marker that carries as much "
+        "of the response style as the model's items (their loadings may differ item by item "
+        "only when the test of equal loadings says so, or with --marker-loadings free)"
     ),
     "_cf": (
         "assumes that the instrument moves the endogenous variable and reaches the shares "

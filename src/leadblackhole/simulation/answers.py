@@ -101,17 +101,17 @@ def draw_reps(
     )
     method = rng.standard_normal(n) if design.method_factor or design.method_factor_shares else None
 
-    def items(f: np.ndarray, loadings: tuple[float, ...]) -> np.ndarray:
+    def items(f: np.ndarray, loadings: tuple[float, ...], scale: str) -> np.ndarray:
         lam = np.asarray(loadings)
         e = rng.standard_normal((n, lam.size))
         latent = f[:, None] * lam + e * np.sqrt(1 - lam**2)
         if design.method_factor:
-            latent = latent + design.method_factor * method[:, None]
+            latent = latent + design.method_loadings(scale, lam.size) * method[:, None]
         x = design.item_center + design.item_spread * latent
         return np.clip(np.round(x), 1, 7).astype(int)
 
-    pq = items(f_pq, design.prequal_loadings)
-    mt = items(f_mt, design.tracking_loadings)
+    pq = items(f_pq, design.prequal_loadings, "prequal")
+    mt = items(f_mt, design.tracking_loadings, "tracking")
     # capped at the input schema's plausibility bound of 60 years (docs/data.md), which a
     # Gamma(2, 5) draw exceeds with probability 8e-5: a large simulated survey must validate
     experience = np.minimum(
@@ -191,6 +191,6 @@ def _marker_items(
     e = child.standard_normal((n, k))
     latent = g[:, None] * lam + e * np.sqrt(1 - lam**2)
     if design.method_factor:
-        latent = latent + design.method_factor * method[:, None]
+        latent = latent + design.method_loadings("marker", k) * method[:, None]
     x = design.item_center + design.item_spread * latent
     return np.clip(np.round(x), 1, 7).astype(int)

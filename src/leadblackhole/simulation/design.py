@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from string import ascii_uppercase
 
+import numpy as np
+
 from ..exceptions import DesignError
 
 __all__ = ["DEFAULT_BETA_MARKETING", "DEFAULT_BETA_SELF", "StudyDesign"]
@@ -77,6 +79,8 @@ _SELECTION_VARIABLES = (
 
 _FIRM_WEIGHT_CYCLE = (0.35, 0.28, 0.22, 0.15)
 _FIRM_LEADS_CYCLE = (30.0, 45.0, 22.0, 60.0)
+#: Relative differences of the items' method loadings (``method_factor_spread``).
+_METHOD_CYCLE = (1.0, -1.0, 0.5, -0.5)
 _FIRM_PQ_CYCLE = (0.0, 0.3, -0.3, 0.2)
 _FIRM_MT_CYCLE = (0.0, -0.2, 0.3, 0.1)
 _FIRM_PAY_CYCLE = (25.0, 35.0, 20.0, 40.0)
@@ -197,6 +201,12 @@ class StudyDesign:
     method_factor_shares : float
         Coefficient of the same factor in the marketing log-ratio (the
         reported shares share the method; default 0).
+    method_factor_spread : float
+        Differences between the items' method loadings, in 0..1: item ``k`` of a
+        scale loads ``method_factor * (1 + method_factor_spread * u)`` with ``u``
+        from the cycle (1, -1, 0.5, -0.5), started at position 0 for
+        prequalification, 1 for tracking and 2 for the marker (so every scale's
+        mean loading stays near ``method_factor``; default 0: equal loadings).
     precision_experience : float
         Log-precision change per SD of experience (default 0: constant phi).
     precision_firm : tuple of float
@@ -303,6 +313,7 @@ class StudyDesign:
     selection_rho: float = 0.0
     method_factor: float = 0.0
     method_factor_shares: float = 0.0
+    method_factor_spread: float = 0.0
     precision_experience: float = 0.0
     precision_firm: tuple[float, ...] = ()
     exact_fraction: float = 0.0
@@ -383,12 +394,26 @@ class StudyDesign:
             problems.append("exact_fraction must lie in 0..1")
         if self.exact_fraction and not self.heap_step:
             problems.append("exact_fraction needs heap_step > 0 (with heap_step 0 all are exact)")
+        if not 0 <= self.method_factor_spread <= 1:
+            problems.append("method_factor_spread must lie in 0..1")
         if self.marker_items < 0 or self.marker_items == 1:
             problems.append(f"marker_items must be 0 or at least 2, got {self.marker_items}")
         if not self.marker_loadings or any(not 0 < x < 1 for x in self.marker_loadings):
             problems.append("marker_loadings must be non-empty and lie strictly between 0 and 1")
         if problems:
             raise DesignError("invalid StudyDesign: " + "; ".join(problems))
+
+    def method_loadings(self, scale: str, n_items: int) -> np.ndarray:
+        """The method loading of each item of ``scale`` (latent SD units; see ``method_factor_spread``).
+
+        Examples
+        --------
+        >>> StudyDesign(method_factor=0.4, method_factor_spread=0.5).method_loadings("tracking", 4)
+        array([0.2, 0.5, 0.3, 0.6])
+        """
+        start = {"prequal": 0, "tracking": 1, "marker": 2}[scale]
+        u = np.asarray([_METHOD_CYCLE[(start + j) % len(_METHOD_CYCLE)] for j in range(n_items)])
+        return self.method_factor * (1 + self.method_factor_spread * u)
 
     @classmethod
     def for_firms(cls, n_firms: int, **changes) -> StudyDesign:
