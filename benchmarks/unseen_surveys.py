@@ -19,6 +19,12 @@ Two kinds of survey (``--kind``):
     The shares depend on the recorded item means (no measurement-error departure), so the
     confounder is the only departure. Remedy: ``fit --endogenous volume --instrument
     campaign_budget``.
+``marker``
+    A response style ``c ~ N(0, 1)`` moves every Likert answer, with loadings that differ by
+    item (0.25 to 0.50 scale points), and the marketing log-ratio (0.40); the survey records
+    a three-item marker scale ``mk_1..mk_3`` of a construct unrelated to everything else
+    (declared ``[scales.marker]`` in a codebook written beside the survey). The shares depend
+    on the recorded item means and on ``c``. Remedy: ``fit --marker marker``.
 
 True effects (``truth``): the registry effects (docs/study.md) are averages over the
 analysable reps of derivatives and cross-partials of the expected share. Given the
@@ -29,8 +35,8 @@ survey's rounding rule, which says whether the rep is analysable (reported marke
 above 0); the derivatives of the mean share are central finite differences (step 1e-3 in
 every variable, common random numbers: the same reps at x + h and x - h) averaged over the
 analysable reps. For ``eiv`` a scale's derivative is by the rep's true score on the
-item-mean scale; for ``cf`` the confounder is held at each rep's value (the average
-structural function: the causal effect the remedy claims). The Monte Carlo standard error
+item-mean scale; for ``cf`` the confounder, and for ``marker`` the response style, is held at
+each rep's value (the average structural function: the effect the remedy claims). The Monte Carlo standard error
 of each truth and the largest gap between the finite differences and the closed-form
 softmax derivative (first derivatives) are printed with it.
 
@@ -74,7 +80,7 @@ EFFECTS: dict[str, tuple[str, str, str | None]] = {
     "H11": ("marketing", "tracking", "performance"),
     "E1": ("marketing", "prequal", "performance"),
 }
-KINDS = ("eiv", "cf")
+KINDS = ("eiv", "cf", "marker")
 SHARES = ("marketing", "self", "other")
 #: Finite-difference step in every variable (scale points, log-leads, years, quota/100).
 STEP = 1e-3
@@ -132,6 +138,15 @@ class Population:
     pi_budget: float = 0.35
     budget_shape: float = 16.0
     budget_scale: float = 6.25
+    # response style (marker): c ~ N(0, 1) adds m_j * c to item j's raw answer (before
+    # rounding) and gamma_c * c to the marketing log-ratio; marker items measure g ~ N(0, 1),
+    # unrelated to everything else
+    pq_method: tuple[float, ...] = (0.45, 0.25, 0.35)
+    tr_method: tuple[float, ...] = (0.30, 0.50, 0.40)
+    mk_method: tuple[float, ...] = (0.40, 0.30, 0.45)
+    mk_intercepts: tuple[float, ...] = (4.0, 4.4, 3.7)
+    mk_loadings: tuple[float, ...] = (0.95, 0.85, 0.80)
+    gamma_c: float = 0.40
     # the share model
     phi: float = 18.0
     centre: dict[str, float] = field(
@@ -208,7 +223,7 @@ def draw_reps(pop: Population, n: int, rng: np.random.Generator, kind: str) -> d
     pop : Population
     n : int
     rng : numpy.random.Generator
-    kind : {"eiv", "cf"}
+    kind : {"eiv", "cf", "marker"}
 
     Returns
     -------
@@ -236,12 +251,20 @@ def draw_reps(pop: Population, n: int, rng: np.random.Generator, kind: str) -> d
     eta_tr = np.asarray(pop.tr_firm)[firm] + pop.tr_perf * (performance - 1) + e_tr
     lam, sd = np.asarray(pop.loadings), np.asarray(pop.item_sd)
 
-    def items(intercepts, eta):
-        raw = np.asarray(intercepts) + np.outer(eta, lam) + rng.standard_normal((n, 3)) * sd
+    c = rng.standard_normal(n) if kind == "marker" else np.zeros(n)
+
+    def items(intercepts, eta, method, loadings=lam):
+        raw = np.asarray(intercepts) + np.outer(eta, loadings) + rng.standard_normal((n, 3)) * sd
+        if kind == "marker":
+            raw = raw + np.outer(c, method)
         return np.clip(np.round(raw), 1, 7)
 
-    pq_items = items(pop.pq_intercepts, eta_pq)
-    tr_items = items(pop.tr_intercepts, eta_tr)
+    pq_items = items(pop.pq_intercepts, eta_pq, pop.pq_method)
+    tr_items = items(pop.tr_intercepts, eta_tr, pop.tr_method)
+    mk_items = None
+    if kind == "marker":
+        g = rng.standard_normal(n)
+        mk_items = items(pop.mk_intercepts, g, pop.mk_method, np.asarray(pop.mk_loadings))
     # true scores: E[item mean | construct] (classical test theory), in closed form
     t_pq = true_score(pop.pq_intercepts, lam, sd, eta_pq)
     t_tr = true_score(pop.tr_intercepts, lam, sd, eta_tr)
@@ -265,6 +288,7 @@ def draw_reps(pop: Population, n: int, rng: np.random.Generator, kind: str) -> d
         "pay": pay_pct / 100,
         "firm": firm,
         "u": u if kind == "cf" else np.zeros(n),
+        "c": c,
     }
     return {
         "firm": firm,
@@ -276,6 +300,7 @@ def draw_reps(pop: Population, n: int, rng: np.random.Generator, kind: str) -> d
         "u": u,
         "pq_items": pq_items,
         "tr_items": tr_items,
+        "mk_items": mk_items,
         "x": x,
     }
 
@@ -294,7 +319,7 @@ def log_ratios(pop: Population, x: dict) -> np.ndarray:
                 value = value * c[part]
             eta = eta + coef * value
         out.append(eta)
-    out[0] = out[0] + pop.gamma_u * x["u"]
+    out[0] = out[0] + pop.gamma_u * x["u"] + pop.gamma_c * x["c"]
     return np.column_stack(out)
 
 
@@ -332,7 +357,7 @@ def draw_survey(kind: str, n: int, seed: int, pop: Population = POPULATION) -> p
 
     Parameters
     ----------
-    kind : {"eiv", "cf"}
+    kind : {"eiv", "cf", "marker"}
     n : int
         Reps.
     seed : int
@@ -364,6 +389,9 @@ def draw_survey(kind: str, n: int, seed: int, pop: Population = POPULATION) -> p
     out["pct_other"] = pct[:, 2].astype(int)
     if kind == "cf":
         out["campaign_budget"] = reps["budget"]
+    if kind == "marker":
+        for j in range(3):
+            out[f"mk_{j + 1}"] = reps["mk_items"][:, j].astype(int)
     return out
 
 
@@ -423,7 +451,7 @@ def true_effects(
 
     Parameters
     ----------
-    kind : {"eiv", "cf"}
+    kind : {"eiv", "cf", "marker"}
     draws : int
         Reps drawn from the population.
     seed : int
@@ -547,7 +575,11 @@ def cached_truth(kind: str, out: Path, draws: int, pop: Population = POPULATION)
 REMEDY = {
     "eiv": (["--errors-in-variables"], "_eiv"),
     "cf": (["--endogenous", "volume", "--instrument", "campaign_budget"], "_cf"),
+    "marker": (["--marker", "marker"], "_marker"),
 }
+
+#: The codebook of a ``marker`` survey: the marker's items as a scale.
+MARKER_CODEBOOK = '[scales.marker]\nitems = ["mk_1", "mk_2", "mk_3"]\n'
 
 
 def leadblackhole_command() -> list[str]:
@@ -559,6 +591,11 @@ def fit_survey(kind: str, seed: int, n: int, out: Path, extra: list[str]) -> pd.
     """Write one survey, run ``leadblackhole fit`` with the remedy, return its hypotheses.csv."""
     survey = out / f"{kind}_n{n}_seed{seed}.csv"
     draw_survey(kind, n, seed).to_csv(survey, index=False)
+    shown = list(extra)
+    if kind == "marker":
+        codebook = out / "marker_codebook.toml"
+        codebook.write_text(MARKER_CODEBOOK)
+        extra, shown = ["--codebook", str(codebook), *extra], ["--codebook CODEBOOK", *extra]
     fit_dir = out / f"fit_{kind}_n{n}_seed{seed}"
     cmd = [
         *leadblackhole_command(),
@@ -577,7 +614,7 @@ def fit_survey(kind: str, seed: int, n: int, out: Path, extra: list[str]) -> pd.
         raise SystemExit(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr}")
     hyp = pd.read_csv(fit_dir / "hypotheses.csv")
     hyp.attrs["seconds"] = seconds
-    hyp.attrs["command"] = "leadblackhole fit SURVEY --out DIR " + " ".join(REMEDY[kind][0] + extra)
+    hyp.attrs["command"] = "leadblackhole fit SURVEY --out DIR " + " ".join(REMEDY[kind][0] + shown)
     return hyp
 
 

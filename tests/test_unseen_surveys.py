@@ -1,4 +1,4 @@
-"""The remedies on surveys the package has not seen (issues 19 and 20, benchmarks/unseen_surveys.py).
+"""The remedies on surveys the package has not seen (benchmarks/unseen_surveys.py).
 
 The surveys come from an independent generator (numpy, pandas and scipy only; nothing of
 the package's simulator) and the true effects from its population model (a Monte Carlo of
@@ -9,8 +9,8 @@ validation, fits the main model and the remedy the way ``leadblackhole fit`` doe
 effects while the plain main model misses the effects the departure biases.
 
 Bounds. The command's acceptance bound, |z| <= 3.5 on all twelve effects, is kept for the
-control function (its sandwich standard errors are analytic). The errors-in-variables
-correction's standard errors come from its bootstrap; the test runs 40 replicates instead
+control function and the marker correction (their sandwich standard errors are analytic).
+The errors-in-variables correction's standard errors here come from its bootstrap; the test runs 40 replicates instead
 of the command's 200 to stay under a minute, and a standard error from 40 replicates has
 a relative sampling error of about 1/sqrt(2 x 39) = 11%, so |z| <= 3.5 x 1.15 = 4.0. The
 plain fit misses by far more at 3000 reps (H1 about -7, benchmarks/unseen_surveys.py run
@@ -62,7 +62,11 @@ def _fit(kind: str, seed: int, tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFra
     path = tmp_path / f"{kind}.csv"
     GEN.draw_survey(kind, N_REPS, seed).to_csv(path, index=False)
     extra = ["campaign_budget"] if kind == "cf" else []
-    survey = load_survey(path, extra_columns=extra) if extra else load_survey(path)
+    codebook = None
+    if kind == "marker":
+        codebook = tmp_path / "codebook.toml"
+        codebook.write_text(GEN.MARKER_CODEBOOK)
+    survey = load_survey(path, codebook=codebook, extra_columns=extra)
     frame = build_analysis_frame(survey)
     if extra:
         frame = attach_extra_columns(frame, survey, extra)
@@ -71,6 +75,8 @@ def _fit(kind: str, seed: int, tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFra
     plain = model_effects(plain_fit, frame).set_index("id")
     if kind == "eiv":
         remedies = Remedies(errors_in_variables=True, n_boot=40, seed=seed)
+    elif kind == "marker":
+        remedies = Remedies(marker="marker")
     else:
         remedies = Remedies(endogenous=("volume",), instruments=("campaign_budget",))
     with warnings.catch_warnings():
@@ -104,6 +110,15 @@ def test_control_function_recovers_the_twelve_effects_of_an_unseen_survey(tmp_pa
     assert z_plain["H4"] > 3.5, z_plain.round(2).to_dict()
 
 
+def test_marker_correction_recovers_the_twelve_effects_of_an_unseen_survey(tmp_path):
+    truth, plain, remedy = _fit("marker", 13, tmp_path)
+    assert (truth["mc_se"] < 0.05 * remedy.loc[truth.index, "std_error"]).all()
+    z_remedy, z_plain = _z(remedy, truth), _z(plain, truth)
+    assert z_remedy.abs().max() <= 3.5, z_remedy.round(2).to_dict()
+    # the response style inflates the plain fit's scale effects far beyond the bound
+    assert z_plain["H1"] > 3.5 and z_plain["H3"] > 3.5, z_plain.round(2).to_dict()
+
+
 def test_the_generator_draws_what_its_docstring_says():
     # the survey is in the input schema, its percents sum to 100 and the item means have
     # the stated reliability (Var(T) / Var(W), T the true score in closed form)
@@ -116,6 +131,16 @@ def test_the_generator_draws_what_its_docstring_says():
     t = reps["x"]["prequal"]
     assert np.var(t) / np.var(w) == pytest.approx(0.79, abs=0.01)
     assert abs(np.corrcoef(t, w - t)[0, 1]) < 0.01  # the error is uncorrelated with T
+    # marker: the response style moves every item by its loading, the marker's included
+    reps = GEN.draw_reps(GEN.POPULATION, 200_000, np.random.default_rng(1), "marker")
+    c = reps["x"]["c"]
+    for items, loads in (
+        (reps["pq_items"], GEN.POPULATION.pq_method),
+        (reps["mk_items"], GEN.POPULATION.mk_method),
+    ):
+        slopes = [np.cov(items[:, j], c)[0, 1] for j in range(3)]
+        np.testing.assert_allclose(slopes, loads, atol=0.03)  # rounding and the clip: a bit less
+    assert {"mk_1", "mk_2", "mk_3"} <= set(GEN.draw_survey("marker", 200, 3).columns)
 
 
 def test_the_generator_refuses_an_unknown_kind_and_reports_a_failed_fit(tmp_path):
