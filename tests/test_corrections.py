@@ -120,6 +120,34 @@ def test_design_refuses_bad_marker_loadings():
         StudyDesign(marker_items=3, marker_loadings=(1.2,))
 
 
+@pytest.mark.parametrize("spread", [-0.1, 1.5])
+def test_design_refuses_a_method_spread_outside_0_1(spread):
+    with pytest.raises(DesignError, match="method_factor_spread must lie in 0..1"):
+        StudyDesign(method_factor=0.4, method_factor_spread=spread)
+
+
+def test_unequal_method_loadings_are_drawn_and_leave_equal_designs_unchanged():
+    d = StudyDesign(n_reps=20_000, method_factor=0.4, marker_items=3)
+    spread = d.replace(method_factor_spread=0.5)
+    np.testing.assert_allclose(spread.method_loadings("prequal", 4), [0.6, 0.2, 0.5, 0.3])
+    np.testing.assert_allclose(spread.method_loadings("marker", 3), [0.5, 0.3, 0.6])
+    np.testing.assert_allclose(d.method_loadings("tracking", 4), 0.4)
+    # the marker model with free loadings finds them (raw units: x 1.3, a little less rounded)
+    items = draw_study(spread, seed=3).items
+    cols = [*PQ, *MT, *MK]
+    res = fit_marker_cfa(items, {"prequal": PQ, "tracking": MT}, MK)
+    expected = (
+        1.3
+        * np.r_[
+            spread.method_loadings("prequal", 4),
+            spread.method_loadings("tracking", 4),
+            spread.method_loadings("marker", 3),
+        ]
+    )
+    np.testing.assert_allclose(res.method_loadings, expected, atol=0.06)
+    assert res.items == tuple(cols) and res.equal_p_value < 1e-6
+
+
 # ---------------------------------------------------------------------------
 # reliability of the item mean
 # ---------------------------------------------------------------------------
