@@ -8,8 +8,10 @@ coefficients with a method factor whose loadings differ by item.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
-import pandas as pd
 import pytest
 
 from leadblackhole import cli
@@ -22,7 +24,6 @@ from leadblackhole.measurement.marker import (
     marker_structure,
     method_loadings_gradient,
 )
-from leadblackhole.simulation import StudyDesign, simulate
 from leadblackhole.tables_text import table_to_csv
 
 SIZES, N_MARKER = (4, 4), 3
@@ -78,41 +79,20 @@ def test_loadings_gradient_matches_refits():
         np.testing.assert_allclose(grad[:, k], numeric, atol=2e-4)
 
 
-def _survey(method: np.ndarray, n: int, seed: int) -> pd.DataFrame:
-    """A survey whose shares depend on the item means and the method factor (0.3)."""
-    base, _ = simulate(StudyDesign(n_reps=n, marker_items=3), seed=seed)
-    rng = np.random.default_rng(seed + 100)
-    m = len(base)
-    z = rng.standard_normal((m, 2))
-    f = np.column_stack([z[:, 0], 0.3 * z[:, 0] + np.sqrt(0.91) * z[:, 1], rng.standard_normal(m)])
-    c = rng.standard_normal(m)
-    load = LAM / 1.3
-    cols = [f"pq_{j}" for j in range(1, 5)] + [f"mt_{j}" for j in range(1, 5)]
-    cols += [f"mk_{j}" for j in range(1, 4)]
-    which = np.r_[[0] * 4, [1] * 4, [2] * 3]
-    e = rng.standard_normal((m, 11))
-    x = 4.3 + 1.3 * (f[:, which] * load + e * np.sqrt(1 - load**2)) + method * c[:, None]
-    items = np.clip(np.round(x), 1, 7)
-    s = base.copy()
-    s[cols] = items.astype(int)
-    wpq, wmt = items[:, :4].mean(1) - 4.3, items[:, 4:8].mean(1) - 4.3
-    eta = np.column_stack([-0.3 + 0.10 * wpq + 0.05 * wmt + 0.3 * c, 0.2 - 0.08 * wpq, 0 * c])
-    mu = np.exp(eta) / np.exp(eta).sum(1, keepdims=True)
-    y = rng.gamma(15 * mu)
-    q = 100 * y / y.sum(1, keepdims=True)
-    fl = np.floor(q)
-    order = np.argsort(-(q - fl), axis=1, kind="stable")
-    rem = 100 - fl.sum(1)
-    for k in range(3):
-        fl[np.arange(m), order[:, k]] += rem > k
-    s["pct_marketing"], s["pct_self"], s["pct_other"] = fl.T.astype(int)
-    return s[s["pct_marketing"] > 0].reset_index(drop=True)
+def _benchmark():
+    """benchmarks/marker_loadings.py: its survey generator (answers, method and shares)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "marker_loadings.py"
+    spec = importlib.util.spec_from_file_location("marker_loadings", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def unequal_survey(tmp_path_factory):
     root = tmp_path_factory.mktemp("unequal")
-    (root / "reps.csv").write_text(table_to_csv(_survey(UNEQUAL, 8000, 7)))
+    survey = _benchmark().draw(UNEQUAL / 1.3, 8000, 7)  # latent SD units there
+    (root / "reps.csv").write_text(table_to_csv(survey))
     (root / "codebook.toml").write_text('[scales.marker]\nitems = ["mk_1", "mk_2", "mk_3"]\n')
     survey = load_survey(root / "reps.csv", codebook=root / "codebook.toml")
     frame = build_analysis_frame(survey)

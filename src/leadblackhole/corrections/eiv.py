@@ -103,7 +103,7 @@ def calibrate_scores(
     W = np.asarray(scores, dtype=float)
     V = np.column_stack([W, np.asarray(covariates, dtype=float)])
     mean = V.mean(axis=0)
-    S = np.cov(V, rowvar=False)
+    S = np.atleast_2d(np.cov(V, rowvar=False))  # one variable: a 1 x 1 matrix, not a scalar
     k = W.shape[1]
     C = S[:k].copy()
     rel = np.asarray(reliabilities, dtype=float)

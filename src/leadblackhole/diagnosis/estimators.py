@@ -113,6 +113,8 @@ class EffectsEstimator:
 
         Examples
         --------
+        >>> from leadblackhole.diagnosis import simulate_frame
+        >>> from leadblackhole.simulation import StudyDesign
         >>> frame, _ = simulate_frame(StudyDesign(n_reps=150), seed=1)
         >>> cols = EffectsEstimator("ols").estimate_columns(frame)
         >>> cols["id"][:2]

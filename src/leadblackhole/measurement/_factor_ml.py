@@ -23,6 +23,7 @@ __all__ = [
     "FactorFit",
     "FactorStructure",
     "discrepancy_gradient",
+    "estimates_gradient",
     "fit_factor_model",
     "warn_not_converged",
 ]
@@ -116,10 +117,61 @@ def discrepancy_gradient(x: np.ndarray, structure: FactorStructure, S: np.ndarra
     """Gradient of the ML discrepancy by the parameters ``x`` (linear in ``S``).
 
     At the estimates it is 0; its derivatives by ``x`` and by ``S`` give the
-    derivative of the estimates by ``S`` (the implicit function theorem), which
-    :func:`~leadblackhole.measurement.score_reliability.reliability_gradient` uses.
+    derivative of the estimates by ``S`` (the implicit function theorem,
+    :func:`estimates_gradient`).
     """
     return _objective(np.asarray(x, dtype=float), structure, np.asarray(S, dtype=float), 0.0)[1]
+
+
+def estimates_gradient(
+    x: np.ndarray, structure: FactorStructure, S: np.ndarray, step: float = 1e-6
+) -> np.ndarray:
+    r"""Derivative of the ML estimates ``x`` of ``S`` by the entries of ``S``.
+
+    Parameters
+    ----------
+    x : ndarray
+        The estimates (:attr:`FactorFit.x`) of ``structure`` fitted to ``S``.
+    structure : FactorStructure
+    S : ndarray (p, p)
+        The covariance the model was fitted to.
+    step : float
+        Step of the central differences of the gradient by ``x``.
+
+    Returns
+    -------
+    ndarray (len(x), p (p + 1) / 2)
+        By the entries of the upper triangle in row-major order (``numpy.triu_indices``;
+        an off-diagonal entry moves both of its elements).
+
+    Notes
+    -----
+    The implicit function theorem on the discrepancy's gradient :math:`g(\hat x, S) = 0`:
+    :math:`\partial\hat x/\partial S = -(\partial g/\partial x)^{-1}\partial g/\partial S`,
+    with :math:`g` linear in :math:`S` and :math:`\partial g/\partial x` by central
+    differences of the analytic gradient. No model is refitted.
+    """
+    x = np.asarray(x, dtype=float)
+    S = np.asarray(S, dtype=float)
+    p = S.shape[0]
+    eye = np.eye(x.size)
+    g_x = np.column_stack(
+        [
+            (
+                discrepancy_gradient(x + step * eye[i], structure, S)
+                - discrepancy_gradient(x - step * eye[i], structure, S)
+            )
+            / (2 * step)
+            for i in range(x.size)
+        ]
+    )
+    base = discrepancy_gradient(x, structure, np.zeros((p, p)))
+    units = []
+    for a, b in zip(*np.triu_indices(p), strict=True):
+        e = np.zeros((p, p))
+        e[a, b] = e[b, a] = 1.0
+        units.append(discrepancy_gradient(x, structure, e) - base)
+    return -np.linalg.solve(g_x, np.column_stack(units))
 
 
 def fit_factor_model(

@@ -41,7 +41,7 @@ from ..exceptions import MarkerError
 from ._factor_ml import (
     FactorFit,
     FactorStructure,
-    discrepancy_gradient,
+    estimates_gradient,
     fit_factor_model,
     warn_not_converged,
 )
@@ -381,34 +381,11 @@ def method_loadings_gradient(
 
     Notes
     -----
-    The implicit function theorem on the ML discrepancy's gradient :math:`g(\hat x, S)
-    = 0`, as :func:`~leadblackhole.measurement.score_reliability.reliability_gradient`:
-    :math:`\partial\hat x/\partial S = -(\partial g/\partial x)^{-1}\partial g/\partial S`
-    with :math:`g` linear in :math:`S` and :math:`\partial g/\partial x` by central
-    differences of the analytic gradient. No model is refitted.
+    The implicit-function derivative of the free model's estimates
+    (:func:`~leadblackhole.measurement._factor_ml.estimates_gradient`, which
+    :func:`~leadblackhole.measurement.score_reliability.reliability_gradient` uses too),
+    its method-loading rows. No model is refitted.
     """
     st = marker_structure(sizes, n_marker, method=True, free=True)
-    S = np.asarray(S, dtype=float)
-    p = S.shape[0]
-    x = np.asarray(fit.x, dtype=float)
-    eye = np.eye(x.size)
-    h = 1e-6
-    g_x = np.column_stack(
-        [
-            (
-                discrepancy_gradient(x + h * eye[i], st, S)
-                - discrepancy_gradient(x - h * eye[i], st, S)
-            )
-            / (2 * h)
-            for i in range(x.size)
-        ]
-    )
-    iu = np.triu_indices(p)
-    base = discrepancy_gradient(x, st, np.zeros((p, p)))
-    units = []
-    for a, b in zip(*iu, strict=True):
-        e = np.zeros((p, p))
-        e[a, b] = e[b, a] = 1.0
-        units.append(discrepancy_gradient(x, st, e) - base)
-    dx = -np.linalg.solve(g_x, np.column_stack(units))
-    return dx[p : 2 * p]
+    p = int(sum(sizes)) + n_marker
+    return estimates_gradient(fit.x, st, S)[p : 2 * p]

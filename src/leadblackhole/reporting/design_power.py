@@ -39,7 +39,7 @@ def design_power(estimator: str, n_reps: int | None) -> tuple[int, pd.Series] | 
     Examples
     --------
     >>> n, power = design_power("dirichlet_rounded", 461)
-    >>> n, 0.0 <= power["H1"] <= 1.0
+    >>> n, bool(0.0 <= power["H1"] <= 1.0)
     (461, True)
     """
     text = resources.files(__package__).joinpath("design_power.csv").read_text("utf-8")

@@ -105,13 +105,14 @@ def two_step_covariance(
 
     Examples
     --------
-    With no cross-derivative the second step's covariance is its own:
+    With no cross-derivative the second step's covariance is its own sandwich,
+    :math:`H_{22}^{-1}(\sum_i s_i s_i^\top)H_{22}^{-1}`:
 
     >>> h2, h1 = -np.eye(2), -np.eye(1)
     >>> s2, p1 = np.ones((3, 2)), np.ones((3, 1))
     >>> v, c, vp = two_step_covariance(h2, s2, np.zeros((2, 1)), h1, p1)
     >>> v.tolist()
-    [[1.0, 0.0], [0.0, 1.0]]
+    [[3.0, 3.0], [3.0, 3.0]]
     """
     a = np.linalg.inv(-hessian2)
     h1_inv = np.linalg.inv(hessian1)
